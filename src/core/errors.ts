@@ -1,0 +1,82 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+
+/** The root of every error Kalphite throws or reports. */
+export class KalphiteError extends Error {
+  override name = "KalphiteError";
+}
+
+/**
+ * A write was rejected: the schema failed it, the schema is async, or the entity's `type` or `id`
+ * does not match where it was written. Nothing in the store changed.
+ */
+export class KalphiteValidationError extends KalphiteError {
+  override name = "KalphiteValidationError";
+  readonly issues: readonly StandardSchemaV1.Issue[];
+  readonly entityType: string | undefined;
+  readonly entityId: string | undefined;
+
+  constructor(
+    message: string,
+    options: {
+      issues?: readonly StandardSchemaV1.Issue[];
+      entityType?: string | undefined;
+      entityId?: string | undefined;
+    } = {},
+  ) {
+    super(message);
+    this.issues = options.issues ?? [];
+    this.entityType = options.entityType;
+    this.entityId = options.entityId;
+  }
+}
+
+/** An operation the store does not allow, such as mutating a collection snapshot in place. */
+export class KalphiteUsageError extends KalphiteError {
+  override name = "KalphiteUsageError";
+}
+
+/** Persistence failed: a database query, a flush target, a backup or a storage limit. */
+export class KalphitePersistenceError extends KalphiteError {
+  override name = "KalphitePersistenceError";
+  /** The SQL that failed, when a query failed. */
+  readonly query: string | undefined;
+  constructor(message: string, options: { cause?: unknown; query?: string } = {}) {
+    super(message, { cause: options.cause });
+    this.query = options.query;
+  }
+}
+
+/** The storage limit (`maxStorageMB`) would be exceeded; nothing was written. */
+export class KalphiteStorageLimitError extends KalphitePersistenceError {
+  override name = "KalphiteStorageLimitError";
+}
+
+/** The sync protocol failed: a malformed message, a rejected change, a closed connection. */
+export class KalphiteSyncError extends KalphiteError {
+  override name = "KalphiteSyncError";
+  /** A machine-readable reason, as sent by the server when it sent one. */
+  readonly code: string | undefined;
+  constructor(message: string, options: { cause?: unknown; code?: string } = {}) {
+    super(message, { cause: options.cause });
+    this.code = options.code;
+  }
+}
+
+/** The server refused the credentials or the room. */
+export class KalphiteAuthError extends KalphiteSyncError {
+  override name = "KalphiteAuthError";
+}
+
+/** Formats Standard Schema issues as one readable line each. */
+export function formatIssues(issues: readonly StandardSchemaV1.Issue[]): string {
+  return issues
+    .map((issue) => {
+      const path = issue.path
+        ?.map((segment) =>
+          typeof segment === "object" ? String(segment.key) : String(segment as PropertyKey),
+        )
+        .join(".");
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join("; ");
+}

@@ -1,0 +1,29 @@
+export { compareKeys } from "./compare.js";
+export {
+  formatIssues,
+  KalphiteAuthError,
+  KalphiteError,
+  KalphitePersistenceError,
+  KalphiteStorageLimitError,
+  KalphiteSyncError,
+  KalphiteUsageError,
+  KalphiteValidationError,
+} from "./errors.js";
+export { LiveQuery, type LiveQueryChange } from "./live-query.js";
+export { cloneJsonLike, validateEntity } from "./schema.js";
+export { KalphiteStore, type StoreApi, type StoreOptions } from "./store.js";
+export { type CollectionWriter, TypedCollection } from "./typed-collection.js";
+export type {
+  ChangeInput,
+  Direction,
+  Entity,
+  EntityId,
+  EntityOf,
+  EntityOfType,
+  EntitySchema,
+  KeySelector,
+  Origin,
+  Path,
+  StoreChange,
+  WriteOptions,
+} from "./types.js";

@@ -1,0 +1,266 @@
+import { computed, type ReadonlySignal, type Signal, signal } from "@preact/signals-core";
+import { entityComparator, toKeyFunction } from "./compare.js";
+import { KalphiteUsageError } from "./errors.js";
+import { SortedIndex } from "./sorted-index.js";
+import type { Direction, Entity, KeySelector } from "./types.js";
+
+/**
+ * One change to a live query's full result (before `limit`), for subscribers that want a diff
+ * rather than the new array. `oldIndex`/`newIndex` are positions in the full sorted result, -1 when
+ * the entity was not / is no longer in it.
+ */
+export interface LiveQueryChange<T> {
+  entity: T | undefined;
+  previous: T | undefined;
+  oldIndex: number;
+  newIndex: number;
+}
+
+/** What a live query reads from its collection. */
+export interface LiveSource<T extends Entity> {
+  readonly entityType: string;
+  readonly values: ReadonlyMap<string, T>;
+  readonly version: ReadonlySignal<number>;
+  attach(query: LiveQueryEngine<T>): void;
+  detach(query: LiveQueryEngine<T>): void;
+  reportError(error: unknown): void;
+}
+
+/** What a collection calls on every write; implemented by LiveQuery. */
+export interface LiveQueryEngine<T> {
+  _apply(previous: T | undefined, next: T | undefined): void;
+}
+
+interface Spec<T> {
+  predicates: readonly ((entity: T) => boolean)[];
+  key: ((entity: T) => unknown) | undefined;
+  direction: Direction;
+  limit: number;
+}
+
+const noKey = () => undefined;
+const matchAll = () => true;
+
+/**
+ * A query over one collection that stays up to date: a `ReadonlySignal<T[]>`.
+ *
+ * While something subscribes (an effect, a component, `subscribe`, `subscribeChanges`), the query
+ * keeps its result in a sorted index and each write costs O(log n); subscribers are notified only
+ * when the visible result changed. Read without a subscriber, it recomputes on demand like a
+ * `computed`. Without `orderBy`, rows are ordered by id; ties in any order are broken by id.
+ *
+ * @example
+ * const open = store.comment.live
+ *   .where((c) => c.data.status === "open")
+ *   .orderBy((c) => c.updatedAt, "desc")
+ *   .limit(50);
+ * const stop = open.subscribe((rows) => render(rows));
+ */
+export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQueryEngine<T> {
+  readonly #source: LiveSource<T>;
+  readonly #spec: Spec<T>;
+  readonly #computed: ReadonlySignal<T[]>;
+  readonly #predicate: (entity: T) => boolean;
+  readonly #key: (entity: T) => unknown;
+  readonly #tick: Signal<number> = signal(0);
+  readonly #changeListeners = new Set<(change: LiveQueryChange<T>) => void>();
+  #index: SortedIndex<T> | undefined;
+  #refs = 0;
+
+  /** @internal */
+  constructor(source: LiveSource<T>, spec: Spec<T>) {
+    this.#source = source;
+    this.#spec = spec;
+    const predicates = spec.predicates;
+    this.#predicate =
+      predicates.length === 0
+        ? matchAll
+        : predicates.length === 1
+          ? predicates[0]!
+          : (entity) => {
+              for (const p of predicates) if (!p(entity)) return false;
+              return true;
+            };
+    this.#key = spec.key ?? noKey;
+    this.#computed = computed(() => this.#read(), {
+      watched: () => this.#retain(),
+      unwatched: () => this.#release(),
+    });
+  }
+
+  /** A query that also requires `predicate`. */
+  where(predicate: (entity: T) => boolean): LiveQuery<T> {
+    if (typeof predicate !== "function") {
+      throw new KalphiteUsageError("live.where(predicate) needs a function.");
+    }
+    return this.#with({ predicates: [...this.#spec.predicates, predicate] });
+  }
+
+  /** Same as `where`, as in the array method. */
+  filter(predicate: (entity: T) => boolean): LiveQuery<T> {
+    return this.where(predicate);
+  }
+
+  /** A query ordered by `key` (a function or a dotted path), then by id. */
+  orderBy(key: KeySelector<T>, direction: Direction = "asc"): LiveQuery<T> {
+    if (direction !== "asc" && direction !== "desc") {
+      throw new KalphiteUsageError(`orderBy direction must be "asc" or "desc", not ${String(direction)}.`);
+    }
+    return this.#with({ key: toKeyFunction(key), direction });
+  }
+
+  /** A query that shows only the first `count` rows. */
+  limit(count: number): LiveQuery<T> {
+    if (!Number.isInteger(count) || count < 0) {
+      throw new KalphiteUsageError(`limit(count) needs a non-negative integer, not ${String(count)}.`);
+    }
+    return this.#with({ limit: count });
+  }
+
+  get value(): T[] {
+    return this.#computed.value;
+  }
+
+  peek(): T[] {
+    return this.#computed.peek();
+  }
+
+  /** Calls `listener` now and after every change of the result; returns the unsubscribe. */
+  subscribe(listener: (rows: T[]) => void): () => void {
+    return this.#computed.subscribe(listener);
+  }
+
+  /**
+   * Calls `listener` with each change to the full result (before `limit`) as it happens, without
+   * building the result array. Returns the unsubscribe.
+   */
+  subscribeChanges(listener: (change: LiveQueryChange<T>) => void): () => void {
+    this.#changeListeners.add(listener);
+    this.#retain();
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      this.#changeListeners.delete(listener);
+      this.#release();
+    };
+  }
+
+  valueOf(): T[] {
+    return this.value;
+  }
+
+  toString(): string {
+    return `LiveQuery(${this.#source.entityType})`;
+  }
+
+  toJSON(): T[] {
+    return this.value;
+  }
+
+  get brand(): ReadonlySignal["brand"] {
+    return this.#computed.brand;
+  }
+
+  /** @internal Called by the collection on every write while this query is subscribed. */
+  _apply(previous: T | undefined, next: T | undefined): void {
+    const index = this.#index!;
+    const predicate = this.#predicate;
+    const key = this.#key;
+    const wantsPositions = this.#changeListeners.size > 0;
+    const cap = wantsPositions ? Number.POSITIVE_INFINITY : this.#spec.limit;
+    let oldIndex = -1;
+    let newIndex = -1;
+    if (previous !== undefined && predicate(previous)) oldIndex = index.remove(key(previous), previous.id, cap);
+    if (next !== undefined && predicate(next)) newIndex = index.insert(key(next), next, cap);
+    if (oldIndex === -1 && newIndex === -1) return;
+    const limit = this.#spec.limit;
+    if ((oldIndex !== -1 && oldIndex < limit) || (newIndex !== -1 && newIndex < limit)) {
+      this.#tick.value++;
+    }
+    if (wantsPositions) {
+      const change: LiveQueryChange<T> = {
+        entity: newIndex === -1 ? undefined : next,
+        previous: oldIndex === -1 ? undefined : previous,
+        oldIndex,
+        newIndex,
+      };
+      for (const listener of this.#changeListeners) {
+        try {
+          listener(change);
+        } catch (error) {
+          this.#source.reportError(error);
+        }
+      }
+    }
+  }
+
+  #with(patch: Partial<Spec<T>>): LiveQuery<T> {
+    return new LiveQuery(this.#source, { ...this.#spec, ...patch });
+  }
+
+  #read(): T[] {
+    // The tick changes when the visible result changed, and when the query switches between
+    // subscribed (index) and unsubscribed (recompute) mode.
+    this.#tick.value;
+    if (this.#index) return this.#index.toArray(this.#spec.limit);
+    // Nobody subscribes: behave like a computed over the collection.
+    this.#source.version.value;
+    return this.#recompute();
+  }
+
+  #recompute(): T[] {
+    const predicate = this.#predicate;
+    const rows: T[] = [];
+    for (const entity of this.#source.values.values()) if (predicate(entity)) rows.push(entity);
+    rows.sort(entityComparator(this.#key, this.#spec.direction));
+    return rows.length > this.#spec.limit ? rows.slice(0, this.#spec.limit) : rows;
+  }
+
+  #retain(): void {
+    if (this.#refs++ > 0) return;
+    const predicate = this.#predicate;
+    const key = this.#key;
+    const rows: T[] = [];
+    const keys: unknown[] = [];
+    for (const entity of this.#source.values.values()) {
+      if (predicate(entity)) {
+        rows.push(entity);
+        keys.push(key(entity));
+      }
+    }
+    const index = new SortedIndex<T>(this.#spec.direction === "desc");
+    // Sort positions by precomputed keys, so each key is computed once rather than per comparison.
+    const order = new Array<number>(rows.length);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    order.sort((a, b) => index.compare(keys[a], rows[a]!.id, keys[b], rows[b]!.id));
+    const sortedRows = new Array<T>(rows.length);
+    const sortedKeys = new Array<unknown>(rows.length);
+    for (let i = 0; i < order.length; i++) {
+      sortedRows[i] = rows[order[i]!]!;
+      sortedKeys[i] = keys[order[i]!];
+    }
+    index.load(sortedKeys, sortedRows);
+    this.#index = index;
+    this.#source.attach(this);
+    // A value computed before this point came from the unsubscribed path: read from the index now.
+    this.#tick.value++;
+  }
+
+  #release(): void {
+    if (--this.#refs > 0) return;
+    this.#source.detach(this);
+    this.#index = undefined;
+    this.#tick.value++;
+  }
+}
+
+/** The root live query of a collection: every entity, ordered by id. */
+export function liveQueryOf<T extends Entity>(source: LiveSource<T>): LiveQuery<T> {
+  return new LiveQuery(source, {
+    predicates: [],
+    key: undefined,
+    direction: "asc",
+    limit: Number.POSITIVE_INFINITY,
+  });
+}

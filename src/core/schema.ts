@@ -1,0 +1,80 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { formatIssues, KalphiteValidationError } from "./errors.js";
+import type { Entity } from "./types.js";
+
+/**
+ * Validates one entity synchronously and returns the value to store.
+ *
+ * Throws `KalphiteValidationError` when the schema is async, fails the value, or the result is not
+ * an entity of `expectedType` with id `expectedId`.
+ */
+export function validateEntity<E extends Entity>(
+  schema: StandardSchemaV1<unknown, E>,
+  value: unknown,
+  expectedType: string,
+  expectedId: string | undefined,
+): E {
+  const result = schema["~standard"].validate(value);
+  if (result instanceof Promise) {
+    // Swallow the rejection of a promise nobody will await.
+    result.catch(() => {});
+    throw new KalphiteValidationError(
+      "The schema validated asynchronously. Kalphite writes are synchronous: use a schema without async refinements or transforms.",
+      { entityType: expectedType, entityId: expectedId },
+    );
+  }
+  if (result.issues) {
+    throw new KalphiteValidationError(
+      `Invalid ${expectedType}${expectedId === undefined ? "" : ` "${expectedId}"`}: ${formatIssues(result.issues)}`,
+      { issues: result.issues, entityType: expectedType, entityId: expectedId },
+    );
+  }
+  const entity = result.value as E;
+  if (entity === null || typeof entity !== "object") {
+    throw new KalphiteValidationError(
+      `The schema returned ${entity === null ? "null" : typeof entity}, not an entity object.`,
+      { entityType: expectedType, entityId: expectedId },
+    );
+  }
+  if (entity.type !== expectedType) {
+    throw new KalphiteValidationError(
+      `An entity of type "${String(entity.type)}" cannot be written to the "${expectedType}" collection; write it to store.${String(entity.type)} instead.`,
+      { entityType: expectedType, entityId: expectedId },
+    );
+  }
+  if (typeof entity.id !== "string" || entity.id === "") {
+    throw new KalphiteValidationError(`Entity id must be a non-empty string.`, {
+      entityType: expectedType,
+      entityId: expectedId,
+    });
+  }
+  if (expectedId !== undefined && entity.id !== expectedId) {
+    throw new KalphiteValidationError(
+      `Entity id "${entity.id}" does not match the id "${expectedId}" it was written under.`,
+      { entityType: expectedType, entityId: expectedId },
+    );
+  }
+  if (typeof entity.updatedAt !== "number" || !Number.isFinite(entity.updatedAt)) {
+    throw new KalphiteValidationError(`Entity updatedAt must be a finite number.`, {
+      entityType: expectedType,
+      entityId: expectedId,
+    });
+  }
+  // The store keeps its own copy, so a caller mutating its object later changes nothing here.
+  return (result.value === value ? cloneJsonLike(entity) : entity) as E;
+}
+
+/** A deep copy of plain data (objects, arrays, primitives); faster than structuredClone for this. */
+export function cloneJsonLike<T>(value: T): T {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) {
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = cloneJsonLike(value[i]);
+    return out as T;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  for (const key in value) out[key] = cloneJsonLike((value as Record<string, unknown>)[key]);
+  return out as T;
+}

@@ -1,0 +1,132 @@
+import { compareIds, compareKeys } from "./compare.js";
+
+/** Entries per chunk after a bulk load or a split. */
+const LOAD = 256;
+
+interface Chunk<T> {
+  keys: unknown[];
+  rows: T[];
+}
+
+/**
+ * A sorted list of rows, kept in chunks of a few hundred (a one-level B-tree).
+ *
+ * Rows are ordered by (key in `direction`, then id). Insert and remove cost a binary search over
+ * the chunks, a binary search in one chunk and a splice of at most `2 * LOAD` slots, so a write to
+ * a live query costs O(log n) whatever the size of its result, where a flat sorted array would
+ * move half the result on every write. The first rows (what `limit` shows) sit in the first chunk.
+ */
+export class SortedIndex<T extends { id: string }> {
+  #chunks: Chunk<T>[] = [];
+  #size = 0;
+  readonly #sign: number;
+
+  constructor(descending: boolean) {
+    this.#sign = descending ? -1 : 1;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Replaces the contents with `entries`, which must be sorted already. */
+  load(keys: unknown[], rows: T[]): void {
+    this.#chunks = [];
+    for (let start = 0; start < rows.length; start += LOAD) {
+      this.#chunks.push({ keys: keys.slice(start, start + LOAD), rows: rows.slice(start, start + LOAD) });
+    }
+    this.#size = rows.length;
+  }
+
+  /** Compares (key, id) pairs in this index's order. */
+  compare(keyA: unknown, idA: string, keyB: unknown, idB: string): number {
+    return this.#sign * compareKeys(keyA, keyB) || compareIds(idA, idB);
+  }
+
+  /**
+   * Inserts a row and returns its position, or `cap` if the position is `cap` or more
+   * (so a query with a limit never counts past it).
+   */
+  insert(key: unknown, row: T, cap: number): number {
+    const chunks = this.#chunks;
+    this.#size++;
+    if (chunks.length === 0) {
+      chunks.push({ keys: [key], rows: [row] });
+      return 0;
+    }
+    const c = this.#chunkFor(key, row.id);
+    const chunk = chunks[c]!;
+    const at = this.#lowerBound(chunk, key, row.id);
+    chunk.keys.splice(at, 0, key);
+    chunk.rows.splice(at, 0, row);
+    if (chunk.rows.length > 2 * LOAD) {
+      chunks.splice(c + 1, 0, {
+        keys: chunk.keys.splice(LOAD),
+        rows: chunk.rows.splice(LOAD),
+      });
+    }
+    return this.#positionOf(c, at, cap);
+  }
+
+  /** Removes the row (key, id); returns its former position (capped like `insert`), or -1. */
+  remove(key: unknown, id: string, cap: number): number {
+    const chunks = this.#chunks;
+    if (chunks.length === 0) return -1;
+    const c = this.#chunkFor(key, id);
+    const chunk = chunks[c]!;
+    const at = this.#lowerBound(chunk, key, id);
+    if (at >= chunk.rows.length || chunk.rows[at]!.id !== id) return -1;
+    const position = this.#positionOf(c, at, cap);
+    chunk.keys.splice(at, 1);
+    chunk.rows.splice(at, 1);
+    if (chunk.rows.length === 0) chunks.splice(c, 1);
+    this.#size--;
+    return position;
+  }
+
+  /** The first `limit` rows (all rows by default) as a new array. */
+  toArray(limit = Number.POSITIVE_INFINITY): T[] {
+    const n = Math.min(limit, this.#size);
+    const out = new Array<T>(n);
+    let i = 0;
+    for (const chunk of this.#chunks) {
+      const rows = chunk.rows;
+      const m = Math.min(rows.length, n - i);
+      for (let j = 0; j < m; j++) out[i++] = rows[j]!;
+      if (i >= n) break;
+    }
+    return out;
+  }
+
+  /** The chunk a (key, id) belongs in: the first whose last entry is not below it. */
+  #chunkFor(key: unknown, id: string): number {
+    const chunks = this.#chunks;
+    let lo = 0;
+    let hi = chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const chunk = chunks[mid]!;
+      const last = chunk.rows.length - 1;
+      if (this.compare(chunk.keys[last], chunk.rows[last]!.id, key, id) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  #lowerBound(chunk: Chunk<T>, key: unknown, id: string): number {
+    let lo = 0;
+    let hi = chunk.rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.compare(chunk.keys[mid], chunk.rows[mid]!.id, key, id) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  #positionOf(chunkIndex: number, offset: number, cap: number): number {
+    let position = offset;
+    for (let c = 0; c < chunkIndex && position < cap; c++) position += this.#chunks[c]!.rows.length;
+    return position < cap ? position : cap;
+  }
+}

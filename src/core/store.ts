@@ -1,0 +1,325 @@
+import { batch as signalsBatch } from "@preact/signals-core";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { CollectionState } from "./collection-state.js";
+import { KalphiteUsageError, KalphiteValidationError } from "./errors.js";
+import { validateEntity } from "./schema.js";
+import { type CollectionWriter, createCollectionView, type TypedCollection } from "./typed-collection.js";
+import type {
+  ChangeInput,
+  Entity,
+  EntityOf,
+  EntityOfType,
+  Origin,
+  StoreChange,
+  WriteOptions,
+} from "./types.js";
+
+/** Options of `KalphiteStore`. */
+export interface StoreOptions {
+  /**
+   * Receives errors the store catches so that one failure cannot break a write: a throwing
+   * listener, live query predicate or key.
+   * @default console.error
+   */
+  onError?: (error: unknown) => void;
+}
+
+/** The methods every store has, beside its collections. */
+export interface StoreApi<E extends Entity> {
+  /** The schema every write is validated with. */
+  readonly schema: StandardSchemaV1<unknown, E>;
+  /**
+   * Runs `fn` with every write in it as one update: effects and subscribers run once, at the end.
+   * @example store.batch(() => { store.comment.upsert("a", a); store.comment.delete("b"); })
+   */
+  batch<R>(fn: () => R): R;
+  /**
+   * Calls `listener` after every write, or once per `batch`, with the changes made.
+   * @example const stop = store.subscribe(() => rerender());
+   */
+  subscribe(listener: (changes: readonly StoreChange<E>[]) => void): () => void;
+  /**
+   * The change stream: calls `listener` synchronously for every change, with its origin. The
+   * flush engine and the sync client are built on it.
+   * @example store.onChange((change) => { if (change.origin === "local") queue(change); });
+   */
+  onChange(listener: (change: StoreChange<E>) => void): () => void;
+  /**
+   * Applies changes from elsewhere (the database, the server) with the given origin, validated
+   * and all-or-nothing, as one batch. Returns the changes that took effect.
+   * @example store.apply([{ operation: "delete", entityType: "comment", entityId: "c1" }], "remote");
+   */
+  apply(changes: readonly ChangeInput[], origin: Origin): StoreChange<E>[];
+  /** The collection of a type by name (the same object as `store[name]`). */
+  collection<K extends E["type"]>(entityType: K): TypedCollection<EntityOfType<E, K>>;
+  /** The names of the types that have been written or read. */
+  entityTypes(): string[];
+  /** Every entity of every type. */
+  entities(): E[];
+}
+
+/** A store: its methods plus one typed collection per entity type of the schema. */
+export type KalphiteStore<E extends Entity = Entity> = StoreApi<E> & {
+  readonly [K in E["type"]]: TypedCollection<EntityOfType<E, K>>;
+};
+
+/** Property names that tools probe on objects; they are never collection names. */
+const NOT_COLLECTIONS = new Set([
+  "then",
+  "catch",
+  "finally",
+  "toJSON",
+  "valueOf",
+  "toString",
+  "toLocaleString",
+  "constructor",
+  "inspect",
+  "nodeType",
+  "tagName",
+  "asymmetricMatch",
+  "hasOwnProperty",
+  "isPrototypeOf",
+  "propertyIsEnumerable",
+]);
+
+class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
+  readonly schema: StandardSchemaV1<unknown, E>;
+  readonly #states = new Map<string, CollectionState<E>>();
+  readonly #views = new Map<string, TypedCollection<any>>();
+  readonly #subscribers = new Set<(changes: readonly StoreChange<E>[]) => void>();
+  readonly #changeListeners = new Set<(change: StoreChange<E>) => void>();
+  readonly #onError: (error: unknown) => void;
+  #batchDepth = 0;
+  #batched: StoreChange<E>[] = [];
+
+  constructor(schema: StandardSchemaV1<unknown, E>, options: StoreOptions) {
+    if (
+      !schema ||
+      (typeof schema !== "object" && typeof schema !== "function") ||
+      typeof (schema as Partial<StandardSchemaV1>)["~standard"]?.validate !== "function"
+    ) {
+      throw new KalphiteUsageError(
+        "KalphiteStore(schema) needs a Standard Schema (arktype, zod, valibot, ...).",
+      );
+    }
+    this.schema = schema;
+    this.#onError = options.onError ?? ((error) => console.error(error));
+  }
+
+  // The public methods are arrow properties: the store is used through a Proxy, so `this` must
+  // not depend on the receiver.
+
+  batch = <R>(fn: () => R): R => {
+    this.#batchDepth++;
+    try {
+      return signalsBatch(fn);
+    } finally {
+      if (--this.#batchDepth === 0 && this.#batched.length > 0) {
+        const changes = this.#batched;
+        this.#batched = [];
+        this.#notifySubscribers(changes);
+      }
+    }
+  };
+
+  subscribe = (listener: (changes: readonly StoreChange<E>[]) => void): (() => void) => {
+    this.#subscribers.add(listener);
+    return () => this.#subscribers.delete(listener);
+  };
+
+  onChange = (listener: (change: StoreChange<E>) => void): (() => void) => {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
+  };
+
+  collection = (entityType: string): TypedCollection<any> => {
+    let view = this.#views.get(entityType);
+    if (view === undefined) {
+      view = createCollectionView(this.#state(entityType), this);
+      this.#views.set(entityType, view);
+    }
+    return view;
+  };
+
+  entityTypes = (): string[] => [...this.#states.keys()];
+
+  entities = (): E[] => {
+    const all: E[] = [];
+    for (const state of this.#states.values()) for (const entity of state.values.values()) all.push(entity);
+    return all;
+  };
+
+  apply = (changes: readonly ChangeInput[], origin: Origin): StoreChange<E>[] => {
+    const validated = changes.map((change) => {
+      if (change.operation === "delete") return change;
+      if (change.operation !== "upsert") {
+        throw new KalphiteValidationError(
+          `Unknown operation "${String(change.operation)}": expected "upsert" or "delete".`,
+          { entityType: change.entityType, entityId: change.entityId },
+        );
+      }
+      return { ...change, entity: validateEntity(this.schema, change.entity, change.entityType, change.entityId) };
+    });
+    const applied: StoreChange<E>[] = [];
+    this.batch(() => {
+      for (const change of validated) {
+        const result =
+          change.operation === "upsert"
+            ? this.#set(change.entity as E, origin)
+            : this.#remove(change.entityType, change.entityId, origin);
+        if (result) applied.push(result);
+      }
+    });
+    return applied;
+  };
+
+  upsert(entityType: string, id: string, value: unknown, options?: WriteOptions): E {
+    if (typeof id !== "string" || id === "") {
+      throw new KalphiteValidationError(`upsert(id, entity) needs a non-empty string id.`, { entityType });
+    }
+    const entity = validateEntity(this.schema, value, entityType, id);
+    const origin = options?.origin ?? "local";
+    this.#batchDepth++;
+    try {
+      signalsBatch(() => this.#set(entity, origin));
+    } finally {
+      this.#endWrite();
+    }
+    return entity;
+  }
+
+  upsertMany(entityType: string, values: readonly unknown[], options?: WriteOptions): E[] {
+    if (!Array.isArray(values)) {
+      throw new KalphiteValidationError("upsertMany(entities) needs an array.", { entityType });
+    }
+    const schema = this.schema;
+    const entities = new Array<E>(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i] as { id?: unknown } | null | undefined;
+      const id = value !== null && typeof value === "object" ? value.id : undefined;
+      entities[i] = validateEntity(schema, value, entityType, typeof id === "string" ? id : undefined);
+    }
+    const origin = options?.origin ?? "local";
+    this.batch(() => {
+      for (const entity of entities) this.#set(entity, origin);
+    });
+    return entities;
+  }
+
+  delete(entityType: string, id: string, options?: WriteOptions): boolean {
+    const origin = options?.origin ?? "local";
+    this.#batchDepth++;
+    try {
+      return signalsBatch(() => this.#remove(entityType, id, origin)) !== undefined;
+    } finally {
+      this.#endWrite();
+    }
+  }
+
+  deleteMany(entityType: string, ids: readonly string[], options?: WriteOptions): number {
+    if (!Array.isArray(ids)) {
+      throw new KalphiteValidationError("deleteMany(ids) needs an array of ids.", { entityType });
+    }
+    const origin = options?.origin ?? "local";
+    let deleted = 0;
+    this.batch(() => {
+      for (const id of ids) if (this.#remove(entityType, id, origin)) deleted++;
+    });
+    return deleted;
+  }
+
+  #state(entityType: string): CollectionState<E> {
+    let state = this.#states.get(entityType);
+    if (state === undefined) {
+      state = new CollectionState<E>(entityType, this.#onError);
+      this.#states.set(entityType, state);
+    }
+    return state;
+  }
+
+  #set(entity: E, origin: Origin): StoreChange<E> {
+    const previous = this.#state(entity.type).set(entity);
+    const change: StoreChange<E> = {
+      operation: "upsert",
+      entityType: entity.type,
+      entityId: entity.id,
+      entity,
+      previous,
+      origin,
+    };
+    this.#emit(change);
+    return change;
+  }
+
+  #remove(entityType: string, id: string, origin: Origin): StoreChange<E> | undefined {
+    const state = this.#states.get(entityType);
+    const previous = state?.remove(id);
+    if (previous === undefined) return undefined;
+    const change: StoreChange<E> = { operation: "delete", entityType, entityId: id, previous, origin };
+    this.#emit(change);
+    return change;
+  }
+
+  #emit(change: StoreChange<E>): void {
+    for (const listener of this.#changeListeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+    if (this.#subscribers.size > 0) this.#batched.push(change);
+  }
+
+  #endWrite(): void {
+    if (--this.#batchDepth === 0 && this.#batched.length > 0) {
+      const changes = this.#batched;
+      this.#batched = [];
+      this.#notifySubscribers(changes);
+    }
+  }
+
+  #notifySubscribers(changes: readonly StoreChange<E>[]): void {
+    for (const listener of this.#subscribers) {
+      try {
+        listener(changes);
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+  }
+}
+
+/**
+ * Creates a store for the entities a Standard Schema describes. `store.<type>` is that type's
+ * collection; every read and write is synchronous and in memory.
+ *
+ * @example
+ * const Entity = type({ id: "string", type: "'comment'", updatedAt: "number", data: { body: "string" } });
+ * const store = KalphiteStore(Entity);
+ * store.comment.upsert("c1", { id: "c1", type: "comment", updatedAt: Date.now(), data: { body: "Hi" } });
+ */
+export function KalphiteStore<S extends StandardSchemaV1<any, Entity>>(
+  schema: S,
+  options: StoreOptions = {},
+): KalphiteStore<EntityOf<S>> {
+  const store = new Store<EntityOf<S>>(schema as unknown as StandardSchemaV1<unknown, EntityOf<S>>, options);
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (typeof prop !== "string" || prop in target || NOT_COLLECTIONS.has(prop) || isPrivateName(prop)) {
+        return Reflect.get(target, prop, receiver);
+      }
+      return target.collection(prop);
+    },
+    set(_target, prop) {
+      throw new KalphiteUsageError(
+        `store.${String(prop)} cannot be assigned: write entities with store.${String(prop)}.upsert(id, entity).`,
+      );
+    },
+  }) as unknown as KalphiteStore<EntityOf<S>>;
+}
+
+function isPrivateName(prop: string): boolean {
+  const first = prop.charCodeAt(0);
+  return first === 95 /* _ */ || first === 36 /* $ */ || first === 64 /* @ */;
+}
