@@ -1,0 +1,144 @@
+// The package as a user gets it: built, packed, installed into a fresh TypeScript project, and
+// imported through every subpath with types, under both `bundler` and `node16` resolution.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const SUBPATHS = ["kalphite", "kalphite/react", "kalphite/database", "kalphite/sync", "kalphite/server"];
+let work: string;
+let tarball: string;
+
+function run(command: string, args: string[], cwd: string): string {
+  return execFileSync(command, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), "kalphite-package-"));
+  run("npm", ["run", "build"], root);
+  run("npm", ["pack", "--pack-destination", work], root);
+  const found = readdirSync(work).find((file) => file.endsWith(".tgz"));
+  if (!found) throw new Error("npm pack produced no tarball");
+  tarball = join(work, found);
+}, 240_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe("the core entry", () => {
+  it("bundles without PGlite, ws, pg or React, and reports its size", async () => {
+    const result = await build({
+      entryPoints: [join(root, "dist/index.js")],
+      bundle: true,
+      minify: true,
+      format: "esm",
+      platform: "browser",
+      write: false,
+      metafile: true,
+      external: ["@preact/signals-core"],
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.filter((file) => /pglite|node_modules\/(ws|pg|react)\//.test(file))).toEqual([]);
+    const bytes = gzipSync(result.outputFiles[0]!.contents).length;
+    console.log(`kalphite core: ${(bytes / 1024).toFixed(2)} KB min+gzip (without @preact/signals-core)`);
+    expect(bytes).toBeGreaterThan(0);
+  });
+});
+
+describe("installed into a fresh project", () => {
+  let project: string;
+
+  beforeAll(() => {
+    project = join(work, "app");
+    mkdirSync(project);
+    writeFileSync(
+      join(project, "package.json"),
+      JSON.stringify({ name: "app", private: true, type: "module" }, null, 2),
+    );
+    run(
+      "npm",
+      [
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--prefer-offline",
+        tarball,
+        "typescript@~5.9.3",
+        "@types/node@20",
+        "@types/react@19",
+        "react@19",
+        "arktype@2",
+      ],
+      project,
+    );
+    writeFileSync(
+      join(project, "index.ts"),
+      `import { type } from "arktype";
+import { KalphiteStore, KalphiteValidationError, type TypedCollection } from "kalphite";
+import { useValue, useLiveQuery } from "kalphite/react";
+import { FrontendDatabase, persist } from "kalphite/database";
+import { NetworkSyncEngine } from "kalphite/sync";
+import { createSyncServer } from "kalphite/server";
+
+const Entity = type({ id: "string", type: "'note'", updatedAt: "number", data: { text: "string" } });
+const store = KalphiteStore(Entity);
+const notes: TypedCollection<typeof Entity.infer> = store.note;
+const stored = notes.upsert("n1", { id: "n1", type: "note", updatedAt: 1, data: { text: "hi" } });
+const text: string = stored.data.text;
+// @ts-expect-error: no such collection
+store.nothing;
+export { text, KalphiteValidationError, useValue, useLiveQuery, FrontendDatabase, persist, NetworkSyncEngine, createSyncServer };
+`,
+    );
+    writeFileSync(
+      join(project, "run.mjs"),
+      `import { KalphiteStore } from "kalphite";
+${SUBPATHS.slice(1)
+  .map((path, i) => `import * as m${i} from "${path}";`)
+  .join("\n")}
+const loaded = [${SUBPATHS.slice(1)
+        .map((_, i) => `m${i}`)
+        .join(", ")}].map((m) => Object.keys(m).length);
+console.log(JSON.stringify({ store: typeof KalphiteStore, loaded }));
+`,
+    );
+  }, 300_000);
+
+  for (const moduleResolution of ["bundler", "node16"] as const) {
+    it(`type-checks every subpath with moduleResolution ${moduleResolution}`, () => {
+      const module = moduleResolution === "bundler" ? "ESNext" : "Node16";
+      writeFileSync(
+        join(project, `tsconfig.${moduleResolution}.json`),
+        JSON.stringify({
+          compilerOptions: {
+            target: "ES2022",
+            module,
+            moduleResolution,
+            strict: true,
+            noEmit: true,
+            skipLibCheck: false,
+            lib: ["ES2023", "DOM"],
+            types: ["node"],
+          },
+          files: ["index.ts"],
+        }),
+      );
+      run(join(project, "node_modules/.bin/tsc"), ["-p", `tsconfig.${moduleResolution}.json`], project);
+    });
+  }
+
+  it("imports every subpath at run time", () => {
+    const output = JSON.parse(run(process.execPath, ["run.mjs"], project)) as {
+      store: string;
+      loaded: number[];
+    };
+    expect(output.store).toBe("function");
+    expect(output.loaded.every((count) => count > 0)).toBe(true);
+  });
+});
