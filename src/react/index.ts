@@ -1,0 +1,19 @@
+/**
+ * React bindings for Kalphite, on `useSyncExternalStore`: `kalphite/react`.
+ *
+ * @module
+ */
+export {
+  type AnyKalphiteStore,
+  KalphiteProvider,
+  type KalphiteProviderProps,
+  useKalphiteContext,
+} from "./context.js";
+export { useKalphiteStore } from "./use-store.js";
+export {
+  useCollection,
+  useEntity,
+  useLiveQuery,
+  useSignalValue,
+  useValue,
+} from "./use-value.js";

@@ -1,0 +1,223 @@
+import { computed, effect, type ReadonlySignal, type Signal, signal } from "@preact/signals-core";
+import {
+  type DependencyList,
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useState,
+  useSyncExternalStore,
+} from "react";
+import type { LiveQuery } from "../core/live-query.js";
+import type { TypedCollection } from "../core/typed-collection.js";
+import type { Entity, EntityId } from "../core/types.js";
+
+// How `useValue` works
+//
+// Each render memoizes an `Entry` (by `deps`, or by the identity of `fn` when there are none):
+// `fn` wrapped in a preact `computed`. `getSnapshot` is `entry.computed.peek()`, which is cached
+// until a signal `fn` read changes, so React sees the same value until then (no loops, no
+// tearing warnings; a write in the middle of a concurrent render is caught by React's own
+// consistency check because `peek()` then recomputes).
+//
+// The subscription is one preact `effect` per hook instance, created by React's `subscribe`
+// (after commit, so an abandoned render leaks nothing). It reads the committed entry through a
+// signal, so when `fn` changes (other props, other deps) the effect moves to the new computed
+// in place: nothing is unsubscribed and resubscribed, and a live query read by both keeps its
+// index instead of being torn down and rebuilt on every render.
+//
+// A computed that was watched, then unwatched (StrictMode's second effect pass, <Activity>
+// hiding a subtree) is never watched again: it is replaced by a fresh one that runs `fn` again.
+// The store forgets the signal of a missing entity once nobody watches it, so an old computed
+// would keep listening to a signal the store no longer updates.
+
+interface Entry<T> {
+  readonly fn: () => T;
+  computed: ReadonlySignal<T>;
+  /** The last value handed out, to return the same array when a new one has the same items. */
+  last: T | typeof NONE;
+  /** Whether a subscription watched `computed` and then let go of it. */
+  released: boolean;
+}
+
+const NONE: unique symbol = Symbol("none");
+const EMPTY_DEPS: DependencyList = [];
+const EMPTY_ROWS: never[] = Object.freeze([]) as unknown as never[];
+
+const useIsomorphicLayoutEffect = typeof window === "undefined" ? useEffect : useLayoutEffect;
+
+function createEntry<T>(fn: () => T): Entry<T> {
+  const entry: Entry<T> = { fn, computed: undefined!, last: NONE, released: false };
+  entry.computed = trackedComputed(entry);
+  return entry;
+}
+
+function trackedComputed<T>(entry: Entry<T>): ReadonlySignal<T> {
+  return computed(() => {
+    const next = entry.fn();
+    const last = entry.last;
+    if (last !== NONE && sameItems(last, next)) return last;
+    entry.last = next;
+    return next;
+  });
+}
+
+/** Two arrays with the same items in the same order (a query result that did not change). */
+function sameItems(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+interface Tracker<T> {
+  readonly current: Signal<Entry<T>>;
+  readonly subscribe: (onChange: () => void) => () => void;
+}
+
+function createTracker<T>(initial: Entry<T>): Tracker<T> {
+  const current = signal(initial);
+  const subscribe = (onChange: () => void): (() => void) => {
+    let watching: Entry<T> | undefined;
+    let first = true;
+    const dispose = effect(() => {
+      const entry = current.value;
+      let replaced = false;
+      if (entry.released) {
+        entry.released = false;
+        entry.computed = trackedComputed(entry);
+        replaced = true;
+      }
+      watching = entry;
+      try {
+        entry.computed.value;
+      } catch {
+        // `fn` threw: the error is cached in the computed and rethrown by getSnapshot during
+        // render, where an error boundary can catch it. It must not escape into a store write.
+      }
+      if (!first || replaced) onChange();
+      first = false;
+    });
+    return () => {
+      dispose();
+      if (watching !== undefined) watching.released = true;
+    };
+  };
+  return { current, subscribe };
+}
+
+/**
+ * Runs `fn`, tracking every signal it reads, and re-renders the component only when one of them
+ * changes and `fn` then returns something else. Reading `store.comment.findById(id)` tracks that
+ * one comment; reading the collection's contents (`length`, `map`, `where`, ...) tracks the whole
+ * collection; reading a live query tracks its visible rows.
+ *
+ * `fn` is memoized by `deps` like `useMemo`; without `deps` it is taken anew on every render
+ * (the subscription itself stays in place). An array that has the same items as the previous
+ * result is returned as the previous array, so `where`/`map` results only re-render when their
+ * items changed. If `fn` throws, the error is thrown during render.
+ *
+ * @example
+ * function CommentBody({ id }: { id: string }) {
+ *   const body = useValue(() => store.comment.findById(id)?.data.body, [id]);
+ *   return <p>{body}</p>;
+ * }
+ * @example
+ * const openCount = useValue(() => store.comment.where((c) => c.data.status === "open").length);
+ */
+export function useValue<T>(fn: () => T, deps?: DependencyList): T {
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller's deps, as in useMemo
+  const entry = useMemo(() => createEntry(fn), deps ?? [fn]);
+  const [tracker] = useState(() => createTracker(entry));
+  useIsomorphicLayoutEffect(() => {
+    tracker.current.value = entry;
+  }, [tracker, entry]);
+  // Reads `entry.computed` at call time: the subscription may have replaced it.
+  const getSnapshot = useCallback(() => entry.computed.peek(), [entry]);
+  return useSyncExternalStore(tracker.subscribe, getSnapshot, getSnapshot);
+}
+
+/**
+ * The value of any signal (a preact `signal`/`computed`, an entity signal, a live query),
+ * re-rendering when it changes.
+ *
+ * @example
+ * const count = signal(0);
+ * function Counter() {
+ *   return <span>{useSignalValue(count)}</span>;
+ * }
+ */
+export function useSignalValue<T>(source: ReadonlySignal<T>): T {
+  return useValue(() => source.value, [source]);
+}
+
+/**
+ * The rows of a live query. Re-renders only when the visible result changes (a matching row
+ * changed, entered or left), never for a write the query does not show.
+ *
+ * Pass a `LiveQuery` that lives outside the component, or a factory that builds one: the
+ * factory runs once, and again when `deps` change (like `useMemo`; `deps` defaults to `[]`).
+ * A factory may return `null` or `undefined` for "no query": the rows are then `[]`.
+ *
+ * @example
+ * function OpenComments({ line }: { line: number }) {
+ *   const rows = useLiveQuery(
+ *     () => store.comment.live
+ *       .where((c) => c.data.status === "open" && c.data.lineNumber === line)
+ *       .orderBy("updatedAt", "desc")
+ *       .limit(20),
+ *     [line],
+ *   );
+ *   return <ul>{rows.map((c) => <li key={c.id}>{c.data.body}</li>)}</ul>;
+ * }
+ */
+export function useLiveQuery<T extends Entity>(query: LiveQuery<T> | null | undefined): T[];
+export function useLiveQuery<T extends Entity>(
+  factory: () => LiveQuery<T> | null | undefined,
+  deps?: DependencyList,
+): T[];
+export function useLiveQuery<T extends Entity>(
+  queryOrFactory: LiveQuery<T> | null | undefined | (() => LiveQuery<T> | null | undefined),
+  deps?: DependencyList,
+): T[] {
+  const isFactory = typeof queryOrFactory === "function";
+  const query = useMemo(
+    () => (typeof queryOrFactory === "function" ? queryOrFactory() : queryOrFactory),
+    // biome-ignore lint/correctness/useExhaustiveDependencies: a factory is memoized by the caller's deps
+    isFactory ? (deps ?? EMPTY_DEPS) : [queryOrFactory],
+  );
+  return useValue(() => (query ? query.value : (EMPTY_ROWS as T[])), [query]);
+}
+
+/**
+ * One entity of a collection, or `undefined` while it does not exist (or when `id` is
+ * `null`/`undefined`). Re-renders only when that entity is written or deleted.
+ *
+ * @example
+ * function Review({ id }: { id: string }) {
+ *   const review = useEntity(store.review, id);
+ *   return review ? <h2>{review.data.title}</h2> : null;
+ * }
+ */
+export function useEntity<T extends Entity>(
+  collection: TypedCollection<T>,
+  id: EntityId | null | undefined,
+): T | undefined {
+  return useValue(
+    () => (id === null || id === undefined ? undefined : collection.signal(id).value),
+    [collection, id],
+  );
+}
+
+/**
+ * Every entity of a collection as a plain array, in collection order. Re-renders on any write
+ * to that collection (prefer `useLiveQuery` or `useEntity` for a part of it).
+ *
+ * @example
+ * function ReviewCount() {
+ *   return <span>{useCollection(store.review).length} reviews</span>;
+ * }
+ */
+export function useCollection<T extends Entity>(collection: TypedCollection<T>): T[] {
+  return useValue(() => collection.slice(), [collection]);
+}
