@@ -233,7 +233,7 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
     // Sort positions by precomputed keys, so each key is computed once rather than per comparison.
     const order = new Array<number>(rows.length);
     for (let i = 0; i < order.length; i++) order[i] = i;
-    order.sort((a, b) => index.compare(keys[a], rows[a]!.id, keys[b], rows[b]!.id));
+    order.sort(positionComparator(index, keys, rows, this.#spec.direction === "desc" ? -1 : 1));
     const sortedRows = new Array<T>(rows.length);
     const sortedKeys = new Array<unknown>(rows.length);
     for (let i = 0; i < order.length; i++) {
@@ -253,6 +253,35 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
     this.#index = undefined;
     this.#tick.value++;
   }
+}
+
+/**
+ * Compares positions into `keys`/`rows` in the index's order. When every key is a number (the
+ * common case: timestamps, counters) the keys go into a Float64Array and compare directly, which
+ * makes the initial sort of a subscription several times faster than the generic comparison.
+ */
+function positionComparator<T extends Entity>(
+  index: SortedIndex<T>,
+  keys: readonly unknown[],
+  rows: readonly T[],
+  sign: number,
+): (a: number, b: number) => number {
+  const numeric = new Float64Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    if (typeof key !== "number" || key !== key) {
+      return (a, b) => index.compare(keys[a], rows[a]!.id, keys[b], rows[b]!.id);
+    }
+    numeric[i] = key;
+  }
+  return (a, b) => {
+    const ka = numeric[a]!;
+    const kb = numeric[b]!;
+    if (ka !== kb) return ka < kb ? -sign : sign;
+    const ia = rows[a]!.id;
+    const ib = rows[b]!.id;
+    return ia < ib ? -1 : ia > ib ? 1 : 0;
+  };
 }
 
 /** The root live query of a collection: every entity, ordered by id. */

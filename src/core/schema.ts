@@ -61,10 +61,18 @@ export function validateEntity<E extends Entity>(
     });
   }
   // The store keeps its own copy, so a caller mutating its object later changes nothing here.
-  return (result.value === value ? cloneJsonLike(entity) : entity) as E;
+  // Always copy: even a schema that builds a new top-level object may hand back the caller's
+  // nested objects (a loose or `any` field, a passthrough), and those are just as shared.
+  return cloneJsonLike(entity);
 }
 
-/** A deep copy of plain data (objects, arrays, primitives); faster than structuredClone for this. */
+/**
+ * A deep copy of entity data; faster than `structuredClone` for plain objects and arrays.
+ * Dates, Maps, Sets and typed arrays are copied with `structuredClone`; instances of other
+ * classes are kept by reference, since copying them would silently drop their prototype.
+ *
+ * @example const copy = cloneJsonLike({ id: "c1", data: { tags: ["a"] } });
+ */
 export function cloneJsonLike<T>(value: T): T {
   if (value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) {
@@ -73,8 +81,21 @@ export function cloneJsonLike<T>(value: T): T {
     return out as T;
   }
   const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return structuredClone(value);
+  if (proto !== Object.prototype && proto !== null) {
+    return isStructuredCloneable(value) ? structuredClone(value) : value;
+  }
   const out: Record<string, unknown> = {};
   for (const key in value) out[key] = cloneJsonLike((value as Record<string, unknown>)[key]);
   return out as T;
+}
+
+function isStructuredCloneable(value: object): boolean {
+  return (
+    value instanceof Date ||
+    value instanceof Map ||
+    value instanceof Set ||
+    value instanceof RegExp ||
+    ArrayBuffer.isView(value) ||
+    value instanceof ArrayBuffer
+  );
 }

@@ -1,4 +1,4 @@
-import { compareIds, compareKeys } from "./compare.js";
+import { compareKeys } from "./compare.js";
 
 /** Entries per chunk after a bulk load or a split. */
 const LOAD = 256;
@@ -40,7 +40,18 @@ export class SortedIndex<T extends { id: string }> {
 
   /** Compares (key, id) pairs in this index's order. */
   compare(keyA: unknown, idA: string, keyB: unknown, idB: string): number {
-    return this.#sign * compareKeys(keyA, keyB) || compareIds(idA, idB);
+    // Numbers (timestamps, line numbers) are the common key: compare them without compareKeys'
+    // type ranking. NaN compares equal to everything, as in compareKeys.
+    const order =
+      typeof keyA === "number" && typeof keyB === "number"
+        ? keyA < keyB
+          ? -1
+          : keyA > keyB
+            ? 1
+            : 0
+        : compareKeys(keyA, keyB);
+    if (order !== 0) return this.#sign * order;
+    return idA < idB ? -1 : idA > idB ? 1 : 0;
   }
 
   /**

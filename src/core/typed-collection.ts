@@ -128,17 +128,20 @@ export class TypedCollection<T extends Entity = Entity> extends Array<T> {
    * @example store.comment.orderBy((c) => c.updatedAt, "desc")
    */
   orderBy(key: KeySelector<T>, direction: Direction = "asc"): T[] {
+    assertDirection(direction);
     return Array.from(this).sort(entityComparator(toKeyFunction(key), direction));
   }
 
   /**
    * The entities grouped by `key` (a function or a dotted path), each group in collection order.
+   * Like `Object.groupBy`, the result has no prototype, so any key (even `"constructor"` or
+   * `"__proto__"`) is just a group.
    *
    * @example store.comment.groupBy((c) => c.data.status).open?.length
    */
   groupBy<K extends PropertyKey>(key: ((entity: T) => K) | KeySelector<T>): Partial<Record<K, T[]>> {
     const keyOf = toKeyFunction(key as KeySelector<T>);
-    const groups: Partial<Record<K, T[]>> = {};
+    const groups: Partial<Record<K, T[]>> = Object.create(null);
     for (const entity of this) {
       const group = keyOf(entity) as K;
       const rows = groups[group];
@@ -185,6 +188,12 @@ const MUTATORS = new Set<PropertyKey>([
   "copyWithin",
 ]);
 
+function assertDirection(direction: unknown): asserts direction is Direction {
+  if (direction !== "asc" && direction !== "desc") {
+    throw new KalphiteUsageError(`orderBy direction must be "asc" or "desc", not ${String(direction)}.`);
+  }
+}
+
 function readOnly(): never {
   throw new KalphiteUsageError(
     "A collection cannot be changed in place: use upsert/delete, or copy it first ([...store.comment].sort()).",
@@ -218,7 +227,8 @@ export function createCollectionView<T extends Entity>(
       if (MUTATORS.has(prop)) return readOnly;
       if (!UNTRACKED.has(prop)) refresh();
       const value = Reflect.get(target, prop, target);
-      if (typeof value !== "function") return value;
+      // The class itself is returned as is (binding it would break `constructor === TypedCollection`).
+      if (typeof value !== "function" || prop === "constructor") return value;
       let fn = bound.get(prop);
       if (fn === undefined) {
         fn = value.bind(target);
@@ -240,6 +250,8 @@ export function createCollectionView<T extends Entity>(
     },
     set: readOnly,
     defineProperty: readOnly,
+    // Freezing or sealing would lock the snapshot the store refreshes in place.
+    preventExtensions: readOnly,
     deleteProperty: readOnly,
     setPrototypeOf: readOnly,
   });
