@@ -7,13 +7,23 @@ import type { Entity } from "./types.js";
  * a version signal that changes on every write, and the live queries to keep up to date.
  *
  * Entity signals are created on first read, not per write, so a collection nobody watches
- * entity by entity costs one Map entry per entity.
+ * entity by entity costs one Map entry per entity. There is at most one signal per id at a time,
+ * and it is always up to date while anyone can reach it:
+ * - held strongly (`#signals`) while its entity exists or something watches it;
+ * - held weakly (`#orphans`) otherwise, so reading ids that never exist, or deleted entities
+ *   nobody watches any more, leaks nothing, yet a caller still holding the signal (a component
+ *   that unmounts and remounts) gets the same signal back and sees later writes.
  */
 export class CollectionState<T extends Entity> implements LiveSource<T> {
   readonly entityType: string;
   readonly values = new Map<string, T>();
   readonly version: Signal<number> = signal(0);
   readonly #signals = new Map<string, Signal<T | undefined>>();
+  readonly #orphans = new Map<string, WeakRef<Signal<T | undefined>>>();
+  readonly #watchedIds = new Set<string>();
+  readonly #forgetOrphan = new FinalizationRegistry<string>((id) => {
+    if (this.#orphans.get(id)?.deref() === undefined) this.#orphans.delete(id);
+  });
   readonly #liveQueries = new Set<LiveQueryEngine<T>>();
   readonly #reportError: (error: unknown) => void;
 
@@ -24,18 +34,21 @@ export class CollectionState<T extends Entity> implements LiveSource<T> {
 
   /** The signal of one entity (undefined while it does not exist). */
   entitySignal(id: string): ReadonlySignal<T | undefined> {
-    let entitySignal = this.#signals.get(id);
-    if (entitySignal === undefined) {
-      const signals = this.#signals;
-      const values = this.values;
-      entitySignal = signal(values.get(id), {
-        unwatched() {
-          // Forget the signal of a deleted entity once nobody watches it.
-          if (!values.has(id) && signals.get(id) === this) signals.delete(id);
-        },
-      });
-      signals.set(id, entitySignal);
-    }
+    const existing = this.#signals.get(id) ?? this.#orphanSignal(id);
+    if (existing !== undefined) return existing;
+    const state = this;
+    const entitySignal: Signal<T | undefined> = signal(this.values.get(id), {
+      watched() {
+        state.#watchedIds.add(id);
+        state.#adopt(id, this);
+      },
+      unwatched() {
+        state.#watchedIds.delete(id);
+        if (!state.values.has(id)) state.#orphan(id, this);
+      },
+    });
+    if (this.values.has(id)) this.#signals.set(id, entitySignal);
+    else this.#orphan(id, entitySignal);
     return entitySignal;
   }
 
@@ -44,7 +57,11 @@ export class CollectionState<T extends Entity> implements LiveSource<T> {
     const id = entity.id;
     const previous = this.values.get(id);
     this.values.set(id, entity);
-    const entitySignal = this.#signals.get(id);
+    let entitySignal = this.#signals.get(id);
+    if (entitySignal === undefined && this.#orphans.size > 0) {
+      entitySignal = this.#orphanSignal(id);
+      if (entitySignal !== undefined) this.#adopt(id, entitySignal);
+    }
     if (entitySignal !== undefined) entitySignal.value = entity;
     this.version.value++;
     this.#applyToLiveQueries(previous, entity);
@@ -57,10 +74,32 @@ export class CollectionState<T extends Entity> implements LiveSource<T> {
     if (previous === undefined) return undefined;
     this.values.delete(id);
     const entitySignal = this.#signals.get(id);
-    if (entitySignal !== undefined) entitySignal.value = undefined;
+    if (entitySignal !== undefined) {
+      entitySignal.value = undefined;
+      if (!this.#watchedIds.has(id)) this.#orphan(id, entitySignal);
+    }
     this.version.value++;
     this.#applyToLiveQueries(previous, undefined);
     return previous;
+  }
+
+  #orphanSignal(id: string): Signal<T | undefined> | undefined {
+    return this.#orphans.get(id)?.deref();
+  }
+
+  /** Holds the signal strongly: its entity exists or someone watches it. */
+  #adopt(id: string, entitySignal: Signal<T | undefined>): void {
+    if (this.#signals.get(id) === entitySignal) return;
+    this.#orphans.delete(id);
+    this.#forgetOrphan.unregister(entitySignal);
+    this.#signals.set(id, entitySignal);
+  }
+
+  /** Holds the signal weakly: nobody watches it and its entity does not exist. */
+  #orphan(id: string, entitySignal: Signal<T | undefined>): void {
+    this.#signals.delete(id);
+    this.#orphans.set(id, new WeakRef(entitySignal));
+    this.#forgetOrphan.register(entitySignal, id, entitySignal);
   }
 
   attach(query: LiveQueryEngine<T>): void {
