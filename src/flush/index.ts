@@ -1,0 +1,11 @@
+export { retryDelay } from "./backoff.js";
+export { MemoryFlushEngine } from "./memory-flush-engine.js";
+export type {
+  ChangeSource,
+  FlushChange,
+  FlushConfig,
+  FlushEngineOptions,
+  FlushEvent,
+  FlushState,
+  FlushTarget,
+} from "./types.js";

@@ -1,0 +1,499 @@
+import {
+  type Entity,
+  type EntityId,
+  KalphitePersistenceError,
+  KalphiteUsageError,
+} from "../core/index.js";
+import { retryDelay } from "./backoff.js";
+import type {
+  ChangeSource,
+  FlushChange,
+  FlushEngineOptions,
+  FlushEvent,
+  FlushState,
+  FlushTarget,
+} from "./types.js";
+
+/** A queued change and its place in the order of writes. */
+interface Queued {
+  key: string;
+  change: FlushChange;
+  seq: number;
+}
+
+type Timer = ReturnType<typeof globalThis.setTimeout>;
+
+interface Listeners {
+  flush: Set<(event: FlushEvent) => void>;
+  error: Set<(error: KalphitePersistenceError) => void>;
+}
+
+const keyOf = (entityType: string, entityId: EntityId) => `${entityType}\u0000${entityId}`;
+
+/**
+ * Writes a store's changes to a `FlushTarget` in the background: debounced, coalesced per entity,
+ * in ordered batches, retried with exponential backoff, never dropped.
+ *
+ * Changes live in three places, each entity in at most one of `pending`/`retry` at a time:
+ * `pending` (not yet handed to the target, ordered by last write), `retry` (a failed write
+ * waiting for another try, older than everything pending) and `inFlight` (being written now).
+ * A newer write to an entity removes its `retry` entry, and a failed batch does not re-queue an
+ * entity that has a newer pending change: a retry can never overwrite newer data. Only one target
+ * call runs at a time, so writes land in order.
+ *
+ * @example
+ * const engine = new MemoryFlushEngine({ flushTarget: (changes) => db.applyChanges(changes) });
+ * const detach = engine.attach(store);
+ * store.comment.upsert("c1", comment);
+ * await engine.flush(); // c1 is durable now
+ * await engine.destroy();
+ */
+export class MemoryFlushEngine {
+  readonly #target: FlushTarget;
+  readonly #debounceMs: number;
+  readonly #maxWaitMs: number;
+  readonly #maxRetries: number;
+  readonly #baseRetryDelay: number;
+  readonly #maxBatchSize: number;
+  readonly #enablePersistence: boolean;
+  readonly #jitter: number;
+  readonly #timeoutMs: number;
+  readonly #listeners: Listeners = { flush: new Set(), error: new Set() };
+
+  #pending = new Map<string, Queued>();
+  #retry = new Map<string, Queued>();
+  readonly #inFlight = new Map<string, Queued>();
+  #seq = 0;
+  #running: Promise<void> | undefined;
+  /** A target call that timed out and has not settled yet; no other call starts before it does. */
+  #stuck: Promise<void> | undefined;
+  #debounceTimer: Timer | undefined;
+  #retryTimer: Timer | undefined;
+  /** When the debounce timer should fire; writes move it instead of re-arming the timer. */
+  #dueAt = 0;
+  #firstPendingAt: number | undefined;
+  #attempt = 0;
+  #paused = false;
+  #resumeWaiters: (() => void)[] = [];
+  #closing = false;
+  #destroyed = false;
+  #lastFlushTime = 0;
+  readonly #detachers = new Set<() => void>();
+
+  constructor(options: FlushEngineOptions) {
+    if (typeof options?.flushTarget !== "function") {
+      throw new KalphiteUsageError(
+        "MemoryFlushEngine needs a flushTarget: a function (changes) => Promise<void> that writes a batch, e.g. (changes) => db.applyChanges(changes).",
+      );
+    }
+    this.#target = options.flushTarget;
+    this.#debounceMs = nonNegative("debounceMs", options.debounceMs, 100);
+    this.#maxWaitMs = nonNegative("maxWaitMs", options.maxWaitMs, this.#debounceMs * 2);
+    this.#maxRetries = nonNegative("maxRetries", options.maxRetries, 3);
+    this.#baseRetryDelay = nonNegative("baseRetryDelay", options.baseRetryDelay, 100);
+    this.#maxBatchSize = Math.max(1, nonNegative("maxBatchSize", options.maxBatchSize, 100));
+    this.#enablePersistence = options.enablePersistence ?? true;
+    this.#jitter = Math.min(1, nonNegative("retryJitter", options.retryJitter, 0.5));
+    this.#timeoutMs = nonNegative("targetTimeoutMs", options.targetTimeoutMs, 30_000);
+    if (options.onError) this.#listeners.error.add(options.onError);
+    if (options.onFlush) this.#listeners.flush.add(options.onFlush);
+  }
+
+  /**
+   * Listens to a store's change stream: every `local` and `remote` change is queued; `hydrate`
+   * changes (loaded from the database) are not. Returns a function that stops listening.
+   *
+   * @example const detach = engine.attach(store);
+   */
+  attach(store: ChangeSource): () => void {
+    this.#assertOpen("attach");
+    const stop = store.onChange((change) => {
+      if (change.origin === "hydrate") return;
+      if (change.operation === "upsert") {
+        if (change.entity)
+          this.#enqueue("upsert", change.entityType, change.entityId, change.entity);
+      } else {
+        this.#enqueue("delete", change.entityType, change.entityId, undefined);
+      }
+    });
+    const detach = () => {
+      stop();
+      this.#detachers.delete(detach);
+    };
+    this.#detachers.add(detach);
+    return detach;
+  }
+
+  /**
+   * Queues an upsert of `entity` (its type is `entity.type`), replacing any queued change to it.
+   *
+   * @example engine.scheduleFlush("c1", comment);
+   */
+  scheduleFlush(entityId: EntityId, entity: Entity): void {
+    this.#assertOpen("scheduleFlush");
+    if (!entity || typeof entity.type !== "string") {
+      throw new KalphiteUsageError(
+        "scheduleFlush(entityId, entity) needs an entity with a string `type`.",
+      );
+    }
+    this.#enqueue("upsert", entity.type, entityId, entity);
+  }
+
+  /**
+   * Queues a delete, replacing any queued change to the entity (a delete after an upsert is one
+   * delete).
+   *
+   * @example engine.scheduleDelete("c1", "comment");
+   */
+  scheduleDelete(entityId: EntityId, entityType: string): void {
+    this.#assertOpen("scheduleDelete");
+    this.#enqueue("delete", entityType, entityId, undefined);
+  }
+
+  /**
+   * Writes everything queued so far, and resolves once it is durable: the durability point.
+   * A failed write is retried with backoff; after `maxRetries` it rejects with a
+   * `KalphitePersistenceError` and the changes stay queued. While paused, it waits for
+   * `resumeFlush()`.
+   *
+   * @example store.comment.upsert("c1", comment); await engine.flush();
+   */
+  async flush(): Promise<void> {
+    if (this.#destroyed) {
+      throw new KalphiteUsageError("flush() was called after destroy(): create a new engine.");
+    }
+    const through = this.#seq;
+    let attempt = 0;
+    while (this.#hasQueuedThrough(through)) {
+      if (this.#paused) {
+        await new Promise<void>((resolve) => this.#resumeWaiters.push(resolve));
+        continue;
+      }
+      if (this.#running) {
+        // An automatic flush is writing; let it finish, then write what is left.
+        await this.#running.catch(() => {});
+        continue;
+      }
+      this.#clearTimers();
+      try {
+        await this.#runCycle();
+        attempt = 0;
+      } catch (error) {
+        if (attempt >= this.#maxRetries) throw error;
+        const delay = this.#delay(attempt++);
+        await new Promise<void>((resolve) => globalThis.setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  /** Every queued change, one per entity (the newest), oldest first; for debugging and tests. */
+  getQueuedChanges(): FlushChange[] {
+    const latest = new Map<string, FlushChange>();
+    for (const queue of [this.#inFlight, this.#retry, this.#pending]) {
+      for (const [key, { change }] of queue) {
+        latest.delete(key);
+        latest.set(key, change);
+      }
+    }
+    return [...latest.values()];
+  }
+
+  /** A snapshot of the queues (see `FlushState`). */
+  getState(): FlushState {
+    const pending = new Map<string, FlushChange>();
+    for (const [key, { change }] of this.#pending) pending.set(key, change);
+    return {
+      pending,
+      retryQueue: [...this.#retry.values()].map((queued) => queued.change),
+      isFlushInProgress: this.#running !== undefined,
+      lastFlushTime: this.#lastFlushTime,
+    };
+  }
+
+  /**
+   * Stops writing: changes keep being queued, no timer runs and `flush()` waits, until
+   * `resumeFlush()`. A batch already being written finishes.
+   *
+   * @example engine.pauseFlush(); await db.restore(blob); engine.resumeFlush();
+   */
+  pauseFlush(): void {
+    this.#paused = true;
+    this.#clearTimers();
+  }
+
+  /** Resumes writing after `pauseFlush()`; what was queued meanwhile is flushed after the debounce. */
+  resumeFlush(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    const waiters = this.#resumeWaiters;
+    this.#resumeWaiters = [];
+    for (const resolve of waiters) resolve();
+    if (this.#retry.size > 0 || this.#pending.size > 0) this.#arm(this.#debounceMs);
+  }
+
+  /**
+   * Stops listening to every store, writes what is queued (even if paused) and leaves no timer
+   * behind. Rejects if that final write fails; the changes are then still in
+   * `getQueuedChanges()`. Any later call except `getQueuedChanges`/`getState` throws.
+   *
+   * @example await engine.destroy();
+   */
+  async destroy(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    for (const detach of [...this.#detachers]) detach();
+    this.resumeFlush();
+    try {
+      await this.flush();
+    } finally {
+      this.#destroyed = true;
+      this.#clearTimers();
+    }
+  }
+
+  /**
+   * Adds a listener: `"flush"` after each batch written, `"error"` when automatic flushing gave
+   * up after `maxRetries`. Returns a function that removes it.
+   *
+   * @example engine.on("error", (error) => showOfflineBanner(error.message));
+   */
+  on<K extends keyof Listeners>(
+    event: K,
+    listener: Listeners[K] extends Set<infer L> ? L : never,
+  ): () => void {
+    const set = this.#listeners[event] as Set<typeof listener>;
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  #assertOpen(method: string): void {
+    if (this.#closing) {
+      throw new KalphiteUsageError(
+        `${method}() was called after destroy(): the engine no longer writes. Create a new MemoryFlushEngine (or call persist() again).`,
+      );
+    }
+  }
+
+  #enqueue(
+    operation: FlushChange["operation"],
+    entityType: string,
+    entityId: EntityId,
+    entity: Entity | undefined,
+  ): void {
+    const key = keyOf(entityType, entityId);
+    const change: FlushChange =
+      entity === undefined
+        ? { operation, entityId, entityType, timestamp: Date.now() }
+        : { operation, entityId, entityType, entity, timestamp: Date.now() };
+    // Newest wins: the old retry entry must never be written after this one.
+    this.#retry.delete(key);
+    // Delete then set keeps `pending` ordered by last write.
+    this.#pending.delete(key);
+    this.#pending.set(key, { key, change, seq: ++this.#seq });
+    // While backing off, the retry timer will take this change along.
+    if (!this.#paused && this.#retryTimer === undefined) this.#arm(this.#debounceMs);
+  }
+
+  /** Starts or moves the debounce timer, never past `maxWaitMs` after the first pending write. */
+  #arm(debounceMs: number): void {
+    const now = Date.now();
+    if (this.#firstPendingAt === undefined) this.#firstPendingAt = now;
+    this.#dueAt = Math.min(now + debounceMs, this.#firstPendingAt + this.#maxWaitMs);
+    if (this.#debounceTimer === undefined) {
+      this.#debounceTimer = globalThis.setTimeout(this.#onDebounce, Math.max(0, this.#dueAt - now));
+    }
+  }
+
+  readonly #onDebounce = (): void => {
+    this.#debounceTimer = undefined;
+    const now = Date.now();
+    if (now < this.#dueAt) {
+      this.#debounceTimer = globalThis.setTimeout(this.#onDebounce, this.#dueAt - now);
+      return;
+    }
+    this.#firstPendingAt = undefined;
+    this.#autoFlush();
+  };
+
+  #autoFlush(): void {
+    // A running cycle re-arms the timer when it ends if anything is left.
+    if (this.#running || this.#paused || this.#destroyed) return;
+    this.#runCycle().then(
+      () => {
+        this.#attempt = 0;
+      },
+      (error: KalphitePersistenceError) => {
+        if (this.#paused || this.#destroyed) return;
+        if (this.#attempt < this.#maxRetries) {
+          const delay = this.#delay(this.#attempt++);
+          this.#retryTimer = globalThis.setTimeout(() => {
+            this.#retryTimer = undefined;
+            this.#autoFlush();
+          }, delay);
+        } else {
+          // Give up for now; the changes stay queued for the next write or flush().
+          this.#attempt = 0;
+          this.#report(error);
+        }
+      },
+    );
+  }
+
+  /** Writes, batch by batch, the retry queue then every pending change queued before now. */
+  #runCycle(): Promise<void> {
+    const through = this.#seq;
+    const cycle = (async () => {
+      while (!this.#paused || this.#closing) {
+        const batch = this.#takeBatch(through);
+        if (batch.length === 0) return;
+        await this.#write(batch);
+      }
+    })();
+    const running = cycle.finally(() => {
+      this.#running = undefined;
+      if (
+        !this.#paused &&
+        !this.#destroyed &&
+        this.#pending.size > 0 &&
+        this.#retryTimer === undefined
+      ) {
+        this.#arm(this.#debounceMs);
+      }
+    });
+    this.#running = running;
+    return running;
+  }
+
+  #takeBatch(through: number): Queued[] {
+    const batch: Queued[] = [];
+    for (const queue of [this.#retry, this.#pending]) {
+      for (const queued of queue.values()) {
+        if (batch.length >= this.#maxBatchSize || queued.seq > through) break;
+        batch.push(queued);
+      }
+    }
+    for (const queued of batch) {
+      this.#retry.delete(queued.key);
+      this.#pending.delete(queued.key);
+      this.#inFlight.set(queued.key, queued);
+    }
+    return batch;
+  }
+
+  async #write(batch: Queued[]): Promise<void> {
+    const changes = batch.map((queued) => queued.change);
+    try {
+      if (this.#enablePersistence) await this.#callTarget(changes);
+    } catch (error) {
+      // Back to the head of the retry queue, unless a newer change to the entity is pending.
+      const requeued = new Map<string, Queued>();
+      for (const queued of batch) {
+        if (!this.#pending.has(queued.key)) requeued.set(queued.key, queued);
+      }
+      for (const [key, queued] of this.#retry) requeued.set(key, queued);
+      this.#retry = requeued;
+      throw error;
+    } finally {
+      for (const queued of batch) {
+        if (this.#inFlight.get(queued.key) === queued) this.#inFlight.delete(queued.key);
+      }
+    }
+    this.#lastFlushTime = Date.now();
+    this.#emit("flush", { changes, persisted: this.#enablePersistence });
+  }
+
+  async #callTarget(changes: FlushChange[]): Promise<void> {
+    if (this.#stuck) {
+      throw new KalphitePersistenceError(
+        `The previous flush target call has not settled after ${this.#timeoutMs} ms, so nothing newer is written (it could land after it). Check that the flushTarget's promise settles; the changes stay queued.`,
+      );
+    }
+    const call = Promise.resolve().then(() => this.#target(changes));
+    let timer: Timer | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = globalThis.setTimeout(() => {
+        this.#stuck = call.then(
+          () => {
+            this.#stuck = undefined;
+          },
+          () => {
+            this.#stuck = undefined;
+          },
+        );
+        reject(
+          new KalphitePersistenceError(
+            `The flush target did not settle within ${this.#timeoutMs} ms (targetTimeoutMs); the ${changes.length} change(s) stay queued and are retried once it settles.`,
+          ),
+        );
+      }, this.#timeoutMs);
+    });
+    try {
+      await Promise.race([call, timeout]);
+    } catch (error) {
+      throw error instanceof KalphitePersistenceError
+        ? error
+        : new KalphitePersistenceError(
+            `Writing ${changes.length} change(s) failed: ${error instanceof Error ? error.message : String(error)}. They stay queued and are retried.`,
+            { cause: error },
+          );
+    } finally {
+      globalThis.clearTimeout(timer);
+    }
+  }
+
+  #hasQueuedThrough(seq: number): boolean {
+    for (const queue of [this.#inFlight, this.#retry]) {
+      for (const queued of queue.values()) if (queued.seq <= seq) return true;
+    }
+    const first = this.#pending.values().next();
+    return !first.done && first.value.seq <= seq;
+  }
+
+  #delay(attempt: number): number {
+    return retryDelay(this.#baseRetryDelay, attempt, this.#jitter);
+  }
+
+  #clearTimers(): void {
+    if (this.#debounceTimer !== undefined) globalThis.clearTimeout(this.#debounceTimer);
+    if (this.#retryTimer !== undefined) globalThis.clearTimeout(this.#retryTimer);
+    this.#debounceTimer = undefined;
+    this.#retryTimer = undefined;
+    this.#firstPendingAt = undefined;
+  }
+
+  #emit(event: "flush", payload: FlushEvent): void {
+    for (const listener of this.#listeners[event]) {
+      try {
+        listener(payload);
+      } catch (error) {
+        this.#report(
+          new KalphitePersistenceError(`A "flush" listener threw: ${String(error)}`, {
+            cause: error,
+          }),
+        );
+      }
+    }
+  }
+
+  #report(error: KalphitePersistenceError): void {
+    if (this.#listeners.error.size === 0) {
+      console.error(error);
+      return;
+    }
+    for (const listener of this.#listeners.error) {
+      try {
+        listener(error);
+      } catch (thrown) {
+        console.error(thrown);
+      }
+    }
+  }
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
+    throw new KalphiteUsageError(`${name} must be a number ≥ 0, got ${String(value)}.`);
+  }
+  return value;
+}
