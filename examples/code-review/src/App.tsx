@@ -1,0 +1,136 @@
+import { useEffect, useState } from "react";
+import { CodeView } from "./components/CodeView.js";
+import { Sidebar } from "./components/Sidebar.js";
+import { ConflictToasts, OfflineBanner, TopBar } from "./components/TopBar.js";
+import { openSession, type Session } from "./kalphite.js";
+import { SessionContext } from "./session-context.js";
+
+export interface Identity {
+  room: string;
+  user: string;
+}
+
+/** Room and user from the URL (`?room=demo&user=ada`), the user falling back to the last name used. */
+export function identityFromUrl(): { room: string; user?: string } {
+  const params = new URLSearchParams(location.search);
+  const room = params.get("room")?.trim() || "demo";
+  const user =
+    params.get("user")?.trim() || localStorage.getItem("kalphite-review-user") || undefined;
+  return user ? { room, user } : { room };
+}
+
+function JoinScreen({ room, onJoin }: { room: string; onJoin(user: string): void }) {
+  const [name, setName] = useState("");
+  return (
+    <main className="join">
+      <form
+        className="join-card"
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (name.trim()) onJoin(name.trim());
+        }}
+      >
+        <div className="brand big">
+          <span className="logo">◆</span> Kalphite Review
+        </div>
+        <p>
+          You are joining the review room <strong>#{room}</strong>. Everyone with this link sees the
+          same comments, live.
+        </p>
+        <label htmlFor="name">Your name</label>
+        <input
+          id="name"
+          value={name}
+          // biome-ignore lint/a11y/noAutofocus: the only field of the page.
+          autoFocus
+          placeholder="e.g. Ada"
+          onChange={(event) => setName(event.target.value)}
+        />
+        <button type="submit" className="button primary" disabled={!name.trim()}>
+          Join review
+        </button>
+      </form>
+    </main>
+  );
+}
+
+function ReviewScreen({ session }: { session: Session }) {
+  const [focusedLine, setFocusedLine] = useState<number | null>(null);
+  const selectLine = (line: number) => {
+    setFocusedLine(line);
+    document.getElementById(`L${line}`)?.scrollIntoView({ behavior: "smooth", block: "center" });
+  };
+  return (
+    <SessionContext.Provider value={session}>
+      <div className="app" data-testid="app-ready">
+        <TopBar />
+        <OfflineBanner />
+        <main className="workspace">
+          <CodeView focusedLine={focusedLine} />
+          <Sidebar onSelectLine={selectLine} />
+        </main>
+        <ConflictToasts />
+      </div>
+    </SessionContext.Provider>
+  );
+}
+
+export function App() {
+  const [identity, setIdentity] = useState(identityFromUrl);
+  const [session, setSession] = useState<Session | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const { room, user } = identity;
+
+  useEffect(() => {
+    if (!user) return;
+    let closed = false;
+    let opened: Session | null = null;
+    openSession({ room, user }).then(
+      (s) => {
+        opened = s;
+        if (closed) void s.close();
+        else setSession(s);
+      },
+      (reason: unknown) => {
+        if (!closed) setError(reason);
+      },
+    );
+    return () => {
+      closed = true;
+      if (opened) void opened.close();
+    };
+  }, [room, user]);
+
+  if (!user) {
+    return (
+      <JoinScreen
+        room={room}
+        onJoin={(name) => {
+          localStorage.setItem("kalphite-review-user", name);
+          const url = new URL(location.href);
+          url.searchParams.set("room", room);
+          url.searchParams.set("user", name);
+          history.replaceState(null, "", url);
+          setIdentity({ room, user: name });
+        }}
+      />
+    );
+  }
+  if (error) {
+    return (
+      <main className="loading error" role="alert">
+        <h1>Could not open the review</h1>
+        <pre>{error instanceof Error ? error.message : String(error)}</pre>
+      </main>
+    );
+  }
+  if (!session) {
+    return (
+      <main className="loading" role="status">
+        <div className="spinner" aria-hidden="true" />
+        Opening #{room} from this device's database…
+      </main>
+    );
+  }
+  return <ReviewScreen session={session} />;
+}

@@ -1,0 +1,98 @@
+import { useState } from "react";
+import { deleteComment, setStatus, updateComment } from "../actions.js";
+import { formatTime } from "../format.js";
+import type { Comment } from "../schema.js";
+import { useSession } from "../session-context.js";
+import { useValue } from "../use-signals.js";
+import { Avatar } from "./Avatar.js";
+import { Composer } from "./Composer.js";
+
+/** One comment. It reads its own entity, so an edit elsewhere re-renders this card only. */
+export function CommentCard({ id }: { id: string }) {
+  const { store, user } = useSession();
+  const comment: Comment | undefined = useValue(() => store.comment.findById(id), [store, id]);
+  const [editing, setEditing] = useState(false);
+  if (!comment) return null;
+  const { body, author, status, createdAt, updatedBy } = comment.data;
+  const by = updatedBy === user ? "you" : updatedBy;
+  const note =
+    status === "resolved"
+      ? `resolved by ${by}`
+      : comment.updatedAt !== createdAt
+        ? `edited by ${by}`
+        : "";
+
+  return (
+    <article
+      className={`comment ${status}`}
+      data-testid="comment"
+      data-comment-id={comment.id}
+      data-status={status}
+      data-updated-at={comment.updatedAt}
+    >
+      <header className="comment-header">
+        <Avatar name={author} />
+        <span className="comment-author">{author}</span>
+        <span className="comment-time" title={new Date(createdAt).toLocaleString()}>
+          {formatTime(createdAt)}
+        </span>
+        {note && (
+          <span className="comment-edited" title={new Date(comment.updatedAt).toLocaleString()}>
+            · {note}
+          </span>
+        )}
+        <span className={`status-badge ${status}`} data-testid="comment-status">
+          {status === "open" ? "Open" : "Resolved"}
+        </span>
+      </header>
+      {editing ? (
+        <Composer
+          initial={body}
+          placeholder="Edit the comment"
+          submitLabel="Save"
+          testId="edit-input"
+          onCancel={() => setEditing(false)}
+          onSubmit={(next) => {
+            updateComment(store, user, id, { body: next });
+            setEditing(false);
+          }}
+        />
+      ) : (
+        <p className="comment-body" data-testid="comment-body">
+          {body}
+        </p>
+      )}
+      {!editing && (
+        <footer className="comment-actions">
+          {status === "open" ? (
+            <button
+              type="button"
+              className="button small"
+              onClick={() => setStatus(store, user, id, "resolved")}
+            >
+              Resolve
+            </button>
+          ) : (
+            <button
+              type="button"
+              className="button small"
+              onClick={() => setStatus(store, user, id, "open")}
+            >
+              Reopen
+            </button>
+          )}
+          <button type="button" className="button small ghost" onClick={() => setEditing(true)}>
+            Edit
+          </button>
+          <button
+            type="button"
+            className="button small ghost danger"
+            onClick={() => deleteComment(store, id)}
+          >
+            Delete
+          </button>
+        </footer>
+      )}
+    </article>
+  );
+}

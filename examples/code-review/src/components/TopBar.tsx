@@ -1,0 +1,119 @@
+import { plural } from "../format.js";
+import type { ConnectionStatus } from "../kalphite.js";
+import { useSession } from "../session-context.js";
+import { SOURCE_PATH } from "../source-file.js";
+import { useValue } from "../use-signals.js";
+import { Avatar } from "./Avatar.js";
+
+const STATUS_LABEL: Record<ConnectionStatus, string> = {
+  connected: "Live",
+  connecting: "Reconnecting…",
+  disconnected: "Offline",
+};
+
+export function TopBar() {
+  const session = useSession();
+  const connection = useValue(() => session.connection.value, [session]);
+  const outbox = useValue(() => session.outbox.value, [session]);
+  const saved = useValue(() => session.savedLocally.value, [session]);
+
+  return (
+    <header className="topbar">
+      <div className="brand">
+        <span className="logo" aria-hidden="true">
+          ◆
+        </span>
+        <span className="brand-name">Kalphite Review</span>
+      </div>
+      <nav className="crumbs" aria-label="Location">
+        <span className="room" title="Room: everyone with this link sees the same review">
+          #{session.room}
+        </span>
+        <span className="sep">/</span>
+        <span className="crumb-file">{SOURCE_PATH}</span>
+      </nav>
+      <div className="topbar-right">
+        <span
+          className={`sync-pill ${connection}`}
+          data-testid="connection"
+          data-status={connection}
+          title="Connection to the sync server"
+        >
+          <span className="dot" aria-hidden="true" />
+          {STATUS_LABEL[connection]}
+        </span>
+        <span
+          className={`outbox${outbox > 0 ? " pending" : ""}`}
+          data-testid="outbox"
+          data-count={outbox}
+          title="Changes made here that the server has not confirmed yet"
+        >
+          {outbox === 0 ? "All changes synced" : `${plural(outbox, "change")} to send`}
+        </span>
+        <span
+          className={`local-save${saved ? " saved" : ""}`}
+          data-testid="local-save"
+          data-saved={saved}
+          title="Every change is written to this browser's database (PGlite)"
+        >
+          {saved ? "Saved on this device" : "Saving…"}
+        </span>
+        <span className="me">
+          <Avatar name={session.user} size={26} />
+          <span className="me-name" data-testid="user-name">
+            {session.user}
+          </span>
+        </span>
+      </div>
+    </header>
+  );
+}
+
+export function OfflineBanner() {
+  const session = useSession();
+  const connection = useValue(() => session.connection.value, [session]);
+  const outbox = useValue(() => session.outbox.value, [session]);
+  if (connection === "connected") return null;
+  return (
+    <div className={`banner ${connection}`} role="status" data-testid="offline-banner">
+      <strong>
+        {connection === "connecting" ? "Reconnecting to the sync server." : "You are offline."}
+      </strong>{" "}
+      Keep reviewing: every change is saved in this browser
+      {outbox > 0 ? ` and ${plural(outbox, "change")} will be sent` : " and will be sent"} as soon
+      as the connection is back.
+    </div>
+  );
+}
+
+export function ConflictToasts() {
+  const session = useSession();
+  const conflicts = useValue(() => session.conflicts.value, [session]);
+  if (conflicts.length === 0) return null;
+  return (
+    <div className="toasts" aria-live="polite">
+      {conflicts.map((notice) => (
+        <div key={notice.key} className="toast conflict" data-testid="conflict-notice" role="alert">
+          <div className="toast-title">Edited at the same time</div>
+          <p>
+            This comment was changed here and by <strong>{notice.keptBy}</strong> while you were
+            apart. Every window now shows the latest edit (last write wins):
+          </p>
+          <blockquote className="kept">{notice.kept}</blockquote>
+          {notice.mine !== undefined && (
+            <p className="lost">
+              Your version, not kept: <span>{notice.mine}</span>
+            </p>
+          )}
+          <button
+            type="button"
+            className="button small"
+            onClick={() => session.dismissConflict(notice.key)}
+          >
+            Got it
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}
