@@ -1,25 +1,39 @@
 import type { Direction, KeySelector } from "./types.js";
 
 /**
- * The one ordering every query uses: undefined and null first, then booleans, numbers, strings
- * (by code unit, the same on every machine), then anything else by its string form.
- * Dates compare by time.
+ * The one ordering every query uses: undefined and null first, then booleans, numbers (NaN
+ * first), strings (by code unit, the same on every machine), dates (by time), then anything else
+ * by its string form.
+ *
+ * @example [3, "a", undefined, 1].sort(compareKeys) // [1, 3, "a", undefined]: sort() puts undefined last itself
+ * @example compareKeys(undefined, 0) // -1
  */
 export function compareKeys(a: unknown, b: unknown): number {
   if (a === b) return 0;
   const ta = rank(a);
   const tb = rank(b);
   if (ta !== tb) return ta - tb;
-  if (ta === 3 || ta === 2 || ta === 4) return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
-  if (ta === 5) {
-    const ma = (a as Date).getTime();
-    const mb = (b as Date).getTime();
-    return ma < mb ? -1 : ma > mb ? 1 : 0;
-  }
+  if (ta === 3) return compareNumbers(a as number, b as number);
+  if (ta === 2 || ta === 4) return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
+  if (ta === 5) return compareNumbers((a as Date).getTime(), (b as Date).getTime());
   if (ta <= 1) return 0;
   const sa = String(a);
   const sb = String(b);
   return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+/**
+ * NaN sorts before every other number and equals itself: a comparator that calls NaN equal to
+ * everything is inconsistent, and a sorted index searched with it loses rows.
+ */
+function compareNumbers(a: number | bigint, b: number | bigint): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  if (a === b) return 0;
+  const aIsNaN = a !== a;
+  const bIsNaN = b !== b;
+  if (aIsNaN || bIsNaN) return aIsNaN === bIsNaN ? 0 : aIsNaN ? -1 : 1;
+  return 0; // a number and a bigint of equal value
 }
 
 function rank(value: unknown): number {

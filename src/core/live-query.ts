@@ -65,6 +65,7 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
   readonly #tick: Signal<number> = signal(0);
   readonly #changeListeners = new Set<(change: LiveQueryChange<T>) => void>();
   #index: SortedIndex<T> | undefined;
+  #lastRows: T[] | undefined;
   #refs = 0;
 
   /** @internal */
@@ -125,9 +126,20 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
     return this.#computed.peek();
   }
 
-  /** Calls `listener` now and after every change of the result; returns the unsubscribe. */
+  /**
+   * Calls `listener` now and after every change of the result; returns the unsubscribe.
+   * A throwing listener goes to the store's `onError`: a write never fails because of a reader.
+   *
+   * @example const stop = store.comment.live.limit(10).subscribe((rows) => render(rows));
+   */
   subscribe(listener: (rows: T[]) => void): () => void {
-    return this.#computed.subscribe(listener);
+    return this.#computed.subscribe((rows) => {
+      try {
+        listener(rows);
+      } catch (error) {
+        this.#source.reportError(error);
+      }
+    });
   }
 
   /**
@@ -203,10 +215,20 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
     // The tick changes when the visible result changed, and when the query switches between
     // subscribed (index) and unsubscribed (recompute) mode.
     this.#tick.value;
-    if (this.#index) return this.#index.toArray(this.#spec.limit);
-    // Nobody subscribes: behave like a computed over the collection.
-    this.#source.version.value;
-    return this.#recompute();
+    let rows: T[];
+    if (this.#index) rows = this.#index.toArray(this.#spec.limit);
+    else {
+      // Nobody subscribes: behave like a computed over the collection.
+      this.#source.version.value;
+      rows = this.#recompute();
+    }
+    // Hand back the previous array when nothing visible changed (a batch that added and removed
+    // a row, a switch between modes), so that no subscriber runs for an unchanged result. The
+    // comparison costs no more than the copy just made.
+    const last = this.#lastRows;
+    if (last !== undefined && sameRows(last, rows)) return last;
+    this.#lastRows = rows;
+    return rows;
   }
 
   #recompute(): T[] {
@@ -282,6 +304,12 @@ function positionComparator<T extends Entity>(
     const ib = rows[b]!.id;
     return ia < ib ? -1 : ia > ib ? 1 : 0;
   };
+}
+
+function sameRows<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The root live query of a collection: every entity, ordered by id. */

@@ -1,7 +1,7 @@
 import { compareKeys } from "./compare.js";
 
 /** Entries per chunk after a bulk load or a split. */
-const LOAD = 256;
+const DEFAULT_CHUNK_SIZE = 256;
 
 interface Chunk<T> {
   keys: unknown[];
@@ -12,7 +12,7 @@ interface Chunk<T> {
  * A sorted list of rows, kept in chunks of a few hundred (a one-level B-tree).
  *
  * Rows are ordered by (key in `direction`, then id). Insert and remove cost a binary search over
- * the chunks, a binary search in one chunk and a splice of at most `2 * LOAD` slots, so a write to
+ * the chunks, a binary search in one chunk and a splice of at most `2 * chunkSize` slots, so a write to
  * a live query costs O(log n) whatever the size of its result, where a flat sorted array would
  * move half the result on every write. The first rows (what `limit` shows) sit in the first chunk.
  */
@@ -20,9 +20,12 @@ export class SortedIndex<T extends { id: string }> {
   #chunks: Chunk<T>[] = [];
   #size = 0;
   readonly #sign: number;
+  readonly #chunkSize: number;
 
-  constructor(descending: boolean) {
+  /** `chunkSize` is a tuning knob; tests make it tiny to exercise splits with few rows. */
+  constructor(descending: boolean, chunkSize = DEFAULT_CHUNK_SIZE) {
     this.#sign = descending ? -1 : 1;
+    this.#chunkSize = chunkSize;
   }
 
   get size(): number {
@@ -32,8 +35,9 @@ export class SortedIndex<T extends { id: string }> {
   /** Replaces the contents with `entries`, which must be sorted already. */
   load(keys: unknown[], rows: T[]): void {
     this.#chunks = [];
-    for (let start = 0; start < rows.length; start += LOAD) {
-      this.#chunks.push({ keys: keys.slice(start, start + LOAD), rows: rows.slice(start, start + LOAD) });
+    const size = this.#chunkSize;
+    for (let start = 0; start < rows.length; start += size) {
+      this.#chunks.push({ keys: keys.slice(start, start + size), rows: rows.slice(start, start + size) });
     }
     this.#size = rows.length;
   }
@@ -70,10 +74,11 @@ export class SortedIndex<T extends { id: string }> {
     const at = this.#lowerBound(chunk, key, row.id);
     chunk.keys.splice(at, 0, key);
     chunk.rows.splice(at, 0, row);
-    if (chunk.rows.length > 2 * LOAD) {
+    const size = this.#chunkSize;
+    if (chunk.rows.length > 2 * size) {
       chunks.splice(c + 1, 0, {
-        keys: chunk.keys.splice(LOAD),
-        rows: chunk.rows.splice(LOAD),
+        keys: chunk.keys.splice(size),
+        rows: chunk.rows.splice(size),
       });
     }
     return this.#positionOf(c, at, cap);
