@@ -6,6 +6,8 @@ import { computed, type ReadonlySignal, signal } from "@preact/signals-core";
 import { KalphiteStore } from "../../../src/index.js";
 import { Entity } from "./schema.js";
 
+export { useEntity, useLiveQuery, useSignalValue, useValue } from "../../../src/react/index.js";
+
 export type ReviewStore = KalphiteStore<Entity>;
 export type ConnectionStatus = "connected" | "connecting" | "disconnected";
 

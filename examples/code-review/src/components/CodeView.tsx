@@ -1,10 +1,10 @@
 import { memo, useState } from "react";
 import { addComment } from "../actions.js";
 import { highlightLine } from "../highlight.js";
+import { useValue } from "../kalphite.js";
 import type { Comment } from "../schema.js";
 import { useSession } from "../session-context.js";
 import { SOURCE_LINES, SOURCE_PATH } from "../source-file.js";
-import { useValue } from "../use-signals.js";
 import { CommentCard } from "./CommentCard.js";
 import { Composer } from "./Composer.js";
 

@@ -1,16 +1,16 @@
 import { useState } from "react";
 import { deleteComment, setStatus, updateComment } from "../actions.js";
 import { formatTime } from "../format.js";
+import { useEntity } from "../kalphite.js";
 import type { Comment } from "../schema.js";
 import { useSession } from "../session-context.js";
-import { useValue } from "../use-signals.js";
 import { Avatar } from "./Avatar.js";
 import { Composer } from "./Composer.js";
 
 /** One comment. It reads its own entity, so an edit elsewhere re-renders this card only. */
 export function CommentCard({ id }: { id: string }) {
   const { store, user } = useSession();
-  const comment: Comment | undefined = useValue(() => store.comment.findById(id), [store, id]);
+  const comment: Comment | undefined = useEntity(store.comment, id);
   const [editing, setEditing] = useState(false);
   if (!comment) return null;
   const { body, author, status, createdAt, updatedBy } = comment.data;

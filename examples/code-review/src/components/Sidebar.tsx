@@ -1,9 +1,8 @@
-import { useMemo } from "react";
 import { clearVerdict, reviewId, setVerdict } from "../actions.js";
 import { plural } from "../format.js";
+import { useLiveQuery, useValue } from "../kalphite.js";
 import type { Verdict } from "../schema.js";
 import { useSession } from "../session-context.js";
-import { useValue } from "../use-signals.js";
 import { Avatar } from "./Avatar.js";
 
 const VERDICT_LABEL: Record<Verdict, string> = {
@@ -99,7 +98,7 @@ function StatusCounts() {
 function OpenComments({ onSelectLine }: { onSelectLine(line: number): void }) {
   const { store } = useSession();
   // A live query: kept up to date incrementally as comments change, here or in another window.
-  const query = useMemo(
+  const open = useLiveQuery(
     () =>
       store.comment.live
         .where((c) => c.data.status === "open")
@@ -107,7 +106,6 @@ function OpenComments({ onSelectLine }: { onSelectLine(line: number): void }) {
         .limit(100),
     [store],
   );
-  const open = useValue(() => query.value, [query]);
   return (
     <section className="panel grow" aria-labelledby="open-title">
       <h2 id="open-title">Open comments</h2>

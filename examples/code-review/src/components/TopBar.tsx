@@ -1,8 +1,8 @@
 import { plural } from "../format.js";
 import type { ConnectionStatus } from "../kalphite.js";
+import { useSignalValue } from "../kalphite.js";
 import { useSession } from "../session-context.js";
 import { SOURCE_PATH } from "../source-file.js";
-import { useValue } from "../use-signals.js";
 import { Avatar } from "./Avatar.js";
 
 const STATUS_LABEL: Record<ConnectionStatus, string> = {
@@ -13,9 +13,9 @@ const STATUS_LABEL: Record<ConnectionStatus, string> = {
 
 export function TopBar() {
   const session = useSession();
-  const connection = useValue(() => session.connection.value, [session]);
-  const outbox = useValue(() => session.outbox.value, [session]);
-  const saved = useValue(() => session.savedLocally.value, [session]);
+  const connection = useSignalValue(session.connection);
+  const outbox = useSignalValue(session.outbox);
+  const saved = useSignalValue(session.savedLocally);
 
   return (
     <header className="topbar">
@@ -71,8 +71,8 @@ export function TopBar() {
 
 export function OfflineBanner() {
   const session = useSession();
-  const connection = useValue(() => session.connection.value, [session]);
-  const outbox = useValue(() => session.outbox.value, [session]);
+  const connection = useSignalValue(session.connection);
+  const outbox = useSignalValue(session.outbox);
   if (connection === "connected") return null;
   return (
     <div className={`banner ${connection}`} role="status" data-testid="offline-banner">
@@ -88,7 +88,7 @@ export function OfflineBanner() {
 
 export function ConflictToasts() {
   const session = useSession();
-  const conflicts = useValue(() => session.conflicts.value, [session]);
+  const conflicts = useSignalValue(session.conflicts);
   if (conflicts.length === 0) return null;
   return (
     <div className="toasts" aria-live="polite">

@@ -1,0 +1,316 @@
+/**
+ * Browser tests of the code-review demo: the server `npm start` runs, driven in Debian's
+ * Chromium through playwright-core. `npm run test:e2e`; prints `N passed, M failed`.
+ *
+ * Every test uses its own room and fresh browser contexts (each with its own IndexedDB, so its
+ * own PGlite), and waits on page conditions, never on fixed delays.
+ */
+import { mkdirSync } from "node:fs";
+import type { Browser, BrowserContext } from "playwright-core";
+import {
+  AssertionError,
+  assert,
+  type DemoServer,
+  eventually,
+  eventuallyEqual,
+  launchBrowser,
+  removeDir,
+  screenshotDir,
+  startServer,
+  tempDataDir,
+} from "./harness.js";
+import { type CommentState, ReviewPage } from "./review-page.js";
+
+interface TestContext {
+  browser: Browser;
+  server: DemoServer;
+  /** Replaces the running server by a new one on the same port and data directory. */
+  restartServer(during?: () => Promise<void>): Promise<DemoServer>;
+  /** A fresh browser context, closed after the test. */
+  newContext(): Promise<BrowserContext>;
+  /** Pages opened in the test: their uncaught errors fail it. */
+  pages: ReviewPage[];
+  open(context: BrowserContext, room: string, user: string): Promise<ReviewPage>;
+}
+
+type Test = { name: string; run(t: TestContext): Promise<void> };
+
+const tests: Test[] = [];
+function test(name: string, run: (t: TestContext) => Promise<void>): void {
+  tests.push({ name, run });
+}
+
+/** The comments a page shows, in a form two pages can be compared by. */
+function snapshot(comments: CommentState[]): string {
+  return JSON.stringify(comments.map((c) => [c.body, c.status, c.updatedAt]).sort());
+}
+
+// ---------------------------------------------------------------------------------------------
+
+test("a comment added in one window appears in the other, and a resolve there shows here", async (t) => {
+  const room = "live";
+  const ada = await t.open(await t.newContext(), room, "ada");
+  const grace = await t.open(await t.newContext(), room, "grace");
+  await ada.waitForConnection("connected");
+  await grace.waitForConnection("connected");
+
+  const body =
+    "The loop sleeps after the last attempt too: skip the sleep when attempt === retries.";
+  await ada.addComment(19, body);
+  await grace.waitForComment(body);
+  await eventuallyEqual("grace: open comments", () => grace.countOf("open"), 1);
+
+  await grace.resolve(body);
+  await ada.waitForStatus(body, "resolved");
+  await eventuallyEqual("ada: resolved comments", () => ada.countOf("resolved"), 1);
+  await eventuallyEqual("ada: open comments", () => ada.countOf("open"), 0);
+
+  await grace.page.getByRole("button", { name: "Approve" }).click();
+  await eventuallyEqual(
+    "ada: grace's verdict",
+    () =>
+      ada.page
+        .locator('[data-testid=reviewers] li[data-author="grace"]')
+        .getAttribute("data-verdict"),
+    "approve",
+  );
+
+  await ada.waitForOutbox((n) => n === 0, "to be empty");
+  await grace.waitForOutbox((n) => n === 0, "to be empty");
+  await ada.addComment(
+    20,
+    "Abort is only checked between attempts; pass the signal to sleep() as well.",
+  );
+  await grace.waitForComment("Abort is only checked");
+  await ada.screenshot("a-live-ada");
+  await grace.screenshot("a-live-grace");
+});
+
+test("an offline edit and a concurrent online edit of one comment converge on the strategy's pick", async (t) => {
+  const room = "conflict";
+  const adaContext = await t.newContext();
+  const ada = await t.open(adaContext, room, "ada");
+  const grace = await t.open(await t.newContext(), room, "grace");
+  await ada.waitForConnection("connected");
+  await grace.waitForConnection("connected");
+
+  await ada.addComment(27, "Add jitter to the delay.");
+  await grace.waitForComment("Add jitter");
+
+  await adaContext.setOffline(true);
+  await ada.waitForConnection("disconnected");
+  await ada.edit("Add jitter", "Add full jitter: Math.random() * delay.");
+  await ada.waitForOutbox((n) => n > 0, "to hold the offline edit");
+
+  await grace.edit("Add jitter", "Add jitter, and cap the delay at maxDelayMs before it.");
+  await grace.waitForOutbox((n) => n === 0, "to be acknowledged");
+  const [mine] = await ada.comments();
+  const [theirs] = await grace.comments();
+  assert(mine && theirs, "both windows show the comment");
+
+  // Last write wins by updatedAt, a tie broken by the larger user id: here grace edited last.
+  const expected =
+    mine.updatedAt > theirs.updatedAt || (mine.updatedAt === theirs.updatedAt && "ada" > "grace")
+      ? mine
+      : theirs;
+  assert(expected === theirs, "grace's edit is the later one");
+
+  await adaContext.setOffline(false);
+  await ada.waitForConnection("connected");
+  await ada.waitForOutbox((n) => n === 0, "to be sent");
+  await eventuallyEqual("ada: the comment", async () => (await ada.comments()).map((c) => c.body), [
+    expected.body,
+  ]);
+  await eventuallyEqual(
+    "grace: the comment",
+    async () => (await grace.comments()).map((c) => c.body),
+    [expected.body],
+  );
+  await eventuallyEqual(
+    "both windows: the same comment",
+    async () => snapshot(await ada.comments()),
+    snapshot(await grace.comments()),
+  );
+  await ada.page.getByTestId("conflict-notice").waitFor();
+  await ada.screenshot("b-conflict-ada");
+  await grace.screenshot("b-conflict-grace");
+});
+
+test("a reload keeps every comment, also an unsent one, which is sent after the reload", async (t) => {
+  const room = "reload";
+  const adaContext = await t.newContext();
+  const ada = await t.open(adaContext, room, "ada");
+  const grace = await t.open(await t.newContext(), room, "grace");
+  await ada.waitForConnection("connected");
+
+  await ada.addComment(10, "Name the magic 2 in the backoff.");
+  await grace.waitForComment("magic 2");
+
+  // Offline, and the sync server unreachable even once the network is back: the comment stays unsent.
+  await adaContext.routeWebSocket(/.*/, (ws) =>
+    ws.close({ code: 1011, reason: "blocked by the test" }),
+  );
+  await adaContext.setOffline(true);
+  await ada.waitForConnection("disconnected");
+  await ada.addComment(38, "429 is retryable only with a Retry-After; read it.");
+  await ada.waitForOutbox((n) => n === 1, "to hold the unsent comment");
+  await ada.waitForSavedLocally();
+  await adaContext.setOffline(false);
+
+  await ada.reload();
+  await ada.waitForComment("magic 2");
+  await ada.waitForComment("Retry-After");
+  await ada.waitForOutbox((n) => n === 1, "to still hold the unsent comment after the reload");
+  assert(
+    !(await grace.bodies()).some((b) => b.includes("Retry-After")),
+    "the unsent comment has not reached the other window before the reload",
+  );
+
+  await adaContext.unrouteAll();
+  await ada.waitForConnection("connected", 45_000);
+  await ada.waitForOutbox((n) => n === 0, "to be sent after the reload");
+  await grace.waitForComment("Retry-After");
+
+  await grace.reload();
+  await eventuallyEqual(
+    "grace after a reload: the comments",
+    () => grace.bodies(),
+    await ada.bodies(),
+  );
+  await ada.screenshot("c-reload-ada");
+  await grace.screenshot("c-reload-grace");
+});
+
+test("the sync server restarts in the middle: clients reconnect and nothing is lost", async (t) => {
+  const room = "restart";
+  const ada = await t.open(await t.newContext(), room, "ada");
+  const grace = await t.open(await t.newContext(), room, "grace");
+  await ada.waitForConnection("connected");
+  await grace.waitForConnection("connected");
+  await ada.addComment(33, "Log the error itself, not only the attempt number.");
+  await grace.waitForComment("Log the error");
+
+  await t.restartServer(async () => {
+    await eventually(
+      "ada to notice the server is gone",
+      () => ada.connection(),
+      (s) => s !== "connected",
+    );
+    await eventually(
+      "grace to notice the server is gone",
+      () => grace.connection(),
+      (s) => s !== "connected",
+    );
+    await ada.addComment(37, "Throw an AggregateError with every attempt's error?");
+    await grace.resolve("Log the error");
+    await ada.waitForOutbox((n) => n > 0, "to hold the comment made while the server is down");
+    await grace.waitForOutbox((n) => n > 0, "to hold the resolve made while the server is down");
+    await ada.screenshot("d-restart-ada-offline");
+  });
+
+  await ada.waitForConnection("connected", 45_000);
+  await grace.waitForConnection("connected", 45_000);
+  await ada.waitForOutbox((n) => n === 0, "to be sent after the restart");
+  await grace.waitForOutbox((n) => n === 0, "to be sent after the restart");
+  await grace.waitForComment("AggregateError");
+  await ada.waitForStatus("Log the error", "resolved");
+
+  // A new window loads everything from the restarted server alone.
+  const lin = await t.open(await t.newContext(), room, "lin");
+  await lin.waitForConnection("connected");
+  await eventuallyEqual(
+    "lin: the comments",
+    async () => snapshot(await lin.comments()),
+    snapshot(await ada.comments()),
+  );
+  await eventuallyEqual(
+    "grace: the comments",
+    async () => snapshot(await grace.comments()),
+    snapshot(await ada.comments()),
+  );
+  await ada.screenshot("d-restart-ada");
+  await lin.screenshot("d-restart-new-window");
+});
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  mkdirSync(screenshotDir, { recursive: true });
+  const dataDir = tempDataDir();
+  let server: DemoServer | undefined;
+  let browser: Browser | undefined;
+  let passed = 0;
+  let failed = 0;
+  try {
+    server = await startServer({ dataDir });
+    console.log(`demo server: ${server.url} (data ${dataDir})`);
+    browser = await launchBrowser();
+    const only = process.argv.slice(2);
+
+    for (const { name, run } of tests) {
+      if (only.length > 0 && !only.some((word) => name.includes(word))) continue;
+      const contexts: BrowserContext[] = [];
+      const pages: ReviewPage[] = [];
+      const started = Date.now();
+      const current = { server: server as DemoServer };
+      const t: TestContext = {
+        browser,
+        get server() {
+          return current.server;
+        },
+        async restartServer(during) {
+          const { port } = current.server;
+          await current.server.stop();
+          await during?.();
+          current.server = server = await startServer({ port, dataDir });
+          return current.server;
+        },
+        async newContext() {
+          const context = await browser!.newContext();
+          contexts.push(context);
+          return context;
+        },
+        pages,
+        async open(context, room, user) {
+          const page = await ReviewPage.open(context, current.server.url, room, user);
+          pages.push(page);
+          return page;
+        },
+      };
+      try {
+        await run(t);
+        const errors = pages.flatMap((p) => p.errors);
+        if (errors.length > 0)
+          throw new AssertionError(`Uncaught errors in the page:\n${errors.join("\n")}`);
+        passed++;
+        console.log(`✓ ${name} (${Date.now() - started} ms)`);
+      } catch (error) {
+        failed++;
+        console.log(
+          `✗ ${name} (${Date.now() - started} ms)\n  ${String(error instanceof Error ? error.stack : error)}`,
+        );
+        for (const page of pages) {
+          await page
+            .screenshot(`failed-${tests.findIndex((x) => x.name === name)}-${page.user}`)
+            .catch(() => {});
+        }
+        console.log(
+          `  server output (last lines):\n${current.server.output().split("\n").slice(-15).join("\n")}`,
+        );
+      } finally {
+        for (const context of contexts) await context.close().catch(() => {});
+      }
+    }
+  } catch (error) {
+    failed++;
+    console.log(`✗ setup: ${String(error instanceof Error ? error.stack : error)}`);
+  } finally {
+    await browser?.close().catch(() => {});
+    await server?.stop().catch(() => {});
+    removeDir(dataDir);
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  return failed === 0 && passed > 0 ? 0 : 1;
+}
+
+process.exitCode = await main();
