@@ -45,14 +45,17 @@ export class SortedIndex<T extends { id: string }> {
   /** Compares (key, id) pairs in this index's order. */
   compare(keyA: unknown, idA: string, keyB: unknown, idB: string): number {
     // Numbers (timestamps, line numbers) are the common key: compare them without compareKeys'
-    // type ranking. NaN compares equal to everything, as in compareKeys.
+    // type ranking. NaN (neither below, above nor equal) falls through to compareKeys, which
+    // orders it consistently; treating it as equal to everything would lose rows.
     const order =
       typeof keyA === "number" && typeof keyB === "number"
         ? keyA < keyB
           ? -1
           : keyA > keyB
             ? 1
-            : 0
+            : keyA === keyB
+              ? 0
+              : compareKeys(keyA, keyB)
         : compareKeys(keyA, keyB);
     if (order !== 0) return this.#sign * order;
     return idA < idB ? -1 : idA > idB ? 1 : 0;

@@ -8,7 +8,12 @@ interface Row {
   key: number | string | undefined;
 }
 
-const keyArb = fc.oneof(fc.integer({ min: 0, max: 5 }), fc.constantFrom("a", "b"), fc.constant(undefined));
+const keyArb = fc.oneof(
+  fc.integer({ min: 0, max: 5 }),
+  fc.constantFrom("a", "b"),
+  fc.constant(undefined),
+  fc.constant(Number.NaN),
+);
 const idArb = fc.integer({ min: 0, max: 40 }).map((n) => `id${n}`);
 
 describe("SortedIndex", () => {
