@@ -14,31 +14,17 @@ import type { Entity, EntityId } from "../core/types.js";
 
 // How `useValue` works
 //
-// Each render memoizes an `Entry` (by `deps`, or by the identity of `fn` when there are none):
-// `fn` wrapped in a preact `computed`. `getSnapshot` is `entry.computed.peek()`, which is cached
-// until a signal `fn` read changes, so React sees the same value until then (no loops, no
-// tearing warnings; a write in the middle of a concurrent render is caught by React's own
-// consistency check because `peek()` then recomputes).
+// Each render memoizes `fn` wrapped in a preact `computed` (by `deps`, or by the identity of `fn`
+// when there are none). `getSnapshot` is `computed.peek()`, which is cached until a signal `fn`
+// read changes, so React sees the same value until then (no loops, no tearing warnings; a write
+// in the middle of a concurrent render is caught by React's own consistency check because
+// `peek()` then recomputes).
 //
 // The subscription is one preact `effect` per hook instance, created by React's `subscribe`
-// (after commit, so an abandoned render leaks nothing). It reads the committed entry through a
-// signal, so when `fn` changes (other props, other deps) the effect moves to the new computed
+// (after commit, so an abandoned render leaks nothing). It reads the committed computed through
+// a signal, so when `fn` changes (other props, other deps) the effect moves to the new computed
 // in place: nothing is unsubscribed and resubscribed, and a live query read by both keeps its
 // index instead of being torn down and rebuilt on every render.
-//
-// A computed that was watched, then unwatched (StrictMode's second effect pass, <Activity>
-// hiding a subtree) is never watched again: it is replaced by a fresh one that runs `fn` again.
-// The store forgets the signal of a missing entity once nobody watches it, so an old computed
-// would keep listening to a signal the store no longer updates.
-
-interface Entry<T> {
-  readonly fn: () => T;
-  computed: ReadonlySignal<T>;
-  /** The last value handed out, to return the same array when a new one has the same items. */
-  last: T | typeof NONE;
-  /** Whether a subscription watched `computed` and then let go of it. */
-  released: boolean;
-}
 
 const NONE: unique symbol = Symbol("none");
 const EMPTY_DEPS: DependencyList = [];
@@ -46,18 +32,13 @@ const EMPTY_ROWS: never[] = Object.freeze([]) as unknown as never[];
 
 const useIsomorphicLayoutEffect = typeof window === "undefined" ? useEffect : useLayoutEffect;
 
-function createEntry<T>(fn: () => T): Entry<T> {
-  const entry: Entry<T> = { fn, computed: undefined!, last: NONE, released: false };
-  entry.computed = trackedComputed(entry);
-  return entry;
-}
-
-function trackedComputed<T>(entry: Entry<T>): ReadonlySignal<T> {
+/** `fn` as a computed that hands out its previous array again when a new one has the same items. */
+function trackedComputed<T>(fn: () => T): ReadonlySignal<T> {
+  let last: T | typeof NONE = NONE;
   return computed(() => {
-    const next = entry.fn();
-    const last = entry.last;
+    const next = fn();
     if (last !== NONE && sameItems(last, next)) return last;
-    entry.last = next;
+    last = next;
     return next;
   });
 }
@@ -71,37 +52,26 @@ function sameItems(a: unknown, b: unknown): boolean {
 }
 
 interface Tracker<T> {
-  readonly current: Signal<Entry<T>>;
+  /** The computed of the latest committed render. */
+  readonly current: Signal<ReadonlySignal<T>>;
   readonly subscribe: (onChange: () => void) => () => void;
 }
 
-function createTracker<T>(initial: Entry<T>): Tracker<T> {
+function createTracker<T>(initial: ReadonlySignal<T>): Tracker<T> {
   const current = signal(initial);
   const subscribe = (onChange: () => void): (() => void) => {
-    let watching: Entry<T> | undefined;
     let first = true;
-    const dispose = effect(() => {
-      const entry = current.value;
-      let replaced = false;
-      if (entry.released) {
-        entry.released = false;
-        entry.computed = trackedComputed(entry);
-        replaced = true;
-      }
-      watching = entry;
+    return effect(() => {
       try {
-        entry.computed.value;
+        current.value.value;
       } catch {
         // `fn` threw: the error is cached in the computed and rethrown by getSnapshot during
         // render, where an error boundary can catch it. It must not escape into a store write.
       }
-      if (!first || replaced) onChange();
+      // The first run only subscribes: React itself checks for a change since render.
+      if (!first) onChange();
       first = false;
     });
-    return () => {
-      dispose();
-      if (watching !== undefined) watching.released = true;
-    };
   };
   return { current, subscribe };
 }
@@ -127,13 +97,12 @@ function createTracker<T>(initial: Entry<T>): Tracker<T> {
  */
 export function useValue<T>(fn: () => T, deps?: DependencyList): T {
   // biome-ignore lint/correctness/useExhaustiveDependencies: the caller's deps, as in useMemo
-  const entry = useMemo(() => createEntry(fn), deps ?? [fn]);
-  const [tracker] = useState(() => createTracker(entry));
+  const value = useMemo(() => trackedComputed(fn), deps ?? [fn]);
+  const [tracker] = useState(() => createTracker(value));
   useIsomorphicLayoutEffect(() => {
-    tracker.current.value = entry;
-  }, [tracker, entry]);
-  // Reads `entry.computed` at call time: the subscription may have replaced it.
-  const getSnapshot = useCallback(() => entry.computed.peek(), [entry]);
+    tracker.current.value = value;
+  }, [tracker, value]);
+  const getSnapshot = useCallback(() => value.peek(), [value]);
   return useSyncExternalStore(tracker.subscribe, getSnapshot, getSnapshot);
 }
 

@@ -1,4 +1,4 @@
-import { Component, type ReactNode, StrictMode, useLayoutEffect } from "react";
+import { Component, type ReactNode, useLayoutEffect } from "react";
 import { KalphiteStore } from "../../src/index.js";
 import { comment, Entity, review } from "../fixtures/schema.js";
 
@@ -22,6 +22,9 @@ export type TestStore = ReturnType<typeof seededStore>;
  * Counts committed renders per name. A component calls `useCommitCounter(counts, name)`; the
  * layout effect without deps runs once per commit of that component (twice on a StrictMode
  * mount, which is why tests reset the counts after mounting).
+ *
+ * Tests put <StrictMode> at the root of what they render: React 19 double-invokes effects only
+ * under a StrictMode it finds at mount, not one rendered by a wrapper component.
  */
 export class RenderCounts {
   #counts = new Map<string, number>();
@@ -48,10 +51,6 @@ export function useCommitCounter(counts: RenderCounts, name: string): void {
   useLayoutEffect(() => {
     counts.record(name);
   });
-}
-
-export function Strict({ children }: { children: ReactNode }) {
-  return <StrictMode>{children}</StrictMode>;
 }
 
 export class ErrorBoundary extends Component<

@@ -1,14 +1,13 @@
 // @vitest-environment happy-dom
 import { signal } from "@preact/signals-core";
 import { act, cleanup, render, screen } from "@testing-library/react";
-import { useLayoutEffect } from "react";
+import { StrictMode, useLayoutEffect } from "react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { useEntity, useSignalValue, useValue } from "../../src/react/index.js";
 import { comment } from "../fixtures/schema.js";
 import {
   ErrorBoundary,
   RenderCounts,
-  Strict,
   seededStore,
   type TestStore,
   useCommitCounter,
@@ -39,15 +38,70 @@ function EntityComment({ store, id }: { store: TestStore; id: string | undefined
   return <p data-testid="entity">{found?.data.body ?? "(none)"}</p>;
 }
 
+function OpenCount({ store }: { store: TestStore }) {
+  const open = useValue(() => store.comment.where((c) => c.data.status === "open").length, []);
+  useCommitCounter(counts, "count");
+  return <p data-testid="count">{open}</p>;
+}
+
+function Resolved({ store }: { store: TestStore }) {
+  const rows = useValue(() => store.comment.where((c) => c.data.status === "resolved"), []);
+  useCommitCounter(counts, "resolved");
+  return <p data-testid="resolved">{rows.map((c) => c.id).join(",")}</p>;
+}
+
+/** Reads a comment's body without deps: a new function on every render. */
+function BodyWithoutDeps({ store, id, runs }: { store: TestStore; id: string; runs: () => void }) {
+  const body = useValue(() => {
+    runs();
+    return store.comment.findById(id)?.data.body;
+  });
+  useCommitCounter(counts, "body");
+  return <p data-testid="body">{body}</p>;
+}
+
+function Tracked({ store, runs }: { store: TestStore; runs: () => void }) {
+  const found = useValue(() => {
+    runs();
+    return store.comment.findById("c1");
+  }, []);
+  useCommitCounter(counts, "tracked");
+  return <p>{found?.data.body}</p>;
+}
+
+function WritesOnMount({ store }: { store: TestStore }) {
+  useLayoutEffect(() => {
+    store.comment.upsert("c1", comment("c1", { body: "written in a layout effect" }));
+  }, [store]);
+  return null;
+}
+
+function Fragile({ store }: { store: TestStore }) {
+  const body = useValue(() => {
+    const found = store.comment.findById("c1");
+    if (found?.data.body === "boom") throw new Error("cannot show boom");
+    return found?.data.body;
+  }, [store]);
+  return <p>{body}</p>;
+}
+
+const count = signal(0);
+
+function Counter() {
+  const value = useSignalValue(count);
+  useCommitCounter(counts, "counter");
+  return <p data-testid="counter">{value}</p>;
+}
+
 describe("useValue", () => {
   it("re-renders only the component showing the edited comment", () => {
     const store = seededStore();
     render(
-      <Strict>
+      <StrictMode>
         <ValueComment store={store} id="c1" />
         <ValueComment store={store} id="c2" />
         <ValueComment store={store} id="c3" />
-      </Strict>,
+      </StrictMode>,
     );
     counts.reset();
 
@@ -71,10 +125,10 @@ describe("useValue", () => {
   it("re-renders once for a batch of writes", () => {
     const store = seededStore();
     render(
-      <Strict>
+      <StrictMode>
         <ValueComment store={store} id="c1" />
         <ValueComment store={store} id="c2" />
-      </Strict>,
+      </StrictMode>,
     );
     counts.reset();
 
@@ -91,21 +145,11 @@ describe("useValue", () => {
 
   it("re-renders only when the derived value changes", () => {
     const store = seededStore();
-    function OpenCount() {
-      const open = useValue(() => store.comment.where((c) => c.data.status === "open").length, []);
-      useCommitCounter(counts, "count");
-      return <p data-testid="count">{open}</p>;
-    }
-    function Resolved() {
-      const rows = useValue(() => store.comment.where((c) => c.data.status === "resolved"), []);
-      useCommitCounter(counts, "resolved");
-      return <p data-testid="resolved">{rows.map((c) => c.id).join(",")}</p>;
-    }
     render(
-      <Strict>
-        <OpenCount />
-        <Resolved />
-      </Strict>,
+      <StrictMode>
+        <OpenCount store={store} />
+        <Resolved store={store} />
+      </StrictMode>,
     );
     counts.reset();
 
@@ -126,14 +170,14 @@ describe("useValue", () => {
   it("follows a new id when the deps change", () => {
     const store = seededStore();
     const { rerender } = render(
-      <Strict>
+      <StrictMode>
         <ValueComment store={store} id="c1" />
-      </Strict>,
+      </StrictMode>,
     );
     rerender(
-      <Strict>
+      <StrictMode>
         <ValueComment store={store} id="c2" />
-      </Strict>,
+      </StrictMode>,
     );
     expect(screen.getByTestId("c2").textContent).toBe("body of c2");
     counts.reset();
@@ -153,23 +197,15 @@ describe("useValue", () => {
   it("takes a new function on every render when there are no deps", () => {
     const store = seededStore();
     const runs = vi.fn();
-    function Body({ id }: { id: string }) {
-      const body = useValue(() => {
-        runs(id);
-        return store.comment.findById(id)?.data.body;
-      });
-      useCommitCounter(counts, "body");
-      return <p data-testid="body">{body}</p>;
-    }
     const { rerender } = render(
-      <Strict>
-        <Body id="c1" />
-      </Strict>,
+      <StrictMode>
+        <BodyWithoutDeps store={store} id="c1" runs={runs} />
+      </StrictMode>,
     );
     rerender(
-      <Strict>
-        <Body id="c3" />
-      </Strict>,
+      <StrictMode>
+        <BodyWithoutDeps store={store} id="c3" runs={runs} />
+      </StrictMode>,
     );
     expect(screen.getByTestId("body").textContent).toBe("body of c3");
     counts.reset();
@@ -191,18 +227,10 @@ describe("useValue", () => {
   it("stops tracking on unmount: later writes run nothing and warn nothing", () => {
     const store = seededStore();
     const runs = vi.fn();
-    function Tracked() {
-      const found = useValue(() => {
-        runs();
-        return store.comment.findById("c1");
-      }, []);
-      useCommitCounter(counts, "tracked");
-      return <p>{found?.data.body}</p>;
-    }
     const { unmount } = render(
-      <Strict>
-        <Tracked />
-      </Strict>,
+      <StrictMode>
+        <Tracked store={store} runs={runs} />
+      </StrictMode>,
     );
     unmount();
     counts.reset();
@@ -219,17 +247,11 @@ describe("useValue", () => {
 
   it("sees a write made between its render and its subscription", () => {
     const store = seededStore();
-    function WritesOnMount() {
-      useLayoutEffect(() => {
-        store.comment.upsert("c1", comment("c1", { body: "written in a layout effect" }));
-      }, []);
-      return null;
-    }
     render(
-      <Strict>
+      <StrictMode>
         <ValueComment store={store} id="c1" />
-        <WritesOnMount />
-      </Strict>,
+        <WritesOnMount store={store} />
+      </StrictMode>,
     );
     expect(screen.getByTestId("c1").textContent).toBe("written in a layout effect");
   });
@@ -237,20 +259,12 @@ describe("useValue", () => {
   it("throws an error of its function during render, not from the write", () => {
     const store = seededStore();
     const caught = vi.fn();
-    function Fragile() {
-      const body = useValue(() => {
-        const found = store.comment.findById("c1");
-        if (found?.data.body === "boom") throw new Error("cannot show boom");
-        return found?.data.body;
-      }, []);
-      return <p>{body}</p>;
-    }
     render(
-      <Strict>
+      <StrictMode>
         <ErrorBoundary onError={caught}>
-          <Fragile />
+          <Fragile store={store} />
         </ErrorBoundary>
-      </Strict>,
+      </StrictMode>,
     );
     errors.mockImplementation(() => {});
 
@@ -268,10 +282,10 @@ describe("useEntity", () => {
   it("re-renders for its entity only, and shows deletes", () => {
     const store = seededStore();
     render(
-      <Strict>
+      <StrictMode>
         <EntityComment store={store} id="c1" />
         <ValueComment store={store} id="c2" />
-      </Strict>,
+      </StrictMode>,
     );
     counts.reset();
 
@@ -291,9 +305,9 @@ describe("useEntity", () => {
   it("shows an entity written after mounting (StrictMode subscribes twice)", () => {
     const store = seededStore();
     render(
-      <Strict>
+      <StrictMode>
         <EntityComment store={store} id="later" />
-      </Strict>,
+      </StrictMode>,
     );
     expect(screen.getByTestId("entity").textContent).toBe("(none)");
     counts.reset();
@@ -308,22 +322,22 @@ describe("useEntity", () => {
   it("switches entity when the id changes, and accepts no id", () => {
     const store = seededStore();
     const { rerender } = render(
-      <Strict>
+      <StrictMode>
         <EntityComment store={store} id={undefined} />
-      </Strict>,
+      </StrictMode>,
     );
     expect(screen.getByTestId("entity").textContent).toBe("(none)");
 
     rerender(
-      <Strict>
+      <StrictMode>
         <EntityComment store={store} id="c2" />
-      </Strict>,
+      </StrictMode>,
     );
     expect(screen.getByTestId("entity").textContent).toBe("body of c2");
     rerender(
-      <Strict>
+      <StrictMode>
         <EntityComment store={store} id="c3" />
-      </Strict>,
+      </StrictMode>,
     );
     counts.reset();
 
@@ -341,16 +355,10 @@ describe("useEntity", () => {
 
 describe("useSignalValue", () => {
   it("renders any signal and re-renders when it changes", () => {
-    const count = signal(0);
-    function Counter() {
-      const value = useSignalValue(count);
-      useCommitCounter(counts, "counter");
-      return <p data-testid="counter">{value}</p>;
-    }
     const { unmount } = render(
-      <Strict>
+      <StrictMode>
         <Counter />
-      </Strict>,
+      </StrictMode>,
     );
     counts.reset();
 
