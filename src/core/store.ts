@@ -150,6 +150,10 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
   };
 
   apply = (changes: readonly ChangeInput[], origin: Origin): StoreChange<E>[] => {
+    checkOrigin(origin);
+    if (!Array.isArray(changes)) {
+      throw new KalphiteUsageError("store.apply(changes, origin) needs an array of changes.");
+    }
     const validated = changes.map((change) => {
       if (change.operation === "delete") return change;
       if (change.operation !== "upsert") {
@@ -178,7 +182,7 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
       throw new KalphiteValidationError(`upsert(id, entity) needs a non-empty string id.`, { entityType });
     }
     const entity = validateEntity(this.schema, value, entityType, id);
-    const origin = options?.origin ?? "local";
+    const origin = originOf(options);
     this.#batchDepth++;
     try {
       signalsBatch(() => this.#set(entity, origin));
@@ -199,7 +203,7 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
       const id = value !== null && typeof value === "object" ? value.id : undefined;
       entities[i] = validateEntity(schema, value, entityType, typeof id === "string" ? id : undefined);
     }
-    const origin = options?.origin ?? "local";
+    const origin = originOf(options);
     this.batch(() => {
       for (const entity of entities) this.#set(entity, origin);
     });
@@ -207,7 +211,7 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
   }
 
   delete(entityType: string, id: string, options?: WriteOptions): boolean {
-    const origin = options?.origin ?? "local";
+    const origin = originOf(options);
     this.#batchDepth++;
     try {
       return signalsBatch(() => this.#remove(entityType, id, origin)) !== undefined;
@@ -220,7 +224,7 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
     if (!Array.isArray(ids)) {
       throw new KalphiteValidationError("deleteMany(ids) needs an array of ids.", { entityType });
     }
-    const origin = options?.origin ?? "local";
+    const origin = originOf(options);
     let deleted = 0;
     this.batch(() => {
       for (const id of ids) if (this.#remove(entityType, id, origin)) deleted++;
@@ -317,6 +321,22 @@ export function KalphiteStore<S extends StandardSchemaV1<any, Entity>>(
       );
     },
   }) as unknown as KalphiteStore<EntityOf<S>>;
+}
+
+/** The origin of a write, checked: a typo would silently bypass the echo rules of sync. */
+function originOf(options: WriteOptions | undefined): Origin {
+  const origin = options?.origin;
+  if (origin === undefined) return "local";
+  checkOrigin(origin);
+  return origin;
+}
+
+function checkOrigin(origin: unknown): asserts origin is Origin {
+  if (origin !== "local" && origin !== "remote" && origin !== "hydrate") {
+    throw new KalphiteUsageError(
+      `Unknown origin ${JSON.stringify(origin)}: expected "local", "remote" or "hydrate".`,
+    );
+  }
 }
 
 function isPrivateName(prop: string): boolean {
