@@ -1,0 +1,246 @@
+// @vitest-environment happy-dom
+import { act, cleanup, render, screen } from "@testing-library/react";
+import { Activity, StrictMode } from "react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { LiveQuery } from "../../src/index.js";
+import { useLiveQuery } from "../../src/react/index.js";
+import { type Comment, comment, review } from "../fixtures/schema.js";
+import { RenderCounts, seededStore, type TestStore, useCommitCounter } from "./harness.js";
+
+let counts: RenderCounts;
+let errors: ReturnType<typeof vi.spyOn>;
+
+beforeEach(() => {
+  counts = new RenderCounts();
+  errors = vi.spyOn(console, "error");
+});
+
+afterEach(() => {
+  cleanup();
+  errors.mockRestore();
+});
+
+/** The first two open comments by line number, through a factory. */
+function FirstOpen({ store, predicate }: { store: TestStore; predicate?: () => void }) {
+  const rows = useLiveQuery(() =>
+    store.comment.live
+      .where((c) => {
+        predicate?.();
+        return c.data.status === "open";
+      })
+      .orderBy("data.lineNumber")
+      .limit(2),
+  );
+  useCommitCounter(counts, "list");
+  return <List rows={rows} />;
+}
+
+function Shared({ query, name }: { query: LiveQuery<Comment>; name: string }) {
+  const rows = useLiveQuery(query);
+  useCommitCounter(counts, name);
+  return <List rows={rows} testId={name} />;
+}
+
+function OnLine({ store, line }: { store: TestStore; line: number | undefined }) {
+  const rows = useLiveQuery(
+    () => (line === undefined ? null : store.comment.live.where((c) => c.data.lineNumber === line)),
+    [line],
+  );
+  useCommitCounter(counts, "line");
+  return <List rows={rows} />;
+}
+
+function Plain() {
+  useCommitCounter(counts, "plain");
+  return null;
+}
+
+function List({ rows, testId = "list" }: { rows: readonly Comment[]; testId?: string }) {
+  return <p data-testid={testId}>{rows.map((c) => `${c.id}:${c.data.body}`).join(" ")}</p>;
+}
+
+describe("useLiveQuery", () => {
+  it("mounts without an extra render", () => {
+    const store = seededStore();
+    render(
+      <StrictMode>
+        <FirstOpen store={store} />
+        <Plain />
+      </StrictMode>,
+    );
+    // StrictMode runs layout effects twice on mount; the list commits exactly as often as a
+    // component without hooks, so subscribing (which moves the query onto its index) did not
+    // produce a second result.
+    expect(counts.of("list")).toBe(counts.of("plain"));
+    expect(screen.getByTestId("list").textContent).toBe("c1:body of c1 c2:body of c2");
+  });
+
+  it("re-renders when a shown row changes, not for rows it does not show", () => {
+    const store = seededStore();
+    render(
+      <StrictMode>
+        <FirstOpen store={store} />
+      </StrictMode>,
+    );
+    counts.reset();
+
+    act(() => {
+      store.comment.upsert("c1", comment("c1", { lineNumber: 1, body: "edited" }));
+    });
+    expect(counts.all()).toEqual({ list: 1 });
+    expect(screen.getByTestId("list").textContent).toBe("c1:edited c2:body of c2");
+
+    counts.reset();
+    act(() => {
+      // Not matching: a resolved comment, and a review.
+      store.comment.upsert("c4", comment("c4", { lineNumber: 4, status: "resolved", body: "x" }));
+      store.review.upsert("r1", review("r1", "renamed"));
+      // Matching but outside the limit: c3 is third.
+      store.comment.upsert("c3", comment("c3", { lineNumber: 3, body: "beyond the limit" }));
+      store.comment.upsert("c9", comment("c9", { lineNumber: 9 }));
+    });
+    expect(counts.all()).toEqual({});
+
+    act(() => {
+      // Entering the visible rows.
+      store.comment.upsert("c0", comment("c0", { lineNumber: 0 }));
+    });
+    expect(counts.all()).toEqual({ list: 1 });
+    expect(screen.getByTestId("list").textContent).toBe("c0:body of c0 c1:edited");
+
+    counts.reset();
+    act(() => {
+      // Leaving them.
+      store.comment.upsert("c0", comment("c0", { lineNumber: 0, status: "resolved" }));
+    });
+    expect(counts.all()).toEqual({ list: 1 });
+    expect(screen.getByTestId("list").textContent).toBe("c1:edited c2:body of c2");
+    expect(errors).not.toHaveBeenCalled();
+  });
+
+  it("re-renders once for a batch", () => {
+    const store = seededStore();
+    render(
+      <StrictMode>
+        <FirstOpen store={store} />
+      </StrictMode>,
+    );
+    counts.reset();
+
+    act(() => {
+      store.batch(() => {
+        store.comment.upsert("c1", comment("c1", { lineNumber: 1, body: "a" }));
+        store.comment.upsert("c2", comment("c2", { lineNumber: 2, body: "b" }));
+        store.comment.delete("c3");
+      });
+    });
+    expect(counts.all()).toEqual({ list: 1 });
+    expect(screen.getByTestId("list").textContent).toBe("c1:a c2:b");
+  });
+
+  it("shares one query between components", () => {
+    const store = seededStore();
+    const query = store.comment.live.where((c) => c.data.lineNumber > 3);
+    render(
+      <StrictMode>
+        <Shared query={query} name="a" />
+        <Shared query={query} name="b" />
+      </StrictMode>,
+    );
+    counts.reset();
+
+    act(() => {
+      store.comment.upsert("c5", comment("c5", { lineNumber: 5, body: "both" }));
+    });
+    expect(counts.all()).toEqual({ a: 1, b: 1 });
+    expect(screen.getByTestId("b").textContent).toBe("c4:body of c4 c5:both");
+  });
+
+  it("builds a new query when the deps change, and none for null", () => {
+    const store = seededStore();
+    const { rerender } = render(
+      <StrictMode>
+        <OnLine store={store} line={undefined} />
+      </StrictMode>,
+    );
+    expect(screen.getByTestId("list").textContent).toBe("");
+
+    rerender(
+      <StrictMode>
+        <OnLine store={store} line={1} />
+      </StrictMode>,
+    );
+    expect(screen.getByTestId("list").textContent).toBe("c1:body of c1");
+    rerender(
+      <StrictMode>
+        <OnLine store={store} line={2} />
+      </StrictMode>,
+    );
+    expect(screen.getByTestId("list").textContent).toBe("c2:body of c2");
+    counts.reset();
+
+    act(() => {
+      store.comment.upsert("c1", comment("c1", { lineNumber: 1, body: "old line" }));
+    });
+    expect(counts.all()).toEqual({});
+    act(() => {
+      store.comment.upsert("c6", comment("c6", { lineNumber: 2 }));
+    });
+    expect(counts.all()).toEqual({ line: 1 });
+    expect(screen.getByTestId("list").textContent).toBe("c2:body of c2 c6:body of c6");
+  });
+
+  it("lets go of the query on unmount: later writes evaluate nothing", () => {
+    const store = seededStore();
+    const predicate = vi.fn();
+    const { unmount } = render(
+      <StrictMode>
+        <FirstOpen store={store} predicate={predicate} />
+      </StrictMode>,
+    );
+    act(() => {
+      store.comment.upsert("c1", comment("c1", { lineNumber: 1, body: "while mounted" }));
+    });
+    expect(predicate).toHaveBeenCalled();
+
+    unmount();
+    counts.reset();
+    predicate.mockClear();
+    act(() => {
+      store.comment.upsert("c1", comment("c1", { lineNumber: 1, body: "after unmount" }));
+      store.comment.delete("c2");
+    });
+    expect(predicate).not.toHaveBeenCalled();
+    expect(counts.all()).toEqual({});
+    expect(errors).not.toHaveBeenCalled();
+  });
+
+  it("unsubscribes while hidden by <Activity> and catches up when shown", () => {
+    const store = seededStore();
+    const predicate = vi.fn();
+    const tree = (mode: "visible" | "hidden") => (
+      <StrictMode>
+        <Activity mode={mode}>
+          <FirstOpen store={store} predicate={predicate} />
+        </Activity>
+      </StrictMode>
+    );
+    const { rerender } = render(tree("visible"));
+    rerender(tree("hidden"));
+    predicate.mockClear();
+
+    act(() => {
+      store.comment.upsert("c1", comment("c1", { lineNumber: 1, body: "while hidden" }));
+    });
+    expect(predicate).not.toHaveBeenCalled();
+
+    rerender(tree("visible"));
+    expect(screen.getByTestId("list").textContent).toBe("c1:while hidden c2:body of c2");
+    counts.reset();
+    act(() => {
+      store.comment.upsert("c2", comment("c2", { lineNumber: 2, body: "shown again" }));
+    });
+    expect(counts.all()).toEqual({ list: 1 });
+    expect(screen.getByTestId("list").textContent).toBe("c1:while hidden c2:shown again");
+  });
+});
