@@ -1,0 +1,580 @@
+import { PGlite } from "@electric-sql/pglite";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import {
+  compareKeys,
+  type Entity,
+  type EntityId,
+  KalphiteStorageLimitError,
+  KalphiteUsageError,
+  KalphiteValidationError,
+  validateEntity,
+} from "../core/index.js";
+import type { FlushChange } from "../flush/index.js";
+import { BACKUP_FORMAT, type BackupContent, readBackup } from "./backup-format.js";
+import {
+  currentVersion,
+  migrate,
+  SCHEMA_VERSION_KEY,
+  sortMigrations,
+  writeVersion,
+} from "./migrations.js";
+import {
+  CREATE_TABLES,
+  DELETE_MANY,
+  ENTITIES,
+  META,
+  MIGRATIONS,
+  queryError,
+  SIZE_OF_KEYS,
+  TOTAL_BYTES,
+  UPSERT_MANY,
+} from "./sql.js";
+import type {
+  FrontendDatabaseOptions,
+  LoadOptions,
+  Migration,
+  QueryFilter,
+  QueryOrderBy,
+} from "./types.js";
+
+const MB = 1024 * 1024;
+
+/**
+ * Entities on PGlite: one table keyed by (type, id) holding each entity as `jsonb`, a metadata
+ * table (schema version, sync cursors, anything set with `setMeta`) and a migrations table.
+ * Every write is validated against the schema, every read too.
+ *
+ * @example
+ * const db = new FrontendDatabase({ dbName: "idb://code-review", schema: Entity });
+ * await db.init();
+ * await db.upsert("comment", "c1", comment);
+ * const open = await db.query("comment", (c) => c.data.status === "open", (c) => c.updatedAt);
+ */
+export class FrontendDatabase<E extends Entity = Entity> {
+  readonly #config: Required<Omit<FrontendDatabaseOptions, "onInvalidRow" | "migrations">>;
+  readonly #migrations: Migration[];
+  readonly #onInvalidRow: ((error: KalphiteValidationError) => void) | undefined;
+  readonly #schema: StandardSchemaV1<unknown, E>;
+  #pg: PGlite | undefined;
+  #opening: Promise<void> | undefined;
+  #closed = false;
+  /** Bytes stored (entities + meta), tracked only when `maxStorageMB` is finite. */
+  #bytes = 0;
+
+  constructor(options: FrontendDatabaseOptions) {
+    if (typeof options?.dbName !== "string" || options.dbName === "") {
+      throw new KalphiteUsageError(
+        'FrontendDatabase needs a dbName: "memory://", a directory path (Node) or "idb://name" (browser).',
+      );
+    }
+    if (typeof options.schema?.["~standard"]?.validate !== "function") {
+      throw new KalphiteUsageError(
+        "FrontendDatabase needs the store's schema (a Standard Schema) to validate entities.",
+      );
+    }
+    const maxStorageMB = options.maxStorageMB ?? Number.POSITIVE_INFINITY;
+    if (typeof maxStorageMB !== "number" || Number.isNaN(maxStorageMB) || maxStorageMB <= 0) {
+      throw new KalphiteUsageError(
+        `maxStorageMB must be a positive number, got ${String(maxStorageMB)}.`,
+      );
+    }
+    this.#config = {
+      dbName: options.dbName,
+      schema: options.schema,
+      enableMigrations: options.enableMigrations ?? true,
+      enableBackup: options.enableBackup ?? true,
+      maxStorageMB,
+    };
+    this.#migrations = sortMigrations(options.migrations ?? []);
+    this.#onInvalidRow = options.onInvalidRow;
+    this.#schema = options.schema as StandardSchemaV1<unknown, E>;
+  }
+
+  /** The storage this database was opened with. */
+  get dbName(): string {
+    return this.#config.dbName;
+  }
+
+  /**
+   * Opens PGlite, creates the tables and runs the migrations. Idempotent: later calls (and calls
+   * made while it runs) return the same promise. Other methods call it when needed.
+   *
+   * @example await db.init();
+   */
+  init(): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError());
+    this.#opening ??= this.#open().catch((error) => {
+      this.#opening = undefined;
+      throw error;
+    });
+    return this.#opening;
+  }
+
+  async #open(): Promise<void> {
+    let pg: PGlite;
+    try {
+      pg = await PGlite.create(this.#config.dbName);
+    } catch (error) {
+      throw queryError(`Opening the database "${this.#config.dbName}"`, error);
+    }
+    try {
+      await pg.exec(CREATE_TABLES);
+      const version = await currentVersion(pg);
+      const known = this.#migrations.at(-1)?.version ?? 0;
+      if (this.#config.enableMigrations) {
+        if (version > known) {
+          throw new KalphiteUsageError(
+            `The database "${this.#config.dbName}" is at schema version ${version}, newer than the highest migration given (${known}). Open it with the app version that wrote it, or pass migrations up to ${version} and call db.migrateTo(${known}).`,
+          );
+        }
+        await migrate(pg, this.#migrations, known);
+      }
+      if (Number.isFinite(this.#config.maxStorageMB)) {
+        this.#bytes = (await pg.query<{ bytes: number }>(TOTAL_BYTES)).rows[0]?.bytes ?? 0;
+      }
+    } catch (error) {
+      await pg.close().catch(() => {});
+      throw queryError(`Initializing the database "${this.#config.dbName}"`, error);
+    }
+    this.#pg = pg;
+  }
+
+  async #ready(): Promise<PGlite> {
+    if (this.#closed) throw closedError();
+    await this.init();
+    return this.#pg!;
+  }
+
+  /** The schema version: the highest migration applied, 0 if none. */
+  async getSchemaVersion(): Promise<number> {
+    return currentVersion(await this.#ready());
+  }
+
+  /**
+   * Runs the `down` (or `up`) migrations to reach `version`, each in its own transaction.
+   *
+   * @example await db.migrateTo(1); // undo migration 2
+   */
+  async migrateTo(version: number): Promise<void> {
+    const pg = await this.#ready();
+    await migrate(pg, this.#migrations, version);
+    if (Number.isFinite(this.#config.maxStorageMB)) {
+      this.#bytes = (await pg.query<{ bytes: number }>(TOTAL_BYTES)).rows[0]?.bytes ?? 0;
+    }
+  }
+
+  /**
+   * Validates and stores one entity.
+   *
+   * @example await db.upsert("comment", "c1", comment);
+   */
+  async upsert(entityType: string, entityId: EntityId, entity: E): Promise<void> {
+    await this.applyChanges([
+      { operation: "upsert", entityType, entityId, entity, timestamp: Date.now() },
+    ]);
+  }
+
+  /**
+   * Deletes one entity; true if it existed.
+   *
+   * @example await db.delete("comment", "c1");
+   */
+  async delete(entityType: string, entityId: EntityId): Promise<boolean> {
+    const pg = await this.#ready();
+    const sql = `delete from ${ENTITIES} where type = $1 and id = $2 returning size`;
+    try {
+      const result = await pg.query<{ size: number }>(sql, [entityType, entityId]);
+      for (const row of result.rows) this.#bytes -= row.size;
+      return result.rows.length > 0;
+    } catch (error) {
+      throw queryError(`Deleting ${entityType} "${entityId}"`, error, sql);
+    }
+  }
+
+  /**
+   * Writes a batch of flush changes as ONE transaction: all of them or, on any error, none.
+   * Upserts are validated first; the last change to an entity wins. This is the flush target
+   * `persist()` uses.
+   *
+   * @example engine = new MemoryFlushEngine({ flushTarget: (changes) => db.applyChanges(changes) });
+   */
+  async applyChanges(changes: readonly FlushChange[]): Promise<void> {
+    // One change per entity: Postgres cannot upsert a row twice in one statement.
+    const latest = new Map<string, FlushChange>();
+    for (const change of changes) {
+      const key = `${change.entityType}\u0000${change.entityId}`;
+      latest.delete(key);
+      latest.set(key, change);
+    }
+    const upserts: { t: string; i: string; e: E }[] = [];
+    const deletes: [string, string][] = [];
+    for (const change of latest.values()) {
+      if (change.operation === "upsert") {
+        const entity = validateEntity(
+          this.#schema,
+          change.entity,
+          change.entityType,
+          change.entityId,
+        );
+        upserts.push({ t: change.entityType, i: change.entityId, e: entity });
+      } else if (change.operation === "delete") {
+        deletes.push([change.entityType, change.entityId]);
+      } else {
+        throw new KalphiteUsageError(
+          `Unknown flush operation "${String(change.operation)}": expected "upsert" or "delete".`,
+        );
+      }
+    }
+    if (upserts.length === 0 && deletes.length === 0) return;
+    const pg = await this.#ready();
+    const limited = Number.isFinite(this.#config.maxStorageMB);
+    let sql = "";
+    try {
+      const bytes = await pg.transaction(async (tx) => {
+        let before = 0;
+        if (limited) {
+          sql = SIZE_OF_KEYS;
+          const keys = [...deletes, ...upserts.map((u): [string, string] => [u.t, u.i])];
+          before = (await tx.query<{ bytes: number }>(sql, [JSON.stringify(keys)])).rows[0]!.bytes;
+        }
+        if (deletes.length > 0) {
+          sql = DELETE_MANY;
+          await tx.query(sql, [JSON.stringify(deletes)]);
+        }
+        let written = 0;
+        if (upserts.length > 0) {
+          sql = UPSERT_MANY;
+          written = (await tx.query<{ bytes: number }>(sql, [JSON.stringify(upserts)])).rows[0]!
+            .bytes;
+        }
+        const after = this.#bytes - before + written;
+        // Throwing here rolls the transaction back: nothing of the batch is written.
+        if (limited && written > before && after > this.#config.maxStorageMB * MB) {
+          throw this.#limitError(after);
+        }
+        return after;
+      });
+      this.#bytes = bytes;
+    } catch (error) {
+      throw queryError(`Writing ${latest.size} change(s)`, error, sql);
+    }
+  }
+
+  /**
+   * One entity, validated; `undefined` if absent (or invalid and `onInvalidRow` is set).
+   *
+   * @example const c1 = await db.getById("comment", "c1");
+   */
+  async getById(entityType: string, entityId: EntityId): Promise<E | undefined> {
+    const pg = await this.#ready();
+    const sql = `select entity from ${ENTITIES} where type = $1 and id = $2`;
+    let rows: { entity: unknown }[];
+    try {
+      rows = (await pg.query<{ entity: unknown }>(sql, [entityType, entityId])).rows;
+    } catch (error) {
+      throw queryError(`Reading ${entityType} "${entityId}"`, error, sql);
+    }
+    const row = rows[0];
+    return row === undefined ? undefined : this.#checkRow(row.entity, entityType, entityId);
+  }
+
+  /**
+   * Every entity of a type, by id, validated.
+   *
+   * @example const reviews = await db.getByType("review");
+   */
+  async getByType(entityType: string): Promise<E[]> {
+    const pg = await this.#ready();
+    const sql = `select id, entity from ${ENTITIES} where type = $1 order by id`;
+    let rows: { id: string; entity: unknown }[];
+    try {
+      rows = (await pg.query<{ id: string; entity: unknown }>(sql, [entityType])).rows;
+    } catch (error) {
+      throw queryError(`Reading the ${entityType} entities`, error, sql);
+    }
+    const entities: E[] = [];
+    for (const row of rows) {
+      const entity = this.#checkRow(row.entity, entityType, row.id);
+      if (entity !== undefined) entities.push(entity);
+    }
+    return entities;
+  }
+
+  /**
+   * The entities of a type that pass `filter`, sorted by `orderBy` (ascending, compared like
+   * `store.comment.orderBy`), or by id without one.
+   *
+   * @example await db.query("comment", (c) => c.data.lineNumber > 10, (c) => c.updatedAt);
+   */
+  async query<T extends E = E>(
+    entityType: string,
+    filter?: QueryFilter<T>,
+    orderBy?: QueryOrderBy<T>,
+  ): Promise<T[]> {
+    let entities = (await this.getByType(entityType)) as T[];
+    if (filter) entities = entities.filter((entity) => filter(entity));
+    if (orderBy) {
+      const keyed = entities.map((entity) => ({ entity, key: orderBy(entity) }));
+      keyed.sort((a, b) => compareKeys(a.key, b.key) || compareKeys(a.entity.id, b.entity.id));
+      entities = keyed.map(({ entity }) => entity);
+    }
+    return entities;
+  }
+
+  /**
+   * Every stored entity of every type, validated, read in pages with progress reports. This is
+   * what hydration reads.
+   *
+   * @example const all = await db.entities({ onProgress: ({ loaded, total }) => bar(loaded / total) });
+   */
+  async entities(options: LoadOptions = {}): Promise<E[]> {
+    const pg = await this.#ready();
+    const pageSize = Math.max(1, options.pageSize ?? 10_000);
+    let sql = `select count(*)::int as total from ${ENTITIES}`;
+    try {
+      const total = (await pg.query<{ total: number }>(sql)).rows[0]?.total ?? 0;
+      const entities: E[] = [];
+      let loaded = 0;
+      let after: [string, string] | undefined;
+      // Keyset pagination: each page is an index range scan, however deep.
+      for (;;) {
+        sql = after
+          ? `select type, id, entity from ${ENTITIES} where (type, id) > ($1, $2) order by type, id limit ${pageSize}`
+          : `select type, id, entity from ${ENTITIES} order by type, id limit ${pageSize}`;
+        const rows = (
+          await pg.query<{ type: string; id: string; entity: unknown }>(sql, after ?? [])
+        ).rows;
+        for (const row of rows) {
+          const entity = this.#checkRow(row.entity, row.type, row.id);
+          if (entity !== undefined) entities.push(entity);
+        }
+        loaded += rows.length;
+        options.onProgress?.({ loaded, total: Math.max(total, loaded) });
+        const last = rows.at(-1);
+        if (rows.length < pageSize || last === undefined) return entities;
+        after = [last.type, last.id];
+      }
+    } catch (error) {
+      throw queryError("Reading all entities", error, sql);
+    }
+  }
+
+  /**
+   * A metadata value (sync cursor, outbox, ...), or `undefined`.
+   *
+   * @example const cursor = await db.getMeta<number>("sync:cursor");
+   */
+  async getMeta<T>(key: string): Promise<T | undefined> {
+    const pg = await this.#ready();
+    const sql = `select value from ${META} where key = $1`;
+    try {
+      const row = (await pg.query<{ value: T }>(sql, [key])).rows[0];
+      return row?.value;
+    } catch (error) {
+      throw queryError(`Reading metadata "${key}"`, error, sql);
+    }
+  }
+
+  /**
+   * Stores a JSON-serializable metadata value under `key` (replacing the old one), durably.
+   *
+   * @example await db.setMeta("sync:outbox", pendingMessages);
+   */
+  async setMeta(key: string, value: unknown): Promise<void> {
+    if (typeof key !== "string" || key === "") {
+      throw new KalphiteUsageError("setMeta(key, value) needs a non-empty string key.");
+    }
+    if (key === SCHEMA_VERSION_KEY) {
+      throw new KalphiteUsageError(`"${key}" is kept by the migrations; choose another key.`);
+    }
+    const json = value === undefined ? undefined : JSON.stringify(value);
+    if (json === undefined) {
+      throw new KalphiteUsageError(
+        `setMeta("${key}", value) needs a JSON value; to remove the key call deleteMeta("${key}").`,
+      );
+    }
+    const pg = await this.#ready();
+    const limited = Number.isFinite(this.#config.maxStorageMB);
+    const sql = `insert into ${META} (key, value, size) values ($1, $2::jsonb, octet_length($2::jsonb::text))
+      on conflict (key) do update set value = excluded.value, size = excluded.size returning size`;
+    try {
+      this.#bytes = await pg.transaction(async (tx) => {
+        const before =
+          (await tx.query<{ size: number }>(`select size from ${META} where key = $1`, [key]))
+            .rows[0]?.size ?? 0;
+        const written = (await tx.query<{ size: number }>(sql, [key, json])).rows[0]!.size;
+        const after = this.#bytes - before + written;
+        if (limited && written > before && after > this.#config.maxStorageMB * MB) {
+          throw this.#limitError(after);
+        }
+        return after;
+      });
+    } catch (error) {
+      throw queryError(`Writing metadata "${key}"`, error, sql);
+    }
+  }
+
+  /**
+   * Removes a metadata key; true if it existed.
+   *
+   * @example await db.deleteMeta("sync:outbox");
+   */
+  async deleteMeta(key: string): Promise<boolean> {
+    if (key === SCHEMA_VERSION_KEY) {
+      throw new KalphiteUsageError(`"${key}" is kept by the migrations and cannot be deleted.`);
+    }
+    const pg = await this.#ready();
+    const sql = `delete from ${META} where key = $1 returning size`;
+    try {
+      const rows = (await pg.query<{ size: number }>(sql, [key])).rows;
+      for (const row of rows) this.#bytes -= row.size;
+      return rows.length > 0;
+    } catch (error) {
+      throw queryError(`Deleting metadata "${key}"`, error, sql);
+    }
+  }
+
+  /**
+   * Everything in the database (entities as stored, metadata, schema version) as a JSON Blob.
+   *
+   * @example const blob = await db.backup(); download(blob, "kalphite-backup.json");
+   */
+  async backup(): Promise<Blob> {
+    this.#assertBackup("backup");
+    const pg = await this.#ready();
+    try {
+      const content = await pg.transaction(async (tx): Promise<BackupContent> => {
+        const entities = await tx.query<{ type: string; id: string; entity: unknown }>(
+          `select type, id, entity from ${ENTITIES} order by type, id`,
+        );
+        const meta = await tx.query<{ key: string; value: unknown }>(
+          `select key, value from ${META} where key <> $1 order by key`,
+          [SCHEMA_VERSION_KEY],
+        );
+        const version = await tx.query<{ version: number | null }>(
+          `select max(version) as version from ${MIGRATIONS}`,
+        );
+        return {
+          format: BACKUP_FORMAT,
+          formatVersion: 1,
+          schemaVersion: version.rows[0]?.version ?? 0,
+          createdAt: Date.now(),
+          meta: Object.fromEntries(meta.rows.map((row) => [row.key, row.value])),
+          entities: entities.rows,
+        };
+      });
+      return new Blob([JSON.stringify(content)], { type: "application/json" });
+    } catch (error) {
+      throw queryError("Backing up the database", error);
+    }
+  }
+
+  /**
+   * Replaces everything in the database with a backup from `backup()`, in one transaction, then
+   * runs the migrations newer than the backup. A corrupted or foreign Blob, a backup from a newer
+   * schema, an entity the schema rejects or one past `maxStorageMB` is refused with a clear
+   * error, and the database is left as it was. The store is not touched: hydrate it again
+   * (`persist()`) afterwards.
+   *
+   * @example const fresh = new FrontendDatabase({ dbName: "idb://restored", schema }); await fresh.restore(blob);
+   */
+  async restore(backup: Blob): Promise<void> {
+    this.#assertBackup("restore");
+    const content = await readBackup(backup);
+    const pg = await this.#ready();
+    const version = await currentVersion(pg);
+    if (content.schemaVersion > version) {
+      throw new KalphiteUsageError(
+        `The backup is at schema version ${content.schemaVersion}, newer than this database (${version}); nothing was restored. Open it with the migrations up to ${content.schemaVersion}.`,
+      );
+    }
+    // Rows of an older schema are checked by the migrations; rows of this one are checked now.
+    const sameSchema = content.schemaVersion === version;
+    const rows = content.entities.map((row) => ({
+      t: row.type,
+      i: row.id,
+      e: sameSchema ? this.#checkRow(row.entity, row.type, row.id, "throw") : row.entity,
+    }));
+    const limited = Number.isFinite(this.#config.maxStorageMB);
+    let sql = "";
+    try {
+      this.#bytes = await pg.transaction(async (tx) => {
+        await tx.exec(`delete from ${ENTITIES}; delete from ${META}; delete from ${MIGRATIONS};`);
+        sql = UPSERT_MANY;
+        let bytes = (await tx.query<{ bytes: number }>(sql, [JSON.stringify(rows)])).rows[0]!.bytes;
+        for (let v = 1; v <= content.schemaVersion; v++) {
+          await tx.query(`insert into ${MIGRATIONS} (version, applied_at) values ($1, $2)`, [
+            v,
+            Date.now(),
+          ]);
+        }
+        await writeVersion(tx, content.schemaVersion);
+        for (const [key, value] of Object.entries(content.meta)) {
+          sql = `insert into ${META} (key, value, size) values ($1, $2::jsonb, octet_length($2::jsonb::text)) returning size`;
+          bytes += (await tx.query<{ size: number }>(sql, [key, JSON.stringify(value)])).rows[0]!
+            .size;
+        }
+        if (limited && bytes > this.#config.maxStorageMB * MB) throw this.#limitError(bytes);
+        return bytes;
+      });
+    } catch (error) {
+      throw queryError("Restoring the backup (the database was left as it was)", error, sql);
+    }
+    if (this.#config.enableMigrations && !sameSchema) await this.migrateTo(version);
+  }
+
+  /**
+   * Closes PGlite; the data directory (or IndexedDB) keeps everything committed. Idempotent.
+   *
+   * @example await db.close();
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const opening = this.#opening;
+    if (opening) await opening.catch(() => {});
+    await this.#pg?.close();
+    this.#pg = undefined;
+  }
+
+  /** Validates a stored row; reports it (or throws) when the schema no longer accepts it. */
+  #checkRow(
+    value: unknown,
+    entityType: string,
+    entityId: string,
+    mode: "report" | "throw" = "report",
+  ): E | undefined {
+    try {
+      return validateEntity(this.#schema, value, entityType, entityId);
+    } catch (error) {
+      if (!(error instanceof KalphiteValidationError)) throw error;
+      const invalid = new KalphiteValidationError(
+        `The stored ${entityType} "${entityId}" no longer passes the schema (${error.message}). Add a Migration that fixes such rows, or pass onInvalidRow to FrontendDatabase to skip them; the row is kept in the database.`,
+        { issues: error.issues, entityType, entityId },
+      );
+      if (mode === "throw" || this.#onInvalidRow === undefined) throw invalid;
+      this.#onInvalidRow(invalid);
+      return undefined;
+    }
+  }
+
+  #limitError(bytes: number): KalphiteStorageLimitError {
+    return new KalphiteStorageLimitError(
+      `This write would store ${(bytes / MB).toFixed(2)} MB, over maxStorageMB (${this.#config.maxStorageMB} MB); nothing was written. Delete entities or metadata, or raise maxStorageMB.`,
+    );
+  }
+
+  #assertBackup(method: string): void {
+    if (!this.#config.enableBackup) {
+      throw new KalphiteUsageError(
+        `${method}() is disabled: this database has enableBackup: false.`,
+      );
+    }
+  }
+}
+
+function closedError(): KalphiteUsageError {
+  return new KalphiteUsageError(
+    "The database is closed: create a new FrontendDatabase to open it again.",
+  );
+}

@@ -1,0 +1,25 @@
+// `kalphite/database`: the only entry that loads PGlite.
+
+export type {
+  ChangeSource,
+  FlushChange,
+  FlushConfig,
+  FlushEngineOptions,
+  FlushEvent,
+  FlushState,
+  FlushTarget,
+} from "../flush/index.js";
+export { MemoryFlushEngine, retryDelay } from "../flush/index.js";
+export type { BackupContent } from "./backup-format.js";
+export { FrontendDatabase } from "./frontend-database.js";
+export { type Persistence, type PersistOptions, persist } from "./persist.js";
+export type {
+  Database,
+  DatabaseConfig,
+  FrontendDatabaseOptions,
+  LoadOptions,
+  LoadProgress,
+  Migration,
+  QueryFilter,
+  QueryOrderBy,
+} from "./types.js";

@@ -1,0 +1,104 @@
+import type { ChangeInput, Entity, StoreApi } from "../core/index.js";
+import { type FlushEngineOptions, MemoryFlushEngine } from "../flush/index.js";
+import type { FrontendDatabase } from "./frontend-database.js";
+import type { LoadProgress } from "./types.js";
+
+/** Options of `persist()`: the flush engine's (without its target) plus hydration's. */
+export interface PersistOptions extends Omit<FlushEngineOptions, "flushTarget"> {
+  /** Called after each page of entities read while hydrating. */
+  onProgress?: (progress: LoadProgress) => void;
+  /**
+   * Rows read per query while hydrating.
+   * @default 10000
+   */
+  pageSize?: number;
+}
+
+/** A store connected to a database, from `persist()`. */
+export interface Persistence {
+  /** The engine writing the store's changes to the database. */
+  readonly engine: MemoryFlushEngine;
+  /** The database. */
+  readonly db: FrontendDatabase<any>;
+  /** How many entities hydration loaded into the store. */
+  readonly hydrated: number;
+  /**
+   * Resolves once every change made so far is committed: the durability point.
+   * @example store.comment.upsert("c1", c); await persistence.flush();
+   */
+  flush(): Promise<void>;
+  /**
+   * Stops persisting: detaches from the store and writes what is queued. Does not close the
+   * database.
+   * @example await persistence.stop(); await db.close();
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * Connects a store to a database: loads every stored entity into the store (origin `hydrate`,
+ * never written back), then writes every later `local` and `remote` change through a
+ * `MemoryFlushEngine` whose target is the database (one transaction per batch).
+ *
+ * Entities already in the store before the call win over the database's copy and are written to
+ * it; so do writes made while hydration runs.
+ *
+ * @example
+ * const store = KalphiteStore(Entity);
+ * const db = new FrontendDatabase({ dbName: "idb://code-review", schema: Entity });
+ * const persistence = await persist(store, db, { onProgress: ({ loaded, total }) => log(loaded, total) });
+ * store.comment.upsert("c1", comment);
+ * await persistence.flush(); // c1 is committed
+ */
+export async function persist<E extends Entity>(
+  store: StoreApi<E>,
+  db: FrontendDatabase<any>,
+  options: PersistOptions = {},
+): Promise<Persistence> {
+  const { onProgress, pageSize, ...engineOptions } = options;
+  await db.init();
+  const engine = new MemoryFlushEngine({
+    ...engineOptions,
+    flushTarget: (changes) => db.applyChanges(changes),
+  });
+  const before = store.entities();
+  // Listen before reading, so that nothing written during hydration is missed.
+  const detach = engine.attach(store);
+  let hydrated = 0;
+  try {
+    const rows = await db.entities({
+      ...(onProgress ? { onProgress } : {}),
+      ...(pageSize ? { pageSize } : {}),
+    });
+    const keyOf = (type: string, id: string) => `${type}\u0000${id}`;
+    const newer = new Set(before.map((entity) => keyOf(entity.type, entity.id)));
+    for (const change of engine.getQueuedChanges())
+      newer.add(keyOf(change.entityType, change.entityId));
+    const changes: ChangeInput[] = [];
+    for (const entity of rows) {
+      if (newer.has(keyOf(entity.type, entity.id))) continue;
+      changes.push({ operation: "upsert", entityType: entity.type, entityId: entity.id, entity });
+    }
+    hydrated = store.apply(changes, "hydrate").length;
+    // What the store held before persist() never went through the change stream: queue it.
+    for (const entity of before) {
+      if (store.collection(entity.type).findById(entity.id) === entity) {
+        engine.scheduleFlush(entity.id, entity);
+      }
+    }
+  } catch (error) {
+    detach();
+    await engine.destroy().catch(() => {});
+    throw error;
+  }
+  return {
+    engine,
+    db,
+    hydrated,
+    flush: () => engine.flush(),
+    stop: async () => {
+      detach();
+      await engine.destroy();
+    },
+  };
+}
