@@ -3,7 +3,7 @@ import { act, cleanup, render, screen } from "@testing-library/react";
 import { Activity, StrictMode } from "react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { LiveQuery } from "../../src/index.js";
-import { useLiveQuery } from "../../src/react/index.js";
+import { useLiveQuery, useValue } from "../../src/react/index.js";
 import { type Comment, comment, review } from "../fixtures/schema.js";
 import { RenderCounts, seededStore, type TestStore, useCommitCounter } from "./harness.js";
 
@@ -48,6 +48,17 @@ function OnLine({ store, line }: { store: TestStore; line: number | undefined })
   );
   useCommitCounter(counts, "line");
   return <List rows={rows} />;
+}
+
+/** Reads a live query through useValue without deps: a new function on every render. */
+function ThroughValue({ query, label }: { query: LiveQuery<Comment>; label: string }) {
+  const rows = useValue(() => query.value);
+  useCommitCounter(counts, "through");
+  return (
+    <p data-testid="through">
+      {label}: {rows.length}
+    </p>
+  );
 }
 
 function Plain() {
@@ -242,5 +253,31 @@ describe("useLiveQuery", () => {
     });
     expect(counts.all()).toEqual({ list: 1 });
     expect(screen.getByTestId("list").textContent).toBe("c1:while hidden c2:shown again");
+  });
+
+  it("keeps a query's index across re-renders that take a new function", () => {
+    const store = seededStore();
+    const predicate = vi.fn((c: Comment) => c.data.status === "open");
+    const query = store.comment.live.where(predicate);
+    const tree = (label: string) => (
+      <StrictMode>
+        <ThroughValue query={query} label={label} />
+      </StrictMode>
+    );
+    const { rerender } = render(tree("a"));
+    predicate.mockClear();
+
+    // Re-rendering moves the subscription to the new function's computed in place: the query
+    // stays watched, so its index is not rebuilt (which would test every comment again).
+    rerender(tree("b"));
+    rerender(tree("c"));
+    expect(screen.getByTestId("through").textContent).toBe("c: 3");
+    expect(predicate).not.toHaveBeenCalled();
+
+    act(() => {
+      store.comment.upsert("c6", comment("c6"));
+    });
+    expect(predicate).toHaveBeenCalledTimes(1);
+    expect(screen.getByTestId("through").textContent).toBe("c: 4");
   });
 });
