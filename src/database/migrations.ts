@@ -96,7 +96,7 @@ export async function migrate(
 /** Records `version` in the metadata table. */
 export async function writeVersion(tx: { query: PGlite["query"] }, version: number): Promise<void> {
   await tx.query(
-    `insert into ${META} (key, value, size) values ($1, $2::jsonb, octet_length($2))
+    `insert into ${META} (key, value, size) values ($1, $2::jsonb, octet_length($2::jsonb::text))
      on conflict (key) do update set value = excluded.value, size = excluded.size`,
     [SCHEMA_VERSION_KEY, JSON.stringify(version)],
   );

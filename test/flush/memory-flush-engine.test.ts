@@ -130,7 +130,7 @@ describe("debounce and coalescing", () => {
 
 describe("batching", () => {
   it("splits a large flush into ordered batches of maxBatchSize, one call at a time", async () => {
-    const gates: ReturnType<typeof deferred>[] = [];
+    const gates: ReturnType<typeof deferred<void>>[] = [];
     const calls: string[][] = [];
     const engine = new MemoryFlushEngine({
       maxBatchSize: 3,

@@ -1,0 +1,301 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { FrontendDatabase } from "../../src/database/index.js";
+import {
+  KalphitePersistenceError,
+  KalphiteStorageLimitError,
+  KalphiteUsageError,
+  KalphiteValidationError,
+} from "../../src/index.js";
+import { comment, Entity, review } from "../fixtures/schema.js";
+import { emptyBackup } from "./helpers.js";
+
+let db: FrontendDatabase<Entity>;
+beforeAll(async () => {
+  db = new FrontendDatabase<Entity>({ dbName: "memory://", schema: Entity });
+  await db.init();
+});
+afterAll(async () => {
+  await db.close();
+});
+beforeEach(async () => {
+  await db.restore(emptyBackup());
+});
+
+describe("init", () => {
+  it("is idempotent, also when called concurrently", async () => {
+    await Promise.all([db.init(), db.init()]);
+    await db.init();
+    expect(await db.getSchemaVersion()).toBe(0);
+  });
+
+  it("refuses bad configuration with a message that says what to pass", () => {
+    expect(() => new FrontendDatabase({ dbName: "", schema: Entity })).toThrow(/dbName/);
+    expect(() => new FrontendDatabase({ dbName: "memory://", schema: {} as any })).toThrow(
+      /Standard Schema/,
+    );
+    expect(
+      () => new FrontendDatabase({ dbName: "memory://", schema: Entity, maxStorageMB: 0 }),
+    ).toThrow(/maxStorageMB/);
+  });
+});
+
+describe("entities", () => {
+  it("upserts, reads by id and by type, and deletes", async () => {
+    await db.upsert("comment", "c1", comment("c1"));
+    await db.upsert("comment", "c2", comment("c2"));
+    await db.upsert("review", "c1", review("c1"));
+    await db.upsert("comment", "c1", comment("c1", { body: "edited" }, 2));
+    expect(await db.getById("comment", "c1")).toEqual(comment("c1", { body: "edited" }, 2));
+    expect(await db.getById("review", "c1")).toEqual(review("c1"));
+    expect(await db.getById("comment", "nope")).toBeUndefined();
+    expect((await db.getByType("comment")).map((c) => c.id)).toEqual(["c1", "c2"]);
+    expect(await db.delete("comment", "c1")).toBe(true);
+    expect(await db.delete("comment", "c1")).toBe(false);
+    expect((await db.getByType("comment")).map((c) => c.id)).toEqual(["c2"]);
+  });
+
+  it("queries with a filter and an order", async () => {
+    for (let i = 0; i < 6; i++) {
+      await db.upsert(
+        "comment",
+        `c${i}`,
+        comment(`c${i}`, { lineNumber: 10 - i, status: i % 2 ? "open" : "resolved" }),
+      );
+    }
+    const open = await db.query(
+      "comment",
+      (c: any) => c.data.status === "open",
+      (c: any) => c.data.lineNumber,
+    );
+    expect(open.map((c) => c.id)).toEqual(["c5", "c3", "c1"]);
+    expect((await db.query("comment")).map((c) => c.id)).toEqual([
+      "c0",
+      "c1",
+      "c2",
+      "c3",
+      "c4",
+      "c5",
+    ]);
+  });
+
+  it("validates on write: an invalid entity writes nothing", async () => {
+    await expect(db.upsert("comment", "c1", { id: "c1", type: "comment" } as any)).rejects.toThrow(
+      KalphiteValidationError,
+    );
+    await expect(db.upsert("review", "c1", comment("c1"))).rejects.toThrow(/review/);
+    expect(await db.getByType("comment")).toEqual([]);
+  });
+});
+
+describe("applyChanges", () => {
+  it("applies a batch, the last change to an entity winning", async () => {
+    await db.applyChanges([
+      {
+        operation: "upsert",
+        entityType: "comment",
+        entityId: "a",
+        entity: comment("a"),
+        timestamp: 1,
+      },
+      {
+        operation: "upsert",
+        entityType: "comment",
+        entityId: "b",
+        entity: comment("b"),
+        timestamp: 1,
+      },
+      { operation: "delete", entityType: "comment", entityId: "a", timestamp: 2 },
+      {
+        operation: "upsert",
+        entityType: "comment",
+        entityId: "b",
+        entity: comment("b", { body: "v2" }),
+        timestamp: 3,
+      },
+    ]);
+    expect(await db.getByType("comment")).toEqual([comment("b", { body: "v2" })]);
+  });
+
+  it("is all or nothing: one invalid entity and no change of the batch is written", async () => {
+    await db.upsert("comment", "keep", comment("keep"));
+    await expect(
+      db.applyChanges([
+        { operation: "delete", entityType: "comment", entityId: "keep", timestamp: 1 },
+        {
+          operation: "upsert",
+          entityType: "comment",
+          entityId: "new",
+          entity: comment("new"),
+          timestamp: 1,
+        },
+        {
+          operation: "upsert",
+          entityType: "comment",
+          entityId: "bad",
+          entity: { nope: 1 } as any,
+          timestamp: 1,
+        },
+      ]),
+    ).rejects.toThrow(KalphiteValidationError);
+    expect((await db.getByType("comment")).map((c) => c.id)).toEqual(["keep"]);
+  });
+});
+
+describe("metadata", () => {
+  it("gets, sets and deletes JSON values by key", async () => {
+    expect(await db.getMeta("sync:cursor")).toBeUndefined();
+    await db.setMeta("sync:cursor", 42);
+    await db.setMeta("sync:outbox", [{ id: "m1", payload: { a: [1, 2] } }]);
+    expect(await db.getMeta<number>("sync:cursor")).toBe(42);
+    expect(await db.getMeta("sync:outbox")).toEqual([{ id: "m1", payload: { a: [1, 2] } }]);
+    await db.setMeta("sync:cursor", 43);
+    expect(await db.getMeta("sync:cursor")).toBe(43);
+    expect(await db.deleteMeta("sync:cursor")).toBe(true);
+    expect(await db.deleteMeta("sync:cursor")).toBe(false);
+    expect(await db.getMeta("sync:cursor")).toBeUndefined();
+  });
+
+  it("refuses undefined values and the reserved schema-version key", async () => {
+    await expect(db.setMeta("k", undefined)).rejects.toThrow(/deleteMeta/);
+    await expect(db.setMeta("kalphite:schemaVersion", 3)).rejects.toThrow(KalphiteUsageError);
+  });
+});
+
+describe("backup and restore", () => {
+  it("round-trips entities and metadata into a fresh database", async () => {
+    await db.upsert("comment", "c1", comment("c1"));
+    await db.upsert("review", "r1", review("r1"));
+    await db.setMeta("sync:cursor", 7);
+    const blob = await db.backup();
+    expect(blob).toBeInstanceOf(Blob);
+    const fresh = new FrontendDatabase<Entity>({ dbName: "memory://", schema: Entity });
+    try {
+      await fresh.restore(blob);
+      expect(await fresh.getById("comment", "c1")).toEqual(comment("c1"));
+      expect(await fresh.getById("review", "r1")).toEqual(review("r1"));
+      expect(await fresh.getMeta("sync:cursor")).toBe(7);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  const bad: [string, Blob, RegExp][] = [
+    [
+      "a corrupted blob",
+      new Blob(['{"format":"kalphite-backup","formatVersion":1,"entit']),
+      /not valid JSON/,
+    ],
+    [
+      "a foreign JSON file",
+      new Blob([JSON.stringify({ hello: "world" })]),
+      /not a Kalphite backup/,
+    ],
+    ["binary noise", new Blob([new Uint8Array([0, 159, 146, 150, 255])]), /not a Kalphite backup/],
+    [
+      "a malformed row",
+      new Blob([
+        JSON.stringify({
+          format: "kalphite-backup",
+          formatVersion: 1,
+          schemaVersion: 0,
+          meta: {},
+          entities: [{ type: 1 }],
+        }),
+      ]),
+      /row 0 is malformed/,
+    ],
+    [
+      "an entity the schema rejects",
+      new Blob([
+        JSON.stringify({
+          format: "kalphite-backup",
+          formatVersion: 1,
+          schemaVersion: 0,
+          meta: {},
+          entities: [{ type: "comment", id: "x", entity: { id: "x", type: "comment" } }],
+        }),
+      ]),
+      /no longer passes the schema/,
+    ],
+    [
+      "a newer schema version",
+      new Blob([
+        JSON.stringify({
+          format: "kalphite-backup",
+          formatVersion: 1,
+          schemaVersion: 9,
+          meta: {},
+          entities: [],
+        }),
+      ]),
+      /newer than this database/,
+    ],
+  ];
+  for (const [name, blob, message] of bad) {
+    it(`refuses ${name} with a clear error and leaves the data intact`, async () => {
+      await db.upsert("comment", "keep", comment("keep"));
+      await db.setMeta("m", 1);
+      await expect(db.restore(blob)).rejects.toThrow(message);
+      expect(await db.getByType("comment")).toEqual([comment("keep")]);
+      expect(await db.getMeta("m")).toBe(1);
+    });
+  }
+
+  it("can be disabled", async () => {
+    const noBackup = new FrontendDatabase({
+      dbName: "memory://",
+      schema: Entity,
+      enableBackup: false,
+    });
+    await expect(noBackup.backup()).rejects.toThrow(/enableBackup: false/);
+    await noBackup.close();
+  });
+});
+
+describe("maxStorageMB", () => {
+  let small: FrontendDatabase<Entity>;
+  beforeAll(async () => {
+    small = new FrontendDatabase<Entity>({
+      dbName: "memory://",
+      schema: Entity,
+      maxStorageMB: 0.01,
+    });
+    await small.init();
+  });
+  afterAll(() => small.close());
+
+  it("rejects a write past the limit with KalphiteStorageLimitError and writes none of it", async () => {
+    await small.upsert("comment", "first", comment("first"));
+    const big = Array.from({ length: 200 }, (_, i) => ({
+      operation: "upsert" as const,
+      entityType: "comment",
+      entityId: `c${i}`,
+      entity: comment(`c${i}`),
+      timestamp: 1,
+    }));
+    const error = await small.applyChanges(big).catch((e) => e);
+    expect(error).toBeInstanceOf(KalphiteStorageLimitError);
+    expect(error).toBeInstanceOf(KalphitePersistenceError);
+    expect(error.message).toMatch(/maxStorageMB \(0.01 MB\); nothing was written/);
+    expect((await small.getByType("comment")).map((c) => c.id)).toEqual(["first"]);
+    await expect(small.setMeta("outbox", "x".repeat(20_000))).rejects.toThrow(
+      KalphiteStorageLimitError,
+    );
+    expect(await small.getMeta("outbox")).toBeUndefined();
+    // Deleting frees space; writes that fit still go through.
+    await small.delete("comment", "first");
+    await small.applyChanges(big.slice(0, 20));
+    expect(await small.getByType("comment")).toHaveLength(20);
+  });
+});
+
+describe("close", () => {
+  it("is idempotent and later calls say the database is closed", async () => {
+    const other = new FrontendDatabase({ dbName: "memory://", schema: Entity });
+    await other.init();
+    await other.close();
+    await other.close();
+    await expect(other.getByType("comment")).rejects.toThrow(/closed/);
+    await expect(other.init()).rejects.toThrow(KalphiteUsageError);
+  });
+});
