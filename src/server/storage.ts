@@ -1,0 +1,46 @@
+import type { CurrentVersion, Decision, IncomingChange } from "../sync/conflict.js";
+import type { LogEntry, SnapshotEntity } from "../sync/protocol.js";
+
+/** What happened to one change handed to `SyncStorage.commit`. */
+export interface CommitOutcome {
+  messageId: string;
+  /** The stored entry (for a duplicate: the entry stored the first time). */
+  entry?: LogEntry;
+  /** True when the message id was already stored: nothing new was written. */
+  duplicate?: boolean;
+  /** Set when `decide` refused the change: nothing was written. */
+  rejected?: { code: "forged-vector" | "invalid-entity"; message: string };
+}
+
+/** Decides one change against the current version (the server passes `decideChange`). */
+export type Decide = (change: IncomingChange, current: CurrentVersion | undefined) => Decision;
+
+/**
+ * Where a sync server keeps each room's ordered log and latest entity versions. Implementations:
+ * `memoryStorage` (tests), `pgliteStorage` (embedded, the default) and `postgresStorage`
+ * (scale-out). One contract suite (test/server/storage.test.ts) runs against each.
+ */
+export interface SyncStorage {
+  /**
+   * Atomically, under the room's lock: skips message ids already stored, decides each new change
+   * in order against the latest version (including earlier changes of the same batch), appends
+   * the accepted ones with the next seqs, and updates the versions. Durable when it resolves.
+   */
+  commit(
+    roomId: string,
+    changes: readonly IncomingChange[],
+    decide: Decide,
+  ): Promise<CommitOutcome[]>;
+  /** The entries with seq > `after`, in order, at most `limit`. */
+  entriesAfter(roomId: string, after: number, limit?: number): Promise<LogEntry[]>;
+  /** The latest version of every entity (tombstones included) and the head they are current at. */
+  snapshot(roomId: string): Promise<{ head: number; versions: SnapshotEntity[] }>;
+  /** The seq of the room's last entry (0 when empty). */
+  head(roomId: string): Promise<number>;
+  /** Calls `listener` after commits (by any process sharing the storage). */
+  onCommit(listener: (roomId: string, head: number) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** The default page size of catch-ups. */
+export const CATCH_UP_LIMIT = 5_000;

@@ -1,0 +1,176 @@
+// How the server turns one incoming change into the next version of an entity. Pure functions,
+// shared by the server (which decides) and tests (which check the rules).
+import type { Entity } from "../core/index.js";
+import type { ConflictRecord } from "./protocol.js";
+import type { ConflictStrategy, VectorClock } from "./types.js";
+import { dominates, mergeVectors } from "./vector-clock.js";
+
+/** The server's current version of an entity (entity null = deleted). */
+export interface CurrentVersion {
+  entity: Entity | null;
+  vector: VectorClock;
+  /** When the current version was written (the writer's clock); a delete's LWW time. */
+  timestamp: number;
+  userId: string;
+  messageId: string;
+}
+
+/** A change as the server received it, after authentication. */
+export interface IncomingChange {
+  messageId: string;
+  /** The authenticated writer. */
+  userId: string;
+  timestamp: number;
+  operation: "upsert" | "delete";
+  entityType: string;
+  entityId: string;
+  entity?: Entity;
+  /** The version the writer edited (see ARCHITECTURE.md). */
+  vector: VectorClock;
+  strategy: ConflictStrategy;
+  changedFields?: string[];
+}
+
+/** What to store for an incoming change, or why it is refused. */
+export type Decision =
+  | { accept: true; entity: Entity | null; vector: VectorClock; conflict?: ConflictRecord }
+  | { accept: false; code: "forged-vector" | "invalid-entity"; message: string };
+
+/** The last-write-wins order: a version's time, then the writer's id, then the message id. */
+function lwwKey(
+  entity: Entity | null,
+  timestamp: number,
+  userId: string,
+  messageId: string,
+): [number, string, string] {
+  return [entity ? entity.updatedAt : timestamp, userId, messageId];
+}
+
+/**
+ * Compares two versions in last-write-wins order: by `updatedAt` (a delete by its timestamp),
+ * ties broken by user id and then message id, so every replica picks the same winner.
+ * Returns > 0 when `a` wins.
+ *
+ * @example compareLastWrite({ time: 2, userId: "ann", messageId: "m1" }, { time: 2, userId: "bob", messageId: "m0" }) // < 0
+ */
+export function compareLastWrite(
+  a: { time: number; userId: string; messageId: string },
+  b: { time: number; userId: string; messageId: string },
+): number {
+  if (a.time !== b.time) return a.time < b.time ? -1 : 1;
+  if (a.userId !== b.userId) return a.userId < b.userId ? -1 : 1;
+  if (a.messageId !== b.messageId) return a.messageId < b.messageId ? -1 : 1;
+  return 0;
+}
+
+function lastWriteWins(current: CurrentVersion, incoming: IncomingChange): Entity | null {
+  const [ta, ua, ma] = lwwKey(
+    incoming.entity ?? null,
+    incoming.timestamp,
+    incoming.userId,
+    incoming.messageId,
+  );
+  const [tb, ub, mb] = lwwKey(current.entity, current.timestamp, current.userId, current.messageId);
+  const incomingWins =
+    compareLastWrite(
+      { time: ta, userId: ua, messageId: ma },
+      { time: tb, userId: ub, messageId: mb },
+    ) > 0;
+  return incomingWins ? (incoming.entity ?? null) : current.entity;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
+ * Field-level merge of `data` for a concurrent edit: the fields the incoming change edited are
+ * taken from it, every other field keeps the current value. Deletes are ordered by arrival: a
+ * delete removes the entity, an upsert on a deleted entity restores it.
+ *
+ * @example mergeFields(current, incoming, ["status"]) // current's body, incoming's status
+ */
+export function mergeFields(
+  current: Entity | null,
+  incoming: Entity | null,
+  changedFields?: readonly string[],
+): Entity | null {
+  if (incoming === null || current === null) return incoming;
+  const a = (current as { data?: unknown }).data;
+  const b = (incoming as { data?: unknown }).data;
+  if (!isPlainObject(a) || !isPlainObject(b))
+    return incoming.updatedAt >= current.updatedAt ? incoming : current;
+  const data: Record<string, unknown> = { ...a };
+  for (const field of changedFields ?? Object.keys(b)) {
+    if (Object.hasOwn(b, field)) data[field] = b[field];
+    else delete data[field];
+  }
+  const top = incoming.updatedAt >= current.updatedAt ? incoming : current;
+  return { ...top, data, updatedAt: Math.max(current.updatedAt, incoming.updatedAt) } as Entity;
+}
+
+/**
+ * Decides what an incoming change does to the current version of its entity.
+ *
+ * - Refuses a vector that claims another user's edits the server has not seen (forgery).
+ * - If the writer had seen the current version (its vector dominates), the change applies as is.
+ * - Otherwise the edit was concurrent and `incoming.strategy` resolves it: last-write-wins,
+ *   a field-level merge, or (manual) the current version stays and the writer's client resolves.
+ * The new version's vector is the merge of both, plus one for the writer, so it dominates both.
+ * `validate` checks a merged entity; a merge the schema rejects falls back to last-write-wins.
+ *
+ * @example const decision = decideChange(current, incoming, (e) => e);
+ */
+export function decideChange(
+  current: CurrentVersion | undefined,
+  incoming: IncomingChange,
+  validate: (entity: Entity) => Entity,
+): Decision {
+  const currentVector = current?.vector ?? {};
+  for (const user in incoming.vector) {
+    if (user === incoming.userId) continue;
+    if ((incoming.vector[user] ?? 0) > (currentVector[user] ?? 0)) {
+      return {
+        accept: false,
+        code: "forged-vector",
+        message: `The change's vector claims ${incoming.vector[user]} edits by "${user}" to ${incoming.entityType} "${incoming.entityId}", but the server has ${currentVector[user] ?? 0}. Send the vector of the version you edited, as the server sent it.`,
+      };
+    }
+  }
+  const vector = mergeVectors(currentVector, incoming.vector);
+  vector[incoming.userId] =
+    Math.max(currentVector[incoming.userId] ?? 0, incoming.vector[incoming.userId] ?? 0) + 1;
+  const attempted = incoming.entity ?? null;
+  if (current === undefined || dominates(incoming.vector, currentVector)) {
+    return { accept: true, entity: attempted, vector };
+  }
+  let entity: Entity | null;
+  switch (incoming.strategy) {
+    case "operational-transform": {
+      entity = mergeFields(current.entity, attempted, incoming.changedFields);
+      if (entity !== null && entity !== attempted && entity !== current.entity) {
+        try {
+          entity = validate(entity);
+        } catch {
+          entity = lastWriteWins(current, incoming);
+        }
+      }
+      break;
+    }
+    case "manual":
+      entity = current.entity;
+      break;
+    default:
+      entity = lastWriteWins(current, incoming);
+  }
+  const conflict: ConflictRecord = {
+    strategy: incoming.strategy,
+    attempted,
+    current: current.entity,
+  };
+  // The current version stayed: keep its vector, so edits already made on it still apply
+  // cleanly (bumping it would make every pending resolution concurrent again: a livelock).
+  if (entity === current.entity)
+    return { accept: true, entity, vector: { ...currentVector }, conflict };
+  return { accept: true, entity, vector, conflict };
+}

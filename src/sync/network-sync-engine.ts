@@ -1,0 +1,904 @@
+import type { ChangeInput, Entity, StoreChange } from "../core/index.js";
+import { KalphiteAuthError, KalphiteSyncError } from "../core/index.js";
+import { deepEqual } from "./deep-equal.js";
+import { Emitter } from "./emitter.js";
+import {
+  type ConfirmedVersion,
+  databasePersistence,
+  type MetaStore,
+  type OutboxEntry,
+  type SyncPersistence,
+  type SyncState,
+} from "./persistence.js";
+import {
+  type ClientMessage,
+  type ConflictRecord,
+  entityKey,
+  entryFromChange,
+  type LogEntry,
+  newMessageId,
+  PROTOCOL_VERSION,
+  parseServerMessage,
+  type ServerMessage,
+  type SnapshotEntity,
+  type SyncErrorCode,
+} from "./protocol.js";
+import type { ChangeMessage, ConflictResolution, SyncConfig, VectorClock } from "./types.js";
+
+/** The connection states `getConnectionStatus()` reports and the `status` event announces. */
+export type ConnectionStatus = "connected" | "connecting" | "disconnected";
+
+/** The part of a WebSocket the engine uses; the browser's WebSocket and `ws` both fit. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: any) => void) | null;
+  onmessage: ((event: any) => void) | null;
+  onclose: ((event: any) => void) | null;
+  onerror: ((event: any) => void) | null;
+}
+
+/** A WebSocket constructor: `globalThis.WebSocket`, or `WebSocket` from `ws` on Node 20. */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** The store methods the engine uses (any KalphiteStore). */
+export interface SyncStore {
+  onChange(listener: (change: StoreChange) => void): () => void;
+  apply(changes: readonly ChangeInput[], origin: "remote"): unknown;
+  batch<R>(fn: () => R): R;
+  collection(entityType: string): {
+    findById(id: string): Entity | undefined;
+    upsert(id: string, entity: never): unknown;
+  };
+}
+
+/** Timers and clock, injectable so tests can drive time. */
+export interface SyncClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Options of `new NetworkSyncEngine(...)`. */
+export interface NetworkSyncEngineConfig extends SyncConfig {
+  /** The store to sync: its local changes are sent, remote ones written into it. */
+  store: any;
+  /**
+   * How this client's concurrent edits are resolved by the server.
+   * @default { strategy: "last-write-wins" }
+   */
+  conflictResolution?: ConflictResolution;
+  /**
+   * Where the outbox, cursor and server versions are kept between runs.
+   * @default in memory only (or the `database`'s metadata table when `database` is given)
+   */
+  persistence?: SyncPersistence;
+  /** A FrontendDatabase (`kalphite/database`) to persist the sync state in. */
+  database?: MetaStore;
+  /**
+   * The WebSocket constructor.
+   * @default globalThis.WebSocket
+   */
+  WebSocket?: WebSocketConstructor;
+  /**
+   * First reconnect delay in ms; doubles per failed attempt, with jitter.
+   * @default 500
+   */
+  reconnectDelay?: number;
+  /**
+   * Longest reconnect delay in ms.
+   * @default 30000
+   */
+  maxReconnectDelay?: number;
+  /** @default real timers and Date.now */
+  clock?: SyncClock;
+  /** @default Math.random */
+  random?: () => number;
+  /** Creates message ids. @default crypto.randomUUID */
+  createMessageId?: () => string;
+}
+
+/** A change another client made, as it was applied here. */
+export interface RemoteChange {
+  operation: "upsert" | "delete";
+  entityType: string;
+  entityId: string;
+  entity?: Entity;
+  userId: string;
+  seq: number;
+}
+
+/** A concurrent edit of this client's that the server resolved. */
+export interface SyncConflict extends ConflictRecord {
+  entityType: string;
+  entityId: string;
+  messageId: string;
+  /** What the server stored (null when deleted). */
+  resolved: Entity | null;
+}
+
+/** The events of a NetworkSyncEngine. */
+export interface SyncEvents {
+  status: [status: ConnectionStatus, previous: ConnectionStatus];
+  change: [change: RemoteChange];
+  ack: [messageId: string, seq: number];
+  conflict: [conflict: SyncConflict];
+  error: [error: KalphiteSyncError];
+  /** Joined and caught up to `head`. */
+  synced: [head: number];
+}
+
+const FATAL_CODES = new Set<SyncErrorCode>([
+  "auth-failed",
+  "forbidden-room",
+  "forbidden-user",
+  "unsupported-protocol",
+]);
+
+const realClock: SyncClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * Syncs a KalphiteStore with a room on a Kalphite sync server.
+ *
+ * Local writes are queued in an outbox (persisted when `persistence`/`database` is given) and
+ * sent; the server orders them, resolves concurrent edits, and sends every client the results,
+ * which are written into the store with origin `remote`. Reads and writes never wait for it.
+ *
+ * @example
+ * const engine = new NetworkSyncEngine({ wsUrl: "ws://localhost:8787", roomId: "pr-42", userId: "ann", authToken, store });
+ * engine.on("status", (status) => console.log(status));
+ * await engine.connect();
+ */
+export class NetworkSyncEngine extends Emitter<SyncEvents> {
+  readonly #config: Required<
+    Pick<
+      SyncConfig,
+      "wsUrl" | "roomId" | "userId" | "authToken" | "reconnectAttempts" | "heartbeatInterval"
+    >
+  >;
+  readonly #store: SyncStore;
+  readonly #resolution: ConflictResolution;
+  readonly #persistence: SyncPersistence | undefined;
+  readonly #WebSocket: WebSocketConstructor | undefined;
+  readonly #clock: SyncClock;
+  readonly #random: () => number;
+  readonly #createId: () => string;
+  readonly #reconnectDelay: number;
+  readonly #maxReconnectDelay: number;
+
+  #status: ConnectionStatus = "disconnected";
+  #ws: WebSocketLike | undefined;
+  #joined = false;
+  #wantConnected = false;
+  #failures = 0;
+  #fatal: KalphiteSyncError | undefined;
+  #heartbeatTimer: unknown;
+  #reconnectTimer: unknown;
+  #lastHeard = 0;
+  #openedAt = 0;
+  #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+
+  #cursor = 0;
+  readonly #confirmed = new Map<string, ConfirmedVersion>();
+  #outbox: OutboxEntry[] = [];
+  readonly #sentAt = new Map<string, number>();
+  readonly #pending = new Map<number, LogEntry>();
+  readonly #acked = new Set<string>();
+
+  readonly #loaded: Promise<void>;
+  #isLoaded = false;
+  #beforeLoad: StoreChange[] = [];
+  #saving: Promise<void> | undefined;
+  #dirty = false;
+  readonly #unsubscribe: () => void;
+
+  constructor(config: NetworkSyncEngineConfig) {
+    super();
+    if (!config || typeof config.wsUrl !== "string" || !config.roomId || !config.userId) {
+      throw new KalphiteSyncError("NetworkSyncEngine needs { wsUrl, roomId, userId, store }.", {
+        code: "invalid-config",
+      });
+    }
+    if (!config.store || typeof config.store.onChange !== "function") {
+      throw new KalphiteSyncError("NetworkSyncEngine needs a KalphiteStore as `store`.", {
+        code: "invalid-config",
+      });
+    }
+    this.#config = {
+      wsUrl: config.wsUrl,
+      roomId: config.roomId,
+      userId: config.userId,
+      authToken: config.authToken ?? "",
+      reconnectAttempts: config.reconnectAttempts ?? 10,
+      heartbeatInterval: config.heartbeatInterval ?? 15_000,
+    };
+    this.#store = config.store as SyncStore;
+    this.#resolution = config.conflictResolution ?? { strategy: "last-write-wins" };
+    this.#persistence =
+      config.persistence ??
+      (config.database ? databasePersistence(config.database, config.roomId) : undefined);
+    this.#WebSocket =
+      config.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    this.#clock = config.clock ?? realClock;
+    this.#random = config.random ?? Math.random;
+    this.#createId = config.createMessageId ?? newMessageId;
+    this.#reconnectDelay = config.reconnectDelay ?? 500;
+    this.#maxReconnectDelay = config.maxReconnectDelay ?? 30_000;
+    this.#unsubscribe = this.#store.onChange((change) => this.#onStoreChange(change));
+    this.#loaded = this.#load();
+  }
+
+  /**
+   * Connects and joins the room; resolves once caught up. Rejects with `KalphiteAuthError` if the
+   * server refuses the credentials or room, or `KalphiteSyncError` when every reconnect attempt
+   * failed. Local writes keep working (and queue) whatever happens here.
+   *
+   * @example await engine.connect();
+   */
+  async connect(): Promise<void> {
+    this.#wantConnected = true;
+    this.#fatal = undefined;
+    await this.#loaded;
+    if (this.#joined) return;
+    const joined = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    if (this.#ws === undefined && this.#reconnectTimer === undefined) {
+      this.#failures = 0;
+      this.#open();
+    }
+    return joined;
+  }
+
+  /**
+   * Closes the connection and stops reconnecting. Local writes still queue in the outbox and go
+   * out on the next `connect()`. Resolves when the sync state is persisted.
+   *
+   * @example await engine.disconnect();
+   */
+  async disconnect(): Promise<void> {
+    this.#wantConnected = false;
+    this.#closeSocket(1000, "client disconnect");
+    this.#rejectWaiters(
+      new KalphiteSyncError("disconnect() was called before the connection was ready.", {
+        code: "disconnected",
+      }),
+    );
+    await this.whenPersisted();
+  }
+
+  /**
+   * Disconnects and detaches from the store for good: later writes are not synced.
+   *
+   * @example await engine.destroy();
+   */
+  async destroy(): Promise<void> {
+    this.#unsubscribe();
+    await this.disconnect();
+    this.removeAllListeners();
+  }
+
+  /**
+   * Queues a change for the server (sent now if connected, else on reconnect). Writes made to the
+   * store are queued automatically; call this only for changes made outside it. A change whose
+   * `messageId` is already queued is ignored.
+   *
+   * @example engine.sendChange({ type: "change", messageId: "m1", userId: "ann", timestamp: Date.now(), payload: { operation: "delete", entityType: "comment", entityId: "c1", vector: {} } });
+   */
+  sendChange(change: ChangeMessage): void {
+    if (this.#outbox.some((entry) => entry.messageId === change.messageId)) return;
+    const p = change.payload;
+    const entry: OutboxEntry = {
+      messageId: change.messageId,
+      timestamp: change.timestamp,
+      operation: p.operation,
+      entityType: p.entityType,
+      entityId: p.entityId,
+      vector: p.vector,
+      strategy: p.strategy ?? this.#resolution.strategy,
+    };
+    if (p.entity) entry.entity = p.entity;
+    if (p.changedFields) entry.changedFields = p.changedFields;
+    this.#enqueue(entry);
+  }
+
+  /** `"connected"` once joined, `"connecting"` while (re)connecting, else `"disconnected"`. */
+  getConnectionStatus(): ConnectionStatus {
+    return this.#status;
+  }
+
+  /** Local changes not yet acknowledged by the server. */
+  getOfflineQueueSize(): number {
+    return this.#outbox.length + this.#beforeLoad.length;
+  }
+
+  /** The last position in the room's order this client has applied. */
+  getCursor(): number {
+    return this.#cursor;
+  }
+
+  /** The unacknowledged local changes, oldest first. */
+  getOutbox(): readonly OutboxEntry[] {
+    return this.#outbox;
+  }
+
+  /**
+   * Resolves when the sync state (outbox, cursor) has been handed to the persistence.
+   *
+   * @example store.comment.upsert("c1", c); await engine.whenPersisted();
+   */
+  async whenPersisted(): Promise<void> {
+    await this.#loaded;
+    while (this.#saving) await this.#saving;
+  }
+
+  // #region local changes
+
+  #onStoreChange(change: StoreChange): void {
+    if (change.origin !== "local") return;
+    if (!this.#isLoaded) {
+      this.#beforeLoad.push(change);
+      return;
+    }
+    this.#enqueue(this.#outboxEntryFor(change));
+  }
+
+  #outboxEntryFor(change: StoreChange): OutboxEntry {
+    const key = entityKey(change.entityType, change.entityId);
+    const me = this.#config.userId;
+    const base = this.#confirmed.get(key)?.vector ?? {};
+    // The server adds one to the writer's entry per applied change, so a change made on top of
+    // this client's own pending changes predicts that, and is not mistaken for a concurrent edit.
+    let pendingForKey = 0;
+    for (const entry of this.#outbox)
+      if (entry.entityType === change.entityType && entry.entityId === change.entityId)
+        pendingForKey++;
+    const vector: VectorClock = { ...base, [me]: (base[me] ?? 0) + pendingForKey };
+    if (vector[me] === 0) delete vector[me];
+    const entry: OutboxEntry = {
+      messageId: this.#createId(),
+      timestamp: this.#clock.now(),
+      operation: change.operation,
+      entityType: change.entityType,
+      entityId: change.entityId,
+      vector,
+      strategy: this.#resolution.strategy,
+    };
+    if (change.entity) entry.entity = change.entity;
+    const changed = changedDataFields(change.previous, change.entity);
+    if (changed) entry.changedFields = changed;
+    return entry;
+  }
+
+  #enqueue(entry: OutboxEntry): void {
+    this.#outbox.push(entry);
+    this.#scheduleSave();
+    if (this.#joined) this.#sendEntry(entry);
+  }
+
+  #sendEntry(entry: OutboxEntry): void {
+    const payload: ChangeMessage["payload"] = {
+      operation: entry.operation,
+      entityType: entry.entityType,
+      entityId: entry.entityId,
+      vector: entry.vector,
+      strategy: entry.strategy,
+    };
+    if (entry.entity) payload.entity = entry.entity;
+    if (entry.changedFields) payload.changedFields = entry.changedFields;
+    this.#sentAt.set(entry.messageId, this.#clock.now());
+    this.#send({
+      type: "change",
+      payload,
+      timestamp: entry.timestamp,
+      userId: this.#config.userId,
+      messageId: entry.messageId,
+    });
+  }
+
+  // #endregion
+
+  // #region connection
+
+  #setStatus(status: ConnectionStatus): void {
+    if (status === this.#status) return;
+    const previous = this.#status;
+    this.#status = status;
+    this.emit("status", status, previous);
+  }
+
+  #open(): void {
+    this.#reconnectTimer = undefined;
+    if (!this.#wantConnected) return;
+    const WS = this.#WebSocket;
+    if (!WS) {
+      const error = new KalphiteSyncError(
+        'No WebSocket implementation: pass `WebSocket` in the config (on Node 20: `import { WebSocket } from "ws"`).',
+        { code: "no-websocket" },
+      );
+      this.#giveUp(error);
+      return;
+    }
+    this.#setStatus("connecting");
+    let ws: WebSocketLike;
+    try {
+      ws = new WS(this.#config.wsUrl);
+    } catch (cause) {
+      this.#giveUp(
+        new KalphiteSyncError(
+          `Cannot open ${this.#config.wsUrl}: ${(cause as Error).message}. Check wsUrl.`,
+          { code: "bad-url", cause },
+        ),
+      );
+      return;
+    }
+    this.#ws = ws;
+    this.#lastHeard = this.#openedAt = this.#clock.now();
+    ws.onopen = () => {
+      if (this.#ws !== ws) return;
+      this.#lastHeard = this.#clock.now();
+      this.#send({
+        type: "hello",
+        payload: {
+          protocol: PROTOCOL_VERSION,
+          roomId: this.#config.roomId,
+          token: this.#config.authToken,
+          cursor: this.#cursor,
+        },
+        timestamp: this.#clock.now(),
+        userId: this.#config.userId,
+        messageId: this.#createId(),
+      });
+    };
+    ws.onmessage = (event: { data: unknown }) => {
+      if (this.#ws !== ws) return;
+      this.#lastHeard = this.#clock.now();
+      const text = typeof event.data === "string" ? event.data : String(event.data);
+      const parsed = parseServerMessage(text);
+      if (!parsed.ok) {
+        this.emit("error", new KalphiteSyncError(parsed.error, { code: parsed.code }));
+        return;
+      }
+      this.#handle(parsed.message);
+    };
+    ws.onclose = (event: { code?: number; reason?: string }) => {
+      if (this.#ws === ws) this.#socketGone(event?.code, event?.reason);
+    };
+    ws.onerror = () => {
+      // A close event follows; reconnecting happens there.
+    };
+    this.#scheduleHeartbeat();
+  }
+
+  #scheduleHeartbeat(): void {
+    this.#clock.clearTimeout(this.#heartbeatTimer);
+    this.#heartbeatTimer = this.#clock.setTimeout(
+      () => this.#heartbeat(),
+      this.#config.heartbeatInterval,
+    );
+  }
+
+  #heartbeat(): void {
+    this.#heartbeatTimer = undefined;
+    if (this.#ws === undefined) return;
+    const now = this.#clock.now();
+    const deadline = 2 * this.#config.heartbeatInterval;
+    if (now - this.#lastHeard > deadline || (!this.#joined && now - this.#openedAt > deadline)) {
+      // Nothing heard for two intervals, or no welcome: the connection (or the handshake) is dead.
+      this.#closeSocket(4000, "heartbeat timeout");
+      this.#socketGone(4000, "heartbeat timeout");
+      return;
+    }
+    this.#send({
+      type: "heartbeat",
+      payload: { cursor: this.#cursor },
+      timestamp: now,
+      userId: this.#config.userId,
+      messageId: this.#createId(),
+    });
+    if (this.#joined) {
+      // A change unacknowledged for a whole interval may have been lost: resend (idempotent).
+      for (const entry of this.#outbox) {
+        const sent = this.#sentAt.get(entry.messageId);
+        if (sent === undefined || now - sent >= this.#config.heartbeatInterval)
+          this.#sendEntry(entry);
+      }
+    }
+    this.#scheduleHeartbeat();
+  }
+
+  #closeSocket(code: number, reason: string): void {
+    const ws = this.#ws;
+    this.#ws = undefined;
+    this.#joined = false;
+    this.#sentAt.clear();
+    this.#clock.clearTimeout(this.#heartbeatTimer);
+    this.#heartbeatTimer = undefined;
+    this.#clock.clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+      try {
+        ws.close(code, reason);
+      } catch {
+        // Already closed.
+      }
+    }
+    if (!this.#wantConnected) this.#setStatus("disconnected");
+  }
+
+  #socketGone(code?: number, reason?: string): void {
+    this.#closeSocket(1000, "");
+    if (!this.#wantConnected) return;
+    if (this.#fatal) {
+      this.#giveUp(this.#fatal);
+      return;
+    }
+    this.#failures++;
+    if (this.#failures > this.#config.reconnectAttempts) {
+      this.#giveUp(
+        new KalphiteSyncError(
+          `Could not reach ${this.#config.wsUrl} after ${this.#config.reconnectAttempts} reconnect attempts (last close: ${code ?? "none"} ${reason ?? ""}). Changes stay queued; call connect() to try again.`,
+          { code: "unreachable" },
+        ),
+      );
+      return;
+    }
+    const delay =
+      Math.min(this.#maxReconnectDelay, this.#reconnectDelay * 2 ** (this.#failures - 1)) *
+      (0.5 + this.#random() * 0.5);
+    this.#setStatus("connecting");
+    this.#reconnectTimer = this.#clock.setTimeout(() => this.#open(), delay);
+  }
+
+  #giveUp(error: KalphiteSyncError): void {
+    this.#wantConnected = false;
+    this.#closeSocket(1000, "");
+    this.#setStatus("disconnected");
+    this.emit("error", error);
+    this.#rejectWaiters(error);
+  }
+
+  #rejectWaiters(error: unknown): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) waiter.reject(error);
+  }
+
+  #send(message: ClientMessage): void {
+    const ws = this.#ws;
+    if (!ws || ws.readyState !== 1) return;
+    try {
+      ws.send(JSON.stringify(message));
+    } catch {
+      // The close event will follow.
+    }
+  }
+
+  // #endregion
+
+  // #region server messages
+
+  #handle(message: ServerMessage): void {
+    switch (message.type) {
+      case "welcome":
+        this.#joined = true;
+        this.#failures = 0;
+        this.#catchUp(message.payload);
+        this.#setStatus("connected");
+        for (const entry of this.#outbox) this.#sendEntry(entry);
+        for (const waiter of this.#waiters.splice(0)) waiter.resolve();
+        this.emit("synced", message.payload.head);
+        break;
+      case "catch-up":
+        this.#catchUp(message.payload);
+        break;
+      case "change":
+        this.#receive(entryFromChange(message));
+        break;
+      case "ack":
+      case "conflict":
+        if (!this.#acked.has(message.payload.ackedId)) {
+          this.#acked.add(message.payload.ackedId);
+          if (this.#acked.size > 10_000) this.#acked.clear();
+          this.emit("ack", message.payload.ackedId, message.payload.entry.seq);
+        }
+        if (message.payload.entry.seq <= this.#cursor)
+          this.#settledBySnapshot(message.payload.ackedId);
+        else this.#receive(message.payload.entry);
+        break;
+      case "heartbeat":
+        if (
+          message.payload.head !== undefined &&
+          message.payload.head > this.#cursor &&
+          this.#joined
+        ) {
+          this.#send({
+            type: "fetch",
+            payload: { after: this.#cursor },
+            timestamp: this.#clock.now(),
+            userId: this.#config.userId,
+            messageId: this.#createId(),
+          });
+        }
+        break;
+      case "error":
+        this.#onServerError(message.payload);
+        break;
+    }
+  }
+
+  #onServerError(payload: {
+    code: SyncErrorCode;
+    message: string;
+    rejectedId?: string;
+    fatal?: boolean;
+  }): void {
+    const isAuth = FATAL_CODES.has(payload.code);
+    const error = isAuth
+      ? new KalphiteAuthError(payload.message, { code: payload.code })
+      : new KalphiteSyncError(payload.message, { code: payload.code });
+    if (payload.rejectedId !== undefined) {
+      const index = this.#outbox.findIndex((entry) => entry.messageId === payload.rejectedId);
+      if (index >= 0 && payload.code !== "rate-limited") {
+        // Refused for good (e.g. the server's schema rejects it): drop it and show the server's version.
+        const [entry] = this.#outbox.splice(index, 1);
+        if (entry) this.#refresh(entry.entityType, entry.entityId);
+        this.#scheduleSave();
+      }
+    }
+    if (payload.fatal || isAuth) this.#fatal = error;
+    this.emit("error", error);
+  }
+
+  /**
+   * An ack for a change whose seq this client already passed: a snapshot covered it (snapshots
+   * carry versions, not message ids), so the change is done.
+   */
+  #settledBySnapshot(messageId: string): void {
+    const index = this.#outbox.findIndex((entry) => entry.messageId === messageId);
+    if (index < 0) return;
+    const [entry] = this.#outbox.splice(index, 1);
+    if (entry) this.#store.batch(() => this.#refresh(entry.entityType, entry.entityId));
+    this.#scheduleSave();
+  }
+
+  #catchUp(payload: { head: number; entries?: LogEntry[]; snapshot?: SnapshotEntity[] }): void {
+    this.#store.batch(() => {
+      if (payload.snapshot) {
+        const touched = new Set(this.#confirmed.keys());
+        this.#confirmed.clear();
+        for (const version of payload.snapshot) {
+          const key = entityKey(version.entityType, version.entityId);
+          this.#confirmed.set(key, { ...version });
+          touched.add(key);
+        }
+        this.#cursor = payload.head;
+        for (const [seq] of this.#pending) if (seq <= this.#cursor) this.#pending.delete(seq);
+        for (const key of touched) {
+          const [entityType = "", entityId = ""] = key.split("\u001f");
+          this.#refresh(entityType, entityId);
+        }
+      }
+      for (const entry of payload.entries ?? [])
+        if (entry.seq > this.#cursor) this.#pending.set(entry.seq, entry);
+      this.#drain();
+    });
+    this.#scheduleSave();
+    // A catch-up is paged: ask for the rest.
+    if (this.#joined && payload.head > this.#cursor && !this.#pending.has(this.#cursor + 1)) {
+      this.#send({
+        type: "fetch",
+        payload: { after: this.#cursor },
+        timestamp: this.#clock.now(),
+        userId: this.#config.userId,
+        messageId: this.#createId(),
+      });
+    }
+  }
+
+  #receive(entry: LogEntry): void {
+    if (entry.seq <= this.#cursor) return;
+    this.#pending.set(entry.seq, entry);
+    if (!this.#joined) return; // the welcome's catch-up drains
+    if (this.#pending.has(this.#cursor + 1)) {
+      this.#store.batch(() => this.#drain());
+      this.#scheduleSave();
+    }
+  }
+
+  #drain(): void {
+    let entry = this.#pending.get(this.#cursor + 1);
+    while (entry !== undefined) {
+      this.#pending.delete(entry.seq);
+      this.#cursor = entry.seq;
+      this.#apply(entry);
+      entry = this.#pending.get(this.#cursor + 1);
+    }
+  }
+
+  /** Applies one entry of the room's order: the new server version, then the rebased view. */
+  #apply(entry: LogEntry): void {
+    const key = entityKey(entry.entityType, entry.entityId);
+    this.#confirmed.set(key, {
+      entityType: entry.entityType,
+      entityId: entry.entityId,
+      entity: entry.entity ?? null,
+      vector: entry.vector,
+      seq: entry.seq,
+    });
+    const index = this.#outbox.findIndex((pending) => pending.messageId === entry.messageId);
+    const mine = index >= 0;
+    if (mine) this.#outbox.splice(index, 1);
+    this.#refresh(entry.entityType, entry.entityId);
+    if (!mine) {
+      const change: RemoteChange = {
+        operation: entry.operation,
+        entityType: entry.entityType,
+        entityId: entry.entityId,
+        userId: entry.userId,
+        seq: entry.seq,
+      };
+      if (entry.entity) change.entity = entry.entity;
+      this.emit("change", change);
+      return;
+    }
+    if (entry.conflict) {
+      this.emit("conflict", {
+        ...entry.conflict,
+        entityType: entry.entityType,
+        entityId: entry.entityId,
+        messageId: entry.messageId,
+        resolved: entry.entity ?? null,
+      });
+      this.#resolveManually(entry, entry.conflict);
+    }
+  }
+
+  #resolveManually(entry: LogEntry, conflict: ConflictRecord): void {
+    const resolver = this.#resolution.resolver;
+    if (conflict.strategy !== "manual" || !resolver || !conflict.attempted || !entry.entity) return;
+    // A newer local edit of the same entity is still on its way: it supersedes this one.
+    if (
+      this.#outbox.some((p) => p.entityType === entry.entityType && p.entityId === entry.entityId)
+    )
+      return;
+    try {
+      const resolved = resolver(conflict.attempted, entry.entity);
+      // Written locally, so it goes out as a new change made on the server's version.
+      this.#store.collection(entry.entityType).upsert(entry.entityId, resolved as never);
+    } catch (cause) {
+      this.emit(
+        "error",
+        new KalphiteSyncError(
+          `The manual conflict resolver failed for ${entry.entityType} "${entry.entityId}": ${(cause as Error).message}`,
+          { code: "resolver-failed", cause },
+        ),
+      );
+    }
+  }
+
+  /** Makes the store show the server's version with this client's pending edits on top. */
+  #refresh(entityType: string, entityId: string): void {
+    let desired: Entity | null | undefined;
+    for (let i = this.#outbox.length - 1; i >= 0; i--) {
+      const pending = this.#outbox[i];
+      if (pending && pending.entityType === entityType && pending.entityId === entityId) {
+        desired = pending.entity ?? null;
+        break;
+      }
+    }
+    if (desired === undefined)
+      desired = this.#confirmed.get(entityKey(entityType, entityId))?.entity ?? null;
+    const current = this.#store.collection(entityType).findById(entityId);
+    try {
+      if (desired === null) {
+        if (current !== undefined)
+          this.#store.apply([{ operation: "delete", entityType, entityId }], "remote");
+      } else if (current === undefined || !deepEqual(current, desired)) {
+        this.#store.apply(
+          [{ operation: "upsert", entityType, entityId, entity: desired }],
+          "remote",
+        );
+      }
+    } catch (cause) {
+      this.emit(
+        "error",
+        new KalphiteSyncError(
+          `The server's ${entityType} "${entityId}" does not pass this client's schema: ${(cause as Error).message}`,
+          { code: "invalid-entity", cause },
+        ),
+      );
+    }
+  }
+
+  // #endregion
+
+  // #region persistence
+
+  async #load(): Promise<void> {
+    try {
+      const state = await this.#persistence?.load();
+      if (state && state.version === 1 && state.roomId === this.#config.roomId) {
+        this.#cursor = state.cursor;
+        for (const version of state.confirmed)
+          this.#confirmed.set(entityKey(version.entityType, version.entityId), version);
+        this.#outbox = [...state.outbox, ...this.#outbox];
+        const keys = new Map<string, [string, string]>();
+        for (const v of state.confirmed)
+          keys.set(entityKey(v.entityType, v.entityId), [v.entityType, v.entityId]);
+        for (const o of state.outbox)
+          keys.set(entityKey(o.entityType, o.entityId), [o.entityType, o.entityId]);
+        this.#store.batch(() => {
+          for (const [entityType, entityId] of keys.values()) this.#refresh(entityType, entityId);
+        });
+      }
+    } catch (cause) {
+      this.emit(
+        "error",
+        new KalphiteSyncError(`Could not load the sync state: ${(cause as Error).message}`, {
+          code: "persistence-failed",
+          cause,
+        }),
+      );
+    }
+    this.#isLoaded = true;
+    const early = this.#beforeLoad;
+    this.#beforeLoad = [];
+    for (const change of early) this.#enqueue(this.#outboxEntryFor(change));
+  }
+
+  #scheduleSave(): void {
+    if (!this.#persistence) return;
+    this.#dirty = true;
+    if (this.#saving) return;
+    const persistence = this.#persistence;
+    this.#saving = (async () => {
+      while (this.#dirty) {
+        this.#dirty = false;
+        try {
+          await persistence.save(this.#snapshot());
+        } catch (cause) {
+          this.emit(
+            "error",
+            new KalphiteSyncError(`Could not persist the sync state: ${(cause as Error).message}`, {
+              code: "persistence-failed",
+              cause,
+            }),
+          );
+        }
+      }
+    })().finally(() => {
+      this.#saving = undefined;
+    });
+  }
+
+  #snapshot(): SyncState {
+    return {
+      version: 1,
+      roomId: this.#config.roomId,
+      cursor: this.#cursor,
+      confirmed: [...this.#confirmed.values()],
+      outbox: [...this.#outbox],
+    };
+  }
+
+  // #endregion
+}
+
+/** The `data` fields that differ between two versions, or undefined when unknown. */
+function changedDataFields(
+  previous: Entity | undefined,
+  next: Entity | undefined,
+): string[] | undefined {
+  const a = (previous as { data?: unknown } | undefined)?.data;
+  const b = (next as { data?: unknown } | undefined)?.data;
+  if (!a || !b || typeof a !== "object" || typeof b !== "object") return undefined;
+  const fields = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...fields].filter(
+    (f) => !deepEqual((a as Record<string, unknown>)[f], (b as Record<string, unknown>)[f]),
+  );
+}
