@@ -3,19 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { MemoryFlushEngine } from "../../src/flush/index.js";
 import { KalphiteStore } from "../../src/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
-import { memoryTarget } from "./helpers.js";
-
-/** One step of a run: a write, a delete, time passing, or the target going down or up. */
-export const step = fc.oneof(
-  fc.record({
-    kind: fc.constant("upsert" as const),
-    id: fc.integer({ min: 0, max: 7 }),
-    body: fc.string({ maxLength: 4 }),
-  }),
-  fc.record({ kind: fc.constant("delete" as const), id: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ kind: fc.constant("wait" as const), ms: fc.integer({ min: 0, max: 400 }) }),
-  fc.record({ kind: fc.constant("fail" as const), on: fc.boolean() }),
-);
+import { memoryTarget, step } from "./helpers.js";
 
 beforeEach(() => {
   vi.useFakeTimers();

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import type { FlushChange } from "../../src/flush/index.js";
 
 /** A promise with its resolve/reject exposed, to drive async code by hand. */
@@ -36,3 +37,15 @@ export function memoryTarget(latencyMs = 0) {
   };
   return { rows, calls, state, target };
 }
+
+/** One step of a run: a write, a delete, time passing, or the target going down or up. */
+export const step = fc.oneof(
+  fc.record({
+    kind: fc.constant("upsert" as const),
+    id: fc.integer({ min: 0, max: 7 }),
+    body: fc.string({ maxLength: 4 }),
+  }),
+  fc.record({ kind: fc.constant("delete" as const), id: fc.integer({ min: 0, max: 7 }) }),
+  fc.record({ kind: fc.constant("wait" as const), ms: fc.integer({ min: 0, max: 400 }) }),
+  fc.record({ kind: fc.constant("fail" as const), on: fc.boolean() }),
+);
