@@ -14,7 +14,8 @@ export function compareKeys(a: unknown, b: unknown): number {
   const tb = rank(b);
   if (ta !== tb) return ta - tb;
   if (ta === 3) return compareNumbers(a as number, b as number);
-  if (ta === 2 || ta === 4) return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
+  if (ta === 2 || ta === 4)
+    return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
   if (ta === 5) return compareNumbers((a as Date).getTime(), (b as Date).getTime());
   if (ta <= 1) return 0;
   const sa = String(a);
@@ -30,8 +31,8 @@ function compareNumbers(a: number | bigint, b: number | bigint): number {
   if (a < b) return -1;
   if (a > b) return 1;
   if (a === b) return 0;
-  const aIsNaN = a !== a;
-  const bIsNaN = b !== b;
+  const aIsNaN = Number.isNaN(a);
+  const bIsNaN = Number.isNaN(b);
   if (aIsNaN || bIsNaN) return aIsNaN === bIsNaN ? 0 : aIsNaN ? -1 : 1;
   return 0; // a number and a bigint of equal value
 }

@@ -105,7 +105,9 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
   /** A query ordered by `key` (a function or a dotted path), then by id. */
   orderBy(key: KeySelector<T>, direction: Direction = "asc"): LiveQuery<T> {
     if (direction !== "asc" && direction !== "desc") {
-      throw new KalphiteUsageError(`orderBy direction must be "asc" or "desc", not ${String(direction)}.`);
+      throw new KalphiteUsageError(
+        `orderBy direction must be "asc" or "desc", not ${String(direction)}.`,
+      );
     }
     return this.#with({ key: toKeyFunction(key), direction });
   }
@@ -113,7 +115,9 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
   /** A query that shows only the first `count` rows. */
   limit(count: number): LiveQuery<T> {
     if (!Number.isInteger(count) || count < 0) {
-      throw new KalphiteUsageError(`limit(count) needs a non-negative integer, not ${String(count)}.`);
+      throw new KalphiteUsageError(
+        `limit(count) needs a non-negative integer, not ${String(count)}.`,
+      );
     }
     return this.#with({ limit: count });
   }
@@ -183,7 +187,8 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
     const cap = wantsPositions ? Number.POSITIVE_INFINITY : this.#spec.limit;
     let oldIndex = -1;
     let newIndex = -1;
-    if (previous !== undefined && predicate(previous)) oldIndex = index.remove(key(previous), previous.id, cap);
+    if (previous !== undefined && predicate(previous))
+      oldIndex = index.remove(key(previous), previous.id, cap);
     if (next !== undefined && predicate(next)) newIndex = index.insert(key(next), next, cap);
     if (oldIndex === -1 && newIndex === -1) return;
     const limit = this.#spec.limit;
@@ -291,7 +296,7 @@ function positionComparator<T extends Entity>(
   const numeric = new Float64Array(keys.length);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
-    if (typeof key !== "number" || key !== key) {
+    if (typeof key !== "number" || Number.isNaN(key)) {
       return (a, b) => index.compare(keys[a], rows[a]!.id, keys[b], rows[b]!.id);
     }
     numeric[i] = key;

@@ -37,7 +37,10 @@ export class SortedIndex<T extends { id: string }> {
     this.#chunks = [];
     const size = this.#chunkSize;
     for (let start = 0; start < rows.length; start += size) {
-      this.#chunks.push({ keys: keys.slice(start, start + size), rows: rows.slice(start, start + size) });
+      this.#chunks.push({
+        keys: keys.slice(start, start + size),
+        rows: rows.slice(start, start + size),
+      });
     }
     this.#size = rows.length;
   }
@@ -146,6 +149,6 @@ export class SortedIndex<T extends { id: string }> {
   #positionOf(chunkIndex: number, offset: number, cap: number): number {
     let position = offset;
     for (let c = 0; c < chunkIndex && position < cap; c++) position += this.#chunks[c]!.rows.length;
-    return position < cap ? position : cap;
+    return Math.min(position, cap);
   }
 }

@@ -3,7 +3,11 @@ import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { CollectionState } from "./collection-state.js";
 import { KalphiteUsageError, KalphiteValidationError } from "./errors.js";
 import { validateEntity } from "./schema.js";
-import { type CollectionWriter, createCollectionView, type TypedCollection } from "./typed-collection.js";
+import {
+  type CollectionWriter,
+  createCollectionView,
+  type TypedCollection,
+} from "./typed-collection.js";
 import type {
   ChangeInput,
   Entity,
@@ -145,7 +149,8 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
 
   entities = (): E[] => {
     const all: E[] = [];
-    for (const state of this.#states.values()) for (const entity of state.values.values()) all.push(entity);
+    for (const state of this.#states.values())
+      for (const entity of state.values.values()) all.push(entity);
     return all;
   };
 
@@ -162,7 +167,10 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
           { entityType: change.entityType, entityId: change.entityId },
         );
       }
-      return { ...change, entity: validateEntity(this.schema, change.entity, change.entityType, change.entityId) };
+      return {
+        ...change,
+        entity: validateEntity(this.schema, change.entity, change.entityType, change.entityId),
+      };
     });
     const applied: StoreChange<E>[] = [];
     this.batch(() => {
@@ -179,7 +187,9 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
 
   upsert(entityType: string, id: string, value: unknown, options?: WriteOptions): E {
     if (typeof id !== "string" || id === "") {
-      throw new KalphiteValidationError(`upsert(id, entity) needs a non-empty string id.`, { entityType });
+      throw new KalphiteValidationError(`upsert(id, entity) needs a non-empty string id.`, {
+        entityType,
+      });
     }
     const entity = validateEntity(this.schema, value, entityType, id);
     const origin = originOf(options);
@@ -201,7 +211,12 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
     for (let i = 0; i < values.length; i++) {
       const value = values[i] as { id?: unknown } | null | undefined;
       const id = value !== null && typeof value === "object" ? value.id : undefined;
-      entities[i] = validateEntity(schema, value, entityType, typeof id === "string" ? id : undefined);
+      entities[i] = validateEntity(
+        schema,
+        value,
+        entityType,
+        typeof id === "string" ? id : undefined,
+      );
     }
     const origin = originOf(options);
     this.batch(() => {
@@ -259,7 +274,13 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
     const state = this.#states.get(entityType);
     const previous = state?.remove(id);
     if (previous === undefined) return undefined;
-    const change: StoreChange<E> = { operation: "delete", entityType, entityId: id, previous, origin };
+    const change: StoreChange<E> = {
+      operation: "delete",
+      entityType,
+      entityId: id,
+      previous,
+      origin,
+    };
     this.#emit(change);
     return change;
   }
@@ -307,10 +328,18 @@ export function KalphiteStore<S extends StandardSchemaV1<any, Entity>>(
   schema: S,
   options: StoreOptions = {},
 ): KalphiteStore<EntityOf<S>> {
-  const store = new Store<EntityOf<S>>(schema as unknown as StandardSchemaV1<unknown, EntityOf<S>>, options);
+  const store = new Store<EntityOf<S>>(
+    schema as unknown as StandardSchemaV1<unknown, EntityOf<S>>,
+    options,
+  );
   return new Proxy(store, {
     get(target, prop, receiver) {
-      if (typeof prop !== "string" || prop in target || NOT_COLLECTIONS.has(prop) || isPrivateName(prop)) {
+      if (
+        typeof prop !== "string" ||
+        prop in target ||
+        NOT_COLLECTIONS.has(prop) ||
+        isPrivateName(prop)
+      ) {
         return Reflect.get(target, prop, receiver);
       }
       return target.collection(prop);

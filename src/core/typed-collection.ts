@@ -139,7 +139,9 @@ export class TypedCollection<T extends Entity = Entity> extends Array<T> {
    *
    * @example store.comment.groupBy((c) => c.data.status).open?.length
    */
-  groupBy<K extends PropertyKey>(key: ((entity: T) => K) | KeySelector<T>): Partial<Record<K, T[]>> {
+  groupBy<K extends PropertyKey>(
+    key: ((entity: T) => K) | KeySelector<T>,
+  ): Partial<Record<K, T[]>> {
     const keyOf = toKeyFunction(key as KeySelector<T>);
     const groups: Partial<Record<K, T[]>> = Object.create(null);
     for (const entity of this) {
@@ -190,7 +192,9 @@ const MUTATORS = new Set<PropertyKey>([
 
 function assertDirection(direction: unknown): asserts direction is Direction {
   if (direction !== "asc" && direction !== "desc") {
-    throw new KalphiteUsageError(`orderBy direction must be "asc" or "desc", not ${String(direction)}.`);
+    throw new KalphiteUsageError(
+      `orderBy direction must be "asc" or "desc", not ${String(direction)}.`,
+    );
   }
 }
 

@@ -50,14 +50,21 @@ export interface WriteOptions {
 export type EntitySchema<E extends Entity = Entity> = StandardSchemaV1<unknown, E>;
 
 /** The entity type a schema produces. */
-export type EntityOf<S> = S extends StandardSchemaV1<any, infer O>
-  ? O extends Entity
-    ? O
+export type EntityOf<S> =
+  S extends StandardSchemaV1<any, infer O> ? (O extends Entity ? O : never) : never;
+
+/**
+ * The entity of one type name within an entity union: the members whose `type` accepts `K`.
+ * Unlike `Extract<E, { type: K }>`, a member typed `type: string` (a generic entity schema)
+ * matches every name instead of none.
+ */
+export type EntityOfType<E extends Entity, K extends string> = K extends unknown
+  ? E extends unknown
+    ? K extends E["type"]
+      ? E
+      : never
     : never
   : never;
-
-/** The entity of one type name within an entity union. */
-export type EntityOfType<E extends Entity, K extends string> = Extract<E, { type: K }>;
 
 /** A key selector: a function of the entity, or a dotted path such as `"data.status"`. */
 export type KeySelector<T> = ((entity: T) => unknown) | Path<T>;

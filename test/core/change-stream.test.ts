@@ -1,9 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import {
-  KalphiteStore,
-  type StoreChange,
-  KalphiteValidationError,
-} from "../../src/core/index.js";
+import { KalphiteStore, KalphiteValidationError, type StoreChange } from "../../src/core/index.js";
 import { countRuns } from "../fixtures/effects.js";
 import { type Comment, comment, Entity, type Review, review } from "../fixtures/schema.js";
 
@@ -23,9 +19,29 @@ describe("the origin-tagged change stream", () => {
     store.comment.delete("c1");
     store.comment.delete("c1"); // nothing to delete: no change
     expect(changes).toEqual([
-      { operation: "upsert", entityType: "comment", entityId: "c1", entity: first, previous: undefined, origin: "local" },
-      { operation: "upsert", entityType: "comment", entityId: "c1", entity: second, previous: first, origin: "local" },
-      { operation: "delete", entityType: "comment", entityId: "c1", previous: second, origin: "local" },
+      {
+        operation: "upsert",
+        entityType: "comment",
+        entityId: "c1",
+        entity: first,
+        previous: undefined,
+        origin: "local",
+      },
+      {
+        operation: "upsert",
+        entityType: "comment",
+        entityId: "c1",
+        entity: second,
+        previous: first,
+        origin: "local",
+      },
+      {
+        operation: "delete",
+        entityType: "comment",
+        entityId: "c1",
+        previous: second,
+        origin: "local",
+      },
     ]);
     expect(changes[0]!.entity).toBe(first);
     expect(changes[2]).not.toHaveProperty("entity");
@@ -118,7 +134,12 @@ describe("store.apply", () => {
     const attempts = [
       [
         { operation: "delete", entityType: "comment", entityId: "c1" },
-        { operation: "upsert", entityType: "comment", entityId: "c2", entity: { ...comment("c2"), data: {} } },
+        {
+          operation: "upsert",
+          entityType: "comment",
+          entityId: "c2",
+          entity: { ...comment("c2"), data: {} },
+        },
       ],
       [{ operation: "upsert", entityType: "review", entityId: "c3", entity: comment("c3") }],
       [{ operation: "upsert", entityType: "comment", entityId: "other", entity: comment("c4") }],
@@ -135,14 +156,19 @@ describe("store.apply", () => {
   it("rejects an unknown origin", () => {
     const { store } = recordingStore();
     expect(() => store.apply([], "server" as never)).toThrow(/origin/);
-    expect(() => store.comment.upsert("c1", comment("c1"), { origin: "elsewhere" as never })).toThrow(/origin/);
+    expect(() =>
+      store.comment.upsert("c1", comment("c1"), { origin: "elsewhere" as never }),
+    ).toThrow(/origin/);
     expect(store.comment.length).toBe(0);
   });
 
   it("keeps its own copy of applied entities", () => {
     const { store } = recordingStore();
     const incoming = comment("c1", { body: "original" });
-    store.apply([{ operation: "upsert", entityType: "comment", entityId: "c1", entity: incoming }], "remote");
+    store.apply(
+      [{ operation: "upsert", entityType: "comment", entityId: "c1", entity: incoming }],
+      "remote",
+    );
     incoming.data.body = "mutated";
     expect(store.comment.findById("c1")?.data.body).toBe("original");
   });

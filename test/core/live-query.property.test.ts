@@ -10,7 +10,14 @@ import { type Comment, comment, Entity } from "../fixtures/schema.js";
  */
 
 type Write =
-  | { kind: "upsert"; id: string; lineNumber: number; status: "open" | "resolved"; body: string; updatedAt: number }
+  | {
+      kind: "upsert";
+      id: string;
+      lineNumber: number;
+      status: "open" | "resolved";
+      body: string;
+      updatedAt: number;
+    }
   | { kind: "delete"; id: string };
 type Step =
   | Write
@@ -46,7 +53,14 @@ const specs: QuerySpec[] = [
     direction: "desc",
     mode: "effect",
   },
-  { name: "by body desc, limit 3", filter: () => true, key: "data.body", direction: "desc", limit: 3, mode: "changes" },
+  {
+    name: "by body desc, limit 3",
+    filter: () => true,
+    key: "data.body",
+    direction: "desc",
+    limit: 3,
+    mode: "changes",
+  },
   {
     name: "open and even, many ties, limit 4",
     filter: (c) => c.data.status === "open" && c.data.lineNumber % 2 === 0,
@@ -59,12 +73,27 @@ const specs: QuerySpec[] = [
     name: "mixed key types and NaN",
     filter: () => true,
     key: (c) =>
-      [undefined, String(c.data.lineNumber), Number.NaN, c.data.lineNumber, null][c.data.lineNumber % 5],
+      [undefined, String(c.data.lineNumber), Number.NaN, c.data.lineNumber, null][
+        c.data.lineNumber % 5
+      ],
     direction: "desc",
     mode: "toggle",
   },
-  { name: "resolved, limit 0", filter: (c) => c.data.status === "resolved", direction: "asc", limit: 0, mode: "subscribe" },
-  { name: "read only, limit 2", filter: (c) => c.data.lineNumber < 8, key: "data.lineNumber", direction: "desc", limit: 2, mode: "read" },
+  {
+    name: "resolved, limit 0",
+    filter: (c) => c.data.status === "resolved",
+    direction: "asc",
+    limit: 0,
+    mode: "subscribe",
+  },
+  {
+    name: "read only, limit 2",
+    filter: (c) => c.data.lineNumber < 8,
+    key: "data.lineNumber",
+    direction: "desc",
+    limit: 2,
+    mode: "read",
+  },
 ];
 
 function keyFunction(spec: QuerySpec): (c: Comment) => unknown {
@@ -151,7 +180,8 @@ class Harness {
     if (this.subscribed) this.stop();
     else {
       this.start();
-      if (this.notifications !== 1) throw new Error(`${this.spec.name}: ${this.notifications} initial runs`);
+      if (this.notifications !== 1)
+        throw new Error(`${this.spec.name}: ${this.notifications} initial runs`);
     }
   }
 }
@@ -171,34 +201,71 @@ const upsertArb = fc.record({
   updatedAt: fc.integer({ min: 0, max: 6 }),
 });
 const deleteArb = fc.record({ kind: fc.constant("delete" as const), id: fc.constantFrom(...ids) });
-const writeArb: fc.Arbitrary<Write> = fc.oneof({ weight: 3, arbitrary: upsertArb }, { weight: 2, arbitrary: deleteArb });
+const writeArb: fc.Arbitrary<Write> = fc.oneof(
+  { weight: 3, arbitrary: upsertArb },
+  { weight: 2, arbitrary: deleteArb },
+);
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 12, arbitrary: writeArb },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("batch" as const), writes: fc.array(writeArb, { maxLength: 6 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("upsertMany" as const), writes: fc.array(upsertArb, { maxLength: 6 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("batch" as const),
+      writes: fc.array(writeArb, { maxLength: 6 }),
+    }),
+  },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant("deleteMany" as const), ids: fc.array(fc.constantFrom(...ids), { maxLength: 6 }) }),
+    arbitrary: fc.record({
+      kind: fc.constant("upsertMany" as const),
+      writes: fc.array(upsertArb, { maxLength: 6 }),
+    }),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("toggle" as const), query: fc.integer({ min: 0, max: specs.length - 1 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("deleteMany" as const),
+      ids: fc.array(fc.constantFrom(...ids), { maxLength: 6 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("toggle" as const),
+      query: fc.integer({ min: 0, max: specs.length - 1 }),
+    }),
+  },
 );
 
 function toComment(write: Extract<Write, { kind: "upsert" }>): Comment {
-  return comment(write.id, { lineNumber: write.lineNumber, status: write.status, body: write.body }, write.updatedAt);
+  return comment(
+    write.id,
+    { lineNumber: write.lineNumber, status: write.status, body: write.body },
+    write.updatedAt,
+  );
 }
 
 function run(store: KalphiteStore<Comment>, model: Map<string, Comment>, write: Write): void {
-  if (write.kind === "upsert") model.set(write.id, store.comment.upsert(write.id, toComment(write)));
+  if (write.kind === "upsert")
+    model.set(write.id, store.comment.upsert(write.id, toComment(write)));
   else {
     const existed = store.comment.delete(write.id);
-    if (existed !== model.delete(write.id)) throw new Error(`delete(${write.id}) returned ${existed}`);
+    if (existed !== model.delete(write.id))
+      throw new Error(`delete(${write.id}) returned ${existed}`);
   }
 }
 
-function check(store: KalphiteStore<Comment>, model: Map<string, Comment>, harnesses: Harness[], before: Comment[][], label: string) {
+function check(
+  store: KalphiteStore<Comment>,
+  model: Map<string, Comment>,
+  harnesses: Harness[],
+  before: Comment[][],
+  label: string,
+) {
   const storeIds = store.comment.map((c) => c.id).join(",");
   const modelIds = [...model.keys()].join(",");
-  if (storeIds !== modelIds) throw new Error(`${label}: collection [${storeIds}] != model [${modelIds}]`);
+  if (storeIds !== modelIds)
+    throw new Error(`${label}: collection [${storeIds}] != model [${modelIds}]`);
   harnesses.forEach((harness, i) => {
     const { spec } = harness;
     const full = naive(spec, model);
@@ -207,18 +274,26 @@ function check(store: KalphiteStore<Comment>, model: Map<string, Comment>, harne
     if (harness.subscribed && spec.mode !== "changes") {
       const expectedRuns = changed ? 1 : 0;
       if (harness.notifications !== expectedRuns) {
-        throw new Error(`${label}: "${spec.name}" notified ${harness.notifications}x, expected ${expectedRuns}x`);
+        throw new Error(
+          `${label}: "${spec.name}" notified ${harness.notifications}x, expected ${expectedRuns}x`,
+        );
       }
       if (!same(harness.lastSeen!, visible)) {
-        throw new Error(`${label}: "${spec.name}" subscriber saw [${describeRows(harness.lastSeen!)}], expected [${describeRows(visible)}]`);
+        throw new Error(
+          `${label}: "${spec.name}" subscriber saw [${describeRows(harness.lastSeen!)}], expected [${describeRows(visible)}]`,
+        );
       }
     }
     if (harness.mirror && !same(harness.mirror, full)) {
-      throw new Error(`${label}: "${spec.name}" diffs gave [${describeRows(harness.mirror)}], expected [${describeRows(full)}]`);
+      throw new Error(
+        `${label}: "${spec.name}" diffs gave [${describeRows(harness.mirror)}], expected [${describeRows(full)}]`,
+      );
     }
     const value = harness.query.value;
     if (!same(value, visible)) {
-      throw new Error(`${label}: "${spec.name}" is [${describeRows(value)}], expected [${describeRows(visible)}]`);
+      throw new Error(
+        `${label}: "${spec.name}" is [${describeRows(value)}], expected [${describeRows(visible)}]`,
+      );
     }
     harness.notifications = 0;
     before[i] = visible;
@@ -229,16 +304,20 @@ function scenario(steps: Step[], initial: Extract<Write, { kind: "upsert" }>[]):
   const store = KalphiteStore(Entity) as unknown as KalphiteStore<Comment>;
   const model = new Map<string, Comment>();
   currentModel = model;
-  store.comment.upsertMany(initial.map(toComment)).forEach((c) => model.set(c.id, c));
+  for (const c of store.comment.upsertMany(initial.map(toComment))) model.set(c.id, c);
   const harnesses = specs.map((spec) => new Harness(spec, store));
   for (const harness of harnesses) {
     const expected = harness.subscribed && harness.spec.mode !== "changes" ? 1 : 0;
     if (harness.notifications !== expected) {
-      throw new Error(`"${harness.spec.name}": ${harness.notifications} initial runs, expected ${expected}`);
+      throw new Error(
+        `"${harness.spec.name}": ${harness.notifications} initial runs, expected ${expected}`,
+      );
     }
     harness.notifications = 0;
   }
-  const before = specs.map((spec) => naive(spec, model).slice(0, spec.limit ?? Number.POSITIVE_INFINITY));
+  const before = specs.map((spec) =>
+    naive(spec, model).slice(0, spec.limit ?? Number.POSITIVE_INFINITY),
+  );
   check(store, model, harnesses, before, "start");
   steps.forEach((step, n) => {
     const label = `step ${n} ${JSON.stringify(step)}`;
@@ -255,7 +334,8 @@ function scenario(steps: Step[], initial: Extract<Write, { kind: "upsert" }>[]):
         const expected = new Set(step.ids.filter((id) => model.has(id))).size;
         for (const id of step.ids) model.delete(id);
         const deleted = store.comment.deleteMany(step.ids);
-        if (deleted !== expected) throw new Error(`${label}: deleteMany returned ${deleted}, expected ${expected}`);
+        if (deleted !== expected)
+          throw new Error(`${label}: deleteMany returned ${deleted}, expected ${expected}`);
         break;
       }
       case "toggle": {
@@ -276,8 +356,10 @@ function scenario(steps: Step[], initial: Extract<Write, { kind: "upsert" }>[]):
 describe("live queries against a naive filter + sort after every step", () => {
   it("agree through random upserts, deletes, batches and (un)subscriptions", () => {
     fc.assert(
-      fc.property(fc.array(stepArb, { minLength: 200, maxLength: 400 }), fc.array(upsertArb, { maxLength: 10 }), (steps, initial) =>
-        scenario(steps, initial),
+      fc.property(
+        fc.array(stepArb, { minLength: 200, maxLength: 400 }),
+        fc.array(upsertArb, { maxLength: 10 }),
+        (steps, initial) => scenario(steps, initial),
       ),
       { numRuns: 120 },
     );

@@ -58,7 +58,9 @@ describe("live queries", () => {
 
   it("unsubscribed reads recompute correctly after writes", () => {
     const store = storeWithLines(5);
-    const open = store.comment.live.where((c) => c.data.status === "open").orderBy("data.lineNumber");
+    const open = store.comment.live
+      .where((c) => c.data.status === "open")
+      .orderBy("data.lineNumber");
     expect(ids(open.value)).toEqual(["c000", "c002", "c004"]);
     store.comment.upsert("c001", comment("c001", { lineNumber: 1, status: "open" }));
     store.comment.delete("c000");
@@ -112,7 +114,10 @@ describe("live queries", () => {
     const effectRuns = countRuns(() => firstFifty.value);
 
     // Outside the limit(50) window of the first query, and not matching the second.
-    store.comment.upsert("c099", comment("c099", { lineNumber: 99, status: "resolved", body: "x" }));
+    store.comment.upsert(
+      "c099",
+      comment("c099", { lineNumber: 99, status: "resolved", body: "x" }),
+    );
     store.comment.upsert("z", comment("z", { lineNumber: 500, status: "resolved" }));
     store.comment.delete("c097");
     store.review.upsert("r", review("r"));
@@ -149,7 +154,8 @@ describe("live queries", () => {
     const listener = vi.fn();
     const stop = store.comment.live.orderBy("data.lineNumber").subscribe(listener);
     store.batch(() => {
-      for (let i = 0; i < 5; i++) store.comment.upsert(`n${i}`, comment(`n${i}`, { lineNumber: i }));
+      for (let i = 0; i < 5; i++)
+        store.comment.upsert(`n${i}`, comment(`n${i}`, { lineNumber: i }));
     });
     expect(listener).toHaveBeenCalledTimes(2);
     expect(listener.mock.lastCall?.[0]).toHaveLength(15);
@@ -202,8 +208,18 @@ describe("live queries", () => {
     const added = store.comment.upsert("new", comment("new", { lineNumber: 5 }));
     store.review.upsert("r", review("r"));
     expect(changes).toEqual([
-      { entity: moved, previous: expect.objectContaining({ id: "c000" }), oldIndex: 0, newIndex: 2 },
-      { entity: undefined, previous: expect.objectContaining({ id: "c001" }), oldIndex: 0, newIndex: -1 },
+      {
+        entity: moved,
+        previous: expect.objectContaining({ id: "c000" }),
+        oldIndex: 0,
+        newIndex: 2,
+      },
+      {
+        entity: undefined,
+        previous: expect.objectContaining({ id: "c001" }),
+        oldIndex: 0,
+        newIndex: -1,
+      },
       { entity: added, previous: undefined, oldIndex: -1, newIndex: 1 },
     ]);
     stop();

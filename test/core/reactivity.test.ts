@@ -60,7 +60,9 @@ describe("fine-grained reactivity", () => {
     // React StrictMode mounts, unmounts and remounts with the same signal object.
     const store = seededStore();
     const held = store.comment.signal("x");
-    effect(() => held.value)();
+    effect(() => {
+      held.value;
+    })();
     const seen: unknown[] = [];
     const stop = effect(() => {
       seen.push(held.value?.data.body);
@@ -85,7 +87,9 @@ describe("fine-grained reactivity", () => {
 
   it("store.comment.signal(id) is one signal per entity", () => {
     const store = seededStore();
-    const stop = effect(() => store.comment.signal("a").value);
+    const stop = effect(() => {
+      store.comment.signal("a").value;
+    });
     expect(store.comment.signal("a")).toBe(store.comment.signal("a"));
     stop();
   });

@@ -77,7 +77,17 @@ describe("compareKeys", () => {
   });
 
   it("is a consistent total order even with NaN and invalid dates", () => {
-    const values = [Number.NaN, 1, -Infinity, Number.POSITIVE_INFINITY, 0, Number.NaN, new Date(Number.NaN), new Date(1), new Date(0)];
+    const values = [
+      Number.NaN,
+      1,
+      -Infinity,
+      Number.POSITIVE_INFINITY,
+      0,
+      Number.NaN,
+      new Date(Number.NaN),
+      new Date(1),
+      new Date(0),
+    ];
     for (const a of values) {
       expect(compareKeys(a, a)).toBe(0);
       for (const b of values) {

@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import {
   type Entity as AnyEntity,
   KalphiteStore,
-  type StoreChange,
   KalphiteValidationError,
+  type StoreChange,
 } from "../../src/core/index.js";
 import { type Comment, comment, Entity, type Review, review } from "../fixtures/schema.js";
 import { ValibotEntity } from "../fixtures/valibot-schema.js";
@@ -191,9 +191,9 @@ describe("KalphiteStore validation edge cases", () => {
     } as StandardSchemaV1<unknown, AnyEntity & { data: { body: string } }>;
     const store = KalphiteStore(Loose);
     const mine = { id: "n1", type: "note", updatedAt: 1, data: { body: "original" } };
-    store.note.upsert("n1", mine);
+    store.collection("note").upsert("n1", mine);
     mine.data.body = "mutated";
-    expect(store.note.findById("n1")?.data.body).toBe("original");
+    expect(store.collection("note").findById("n1")?.data.body).toBe("original");
   });
 
   it("rejects a schema output that is not an entity", () => {
@@ -201,12 +201,14 @@ describe("KalphiteStore validation edge cases", () => {
       "~standard": { version: 1, vendor: "test", validate: (value: unknown) => ({ value }) },
     } as StandardSchemaV1<unknown, AnyEntity>;
     const store = KalphiteStore(NoTimestamp);
-    expectValidationError(() => store.note.upsert("n1", { id: "n1", type: "note" } as AnyEntity));
     expectValidationError(() =>
-      store.note.upsert("n1", { id: "n1", type: "note", updatedAt: Number.NaN }),
+      store.collection("note").upsert("n1", { id: "n1", type: "note" } as AnyEntity),
     );
-    expectValidationError(() => store.note.upsert("n1", null as never));
-    expect(store.note.length).toBe(0);
+    expectValidationError(() =>
+      store.collection("note").upsert("n1", { id: "n1", type: "note", updatedAt: Number.NaN }),
+    );
+    expectValidationError(() => store.collection("note").upsert("n1", null as never));
+    expect(store.collection("note").length).toBe(0);
   });
 
   it("needs a Standard Schema", () => {
