@@ -1,0 +1,145 @@
+// Runs every workload on one system, in this process, and prints one JSON line of results.
+// Usage: node --expose-gc --import tsx bench/peers/child.ts <system> [N]
+import { check, heapUsed, makeUpdates, medianMs, perUpdateMicros } from "./harness.js";
+import { systems } from "./systems/index.js";
+import { type Comment, idOf, LIMIT, makeComments, QUERIES } from "./workload.js";
+
+export interface PeerResult {
+  system: string;
+  api: string;
+  n: number;
+  /** ms to load N entities, by N. */
+  load: Record<string, number>;
+  /** Bytes per entity: everything retained, and beyond the plain entity objects. */
+  bytesPerEntity: number;
+  overheadPerEntity: number;
+  /** ms to create and subscribe the 10 queries (with limit). */
+  subscribeMs: number;
+  /** µs per one-entity update followed by reading all 10 results. */
+  updateLimitMicros: number;
+  updateFullMicros: number;
+  /** µs per update with 10,000 entity subscriptions; subscriber runs per update (must be 1). */
+  entityMicros: number;
+  entityRunsPerUpdate: number;
+  /** ms for the first read of a filtered, sorted view over N. */
+  coldMs: number;
+}
+
+const name = process.argv[2] ?? "kalphite";
+const N = Number(process.argv[3] ?? 100_000);
+const make = systems[name];
+if (!make) throw new Error(`Unknown system ${name}; one of ${Object.keys(systems).join(", ")}`);
+const system = make();
+const log = (line: string) => process.stderr.write(`  ${system.name}: ${line}\n`);
+
+check(system);
+log("correct on the 3,000-entity check");
+
+const load: Record<string, number> = {};
+for (const n of [10_000, N]) {
+  const rows = makeComments(n);
+  load[n] = medianMs(
+    () => system.load(rows),
+    n > 10_000 ? 5 : 9,
+    n > 10_000 ? 8000 : 3000,
+    3,
+    () => {
+      system.dispose();
+      heapUsed();
+    },
+  );
+  log(`load ${n}: ${load[n]!.toFixed(1)} ms`);
+}
+system.dispose();
+
+// Memory: the entity objects alone, then the store holding them with the input dropped.
+let bytesPerEntity = 0;
+let overheadPerEntity = 0;
+{
+  const m0 = heapUsed();
+  let rows: Comment[] | undefined = makeComments(N);
+  const m1 = heapUsed();
+  system.load(rows);
+  rows = undefined;
+  const m2 = heapUsed();
+  bytesPerEntity = (m2 - m0) / N;
+  overheadPerEntity = (m2 - m1) / N;
+  log(
+    `memory: ${bytesPerEntity.toFixed(0)} B/entity, ${overheadPerEntity.toFixed(0)} B beyond the entities`,
+  );
+  system.dispose();
+}
+
+const rows = makeComments(N);
+const stream = makeUpdates(rows, 20_000, N);
+
+system.load(rows);
+let subscribeMs = 0;
+let updateLimitMicros = 0;
+let updateFullMicros = 0;
+let entityMicros = 0;
+let entityRunsPerUpdate = 0;
+{
+  const t0 = performance.now();
+  const set = system.live(QUERIES, LIMIT);
+  subscribeMs = performance.now() - t0;
+  const r = perUpdateMicros(stream, (c) => {
+    system.update(c);
+    set.read();
+  });
+  set.stop();
+  updateLimitMicros = r.micros;
+  log(
+    `subscribe 10 queries: ${subscribeMs.toFixed(1)} ms; update+read (limit): ${r.micros.toFixed(2)} µs over ${r.steps}`,
+  );
+}
+{
+  const set = system.live(QUERIES, undefined);
+  const r = perUpdateMicros(stream, (c) => {
+    system.update(c);
+    set.read();
+  });
+  set.stop();
+  updateFullMicros = r.micros;
+  log(`update+read (no limit): ${r.micros.toFixed(2)} µs over ${r.steps}`);
+}
+system.dispose();
+
+system.load(rows);
+{
+  const ids = Array.from({ length: 10_000 }, (_, i) => idOf(i));
+  const subs = system.subscribeEntities(ids);
+  subs.takeRuns();
+  const subStream = makeUpdates(rows, 20_000, 10_000, 11);
+  const r = perUpdateMicros(subStream, (c) => system.update(c));
+  const runs = subs.takeRuns();
+  entityMicros = r.micros;
+  // Every timed and warm-up update targets a subscribed entity: exactly one run each.
+  entityRunsPerUpdate = runs / r.total;
+  subs.stop();
+  log(
+    `10,000 entity subscriptions: ${r.micros.toFixed(2)} µs per update, ${entityRunsPerUpdate} runs per update`,
+  );
+}
+system.dispose();
+
+system.load(rows);
+const coldMs = medianMs(() => system.cold(QUERIES[9]!), 5, 4000, 1);
+log(`cold filtered sorted view: ${coldMs.toFixed(1)} ms`);
+system.dispose();
+
+const result: PeerResult = {
+  system: system.name,
+  api: system.api,
+  n: N,
+  load,
+  bytesPerEntity,
+  overheadPerEntity,
+  subscribeMs,
+  updateLimitMicros,
+  updateFullMicros,
+  entityMicros,
+  entityRunsPerUpdate,
+  coldMs,
+};
+console.log(JSON.stringify(result));

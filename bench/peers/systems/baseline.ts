@@ -1,0 +1,164 @@
+import {
+  batch,
+  computed,
+  effect,
+  type ReadonlySignal,
+  type Signal,
+  signal,
+} from "@preact/signals-core";
+import { Entity } from "../../../test/fixtures/schema.js";
+import {
+  type Comment,
+  compareRows,
+  type EntitySubscriptions,
+  type LiveSet,
+  matches,
+  type QuerySpec,
+  type System,
+} from "../workload.js";
+
+function validate(value: unknown): Comment {
+  const result = Entity["~standard"].validate(value);
+  if (result instanceof Promise || result.issues) throw new Error("invalid");
+  return structuredCloneLite(result.value as Comment);
+}
+
+/** The same copy Kalphite keeps of each entity (a caller's object never aliases the store's). */
+function structuredCloneLite(c: Comment): Comment {
+  return { id: c.id, type: c.type, updatedAt: c.updatedAt, data: { ...c.data } };
+}
+
+/**
+ * The naive signals baseline: a `Map` of plain `@preact/signals-core` signals (one per entity, plus
+ * a signal of the id set), and one `computed` per query that filters and sorts everything.
+ * Writes are validated with the same arktype schema.
+ */
+export function signalsBaseline(): System {
+  let entities = new Map<string, Signal<Comment>>();
+  let keys = signal(0);
+  const view = (spec: QuerySpec, limit: number | undefined): ReadonlySignal<Comment[]> =>
+    computed(() => {
+      keys.value;
+      const rows: Comment[] = [];
+      for (const s of entities.values()) {
+        const c = s.value;
+        if (matches(spec, c)) rows.push(c);
+      }
+      rows.sort(compareRows(spec));
+      return limit === undefined ? rows : rows.slice(0, limit);
+    });
+  return {
+    name: "Signals baseline",
+    api: "`Map<string, Signal<Comment>>` + one `computed` per query that filters and sorts everything (arktype-validated writes)",
+    load(rows) {
+      entities = new Map();
+      keys = signal(0);
+      batch(() => {
+        for (const row of rows) entities.set(row.id, signal(validate(row)));
+        keys.value++;
+      });
+    },
+    update(entity) {
+      const next = validate(entity);
+      const s = entities.get(next.id);
+      if (s) s.value = next;
+      else {
+        entities.set(next.id, signal(next));
+        keys.value++;
+      }
+    },
+    get: (id) => entities.get(id)!.peek(),
+    live(specs, limit): LiveSet {
+      const queries = specs.map((spec) => view(spec, limit));
+      const stops = queries.map((q) => q.subscribe(() => {}));
+      return {
+        read() {
+          let total = 0;
+          for (const q of queries) {
+            const rows = q.value;
+            for (let i = 0; i < rows.length; i++) if (rows[i] !== undefined) total++;
+          }
+          return total;
+        },
+        ids: (i) => queries[i]!.value.map((c) => c.id),
+        stop() {
+          for (const stop of stops) stop();
+        },
+      };
+    },
+    subscribeEntities(ids): EntitySubscriptions {
+      let runs = 0;
+      const stops = ids.map((id) => {
+        const s = entities.get(id)!;
+        let first = true;
+        return effect(() => {
+          s.value;
+          if (first) first = false;
+          else runs++;
+        });
+      });
+      return {
+        takeRuns() {
+          const r = runs;
+          runs = 0;
+          return r;
+        },
+        stop() {
+          for (const stop of stops) stop();
+        },
+      };
+    },
+    cold: (spec) => view(spec, undefined).value,
+    rowId: (row) => (row as Comment).id,
+    dispose() {
+      entities = new Map();
+    },
+  };
+}
+
+/** The floor: a plain `Map.set` per write, no validation, no queries, a Map of listeners. */
+export function floor(): System {
+  let entities = new Map<string, Comment>();
+  let listeners = new Map<string, () => void>();
+  return {
+    name: "Floor (Map.set)",
+    noQueries: true,
+    api: "a plain `Map.set` per write (no validation, no reactivity); listeners in a `Map` by id",
+    load(rows) {
+      entities = new Map();
+      for (const row of rows) entities.set(row.id, row);
+    },
+    update(entity) {
+      entities.set(entity.id, entity);
+      listeners.get(entity.id)?.();
+    },
+    get: (id) => entities.get(id)!,
+    live(): LiveSet {
+      return { read: () => 0, ids: () => [], stop() {} };
+    },
+    subscribeEntities(ids): EntitySubscriptions {
+      let runs = 0;
+      listeners = new Map();
+      for (const id of ids) listeners.set(id, () => runs++);
+      return {
+        takeRuns() {
+          const r = runs;
+          runs = 0;
+          return r;
+        },
+        stop() {
+          listeners = new Map();
+        },
+      };
+    },
+    cold(spec) {
+      const rows: Comment[] = [];
+      for (const c of entities.values()) if (matches(spec, c)) rows.push(c);
+      return rows.sort(compareRows(spec));
+    },
+    rowId: (row) => (row as Comment).id,
+    dispose() {
+      entities = new Map();
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { autorun, computed, type IComputedValue, observable, reaction, runInAction } from "mobx";
+import {
+  type Comment,
+  compareRows,
+  type EntitySubscriptions,
+  type LiveSet,
+  matches,
+  type QuerySpec,
+  type System,
+} from "../workload.js";
+
+/**
+ * MobX: an `observable.map` of immutable entities (`deep: false`: an update replaces the entity,
+ * the fastest idiomatic setup for whole-entity writes); one `computed` per query that filters and
+ * sorts, kept alive by a `reaction`; entity subscriptions are `autorun(() => map.get(id))`.
+ */
+export function mobx(): System {
+  let map = observable.map<string, Comment>(undefined, { deep: false });
+  const view = (spec: QuerySpec, limit: number | undefined): IComputedValue<Comment[]> =>
+    computed(() => {
+      const rows: Comment[] = [];
+      for (const c of map.values()) if (matches(spec, c)) rows.push(c);
+      rows.sort(compareRows(spec));
+      return limit === undefined ? rows : rows.slice(0, limit);
+    });
+  return {
+    name: "MobX",
+    api: "`observable.map(entries, { deep: false })`, `runInAction(() => map.set(id, entity))`; one `computed` per query that filters and sorts, kept alive by a `reaction`; entity subscriptions: `autorun(() => map.get(id))`",
+    load(rows) {
+      const next = observable.map<string, Comment>(undefined, { deep: false });
+      runInAction(() => {
+        for (const c of rows) next.set(c.id, c);
+      });
+      map = next;
+    },
+    update(entity) {
+      runInAction(() => map.set(entity.id, entity));
+    },
+    get: (id) => map.get(id)!,
+    live(specs, limit): LiveSet {
+      const queries = specs.map((spec) => view(spec, limit));
+      const stops = queries.map((q) =>
+        reaction(
+          () => q.get(),
+          () => {},
+        ),
+      );
+      return {
+        read() {
+          let total = 0;
+          for (const q of queries) {
+            const rows = q.get();
+            for (let i = 0; i < rows.length; i++) if (rows[i] !== undefined) total++;
+          }
+          return total;
+        },
+        ids: (i) => queries[i]!.get().map((c) => c.id),
+        stop() {
+          for (const stop of stops) stop();
+        },
+      };
+    },
+    subscribeEntities(ids): EntitySubscriptions {
+      let runs = 0;
+      const stops = ids.map((id) => {
+        let first = true;
+        return autorun(() => {
+          map.get(id);
+          if (first) first = false;
+          else runs++;
+        });
+      });
+      return {
+        takeRuns() {
+          const r = runs;
+          runs = 0;
+          return r;
+        },
+        stop() {
+          for (const stop of stops) stop();
+        },
+      };
+    },
+    cold: (spec) => view(spec, undefined).get(),
+    rowId: (row) => (row as Comment).id,
+    dispose() {
+      map = observable.map<string, Comment>(undefined, { deep: false });
+    },
+  };
+}
