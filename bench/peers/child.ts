@@ -5,6 +5,8 @@ import { systems } from "./systems/index.js";
 import { type Comment, idOf, LIMIT, makeComments, QUERIES } from "./workload.js";
 
 export interface PeerResult {
+  /** The name child.ts was started with. */
+  key?: string;
   system: string;
   api: string;
   n: number;
@@ -129,6 +131,7 @@ log(`cold filtered sorted view: ${coldMs.toFixed(1)} ms`);
 system.dispose();
 
 const result: PeerResult = {
+  key: name,
   system: system.name,
   api: system.api,
   n: N,

@@ -2,7 +2,7 @@
 // workload, then writes the "peers" section of bench/RESULTS.md and bench/peers.svg.
 // Usage: npm run bench:peers [-- system ...]
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { machineLine, writeResults } from "../results.js";
 import { chart } from "./chart.js";
@@ -12,7 +12,12 @@ const ORDER = ["kalphite", "tanstack", "tinybase", "legend", "mobx", "signals", 
 const only = process.argv.slice(2);
 const names = only.length ? ORDER.filter((name) => only.includes(name)) : ORDER;
 const child = fileURLToPath(new URL("./child.ts", import.meta.url));
-const results: PeerResult[] = [];
+// The figures of the last run, so that `npm run bench:peers -- kalphite` re-measures one system
+// and keeps the others' figures.
+const saved = fileURLToPath(new URL("./results.json", import.meta.url));
+const previous: PeerResult[] =
+  only.length && existsSync(saved) ? JSON.parse(readFileSync(saved, "utf8")) : [];
+const fresh: PeerResult[] = [];
 for (const name of names) {
   console.log(`=== ${name}`);
   const started = performance.now();
@@ -26,8 +31,18 @@ for (const name of names) {
     continue;
   }
   const line = run.stdout.trim().split("\n").pop()!;
-  results.push(JSON.parse(line) as PeerResult);
+  fresh.push(JSON.parse(line) as PeerResult);
   console.log(`  (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+}
+
+const results: PeerResult[] = [
+  ...fresh,
+  ...previous.filter((p) => !fresh.some((r) => r.system === p.system)),
+].sort((a, b) => ORDER.indexOf(keyOf(a)) - ORDER.indexOf(keyOf(b)));
+writeFileSync(saved, `${JSON.stringify(results, null, 2)}\n`);
+
+function keyOf(result: PeerResult): string {
+  return result.key ?? "";
 }
 
 const kalphite = results.find((r) => r.system === "Kalphite");
@@ -81,6 +96,8 @@ const vsFloor =
 const markdown = `## Peers
 
 \`npm run bench:peers\`: the same seeded workload (${N.toLocaleString("en")} comment-shaped entities; 10 queries \`lineNumber < x\` ordered by \`updatedAt\`, 5% to 50% of the collection; updates that move an entity to the top of the newest-first queries and to a new line) on each system, each in its own Node process with \`--expose-gc\`. Every adapter is first checked against a naive filter + sort on 3,000 entities (results after load and after 200 updates, limit and no limit, the cold view, and exactly one entity subscriber per update). Figures are medians of rounds; in parentheses, the ratio to Kalphite (above 1× means Kalphite is faster or smaller). "bytes / entity" is everything the store retains per entity with the input dropped; "overhead" is that minus the plain entity objects themselves. Kalphite validates every write with arktype and keeps its own copy; the peers do neither. Chart: [peers.svg](peers.svg).
+
+Read the ratios with care: the systems run one after another, and on a shared 2-core machine the load changes between processes (in these runs Kalphite's own figures moved by up to 3× between two runs ten minutes apart). Gaps of 10× and more are real; gaps under about 3× are within the noise. For a same-process comparison with the naive signals baseline, see the core section.
 
 ${header}
 ${rule}
