@@ -1,0 +1,41 @@
+import { type SqlQuery, type SqlStorageOptions, sqlStorage } from "./sql-storage.js";
+import type { SyncStorage } from "./storage.js";
+
+/** Options of `pgliteStorage`. */
+export interface PgliteStorageOptions extends SqlStorageOptions {
+  /**
+   * Where PGlite keeps its files.
+   * @default in memory (nothing survives the process)
+   */
+  dataDir?: string;
+}
+
+/**
+ * Embedded PostgreSQL (PGlite) storage: nothing to install; durable in `dataDir`. One process
+ * only: to run several servers on one database, use `postgresStorage`.
+ *
+ * @example const storage = await pgliteStorage({ dataDir: "./.data/server" });
+ */
+export async function pgliteStorage(options: PgliteStorageOptions = {}): Promise<SyncStorage> {
+  // Loaded lazily so that importing kalphite/server does not load PGlite for PostgreSQL users.
+  const { PGlite } = await import("@electric-sql/pglite");
+  const db = options.dataDir ? await PGlite.create(options.dataDir) : await PGlite.create();
+  const query: SqlQuery = async (sql, params) => {
+    const result = await db.query(sql, params);
+    return { rows: result.rows as never[] };
+  };
+  return sqlStorage(
+    {
+      query,
+      transaction: (fn) =>
+        db.transaction(async (tx) =>
+          fn(async (sql, params) => {
+            const result = await tx.query(sql, params);
+            return { rows: result.rows as never[] };
+          }),
+        ),
+      close: () => db.close(),
+    },
+    options,
+  );
+}

@@ -1,0 +1,291 @@
+// SyncStorage over SQL, shared by the PGlite and PostgreSQL adapters. Bulk statements take JSON
+// (jsonb_to_recordset) so one batch is a fixed handful of queries, whatever its size.
+import type { CurrentVersion } from "../sync/conflict.js";
+import { entityKey, type LogEntry, type SnapshotEntity } from "../sync/protocol.js";
+import { CATCH_UP_LIMIT, type CommitOutcome, type SyncStorage } from "./storage.js";
+
+/** Runs one statement. */
+export type SqlQuery = <T = Record<string, unknown>>(
+  sql: string,
+  params?: unknown[],
+) => Promise<{ rows: T[] }>;
+
+/** The database operations the SQL storage needs; each adapter provides them. */
+export interface SqlDriver {
+  query: SqlQuery;
+  /** Runs `fn` in one transaction (committed when it resolves, rolled back when it throws). */
+  transaction<R>(fn: (query: SqlQuery) => Promise<R>): Promise<R>;
+  /** Starts delivering notifications of `channel`; returns a stop function. */
+  listen?(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** Options of the SQL storages. */
+export interface SqlStorageOptions {
+  /**
+   * Prefix of the tables (letters, digits, `_`), so several deployments or tests share a database.
+   * @default "kalphite_"
+   */
+  tablePrefix?: string;
+}
+
+interface LogRow {
+  seq: string | number;
+  message_id: string;
+  user_id: string;
+  ts: number;
+  operation: "upsert" | "delete";
+  entity_type: string;
+  entity_id: string;
+  entity: unknown;
+  vector: Record<string, number>;
+  conflict: unknown;
+}
+
+interface VersionRow {
+  entity_type: string;
+  entity_id: string;
+  entity: unknown;
+  vector: Record<string, number>;
+  seq: string | number;
+  ts: number;
+  user_id: string;
+  message_id: string;
+}
+
+function toEntry(row: LogRow): LogEntry {
+  const entry: LogEntry = {
+    seq: Number(row.seq),
+    messageId: row.message_id,
+    userId: row.user_id,
+    timestamp: Number(row.ts),
+    operation: row.operation,
+    entityType: row.entity_type,
+    entityId: row.entity_id,
+    vector: row.vector,
+  };
+  if (row.entity !== null && row.entity !== undefined)
+    entry.entity = row.entity as LogEntry["entity"] & object;
+  if (row.conflict !== null && row.conflict !== undefined)
+    entry.conflict = row.conflict as LogEntry["conflict"] & object;
+  return entry;
+}
+
+/**
+ * A SyncStorage on any SQL driver (PostgreSQL dialect). Creates its tables on first use.
+ *
+ * @example const storage = await sqlStorage(driver, { tablePrefix: "app_" });
+ */
+export async function sqlStorage(
+  driver: SqlDriver,
+  options: SqlStorageOptions = {},
+): Promise<SyncStorage> {
+  const p = options.tablePrefix ?? "kalphite_";
+  if (!/^[a-z_][a-z0-9_]*$/i.test(p))
+    throw new Error(`tablePrefix "${p}" must be letters, digits and _ only.`);
+  const channel = `${p}sync`;
+  await driver.transaction(async (query) => {
+    // Serializes table creation between processes starting together on one PostgreSQL.
+    await query("SELECT pg_advisory_xact_lock(hashtext($1))", [channel]);
+    await query(
+      `CREATE TABLE IF NOT EXISTS ${p}rooms (room_id text PRIMARY KEY, head bigint NOT NULL DEFAULT 0)`,
+    );
+    await query(
+      `CREATE TABLE IF NOT EXISTS ${p}log (room_id text NOT NULL, seq bigint NOT NULL, message_id text NOT NULL, user_id text NOT NULL,
+        ts double precision NOT NULL, operation text NOT NULL, entity_type text NOT NULL, entity_id text NOT NULL,
+        entity jsonb, vector jsonb NOT NULL, conflict jsonb, PRIMARY KEY (room_id, seq))`,
+    );
+    await query(
+      `CREATE UNIQUE INDEX IF NOT EXISTS ${p}log_message ON ${p}log (room_id, message_id)`,
+    );
+    await query(
+      `CREATE TABLE IF NOT EXISTS ${p}entities (room_id text NOT NULL, entity_type text NOT NULL, entity_id text NOT NULL,
+        entity jsonb, vector jsonb NOT NULL, seq bigint NOT NULL, ts double precision NOT NULL, user_id text NOT NULL,
+        message_id text NOT NULL, PRIMARY KEY (room_id, entity_type, entity_id))`,
+    );
+  });
+
+  const listeners = new Set<(roomId: string, head: number) => void>();
+  const notify = (roomId: string, head: number) => {
+    for (const listener of listeners) listener(roomId, head);
+  };
+  // With LISTEN, every process (this one too) hears each commit from PostgreSQL; without it
+  // (PGlite, one process) commits are announced directly.
+  const stopListening = driver.listen
+    ? await driver.listen(channel, (payload) => {
+        const colon = payload.indexOf(":");
+        notify(payload.slice(colon + 1), Number(payload.slice(0, colon)));
+      })
+    : undefined;
+
+  return {
+    async commit(roomId, changes, decide) {
+      const { outcomes, head } = await driver.transaction(async (query) => {
+        await query(`INSERT INTO ${p}rooms (room_id) VALUES ($1) ON CONFLICT DO NOTHING`, [roomId]);
+        const locked = await query<{ head: string | number }>(
+          `SELECT head FROM ${p}rooms WHERE room_id = $1 FOR UPDATE`,
+          [roomId],
+        );
+        let head = Number(locked.rows[0]?.head ?? 0);
+        const ids = changes.map((c) => c.messageId);
+        const existing = new Map<string, LogEntry>();
+        const dupRows = await query<LogRow>(
+          `SELECT * FROM ${p}log WHERE room_id = $1 AND message_id IN (SELECT jsonb_array_elements_text($2::jsonb))`,
+          [roomId, JSON.stringify(ids)],
+        );
+        for (const row of dupRows.rows) existing.set(row.message_id, toEntry(row));
+        const keys = changes.map((c) => ({ t: c.entityType, i: c.entityId }));
+        const versionRows = await query<VersionRow>(
+          `SELECT e.* FROM ${p}entities e JOIN jsonb_to_recordset($2::jsonb) AS k(t text, i text)
+             ON e.entity_type = k.t AND e.entity_id = k.i WHERE e.room_id = $1`,
+          [roomId, JSON.stringify(keys)],
+        );
+        const versions = new Map<string, CurrentVersion>();
+        for (const row of versionRows.rows) {
+          versions.set(entityKey(row.entity_type, row.entity_id), {
+            entity: (row.entity ?? null) as CurrentVersion["entity"],
+            vector: row.vector,
+            timestamp: Number(row.ts),
+            userId: row.user_id,
+            messageId: row.message_id,
+          });
+        }
+        const outcomes: CommitOutcome[] = [];
+        const newEntries: LogEntry[] = [];
+        const touched = new Map<string, LogEntry>();
+        for (const change of changes) {
+          const dup = existing.get(change.messageId);
+          if (dup) {
+            outcomes.push({ messageId: change.messageId, entry: dup, duplicate: true });
+            continue;
+          }
+          const key = entityKey(change.entityType, change.entityId);
+          const decision = decide(change, versions.get(key));
+          if (!decision.accept) {
+            outcomes.push({
+              messageId: change.messageId,
+              rejected: { code: decision.code, message: decision.message },
+            });
+            continue;
+          }
+          const entry: LogEntry = {
+            seq: ++head,
+            messageId: change.messageId,
+            userId: change.userId,
+            timestamp: change.timestamp,
+            operation: decision.entity ? "upsert" : "delete",
+            entityType: change.entityType,
+            entityId: change.entityId,
+            vector: decision.vector,
+          };
+          if (decision.entity) entry.entity = decision.entity;
+          if (decision.conflict) entry.conflict = decision.conflict;
+          versions.set(key, {
+            entity: decision.entity,
+            vector: decision.vector,
+            timestamp: change.timestamp,
+            userId: change.userId,
+            messageId: change.messageId,
+          });
+          existing.set(change.messageId, entry);
+          newEntries.push(entry);
+          touched.set(key, entry);
+          outcomes.push({ messageId: change.messageId, entry });
+        }
+        if (newEntries.length > 0) {
+          const rows = newEntries.map((e) => ({
+            seq: e.seq,
+            message_id: e.messageId,
+            user_id: e.userId,
+            ts: e.timestamp,
+            operation: e.operation,
+            entity_type: e.entityType,
+            entity_id: e.entityId,
+            entity: e.entity ?? null,
+            vector: e.vector,
+            conflict: e.conflict ?? null,
+          }));
+          await query(
+            `INSERT INTO ${p}log (room_id, seq, message_id, user_id, ts, operation, entity_type, entity_id, entity, vector, conflict)
+             SELECT $1, r.seq, r.message_id, r.user_id, r.ts, r.operation, r.entity_type, r.entity_id, r.entity, r.vector, r.conflict
+             FROM jsonb_to_recordset($2::jsonb) AS r(seq bigint, message_id text, user_id text, ts double precision, operation text,
+               entity_type text, entity_id text, entity jsonb, vector jsonb, conflict jsonb)`,
+            [roomId, JSON.stringify(rows)],
+          );
+          await query(
+            `INSERT INTO ${p}entities (room_id, entity_type, entity_id, entity, vector, seq, ts, user_id, message_id)
+             SELECT $1, r.entity_type, r.entity_id, r.entity, r.vector, r.seq, r.ts, r.user_id, r.message_id
+             FROM jsonb_to_recordset($2::jsonb) AS r(entity_type text, entity_id text, entity jsonb, vector jsonb, seq bigint,
+               ts double precision, user_id text, message_id text)
+             ON CONFLICT (room_id, entity_type, entity_id) DO UPDATE SET entity = excluded.entity, vector = excluded.vector,
+               seq = excluded.seq, ts = excluded.ts, user_id = excluded.user_id, message_id = excluded.message_id`,
+            [
+              roomId,
+              JSON.stringify(
+                [...touched.values()].map((e) => ({
+                  entity_type: e.entityType,
+                  entity_id: e.entityId,
+                  entity: e.entity ?? null,
+                  vector: e.vector,
+                  seq: e.seq,
+                  ts: e.timestamp,
+                  user_id: e.userId,
+                  message_id: e.messageId,
+                })),
+              ),
+            ],
+          );
+          await query(`UPDATE ${p}rooms SET head = $2 WHERE room_id = $1`, [roomId, head]);
+          // Delivered to every listening process when the transaction commits.
+          if (driver.listen)
+            await query("SELECT pg_notify($1, $2)", [channel, `${head}:${roomId}`]);
+        }
+        return { outcomes, head: newEntries.length > 0 ? head : 0 };
+      });
+      if (head > 0 && !driver.listen) notify(roomId, head);
+      return outcomes;
+    },
+    async entriesAfter(roomId, after, limit = CATCH_UP_LIMIT) {
+      const result = await driver.query<LogRow>(
+        `SELECT * FROM ${p}log WHERE room_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+        [roomId, after, limit],
+      );
+      return result.rows.map(toEntry);
+    },
+    async snapshot(roomId) {
+      return driver.transaction(async (query) => {
+        // The head first: versions read after it are at least that new, never older.
+        const head = await query<{ head: string | number }>(
+          `SELECT head FROM ${p}rooms WHERE room_id = $1`,
+          [roomId],
+        );
+        const rows = await query<VersionRow>(`SELECT * FROM ${p}entities WHERE room_id = $1`, [
+          roomId,
+        ]);
+        const versions: SnapshotEntity[] = rows.rows.map((row) => ({
+          entityType: row.entity_type,
+          entityId: row.entity_id,
+          entity: (row.entity ?? null) as SnapshotEntity["entity"],
+          vector: row.vector,
+          seq: Number(row.seq),
+        }));
+        return { head: Number(head.rows[0]?.head ?? 0), versions };
+      });
+    },
+    async head(roomId) {
+      const result = await driver.query<{ head: string | number }>(
+        `SELECT head FROM ${p}rooms WHERE room_id = $1`,
+        [roomId],
+      );
+      return Number(result.rows[0]?.head ?? 0);
+    },
+    onCommit(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      await stopListening?.();
+      await driver.close();
+    },
+  };
+}
