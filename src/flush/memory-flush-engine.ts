@@ -72,6 +72,7 @@ export class MemoryFlushEngine {
   /** When the debounce timer should fire; writes move it instead of re-arming the timer. */
   #dueAt = 0;
   #firstPendingAt: number | undefined;
+  #dueWhileRunning = false;
   #attempt = 0;
   #paused = false;
   #resumeWaiters: (() => void)[] = [];
@@ -312,7 +313,10 @@ export class MemoryFlushEngine {
       return;
     }
     this.#firstPendingAt = undefined;
-    this.#autoFlush();
+    // Due while a cycle runs: start the next one as soon as it ends, not a debounce later,
+    // so that under a steady stream the lag stays one cycle, not one cycle plus a debounce.
+    if (this.#running) this.#dueWhileRunning = true;
+    else this.#autoFlush();
   };
 
   #autoFlush(): void {
@@ -349,19 +353,39 @@ export class MemoryFlushEngine {
         await this.#write(batch);
       }
     })();
-    const running = cycle.finally(() => {
-      this.#running = undefined;
-      if (
-        !this.#paused &&
-        !this.#destroyed &&
-        this.#pending.size > 0 &&
-        this.#retryTimer === undefined
-      ) {
-        this.#arm(this.#debounceMs);
-      }
-    });
+    const running = cycle.then(
+      () => this.#afterCycle(true),
+      (error: unknown) => {
+        this.#afterCycle(false);
+        throw error;
+      },
+    );
     this.#running = running;
     return running;
+  }
+
+  /**
+   * Schedules what comes after a cycle. After a success: the next cycle at once if one fell due
+   * meanwhile, else a debounce if writes arrived. After a failure: nothing here; the caller
+   * (the retry timer or `flush()`) decides when to try again, so backoff is not cut short.
+   */
+  #afterCycle(succeeded: boolean): void {
+    this.#running = undefined;
+    const due = this.#dueWhileRunning;
+    this.#dueWhileRunning = false;
+    if (!succeeded || this.#paused || this.#destroyed || this.#pending.size === 0) return;
+    if (this.#retryTimer !== undefined) return;
+    if (due) {
+      // A timer that later writes cannot push back (they only move `#dueAt`).
+      if (this.#debounceTimer !== undefined) globalThis.clearTimeout(this.#debounceTimer);
+      this.#debounceTimer = globalThis.setTimeout(() => {
+        this.#debounceTimer = undefined;
+        this.#firstPendingAt = undefined;
+        this.#autoFlush();
+      }, 0);
+    } else {
+      this.#arm(this.#debounceMs);
+    }
   }
 
   #takeBatch(through: number): Queued[] {

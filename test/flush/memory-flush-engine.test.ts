@@ -76,6 +76,34 @@ describe("debounce and coalescing", () => {
     expect(calls).toHaveLength(1);
   });
 
+  it("starts the next cycle as soon as a slow one ends when writes fell due meanwhile", async () => {
+    const starts: number[] = [];
+    const store = KalphiteStore(Entity);
+    const engine = new MemoryFlushEngine({
+      flushTarget: async () => {
+        starts.push(Date.now());
+        await new Promise((resolve) => globalThis.setTimeout(resolve, 300));
+      },
+    });
+    engine.attach(store);
+    const t0 = Date.now();
+    for (let i = 0; i < 60; i++) {
+      store.comment.upsert(`c${i}`, comment(`c${i}`));
+      await vi.advanceTimersByTimeAsync(10);
+    }
+    await vi.advanceTimersByTimeAsync(1000);
+    // First cycle at 200 ms (maxWaitMs: the debounce keeps being pushed back); each lasts
+    // 300 ms while writes keep coming, so the next starts as it ends, not a debounce later.
+    const offsets = starts.map((t) => t - t0);
+    expect(offsets).toHaveLength(3);
+    expect(offsets[0]).toBe(200);
+    expect(offsets[1]).toBeGreaterThanOrEqual(500);
+    expect(offsets[1]).toBeLessThanOrEqual(502);
+    expect(offsets[2]).toBeGreaterThanOrEqual(800);
+    expect(offsets[2]).toBeLessThanOrEqual(804);
+    await engine.destroy();
+  });
+
   it("coalesces many writes to one entity into the last one", async () => {
     const { store, calls, rows } = setup();
     for (let i = 1; i <= 5; i++) store.comment.upsert("c1", comment("c1", { body: `v${i}` }, i));
