@@ -1,0 +1,107 @@
+// One contract suite run against every SyncStorage: memory, PGlite (in memory), PostgreSQL.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  memoryStorage,
+  pgliteStorage,
+  postgresStorage,
+  type SyncStorage,
+} from "../../src/server/index.js";
+import { decideChange, type IncomingChange } from "../../src/sync/conflict.js";
+import { comment } from "../fixtures/schema.js";
+import { POSTGRES_URL, uniqueName } from "./helpers.js";
+
+const variants: [string, () => Promise<SyncStorage>][] = [
+  ["memory", async () => memoryStorage()],
+  ["pglite", () => pgliteStorage({ tablePrefix: `${uniqueName("p").toLowerCase()}_` })],
+  [
+    "postgres",
+    () => postgresStorage({ url: POSTGRES_URL, tablePrefix: `${uniqueName("s").toLowerCase()}_` }),
+  ],
+];
+
+const decide = (change: IncomingChange, current: Parameters<typeof decideChange>[0]) =>
+  decideChange(current, change, (e) => e);
+
+function upsert(
+  messageId: string,
+  userId: string,
+  id: string,
+  body: string,
+  vector: Record<string, number> = {},
+): IncomingChange {
+  return {
+    messageId,
+    userId,
+    timestamp: 1,
+    operation: "upsert",
+    entityType: "comment",
+    entityId: id,
+    entity: comment(id, { body }),
+    vector,
+    strategy: "last-write-wins",
+  };
+}
+
+describe.each(variants)("SyncStorage contract: %s", (_name, create) => {
+  let storage: SyncStorage;
+  beforeAll(async () => {
+    storage = await create();
+  }, 120_000);
+  afterAll(async () => {
+    await storage?.close();
+  });
+
+  it("appends in order, dedupes by message id, and reports versions", async () => {
+    const room = uniqueName("room");
+    const heads: number[] = [];
+    const stop = storage.onCommit((roomId, head) => {
+      if (roomId === room) heads.push(head);
+    });
+    const first = await storage.commit(
+      room,
+      [upsert("m1", "ann", "c1", "one"), upsert("m2", "ann", "c2", "two")],
+      decide,
+    );
+    expect(first.map((o) => o.entry?.seq)).toEqual([1, 2]);
+    const again = await storage.commit(
+      room,
+      [upsert("m1", "ann", "c1", "one"), upsert("m3", "bob", "c1", "three", { ann: 1 })],
+      decide,
+    );
+    expect(again[0]).toMatchObject({ duplicate: true, entry: { seq: 1 } });
+    expect(again[1]?.entry).toMatchObject({ seq: 3, vector: { ann: 1, bob: 1 } });
+    expect(await storage.head(room)).toBe(3);
+    expect((await storage.entriesAfter(room, 1)).map((e) => e.messageId)).toEqual(["m2", "m3"]);
+    const snapshot = await storage.snapshot(room);
+    expect(snapshot.head).toBe(3);
+    expect(snapshot.versions.find((v) => v.entityId === "c1")?.entity).toMatchObject({
+      data: { body: "three" },
+    });
+    await new Promise<void>((resolve) =>
+      heads.includes(3) ? resolve() : storage.onCommit((_r, h) => h === 3 && resolve()),
+    );
+    stop();
+  });
+
+  it("stores nothing for a rejected change", async () => {
+    const room = uniqueName("room");
+    const [outcome] = await storage.commit(
+      room,
+      [upsert("m1", "ann", "c1", "x", { bob: 1 })],
+      decide,
+    );
+    expect(outcome?.rejected?.code).toBe("forged-vector");
+    expect(await storage.head(room)).toBe(0);
+  });
+
+  it("a later change in one batch sees the earlier one", async () => {
+    const room = uniqueName("room");
+    const outcomes = await storage.commit(
+      room,
+      [upsert("m1", "ann", "c1", "a"), upsert("m2", "ann", "c1", "b", { ann: 1 })],
+      decide,
+    );
+    expect(outcomes[1]?.entry?.conflict).toBeUndefined();
+    expect(outcomes[1]?.entry?.vector).toEqual({ ann: 2 });
+  });
+});

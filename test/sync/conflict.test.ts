@@ -1,0 +1,156 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { Entity } from "../../src/core/index.js";
+import {
+  type CurrentVersion,
+  compareLastWrite,
+  decideChange,
+  type IncomingChange,
+  mergeFields,
+} from "../../src/sync/conflict.js";
+import { dominates, isConcurrent, mergeVectors } from "../../src/sync/index.js";
+import { comment } from "../fixtures/schema.js";
+
+const current = (
+  entity: Entity | null,
+  vector: Record<string, number>,
+  extra: Partial<CurrentVersion> = {},
+): CurrentVersion => ({
+  entity,
+  vector,
+  timestamp: 1,
+  userId: "ann",
+  messageId: "m-ann",
+  ...extra,
+});
+
+const incoming = (
+  entity: Entity | undefined,
+  vector: Record<string, number>,
+  extra: Partial<IncomingChange> = {},
+): IncomingChange => ({
+  messageId: "m-bob",
+  userId: "bob",
+  timestamp: 1,
+  operation: entity ? "upsert" : "delete",
+  entityType: "comment",
+  entityId: "c1",
+  ...(entity ? { entity } : {}),
+  vector,
+  strategy: "last-write-wins",
+  ...extra,
+});
+
+const accept = (d: ReturnType<typeof decideChange>) => {
+  if (!d.accept) throw new Error(d.message);
+  return d;
+};
+
+describe("vector clocks", () => {
+  it("dominates, concurrency and merge", () => {
+    expect(dominates({ a: 2, b: 1 }, { a: 1 })).toBe(true);
+    expect(dominates({ a: 1 }, { a: 1, b: 1 })).toBe(false);
+    expect(isConcurrent({ a: 1 }, { b: 1 })).toBe(true);
+    expect(mergeVectors({ a: 2 }, { a: 1, b: 3 })).toEqual({ a: 2, b: 3 });
+  });
+});
+
+describe("decideChange", () => {
+  it("applies a change made on the current version as is, and bumps the writer", () => {
+    const d = accept(
+      decideChange(
+        current(comment("c1"), { ann: 1 }),
+        incoming(comment("c1", { body: "new" }), { ann: 1 }),
+        (e) => e,
+      ),
+    );
+    expect(d.conflict).toBeUndefined();
+    expect(d.entity?.data).toMatchObject({ body: "new" });
+    expect(d.vector).toEqual({ ann: 1, bob: 1 });
+  });
+
+  it("refuses a vector claiming unseen edits of another user", () => {
+    const d = decideChange(
+      current(comment("c1"), { ann: 1 }),
+      incoming(comment("c1"), { ann: 2 }),
+      (e) => e,
+    );
+    expect(d.accept).toBe(false);
+  });
+
+  it("last-write-wins: the later updatedAt wins, ties break by user then message id", () => {
+    const older = accept(
+      decideChange(
+        current(comment("c1", {}, 5), { ann: 1 }),
+        incoming(comment("c1", { body: "bob" }, 4), {}),
+        (e) => e,
+      ),
+    );
+    expect(older.entity?.updatedAt).toBe(5);
+    expect(older.conflict).toBeDefined();
+    const tie = accept(
+      decideChange(
+        current(comment("c1", {}, 5), { ann: 1 }),
+        incoming(comment("c1", { body: "bob" }, 5), {}),
+        (e) => e,
+      ),
+    );
+    expect((tie.entity as ReturnType<typeof comment>).data.body).toBe("bob"); // "bob" > "ann"
+    expect(
+      compareLastWrite(
+        { time: 1, userId: "a", messageId: "2" },
+        { time: 1, userId: "a", messageId: "1" },
+      ),
+    ).toBeGreaterThan(0);
+  });
+
+  it("operational-transform merges the edited fields of data", () => {
+    const server = comment("c1", { body: "ann's body", status: "open" }, 2);
+    const mine = comment("c1", { body: "old", status: "resolved" }, 3);
+    const d = accept(
+      decideChange(
+        current(server, { ann: 1 }),
+        incoming(mine, {}, { strategy: "operational-transform", changedFields: ["status"] }),
+        (e) => e,
+      ),
+    );
+    expect(d.entity).toMatchObject({
+      updatedAt: 3,
+      data: { body: "ann's body", status: "resolved" },
+    });
+    expect(mergeFields(null, mine)).toBe(mine);
+  });
+
+  it("manual keeps the current version and its vector (the client resolves)", () => {
+    const server = comment("c1", { body: "ann" });
+    const d = accept(
+      decideChange(
+        current(server, { ann: 1 }),
+        incoming(comment("c1", { body: "bob" }, 9), {}, { strategy: "manual" }),
+        (e) => e,
+      ),
+    );
+    expect(d.entity).toBe(server);
+    expect(d.vector).toEqual({ ann: 1 });
+    expect(d.conflict?.strategy).toBe("manual");
+  });
+
+  it("is deterministic: the same inputs give the same result (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 5 }),
+        fc.integer({ min: 0, max: 5 }),
+        fc.constantFrom("last-write-wins", "operational-transform", "manual" as const),
+        (t1, t2, strategy) => {
+          const run = () =>
+            decideChange(
+              current(comment("c1", { body: "a" }, t1), { ann: 1 }),
+              incoming(comment("c1", { body: "b" }, t2), {}, { strategy }),
+              (e) => e,
+            );
+          expect(run()).toEqual(run());
+        },
+      ),
+    );
+  });
+});
