@@ -65,7 +65,7 @@ describe("decideChange", () => {
       ),
     );
     expect(d.conflict).toBeUndefined();
-    expect(d.entity?.data).toMatchObject({ body: "new" });
+    expect(d.entity).toMatchObject({ data: { body: "new" } });
     expect(d.vector).toEqual({ ann: 1, bob: 1 });
   });
 
@@ -105,7 +105,7 @@ describe("decideChange", () => {
   });
 
   it("operational-transform merges the edited fields of data", () => {
-    const server = comment("c1", { body: "ann's body", status: "open" }, 2);
+    const server: Entity = comment("c1", { body: "ann's body", status: "open" }, 2);
     const mine = comment("c1", { body: "old", status: "resolved" }, 3);
     const d = accept(
       decideChange(
