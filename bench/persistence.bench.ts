@@ -1,5 +1,7 @@
 // Persistence benchmarks: hydrate 100k entities, sustained 10k upserts/s, one flush of 10k.
 // Run: node --expose-gc --import tsx bench/persistence.bench.ts  (also part of `npm run bench`)
+
+import { cpus, loadavg } from "node:os";
 import { type FlushChange, FrontendDatabase, persist } from "../src/database/index.js";
 import { KalphiteStore } from "../src/index.js";
 import { comment, Entity } from "../test/fixtures/schema.js";
@@ -57,7 +59,6 @@ async function sustained(rate: number, seconds: number, options: Parameters<type
     }
   });
   const tickMs = 10;
-  const perTick = (rate * tickMs) / 1000;
   const total = rate * seconds;
   let written = 0;
   const t0 = performance.now();
@@ -81,7 +82,6 @@ async function sustained(rate: number, seconds: number, options: Parameters<type
   const drainSeconds = (performance.now() - t0) / 1000;
   await persistence.stop();
   await db.close();
-  void perTick;
   return {
     written,
     writeRate: written / writeSeconds,
@@ -117,6 +117,7 @@ async function oneFlush(count: number, maxBatchSize: number) {
   return { time: median(times), rowsPerSecond: count / (median(times) / 1000) };
 }
 
+const loadBefore = loadavg()[0]!;
 const h = await hydrate();
 console.log(`hydrate ${h.count}: ${h.times.map(ms).join(", ")}`);
 const defaults = await sustained(10_000, 4, {});
@@ -128,6 +129,7 @@ const flush1000 = await oneFlush(10_000, 1000);
 const flush10000 = await oneFlush(10_000, 10_000);
 console.log("one flush", flush100, flush1000, flush10000);
 
+const loadAfter = loadavg()[0]!;
 const row = (name: string, r: Awaited<ReturnType<typeof sustained>>) =>
   `| ${name} | ${Math.round(r.writeRate).toLocaleString("en")} /s | ${r.committed.toLocaleString("en")} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.drainSeconds.toFixed(2)} s |`;
 const hydrateMedian = median(h.times);
@@ -155,6 +157,9 @@ One \`flush()\` of 10,000 queued upserts (median of 3):
 |---|---|---|
 | 100 (default: 100 transactions) | ${ms(flush100.time)} | ${Math.round(flush100.rowsPerSecond).toLocaleString("en")} |
 | 1,000 | ${ms(flush1000.time)} | ${Math.round(flush1000.rowsPerSecond).toLocaleString("en")} |
-| 10,000 (one transaction) | ${ms(flush10000.time)} | ${Math.round(flush10000.rowsPerSecond).toLocaleString("en")} |`,
+| 10,000 (one transaction) | ${ms(flush10000.time)} | ${Math.round(flush10000.rowsPerSecond).toLocaleString("en")} |
+
+Load average (1 min) ${loadBefore.toFixed(1)} at the start and ${loadAfter.toFixed(1)} at the end, on
+${cpus().length} cores: with other processes competing, these figures are upper bounds.`,
 );
 console.log("Wrote the persistence section of bench/RESULTS.md");

@@ -179,6 +179,7 @@ export class MemoryFlushEngine {
       try {
         await this.#runCycle();
         attempt = 0;
+        this.#attempt = 0;
       } catch (error) {
         if (attempt >= this.#maxRetries) throw error;
         const delay = this.#delay(attempt++);
