@@ -84,8 +84,12 @@ export function cloneJsonLike<T>(value: T): T {
   if (proto !== Object.prototype && proto !== null) {
     return isStructuredCloneable(value) ? structuredClone(value) : value;
   }
-  const out: Record<string, unknown> = {};
-  for (const key in value) out[key] = cloneJsonLike((value as Record<string, unknown>)[key]);
+  // A spread copies the own properties on V8's fast path; only nested objects need a second look.
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const key in out) {
+    const nested = out[key];
+    if (nested !== null && typeof nested === "object") out[key] = cloneJsonLike(nested);
+  }
   return out as T;
 }
 

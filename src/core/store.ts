@@ -177,7 +177,7 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
       for (const change of validated) {
         const result =
           change.operation === "upsert"
-            ? this.#set(change.entity as E, origin)
+            ? this.#set(change.entity as E, origin, true)
             : this.#remove(change.entityType, change.entityId, origin);
         if (result) applied.push(result);
       }
@@ -256,8 +256,10 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
     return state;
   }
 
-  #set(entity: E, origin: Origin): StoreChange<E> {
+  /** Stores an entity; builds its change only when someone will see it (or `always`). */
+  #set(entity: E, origin: Origin, always = false): StoreChange<E> | undefined {
     const previous = this.#state(entity.type).set(entity);
+    if (!always && this.#changeListeners.size === 0 && this.#subscribers.size === 0) return undefined;
     const change: StoreChange<E> = {
       operation: "upsert",
       entityType: entity.type,
