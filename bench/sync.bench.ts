@@ -1,0 +1,190 @@
+// Sync over loopback: N clients in one room, a fixed total rate of upserts for a fixed time.
+// Measures upsert → other clients' signals latency, lost changes and convergence, first on one
+// kalphite-server (PGlite), then across two kalphite-server processes on PostgreSQL.
+// Env: SYNC_BENCH_CLIENTS (100), SYNC_BENCH_RATE (2000/s), SYNC_BENCH_SECONDS (20),
+// KALPHITE_TEST_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/test).
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { WebSocket } from "ws";
+import { KalphiteStore } from "../src/core/index.js";
+import { signToken } from "../src/server/auth.js";
+import { NetworkSyncEngine, type WebSocketConstructor } from "../src/sync/index.js";
+import { comment, Entity } from "../test/fixtures/schema.js";
+import { median, percentile, writeResults } from "./results.js";
+
+const CLIENTS = Number(process.env.SYNC_BENCH_CLIENTS ?? 100);
+const RATE = Number(process.env.SYNC_BENCH_RATE ?? 2_000);
+const SECONDS = Number(process.env.SYNC_BENCH_SECONDS ?? 20);
+const POSTGRES_URL =
+  process.env.KALPHITE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const SECRET = "bench-secret";
+const IDS_PER_CLIENT = 20;
+const CLI = fileURLToPath(new URL("../src/server/cli.ts", import.meta.url));
+const children: ChildProcess[] = [];
+
+function startServer(args: string[]): Promise<string> {
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, "--port", "0", ...args], {
+    env: { ...process.env, KALPHITE_SECRET: SECRET },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(
+      () => reject(new Error("kalphite-server did not start in 120 s")),
+      120_000,
+    );
+    child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (ws:\/\/\S+)/.exec(out);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`kalphite-server exited with ${code}`)));
+  });
+}
+
+interface Result {
+  label: string;
+  sent: number;
+  acked: number;
+  lost: number;
+  converged: boolean;
+  p50: number;
+  p99: number;
+  samples: number;
+  achievedRate: number;
+}
+
+async function run(label: string, urls: string[]): Promise<Result> {
+  const room = `bench-${Date.now()}`;
+  const latencies = new Float64Array(Math.ceil(RATE * SECONDS * 1.1) * CLIENTS);
+  let samples = 0;
+  let acked = 0;
+  const clients = Array.from({ length: CLIENTS }, (_, i) => {
+    const userId = `u${i}`;
+    const store = KalphiteStore(Entity);
+    const engine = new NetworkSyncEngine({
+      wsUrl: urls[i % urls.length] as string,
+      roomId: room,
+      userId,
+      authToken: signToken({ userId, rooms: [room] }, SECRET),
+      store,
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+      heartbeatInterval: 5_000,
+    });
+    engine.on("ack", () => acked++);
+    engine.on("error", (error) => console.error(userId, error.code, error.message));
+    // The moment the entity's signal changes here: the store's change stream is synchronous with it.
+    store.onChange((change) => {
+      if (change.origin !== "remote" || change.operation !== "upsert" || !change.entity) return;
+      const sentAt = Number((change.entity as { data: { body: string } }).data.body);
+      if (samples < latencies.length) latencies[samples++] = performance.now() - sentAt;
+    });
+    return { userId, store, engine };
+  });
+  await Promise.all(clients.map((c) => c.engine.connect()));
+
+  let sent = 0;
+  const started = performance.now();
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const elapsed = (performance.now() - started) / 1000;
+      if (elapsed >= SECONDS) {
+        clearInterval(tick);
+        resolve();
+        return;
+      }
+      const due = Math.floor(elapsed * RATE);
+      while (sent < due) {
+        const client = clients[sent % CLIENTS];
+        if (!client) break;
+        const id = `${client.userId}-${Math.floor(sent / CLIENTS) % IDS_PER_CLIENT}`;
+        client.store.comment.upsert(
+          id,
+          comment(id, { body: String(performance.now()), lineNumber: sent }, Date.now()),
+        );
+        sent++;
+      }
+    }, 5);
+  });
+  const achievedRate = sent / ((performance.now() - started) / 1000);
+
+  // Let delivery finish (bounded), then compare every store with the first.
+  const deadline = performance.now() + 60_000;
+  while (performance.now() < deadline) {
+    const cursors = new Set(clients.map((c) => c.engine.getCursor()));
+    if (clients.every((c) => c.engine.getOfflineQueueSize() === 0) && cursors.size === 1) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const fingerprint = (c: (typeof clients)[number]) =>
+    c.store
+      .entities()
+      .map((e) => `${e.id}:${(e as { data: { lineNumber: number } }).data.lineNumber}`)
+      .sort()
+      .join(",");
+  const reference = fingerprint(clients[0] as (typeof clients)[number]);
+  const converged =
+    clients.every((c) => fingerprint(c) === reference) &&
+    clients[0]?.store.comment.length === Math.min(sent, CLIENTS * IDS_PER_CLIENT);
+  const unacked = clients.reduce((n, c) => n + c.engine.getOfflineQueueSize(), 0);
+  await Promise.all(clients.map((c) => c.engine.destroy()));
+  const values = Array.from(latencies.subarray(0, samples));
+  return {
+    label,
+    sent,
+    acked,
+    lost: unacked,
+    converged,
+    p50: median(values),
+    p99: percentile(values, 99),
+    samples,
+    achievedRate,
+  };
+}
+
+async function main(): Promise<void> {
+  const results: Result[] = [];
+  const dataDir = mkdtempSync(join(tmpdir(), "kalphite-bench-"));
+  try {
+    const url = await startServer(["--data-dir", dataDir]);
+    results.push(await run("1 server, PGlite", [url]));
+    console.log(results.at(-1));
+    children.pop()?.kill("SIGTERM");
+    try {
+      const prefix = `bench_${Date.now()}_`;
+      const one = await startServer(["--postgres", POSTGRES_URL, "--table-prefix", prefix]);
+      const two = await startServer(["--postgres", POSTGRES_URL, "--table-prefix", prefix]);
+      results.push(await run("2 servers, PostgreSQL", [one, two]));
+      console.log(results.at(-1));
+    } catch (error) {
+      console.error(`PostgreSQL run skipped: ${(error as Error).message}`);
+    }
+  } finally {
+    for (const child of children) child.kill("SIGTERM");
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const rows = results.map(
+    (r) =>
+      `| ${r.label} | ${r.sent} | ${r.achievedRate.toFixed(0)}/s | ${r.samples} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.lost} | ${r.converged ? "yes" : "NO"} |`,
+  );
+  writeResults(
+    "sync",
+    `## Sync over loopback\n\n${CLIENTS} clients in one room, ${RATE} upserts/s in total for ${SECONDS} s; latency from one client's \`upsert\` to each other client's signal (clients share one process, so the latency includes their own queueing). Targets: p50 < 5 ms, p99 < 50 ms, 0 lost.\n\n| Setup | Upserts | Rate achieved | Deliveries measured | p50 | p99 | Lost (unacked) | Converged |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n${rows.join("\n")}`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    for (const child of children) child.kill("SIGKILL");
+    process.exit(1);
+  },
+);
