@@ -343,6 +343,46 @@ describe("retries", () => {
   });
 });
 
+describe("getState", () => {
+  it("shows pending, the retry queue, a flush in progress and the last flush time", async () => {
+    vi.setSystemTime(5_000);
+    const gate = deferred<void>();
+    let fail = true;
+    const engine = new MemoryFlushEngine({
+      maxRetries: 0,
+      onError: () => {},
+      flushTarget: async () => {
+        await gate.promise;
+        if (fail) throw new Error("down");
+      },
+    });
+    engine.scheduleFlush("a", comment("a"));
+    engine.scheduleDelete("b", "comment");
+    const state = engine.getState();
+    expect([...state.pending.values()].map((c) => [c.operation, c.entityId])).toEqual([
+      ["upsert", "a"],
+      ["delete", "b"],
+    ]);
+    expect(state.isFlushInProgress).toBe(false);
+    expect(state.lastFlushTime).toBe(0);
+    const flushing = engine.flush().catch((error) => error);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(engine.getState().isFlushInProgress).toBe(true);
+    expect(engine.getState().pending.size).toBe(0);
+    gate.resolve();
+    await flushing;
+    expect(engine.getState().retryQueue.map((c) => c.entityId)).toEqual(["a", "b"]);
+    fail = false;
+    await engine.flush();
+    expect(engine.getState()).toEqual({
+      pending: new Map(),
+      retryQueue: [],
+      isFlushInProgress: false,
+      lastFlushTime: 5_000,
+    });
+  });
+});
+
 describe("pause and resume", () => {
   it("queues while paused, writes nothing, and flushes after resume", async () => {
     const { store, engine, calls } = setup();
