@@ -1,0 +1,85 @@
+// The outbox and cursor persisted in a real FrontendDatabase (PGlite on disk) survive a restart.
+import { afterEach, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import { KalphiteStore } from "../../src/core/index.js";
+import { FrontendDatabase, persist } from "../../src/database/index.js";
+import { createSyncServer, memoryStorage, signToken } from "../../src/server/index.js";
+import { NetworkSyncEngine, type WebSocketConstructor } from "../../src/sync/index.js";
+import { comment, Entity } from "../fixtures/schema.js";
+import { SECRET, tempDir, waitUntil } from "../server/helpers.js";
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe("sync state in a FrontendDatabase", { timeout: 180_000 }, () => {
+  it("an offline edit survives a process restart and is sent on reconnect", async () => {
+    const server = await createSyncServer({
+      port: 0,
+      storage: memoryStorage(),
+      secret: SECRET,
+      schema: Entity,
+    });
+    cleanups.push(() => server.close());
+    const dir = tempDir();
+    cleanups.push(() => dir.remove());
+    const token = signToken({ userId: "ann" }, SECRET);
+    const config = {
+      wsUrl: server.url,
+      roomId: "room",
+      userId: "ann",
+      authToken: token,
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+    };
+
+    // First run: online, then offline with one edit, then the process ends.
+    {
+      const store = KalphiteStore(Entity);
+      const db = new FrontendDatabase({ dbName: dir.path, schema: Entity });
+      const persistence = await persist(store, db);
+      const engine = new NetworkSyncEngine({ ...config, store, database: db });
+      await engine.connect();
+      store.comment.upsert("online", comment("online"));
+      await waitUntil(() => engine.getOfflineQueueSize() === 0, { engines: [engine] }, "ack");
+      await engine.disconnect();
+      store.comment.upsert("offline", comment("offline", { body: "written offline" }));
+      await engine.whenPersisted();
+      await persistence.stop();
+      await engine.destroy();
+      await db.close();
+    }
+
+    // Second run: the store comes back from the database, the outbox from its metadata.
+    const store = KalphiteStore(Entity);
+    const db = new FrontendDatabase({ dbName: dir.path, schema: Entity });
+    const persistence = await persist(store, db);
+    cleanups.push(async () => {
+      await persistence.stop();
+      await db.close();
+    });
+    const engine = new NetworkSyncEngine({ ...config, store, database: db });
+    cleanups.push(() => engine.destroy());
+    await engine.whenPersisted();
+    expect(engine.getOfflineQueueSize()).toBe(1);
+    expect(engine.getCursor()).toBe(1); // resumes after "online" instead of downloading the room
+    expect(store.comment.findById("offline")?.data.body).toBe("written offline");
+    await engine.connect();
+    await waitUntil(
+      () => engine.getOfflineQueueSize() === 0,
+      { engines: [engine] },
+      "the offline edit acknowledged",
+    );
+
+    const other = KalphiteStore(Entity);
+    const bob = new NetworkSyncEngine({
+      ...config,
+      userId: "bob",
+      authToken: signToken({ userId: "bob" }, SECRET),
+      store: other,
+    });
+    cleanups.push(() => bob.destroy());
+    await bob.connect();
+    expect(other.comment.map((c) => c.id).sort()).toEqual(["offline", "online"]);
+  });
+});
