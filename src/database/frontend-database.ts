@@ -74,7 +74,7 @@ export class FrontendDatabase<E extends Entity = Entity> {
   /** Bytes stored (entities + meta), tracked only when `maxStorageMB` is finite. */
   #bytes = 0;
 
-  constructor(options: FrontendDatabaseOptions) {
+  constructor(options: FrontendDatabaseOptions & { schema: StandardSchemaV1<unknown, E> }) {
     if (typeof options?.dbName !== "string" || options.dbName === "") {
       throw new KalphiteUsageError(
         'FrontendDatabase needs a dbName: "memory://", a directory path (Node) or "idb://name" (browser).',
