@@ -13,6 +13,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { dirname, extname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createSyncServer } from "../../src/server/index.js";
+import { Entity } from "./src/schema.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, "../..");
@@ -104,13 +106,28 @@ function serveStatic(request: IncomingMessage, response: ServerResponse): void {
 await buildIfNeeded();
 
 const server = createServer(serveStatic);
+// The sync server shares the HTTP server: WebSocket upgrades on /sync, rooms stored in PGlite.
+const sync = await createSyncServer({
+  server,
+  path: "/sync",
+  schema: Entity,
+  dataDir,
+  allowInsecureDevAuth: true,
+  warn: (message) =>
+    console.warn(
+      `${message}\n(The demo trusts the user name typed in the page: fine on localhost, not on a network.)`,
+    ),
+});
 await new Promise<void>((resolveListen, reject) => {
   server.once("error", reject);
   server.listen(port, () => resolveListen());
 });
 const actualPort = (server.address() as AddressInfo).port;
 
-console.log(`Sync server data: ${relative(process.cwd(), dataDir) || "."}`);
+const shownDataDir = relative(process.cwd(), dataDir);
+console.log(
+  `Sync server: ws://localhost:${actualPort}/sync, rooms stored in ${shownDataDir.startsWith("..") ? dataDir : shownDataDir}`,
+);
 console.log(`Kalphite code review: http://localhost:${actualPort}/?room=demo`);
 
 let closing = false;
@@ -119,6 +136,7 @@ async function shutdown(signal: string): Promise<void> {
   closing = true;
   console.log(`\n${signal}: shutting down…`);
   setTimeout(() => process.exit(1), 5000).unref();
+  await sync.close();
   server.closeAllConnections();
   await new Promise<void>((done) => server.close(() => done()));
   process.exit(0);

@@ -7,13 +7,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, chromium } from "playwright-core";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const screenshotDir = join(repoRoot, "test/e2e/screenshots");
 
 /** How long a page condition may take: a reconnect with backoff, a PGlite start in the page. */
 export const TIMEOUT = Number(process.env.E2E_TIMEOUT ?? 20_000);
+/** How long opening the app may take: a first visit initialises PGlite in the page. */
+export const OPEN_TIMEOUT = Number(process.env.E2E_OPEN_TIMEOUT ?? 120_000);
 
 // ---------------------------------------------------------------------------------------------
 // The demo server
@@ -110,6 +112,30 @@ export function launchBrowser(): Promise<Browser> {
       "--disable-sync",
     ],
   });
+}
+
+/**
+ * Makes the sync server unreachable for one browser context, while the page itself still loads:
+ * every WebSocket the context opens goes through Playwright, which connects it to the server or,
+ * while blocked, closes it at once. Install it before opening pages; it holds across reloads.
+ * (Chromium's offline mode and URL blocking leave WebSockets alone, so they cannot do this.)
+ */
+export async function syncSwitch(
+  context: BrowserContext,
+): Promise<{ block(): void; unblock(): void }> {
+  let blocked = false;
+  await context.routeWebSocket(/\/sync$/, (ws) => {
+    if (blocked) ws.close({ code: 1011, reason: "sync blocked by the test" });
+    else ws.connectToServer();
+  });
+  return {
+    block: () => {
+      blocked = true;
+    },
+    unblock: () => {
+      blocked = false;
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

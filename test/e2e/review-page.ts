@@ -1,7 +1,7 @@
 /** The code-review app as a test drives it: one object per browser page. */
 import { join } from "node:path";
 import type { BrowserContext, Locator, Page } from "playwright-core";
-import { eventually, eventuallyEqual, screenshotDir, TIMEOUT } from "./harness.js";
+import { eventually, eventuallyEqual, OPEN_TIMEOUT, screenshotDir, TIMEOUT } from "./harness.js";
 
 export type ConnectionStatus = "connected" | "connecting" | "disconnected";
 
@@ -38,8 +38,9 @@ export class ReviewPage {
     return review;
   }
 
+  /** Waits for the app: a first visit creates the browser's PGlite database (~20 s on a slow machine). */
   async ready(): Promise<void> {
-    await this.page.getByTestId("app-ready").waitFor({ timeout: TIMEOUT });
+    await this.page.getByTestId("app-ready").waitFor({ timeout: OPEN_TIMEOUT });
   }
 
   async reload(): Promise<void> {
@@ -65,7 +66,9 @@ export class ReviewPage {
   }
 
   async edit(text: string, body: string): Promise<void> {
-    const card = this.comment(text);
+    // By id: while editing, the card's text is the textarea's, which no longer contains `text`.
+    const id = await this.comment(text).getAttribute("data-comment-id");
+    const card = this.page.locator(`[data-testid=comment][data-comment-id="${id}"]`);
     await card.getByRole("button", { name: "Edit" }).click();
     await card.getByTestId("edit-input").fill(body);
     await card.getByRole("button", { name: "Save" }).click();
@@ -135,6 +138,7 @@ export class ReviewPage {
 
   async screenshot(name: string): Promise<string> {
     const path = join(screenshotDir, `${name}.png`);
+    await this.page.mouse.move(0, 0); // no hover effects in the picture
     await this.page.screenshot({ path });
     return path;
   }

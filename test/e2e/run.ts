@@ -17,6 +17,7 @@ import {
   removeDir,
   screenshotDir,
   startServer,
+  syncSwitch,
   tempDataDir,
 } from "./harness.js";
 import { type CommentState, ReviewPage } from "./review-page.js";
@@ -49,8 +50,10 @@ function snapshot(comments: CommentState[]): string {
 
 test("a comment added in one window appears in the other, and a resolve there shows here", async (t) => {
   const room = "live";
-  const ada = await t.open(await t.newContext(), room, "ada");
-  const grace = await t.open(await t.newContext(), room, "grace");
+  const [ada, grace] = await Promise.all([
+    t.open(await t.newContext(), room, "ada"),
+    t.open(await t.newContext(), room, "grace"),
+  ]);
   await ada.waitForConnection("connected");
   await grace.waitForConnection("connected");
 
@@ -89,8 +92,10 @@ test("a comment added in one window appears in the other, and a resolve there sh
 test("an offline edit and a concurrent online edit of one comment converge on the strategy's pick", async (t) => {
   const room = "conflict";
   const adaContext = await t.newContext();
-  const ada = await t.open(adaContext, room, "ada");
-  const grace = await t.open(await t.newContext(), room, "grace");
+  const [ada, grace] = await Promise.all([
+    t.open(adaContext, room, "ada"),
+    t.open(await t.newContext(), room, "grace"),
+  ]);
   await ada.waitForConnection("connected");
   await grace.waitForConnection("connected");
 
@@ -139,17 +144,19 @@ test("an offline edit and a concurrent online edit of one comment converge on th
 test("a reload keeps every comment, also an unsent one, which is sent after the reload", async (t) => {
   const room = "reload";
   const adaContext = await t.newContext();
-  const ada = await t.open(adaContext, room, "ada");
-  const grace = await t.open(await t.newContext(), room, "grace");
+  const sync = await syncSwitch(adaContext);
+  const [ada, grace] = await Promise.all([
+    t.open(adaContext, room, "ada"),
+    t.open(await t.newContext(), room, "grace"),
+  ]);
   await ada.waitForConnection("connected");
 
   await ada.addComment(10, "Name the magic 2 in the backoff.");
   await grace.waitForComment("magic 2");
 
-  // Offline, and the sync server unreachable even once the network is back: the comment stays unsent.
-  await adaContext.routeWebSocket(/.*/, (ws) =>
-    ws.close({ code: 1011, reason: "blocked by the test" }),
-  );
+  // Offline, and the sync server still unreachable once the network is back: the comment stays
+  // unsent, across the reload, until the server can be reached again.
+  sync.block();
   await adaContext.setOffline(true);
   await ada.waitForConnection("disconnected");
   await ada.addComment(38, "429 is retryable only with a Retry-After; read it.");
@@ -161,13 +168,15 @@ test("a reload keeps every comment, also an unsent one, which is sent after the 
   await ada.waitForComment("magic 2");
   await ada.waitForComment("Retry-After");
   await ada.waitForOutbox((n) => n === 1, "to still hold the unsent comment after the reload");
+  assert((await ada.connection()) !== "connected", "the sync server is still out of ada's reach");
   assert(
     !(await grace.bodies()).some((b) => b.includes("Retry-After")),
     "the unsent comment has not reached the other window before the reload",
   );
+  await ada.screenshot("c-reload-ada-unsent");
 
-  await adaContext.unrouteAll();
-  await ada.waitForConnection("connected", 45_000);
+  sync.unblock();
+  await ada.waitForConnection("connected");
   await ada.waitForOutbox((n) => n === 0, "to be sent after the reload");
   await grace.waitForComment("Retry-After");
 
@@ -183,8 +192,10 @@ test("a reload keeps every comment, also an unsent one, which is sent after the 
 
 test("the sync server restarts in the middle: clients reconnect and nothing is lost", async (t) => {
   const room = "restart";
-  const ada = await t.open(await t.newContext(), room, "ada");
-  const grace = await t.open(await t.newContext(), room, "grace");
+  const [ada, grace] = await Promise.all([
+    t.open(await t.newContext(), room, "ada"),
+    t.open(await t.newContext(), room, "grace"),
+  ]);
   await ada.waitForConnection("connected");
   await grace.waitForConnection("connected");
   await ada.addComment(33, "Log the error itself, not only the attempt number.");

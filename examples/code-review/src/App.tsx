@@ -128,7 +128,13 @@ export function App() {
     return (
       <main className="loading" role="status">
         <div className="spinner" aria-hidden="true" />
-        Opening #{room} from this device's database…
+        <div>
+          <div className="loading-title">Opening #{room} from this browser's database…</div>
+          <div className="loading-note">
+            The first visit creates a PostgreSQL database in this browser (PGlite); that takes a few
+            seconds. Later visits open at once, even offline.
+          </div>
+        </div>
       </main>
     );
   }

@@ -3,23 +3,30 @@
  * (PGlite on IndexedDB) and its sync with the server. The components only see `Session`.
  */
 import { computed, type ReadonlySignal, signal } from "@preact/signals-core";
+import { FrontendDatabase, persist } from "../../../src/database/index.js";
 import { KalphiteStore } from "../../../src/index.js";
-import { Entity } from "./schema.js";
+import { NetworkSyncEngine, type SyncConflict } from "../../../src/sync/index.js";
+import { type Comment, Entity } from "./schema.js";
 
 export { useEntity, useLiveQuery, useSignalValue, useValue } from "../../../src/react/index.js";
 
 export type ReviewStore = KalphiteStore<Entity>;
 export type ConnectionStatus = "connected" | "connecting" | "disconnected";
 
-/** A concurrent edit the sync engine resolved, shown to the user until dismissed. */
+/** A concurrent edit the server resolved, shown to the user until dismissed. */
 export interface ConflictNotice {
   key: number;
   entityId: string;
-  /** What this window had written before the other edit won, if it lost. */
-  mine: string | undefined;
+  /** Whether this window's edit is the one every window now shows. */
+  won: boolean;
+  /** What this window had written. */
+  mine: string;
   /** What every window now shows. */
   kept: string;
+  /** Who wrote what every window now shows. */
   keptBy: string;
+  /** Who made the other edit. */
+  other: string;
 }
 
 export interface Session {
@@ -42,13 +49,112 @@ export interface SessionOptions {
   user: string;
 }
 
+/** The sync server is served by the same origin as the app (see server.ts). */
+function syncUrl(): string {
+  return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/sync`;
+}
+
+function describe(entity: unknown): { text: string; by: string } {
+  if (entity === null || typeof entity !== "object") return { text: "(deleted)", by: "someone" };
+  const data = (entity as Partial<Comment>).data;
+  return { text: data?.body ?? JSON.stringify(data), by: data?.updatedBy ?? "someone" };
+}
+
+/** One database per room and user in this browser: `idb://kalphite-review-<room>-<user>`. */
+function databaseName(room: string, user: string): string {
+  const safe = (part: string) => encodeURIComponent(part).replace(/%/g, "_");
+  return `idb://kalphite-review-${safe(room)}-${safe(user)}`;
+}
+
 /** Opens the review of one room as one user: hydrates from the local database, then syncs. */
 export async function openSession({ room, user }: SessionOptions): Promise<Session> {
   const store = KalphiteStore(Entity);
+  // PGlite in IndexedDB: the store is filled from it before the first render, and every change
+  // (local or from the server) is written back in the background.
+  const db = new FrontendDatabase({ dbName: databaseName(room, user), schema: Entity });
+  await db.init();
+  const persistence = await persist(store, db);
   const connection = signal<ConnectionStatus>("disconnected");
   const outbox = signal(0);
   const pendingLocal = signal(0);
   const conflicts = signal<readonly ConflictNotice[]>([]);
+  const cleanups: (() => void)[] = [];
+
+  const engine = new NetworkSyncEngine({
+    wsUrl: syncUrl(),
+    roomId: room,
+    userId: user,
+    // The demo server runs with insecure dev auth: it trusts the user id. See server.ts.
+    authToken: "",
+    store,
+    // The outbox and the sync position live in the same database: they survive a reload.
+    database: db,
+    conflictResolution: { strategy: "last-write-wins" },
+    // Keep trying for as long as the page is open, at most 5 s apart.
+    reconnectAttempts: Number.POSITIVE_INFINITY,
+    reconnectDelay: 300,
+    maxReconnectDelay: 5000,
+  });
+
+  const refresh = () => {
+    connection.value = engine.getConnectionStatus();
+    outbox.value = engine.getOfflineQueueSize();
+  };
+  for (const event of ["status", "ack", "change", "synced", "conflict"] as const) {
+    cleanups.push(engine.on(event, refresh));
+  }
+  cleanups.push(engine.on("error", (error) => console.warn("[kalphite sync]", error.message)));
+  let conflictKey = 0;
+  cleanups.push(
+    engine.on("conflict", (conflict: SyncConflict) => {
+      if (conflict.entityType !== "comment") return;
+      const mine = describe(conflict.attempted);
+      const kept = describe(conflict.resolved);
+      const other = describe(conflict.current).by;
+      conflicts.value = [
+        ...conflicts.value,
+        {
+          key: ++conflictKey,
+          entityId: conflict.entityId,
+          won: mine.text === kept.text,
+          mine: mine.text,
+          kept: kept.text,
+          keptBy: kept.by,
+          other,
+        },
+      ];
+    }),
+  );
+
+  // Local writes: counted until they are durable on this device.
+  cleanups.push(
+    store.onChange((change) => {
+      if (change.origin !== "local") return;
+      refresh();
+      pendingLocal.value++;
+      void Promise.all([persistence.flush(), engine.whenPersisted()])
+        .catch((error: unknown) => console.error("[kalphite] could not save locally", error))
+        .finally(() => pendingLocal.value--);
+    }),
+  );
+
+  // Follow the browser's own idea of being online: no reconnect attempts while it says offline.
+  const goOffline = () => void engine.disconnect().then(refresh);
+  const goOnline = () => {
+    engine.connect().catch(() => {});
+    refresh();
+  };
+  window.addEventListener("offline", goOffline);
+  window.addEventListener("online", goOnline);
+  cleanups.push(() => {
+    window.removeEventListener("offline", goOffline);
+    window.removeEventListener("online", goOnline);
+  });
+  const poll = setInterval(refresh, 1000);
+  cleanups.push(() => clearInterval(poll));
+
+  if (navigator.onLine) goOnline();
+  refresh();
 
   return {
     room,
@@ -61,6 +167,11 @@ export async function openSession({ room, user }: SessionOptions): Promise<Sessi
     dismissConflict(key) {
       conflicts.value = conflicts.value.filter((notice) => notice.key !== key);
     },
-    async close() {},
+    async close() {
+      for (const cleanup of cleanups) cleanup();
+      await engine.destroy();
+      await persistence.stop();
+      await db.close();
+    },
   };
 }

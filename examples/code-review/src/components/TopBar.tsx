@@ -93,16 +93,31 @@ export function ConflictToasts() {
   return (
     <div className="toasts" aria-live="polite">
       {conflicts.map((notice) => (
-        <div key={notice.key} className="toast conflict" data-testid="conflict-notice" role="alert">
-          <div className="toast-title">Edited at the same time</div>
-          <p>
-            This comment was changed here and by <strong>{notice.keptBy}</strong> while you were
-            apart. Every window now shows the latest edit (last write wins):
-          </p>
+        <div
+          key={notice.key}
+          className={`toast conflict${notice.won ? " won" : ""}`}
+          data-testid="conflict-notice"
+          data-won={notice.won}
+          role="alert"
+        >
+          <div className="toast-title">
+            {notice.won ? "Your edit was kept" : "Your edit was replaced"}
+          </div>
+          {notice.won ? (
+            <p>
+              <strong>{notice.other}</strong> changed this comment at the same time. Yours is the
+              later edit, so every window shows it (last write wins).
+            </p>
+          ) : (
+            <p>
+              <strong>{notice.keptBy}</strong> changed this comment while you were apart. Theirs is
+              the later edit, so every window shows it (last write wins):
+            </p>
+          )}
           <blockquote className="kept">{notice.kept}</blockquote>
-          {notice.mine !== undefined && (
+          {!notice.won && (
             <p className="lost">
-              Your version, not kept: <span>{notice.mine}</span>
+              Your version: <span>{notice.mine}</span>
             </p>
           )}
           <button
