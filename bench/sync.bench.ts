@@ -25,6 +25,11 @@ const SECRET = "bench-secret";
 const IDS_PER_CLIENT = 20;
 const CLI = fileURLToPath(new URL("../src/server/cli.ts", import.meta.url));
 const children: ChildProcess[] = [];
+// Whatever happens, no server process outlives the benchmark.
+process.on("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
+const errors = new Map<string, number>();
 
 function startServer(args: string[]): Promise<string> {
   const child = spawn(process.execPath, ["--import", "tsx", CLI, "--port", "0", ...args], {
@@ -80,7 +85,7 @@ async function run(label: string, urls: string[]): Promise<Result> {
       heartbeatInterval: 5_000,
     });
     engine.on("ack", () => acked++);
-    engine.on("error", (error) => console.error(userId, error.code, error.message));
+    engine.on("error", (error) => errors.set(error.code ?? "?", (errors.get(error.code ?? "?") ?? 0) + 1));
     // The moment the entity's signal changes here: the store's change stream is synchronous with it.
     store.onChange((change) => {
       if (change.origin !== "remote" || change.operation !== "upsert" || !change.entity) return;
@@ -136,6 +141,8 @@ async function run(label: string, urls: string[]): Promise<Result> {
   const unacked = clients.reduce((n, c) => n + c.engine.getOfflineQueueSize(), 0);
   await Promise.all(clients.map((c) => c.engine.destroy()));
   const values = Array.from(latencies.subarray(0, samples));
+  if (errors.size > 0) console.log(`${label}: client errors`, Object.fromEntries(errors));
+  errors.clear();
   return {
     label,
     sent,

@@ -443,15 +443,28 @@ export class SyncHub {
             room.broadcastSeq,
             CATCH_UP_LIMIT,
           );
-        for (const entry of entries) {
-          if (entry.seq <= room.broadcastSeq) continue;
-          const origin = room.origin.get(entry.messageId);
-          room.origin.delete(entry.messageId);
-          const text = JSON.stringify(changeFromEntry(entry));
+        const fresh = entries.filter((entry) => entry.seq > room.broadcastSeq);
+        const last = fresh.at(-1);
+        if (fresh.length === 1 && last) {
+          // One entry: a change to everyone but its writer, who got the ack.
+          const origin = room.origin.get(last.messageId);
+          const text = JSON.stringify(changeFromEntry(last));
           for (const connection of room.connections)
             if (connection !== origin) this.#sendText(connection, text);
-          room.broadcastSeq = entry.seq;
+        } else if (last) {
+          // Several (a group commit under load): one frame for all, serialized once. Writers also
+          // get their own entries back; they ignore seqs they already applied.
+          const text = JSON.stringify({
+            type: "catch-up",
+            payload: { head: last.seq, entries: fresh },
+            timestamp: this.#now(),
+            userId: "",
+            messageId: newMessageId(),
+          } satisfies CatchUpMessage);
+          for (const connection of room.connections) this.#sendText(connection, text);
         }
+        for (const entry of fresh) room.origin.delete(entry.messageId);
+        if (last) room.broadcastSeq = last.seq;
       } catch (error) {
         this.#report(error);
       }

@@ -129,6 +129,9 @@ export interface SyncEvents {
   synced: [head: number];
 }
 
+/** Resends per heartbeat at most (the server's default burst allowance is 400 messages). */
+const MAX_RESENDS_PER_HEARTBEAT = 100;
+
 const FATAL_CODES = new Set<SyncErrorCode>([
   "auth-failed",
   "forbidden-room",
@@ -500,11 +503,17 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       messageId: this.#createId(),
     });
     if (this.#joined) {
-      // A change unacknowledged for a whole interval may have been lost: resend (idempotent).
+      // A change unacknowledged for two intervals was probably refused (rate limit, storage
+      // failure) or lost: resend it (idempotent). Bounded, so an overloaded server is not
+      // flooded with the whole outbox at every heartbeat.
+      let budget = MAX_RESENDS_PER_HEARTBEAT;
       for (const entry of this.#outbox) {
+        if (budget === 0) break;
         const sent = this.#sentAt.get(entry.messageId);
-        if (sent === undefined || now - sent >= this.#config.heartbeatInterval)
+        if (sent === undefined || now - sent >= 2 * this.#config.heartbeatInterval) {
           this.#sendEntry(entry);
+          budget--;
+        }
       }
     }
     this.#scheduleHeartbeat();
@@ -520,7 +529,9 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#clock.clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = undefined;
     if (ws) {
-      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      // Closing a socket that is still connecting makes `ws` emit an error: keep a listener.
+      ws.onerror = () => {};
       try {
         ws.close(code, reason);
       } catch {
