@@ -1,0 +1,125 @@
+// NetworkSyncEngine against unhelpful servers: statuses, giving up, and the offline queue.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import { KalphiteAuthError, KalphiteStore, KalphiteSyncError } from "../../src/core/index.js";
+import { createSyncServer, memoryStorage, signToken } from "../../src/server/index.js";
+import {
+  type ConnectionStatus,
+  NetworkSyncEngine,
+  type WebSocketConstructor,
+} from "../../src/sync/index.js";
+import { comment, Entity } from "../fixtures/schema.js";
+import { SECRET, withTimeout } from "../server/helpers.js";
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+const WS = WebSocket as unknown as WebSocketConstructor;
+
+/** An HTTP server that accepts WebSocket upgrades and never answers them. */
+async function silentServer(): Promise<string> {
+  const server: Server = createServer();
+  const sockets = new Set<import("node:net").Socket>();
+  server.on("upgrade", (_req, socket) => sockets.add(socket as import("node:net").Socket));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe("NetworkSyncEngine", () => {
+  it("gives up after reconnectAttempts on a server that never answers, and keeps queueing offline", async () => {
+    const url = await silentServer();
+    const store = KalphiteStore(Entity);
+    const engine = new NetworkSyncEngine({
+      wsUrl: url,
+      roomId: "r",
+      userId: "ann",
+      store,
+      WebSocket: WS,
+      heartbeatInterval: 20,
+      reconnectAttempts: 2,
+      reconnectDelay: 5,
+    });
+    cleanups.push(() => engine.destroy());
+    const statuses: ConnectionStatus[] = [];
+    engine.on("status", (status) => statuses.push(status));
+    const errors: KalphiteSyncError[] = [];
+    engine.on("error", (error) => errors.push(error));
+    store.comment.upsert("c1", comment("c1"));
+    const failure = await withTimeout(
+      engine.connect().catch((error: unknown) => error),
+      10_000,
+      "connect to fail",
+    );
+    expect(failure).toBeInstanceOf(KalphiteSyncError);
+    expect((failure as KalphiteSyncError).code).toBe("unreachable");
+    expect((failure as Error).message).toMatch(/call connect\(\) to try again/);
+    expect(statuses[0]).toBe("connecting");
+    expect(statuses.at(-1)).toBe("disconnected");
+    expect(engine.getConnectionStatus()).toBe("disconnected");
+    expect(engine.getOfflineQueueSize()).toBe(1);
+    expect(errors).toHaveLength(1);
+  });
+
+  it("rejects connect() with KalphiteAuthError on a bad token, without retrying", async () => {
+    const server = await createSyncServer({ port: 0, storage: memoryStorage(), secret: SECRET });
+    cleanups.push(() => server.close());
+    const engine = new NetworkSyncEngine({
+      wsUrl: server.url,
+      roomId: "r",
+      userId: "ann",
+      authToken: "forged",
+      store: KalphiteStore(Entity),
+      WebSocket: WS,
+    });
+    cleanups.push(() => engine.destroy());
+    await expect(engine.connect()).rejects.toBeInstanceOf(KalphiteAuthError);
+    expect(engine.getConnectionStatus()).toBe("disconnected");
+  });
+
+  it("reports connected, sends queued changes, and disconnects cleanly", async () => {
+    const server = await createSyncServer({ port: 0, storage: memoryStorage(), secret: SECRET });
+    cleanups.push(() => server.close());
+    const store = KalphiteStore(Entity);
+    const engine = new NetworkSyncEngine({
+      wsUrl: server.url,
+      roomId: "r",
+      userId: "ann",
+      authToken: signToken({ userId: "ann" }, SECRET),
+      store,
+      WebSocket: WS,
+    });
+    cleanups.push(() => engine.destroy());
+    store.comment.upsert("c1", comment("c1"));
+    expect(engine.getOfflineQueueSize()).toBe(1);
+    const acked = new Promise<string>((resolve) => engine.once("ack", resolve));
+    await engine.connect();
+    expect(engine.getConnectionStatus()).toBe("connected");
+    await withTimeout(acked, 10_000, "ack");
+    expect(engine.getOfflineQueueSize()).toBe(0);
+    await engine.disconnect();
+    expect(engine.getConnectionStatus()).toBe("disconnected");
+  });
+
+  it("needs a WebSocket when the platform has none", async () => {
+    const engine = new NetworkSyncEngine({
+      wsUrl: "ws://127.0.0.1:1",
+      roomId: "r",
+      userId: "ann",
+      store: KalphiteStore(Entity),
+      WebSocket: undefined as never,
+    });
+    cleanups.push(() => engine.destroy());
+    if ((globalThis as { WebSocket?: unknown }).WebSocket) return; // Node ≥ 22 has one
+    await expect(engine.connect()).rejects.toThrow(/pass `WebSocket`/);
+  });
+});
