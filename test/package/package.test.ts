@@ -10,7 +10,14 @@ import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const SUBPATHS = ["kalphite", "kalphite/react", "kalphite/database", "kalphite/sync", "kalphite/server"];
+const SUBPATHS = [
+  "kalphite",
+  "kalphite/react",
+  "kalphite/flush",
+  "kalphite/database",
+  "kalphite/sync",
+  "kalphite/server",
+];
 let work: string;
 let tarball: string;
 
@@ -46,7 +53,9 @@ describe("the core entry", () => {
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.filter((file) => /pglite|node_modules\/(ws|pg|react)\//.test(file))).toEqual([]);
     const bytes = gzipSync(result.outputFiles[0]!.contents).length;
-    console.log(`kalphite core: ${(bytes / 1024).toFixed(2)} KB min+gzip (without @preact/signals-core)`);
+    console.log(
+      `kalphite core: ${(bytes / 1024).toFixed(2)} KB min+gzip (without @preact/signals-core)`,
+    );
     expect(bytes).toBeGreaterThan(0);
   });
 });
@@ -82,6 +91,7 @@ describe("installed into a fresh project", () => {
       `import { type } from "arktype";
 import { KalphiteStore, KalphiteValidationError, type TypedCollection } from "kalphite";
 import { useValue, useLiveQuery } from "kalphite/react";
+import { MemoryFlushEngine } from "kalphite/flush";
 import { FrontendDatabase, persist } from "kalphite/database";
 import { NetworkSyncEngine } from "kalphite/sync";
 import { createSyncServer } from "kalphite/server";
@@ -93,7 +103,7 @@ const stored = notes.upsert("n1", { id: "n1", type: "note", updatedAt: 1, data: 
 const text: string = stored.data.text;
 // @ts-expect-error: no such collection
 store.nothing;
-export { text, KalphiteValidationError, useValue, useLiveQuery, FrontendDatabase, persist, NetworkSyncEngine, createSyncServer };
+export { text, KalphiteValidationError, MemoryFlushEngine, useValue, useLiveQuery, FrontendDatabase, persist, NetworkSyncEngine, createSyncServer };
 `,
     );
     writeFileSync(
@@ -129,7 +139,11 @@ console.log(JSON.stringify({ store: typeof KalphiteStore, loaded }));
           files: ["index.ts"],
         }),
       );
-      run(join(project, "node_modules/.bin/tsc"), ["-p", `tsconfig.${moduleResolution}.json`], project);
+      run(
+        join(project, "node_modules/.bin/tsc"),
+        ["-p", `tsconfig.${moduleResolution}.json`],
+        project,
+      );
     });
   }
 
