@@ -184,6 +184,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #reconnectTimer: unknown;
   #lastHeard = 0;
   #openedAt = 0;
+  #headAtLastHeartbeat = 0;
   #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
 
   #cursor = 0;
@@ -523,6 +524,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     const ws = this.#ws;
     this.#ws = undefined;
     this.#joined = false;
+    this.#headAtLastHeartbeat = 0;
     this.#sentAt.clear();
     this.#clock.clearTimeout(this.#heartbeatTimer);
     this.#heartbeatTimer = undefined;
@@ -621,21 +623,25 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
           this.#settledBySnapshot(message.payload.ackedId);
         else this.#receive(message.payload.entry);
         break;
-      case "heartbeat":
-        if (
-          message.payload.head !== undefined &&
-          message.payload.head > this.#cursor &&
-          this.#joined
-        ) {
-          this.#send({
-            type: "fetch",
-            payload: { after: this.#cursor },
-            timestamp: this.#clock.now(),
-            userId: this.#config.userId,
-            messageId: this.#createId(),
-          });
+      case "heartbeat": {
+        // Fetch only what should have arrived by now: entries already committed at the previous
+        // heartbeat. Entries committed since are normally on their way; fetching them too would
+        // make every client re-download the stream under load.
+        const head = message.payload.head;
+        if (head !== undefined && this.#joined) {
+          if (this.#cursor < this.#headAtLastHeartbeat) {
+            this.#send({
+              type: "fetch",
+              payload: { after: this.#cursor },
+              timestamp: this.#clock.now(),
+              userId: this.#config.userId,
+              messageId: this.#createId(),
+            });
+          }
+          this.#headAtLastHeartbeat = head;
         }
         break;
+      }
       case "error":
         this.#onServerError(message.payload);
         break;
