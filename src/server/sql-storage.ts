@@ -129,16 +129,22 @@ export async function sqlStorage(
         let head = Number(locked.rows[0]?.head ?? 0);
         const ids = changes.map((c) => c.messageId);
         const existing = new Map<string, LogEntry>();
+        // `= ANY(ARRAY(...))` so the planner uses the unique (room_id, message_id) index.
         const dupRows = await query<LogRow>(
-          `SELECT * FROM ${p}log WHERE room_id = $1 AND message_id IN (SELECT jsonb_array_elements_text($2::jsonb))`,
+          `SELECT * FROM ${p}log WHERE room_id = $1 AND message_id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))`,
           [roomId, JSON.stringify(ids)],
         );
         for (const row of dupRows.rows) existing.set(row.message_id, toEntry(row));
-        const keys = changes.map((c) => ({ t: c.entityType, i: c.entityId }));
+        // Index lookups on (room_id, entity_type, entity_id); the type × id superset is filtered below.
         const versionRows = await query<VersionRow>(
-          `SELECT e.* FROM ${p}entities e JOIN jsonb_to_recordset($2::jsonb) AS k(t text, i text)
-             ON e.entity_type = k.t AND e.entity_id = k.i WHERE e.room_id = $1`,
-          [roomId, JSON.stringify(keys)],
+          `SELECT * FROM ${p}entities WHERE room_id = $1
+             AND entity_type = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))
+             AND entity_id = ANY (ARRAY(SELECT jsonb_array_elements_text($3::jsonb)))`,
+          [
+            roomId,
+            JSON.stringify([...new Set(changes.map((c) => c.entityType))]),
+            JSON.stringify([...new Set(changes.map((c) => c.entityId))]),
+          ],
         );
         const versions = new Map<string, CurrentVersion>();
         for (const row of versionRows.rows) {
