@@ -187,9 +187,28 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
     const cap = wantsPositions ? Number.POSITIVE_INFINITY : this.#spec.limit;
     let oldIndex = -1;
     let newIndex = -1;
-    if (previous !== undefined && predicate(previous))
+    const wasIn = previous !== undefined && predicate(previous);
+    const isIn = next !== undefined && predicate(next);
+    if (wasIn && isIn) {
+      // An update that stays in the result: replace in place when its sort key is unchanged.
+      const oldKey = key(previous);
+      const newKey = key(next);
+      // Only an unchanged key is tried in place; a changed one almost always moves.
+      const at =
+        index.compare(oldKey, "", newKey, "") === 0 ? index.replace(oldKey, newKey, next, cap) : -2;
+      if (at === -2) {
+        oldIndex = index.remove(oldKey, previous.id, cap);
+        newIndex = index.insert(newKey, next, cap);
+      } else if (at === -1) {
+        newIndex = index.insert(newKey, next, cap);
+      } else {
+        oldIndex = newIndex = at;
+      }
+    } else if (wasIn) {
       oldIndex = index.remove(key(previous), previous.id, cap);
-    if (next !== undefined && predicate(next)) newIndex = index.insert(key(next), next, cap);
+    } else if (isIn) {
+      newIndex = index.insert(key(next), next, cap);
+    }
     if (oldIndex === -1 && newIndex === -1) return;
     const limit = this.#spec.limit;
     if ((oldIndex !== -1 && oldIndex < limit) || (newIndex !== -1 && newIndex < limit)) {

@@ -37,10 +37,15 @@ export class SortedIndex<T extends { id: string }> {
     this.#chunks = [];
     const size = this.#chunkSize;
     for (let start = 0; start < rows.length; start += size) {
-      this.#chunks.push({
-        keys: keys.slice(start, start + size),
-        rows: rows.slice(start, start + size),
-      });
+      // Fresh arrays filled by push: a slice of a large preallocated array (`new Array(n)`)
+      // can keep slow dictionary elements, which makes every later splice many times slower.
+      const chunk: Chunk<T> = { keys: [], rows: [] };
+      const end = Math.min(start + size, rows.length);
+      for (let i = start; i < end; i++) {
+        chunk.keys.push(keys[i]);
+        chunk.rows.push(rows[i]!);
+      }
+      this.#chunks.push(chunk);
     }
     this.#size = rows.length;
   }
@@ -87,6 +92,36 @@ export class SortedIndex<T extends { id: string }> {
         rows: chunk.rows.splice(size),
       });
     }
+    return this.#positionOf(c, at, cap);
+  }
+
+  /**
+   * Replaces the row (oldKey, row.id) by (newKey, row) in its slot when the new key still sorts
+   * there, which is the common update (the sort key did not change, or not past a neighbour):
+   * no splice, no shifting. Returns its position (capped like `insert`), -1 if the row is absent,
+   * or -2 if it must move (then nothing changed: remove and insert it).
+   */
+  replace(oldKey: unknown, newKey: unknown, row: T, cap: number): number {
+    const chunks = this.#chunks;
+    if (chunks.length === 0) return -1;
+    const id = row.id;
+    const c = this.#chunkFor(oldKey, id);
+    const chunk = chunks[c]!;
+    const at = this.#lowerBound(chunk, oldKey, id);
+    const { keys, rows } = chunk;
+    if (at >= rows.length || rows[at]!.id !== id) return -1;
+    const before = at > 0 ? chunk : c > 0 ? chunks[c - 1]! : undefined;
+    if (before) {
+      const i = at > 0 ? at - 1 : before.rows.length - 1;
+      if (this.compare(before.keys[i], before.rows[i]!.id, newKey, id) > 0) return -2;
+    }
+    const after = at + 1 < rows.length ? chunk : chunks[c + 1];
+    if (after) {
+      const i = at + 1 < rows.length ? at + 1 : 0;
+      if (this.compare(newKey, id, after.keys[i], after.rows[i]!.id) > 0) return -2;
+    }
+    keys[at] = newKey;
+    rows[at] = row;
     return this.#positionOf(c, at, cap);
   }
 

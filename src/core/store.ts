@@ -259,7 +259,8 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
   /** Stores an entity; builds its change only when someone will see it (or `always`). */
   #set(entity: E, origin: Origin, always = false): StoreChange<E> | undefined {
     const previous = this.#state(entity.type).set(entity);
-    if (!always && this.#changeListeners.size === 0 && this.#subscribers.size === 0) return undefined;
+    if (!always && this.#changeListeners.size === 0 && this.#subscribers.size === 0)
+      return undefined;
     const change: StoreChange<E> = {
       operation: "upsert",
       entityType: entity.type,
