@@ -133,6 +133,10 @@ export async function openSession({ room, user }: SessionOptions): Promise<Sessi
       refresh();
       pendingLocal.value++;
       void Promise.all([persistence.flush(), engine.whenPersisted()])
+        // PGlite 0.5 copies a transaction's writes to IndexedDB only at the next query run
+        // outside a transaction (`transaction()` skips `syncToFs`), so a reload right after a
+        // write could lose it. A plain read makes every earlier write durable.
+        .then(() => db.getMeta("kalphite-review.durable"))
         .catch((error: unknown) => console.error("[kalphite] could not save locally", error))
         .finally(() => pendingLocal.value--);
     }),
