@@ -8,7 +8,7 @@ import { pgliteStorage } from "./pglite-storage.js";
 import { postgresStorage } from "./postgres-storage.js";
 import type { RateLimit } from "./rate-limit.js";
 import type { SyncStorage } from "./storage.js";
-import { CloseCode, SyncHub } from "./sync-hub.js";
+import { SyncHub } from "./sync-hub.js";
 import { entityValidator } from "./validate.js";
 
 /** Options of `createSyncServer`. */

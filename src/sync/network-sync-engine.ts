@@ -583,7 +583,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
 
   #send(message: ClientMessage): void {
     const ws = this.#ws;
-    if (!ws || ws.readyState !== 1) return;
+    if (ws?.readyState !== 1) return;
     try {
       ws.send(JSON.stringify(message));
     } catch {
