@@ -8,7 +8,7 @@
  *   DATA_DIR=.data/...   the sync server's database directory
  *   --build              rebuild the app even if it looks up to date
  */
-import { createReadStream, existsSync, readdirSync, statSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, extname, join, relative, resolve, sep } from "node:path";
@@ -105,6 +105,8 @@ function serveStatic(request: IncomingMessage, response: ServerResponse): void {
 
 await buildIfNeeded();
 
+// PGlite creates its data directory but not the parents (.data/ on a fresh clone).
+mkdirSync(dataDir, { recursive: true });
 const server = createServer(serveStatic);
 // The sync server shares the HTTP server: WebSocket upgrades on /sync, rooms stored in PGlite.
 const sync = await createSyncServer({

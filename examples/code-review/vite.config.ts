@@ -15,6 +15,8 @@ export default defineConfig({
     emptyOutDir: true,
     target: "es2022",
     chunkSizeWarningLimit: 2048,
+    // PGlite's bundle uses a direct eval on purpose (Emscripten); the timing report is noise here.
+    rolldownOptions: { checks: { eval: false, pluginTimings: false } },
   },
   worker: { format: "es" },
 });

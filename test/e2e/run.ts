@@ -46,6 +46,12 @@ function snapshot(comments: CommentState[]): string {
   return JSON.stringify(comments.map((c) => [c.body, c.status, c.updatedAt]).sort());
 }
 
+/** The version the last-write-wins strategy keeps. */
+function lastWriteWinner<T extends CommentState & { user: string }>(a: T, b: T): T {
+  if (a.updatedAt !== b.updatedAt) return a.updatedAt > b.updatedAt ? a : b;
+  return a.user > b.user ? a : b;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 test("a comment added in one window appears in the other, and a resolve there shows here", async (t) => {
@@ -85,6 +91,8 @@ test("a comment added in one window appears in the other, and a resolve there sh
     "Abort is only checked between attempts; pass the signal to sleep() as well.",
   );
   await grace.waitForComment("Abort is only checked");
+  await ada.waitForOutbox((n) => n === 0, "to be empty");
+  await ada.waitForSavedLocally();
   await ada.screenshot("a-live-ada");
   await grace.screenshot("a-live-grace");
 });
@@ -113,12 +121,9 @@ test("an offline edit and a concurrent online edit of one comment converge on th
   const [theirs] = await grace.comments();
   assert(mine && theirs, "both windows show the comment");
 
-  // Last write wins by updatedAt, a tie broken by the larger user id: here grace edited last.
-  const expected =
-    mine.updatedAt > theirs.updatedAt || (mine.updatedAt === theirs.updatedAt && "ada" > "grace")
-      ? mine
-      : theirs;
-  assert(expected === theirs, "grace's edit is the later one");
+  // Last write wins: the later updatedAt, a tie going to the larger user id. Grace edited last.
+  const expected = lastWriteWinner({ ...mine, user: "ada" }, { ...theirs, user: "grace" });
+  assert(expected.user === "grace", "grace's edit is the later one");
 
   await adaContext.setOffline(false);
   await ada.waitForConnection("connected");
@@ -136,7 +141,9 @@ test("an offline edit and a concurrent online edit of one comment converge on th
     async () => snapshot(await ada.comments()),
     snapshot(await grace.comments()),
   );
-  await ada.page.getByTestId("conflict-notice").waitFor();
+  const notice = ada.page.getByTestId("conflict-notice");
+  await notice.waitFor();
+  assert((await notice.getAttribute("data-won")) === "false", "ada is told her edit was replaced");
   await ada.screenshot("b-conflict-ada");
   await grace.screenshot("b-conflict-grace");
 });
