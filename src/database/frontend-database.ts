@@ -11,6 +11,7 @@ import {
 } from "../core/index.js";
 import type { FlushChange } from "../flush/index.js";
 import { BACKUP_FORMAT, type BackupContent, readBackup } from "./backup-format.js";
+import { durableTransaction } from "./durable-transaction.js";
 import {
   currentVersion,
   migrate,
@@ -243,7 +244,7 @@ export class FrontendDatabase<E extends Entity = Entity> {
     const limited = Number.isFinite(this.#config.maxStorageMB);
     let sql = "";
     try {
-      const bytes = await pg.transaction(async (tx) => {
+      const bytes = await durableTransaction(pg, async (tx) => {
         let before = 0;
         if (limited) {
           sql = SIZE_OF_KEYS;
@@ -408,7 +409,7 @@ export class FrontendDatabase<E extends Entity = Entity> {
     const sql = `insert into ${META} (key, value, size) values ($1, $2::jsonb, octet_length($2::jsonb::text))
       on conflict (key) do update set value = excluded.value, size = excluded.size returning size`;
     try {
-      this.#bytes = await pg.transaction(async (tx) => {
+      this.#bytes = await durableTransaction(pg, async (tx) => {
         const before =
           (await tx.query<{ size: number }>(`select size from ${META} where key = $1`, [key]))
             .rows[0]?.size ?? 0;
@@ -453,7 +454,7 @@ export class FrontendDatabase<E extends Entity = Entity> {
     this.#assertBackup("backup");
     const pg = await this.#ready();
     try {
-      const content = await pg.transaction(async (tx): Promise<BackupContent> => {
+      const content = await durableTransaction(pg, async (tx): Promise<BackupContent> => {
         const entities = await tx.query<{ type: string; id: string; entity: unknown }>(
           `select type, id, entity from ${ENTITIES} order by type, id`,
         );
@@ -508,7 +509,7 @@ export class FrontendDatabase<E extends Entity = Entity> {
     const limited = Number.isFinite(this.#config.maxStorageMB);
     let sql = "";
     try {
-      this.#bytes = await pg.transaction(async (tx) => {
+      this.#bytes = await durableTransaction(pg, async (tx) => {
         await tx.exec(`delete from ${ENTITIES}; delete from ${META}; delete from ${MIGRATIONS};`);
         sql = UPSERT_MANY;
         let bytes = (await tx.query<{ bytes: number }>(sql, [JSON.stringify(rows)])).rows[0]!.bytes;

@@ -1,5 +1,6 @@
 import type { PGlite } from "@electric-sql/pglite";
 import { KalphitePersistenceError, KalphiteUsageError } from "../core/index.js";
+import { durableTransaction } from "./durable-transaction.js";
 import { migrationDatabase } from "./migration-database.js";
 import { ENTITIES, META, MIGRATIONS, queryError } from "./sql.js";
 import type { Migration } from "./types.js";
@@ -66,7 +67,7 @@ export async function migrate(
       );
     }
     try {
-      await pg.transaction(async (tx) => {
+      await durableTransaction(pg, async (tx) => {
         await (up ? migration.up : migration.down)(migrationDatabase(tx));
         if (up) {
           await tx.query(`insert into ${MIGRATIONS} (version, applied_at) values ($1, $2)`, [

@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 import { type SqlQuery, type SqlStorageOptions, sqlStorage } from "./sql-storage.js";
 import type { SyncStorage } from "./storage.js";
 
@@ -19,6 +20,8 @@ export interface PgliteStorageOptions extends SqlStorageOptions {
 export async function pgliteStorage(options: PgliteStorageOptions = {}): Promise<SyncStorage> {
   // Loaded lazily so that importing kalphite/server does not load PGlite for PostgreSQL users.
   const { PGlite } = await import("@electric-sql/pglite");
+  // PGlite creates the data directory but not its parents; a fresh clone has no .data/ yet.
+  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const db = options.dataDir ? await PGlite.create(options.dataDir) : await PGlite.create();
   const query: SqlQuery = async (sql, params) => {
     const result = await db.query(sql, params);

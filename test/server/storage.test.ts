@@ -105,3 +105,20 @@ describe.each(variants)("SyncStorage contract: %s", (_name, create) => {
     expect(outcomes[1]?.entry?.vector).toEqual({ ann: 2 });
   });
 });
+
+describe("pgliteStorage on disk", () => {
+  it("creates a data directory whose parents do not exist yet (a fresh clone has no .data/)", async () => {
+    const { mkdtempSync, existsSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const root = mkdtempSync(join(tmpdir(), "kalphite-pglite-"));
+    const dataDir = join(root, "not", "yet", "there");
+    const storage = await pgliteStorage({ dataDir });
+    try {
+      expect(existsSync(dataDir)).toBe(true);
+    } finally {
+      await storage.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
