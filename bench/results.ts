@@ -22,7 +22,8 @@ export function writeResults(name: string, markdown: string): void {
   try {
     text = readFileSync(RESULTS, "utf8");
   } catch {
-    text = "# Benchmark results\n\nWritten by `npm run bench` and `npm run bench:peers`; each section by its own benchmark.\n";
+    text =
+      "# Benchmark results\n\nWritten by `npm run bench` and `npm run bench:peers`; each section by its own benchmark.\n";
   }
   const block = `${begin}\n${markdown.trim()}\n\n${machineLine()}\n${end}`;
   const start = text.indexOf(begin);
