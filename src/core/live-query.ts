@@ -1,5 +1,5 @@
 import { computed, type ReadonlySignal, type Signal, signal } from "@preact/signals-core";
-import { entityComparator, toKeyFunction } from "./compare.js";
+import { toKeyFunction } from "./compare.js";
 import { KalphiteUsageError } from "./errors.js";
 import { SortedIndex } from "./sorted-index.js";
 import type { Direction, Entity, KeySelector } from "./types.js";
@@ -256,36 +256,45 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
   }
 
   #recompute(): T[] {
-    const predicate = this.#predicate;
-    const rows: T[] = [];
-    for (const entity of this.#source.values.values()) if (predicate(entity)) rows.push(entity);
-    rows.sort(entityComparator(this.#key, this.#spec.direction));
+    const { rows } = this.#sortedMatches();
     return rows.length > this.#spec.limit ? rows.slice(0, this.#spec.limit) : rows;
+  }
+
+  /**
+   * Every matching entity, sorted, with its key. Keys are computed once per entity, not per
+   * comparison, and positions are sorted rather than rows. Arrays are filled by push: a large
+   * `new Array(n)` can start in V8's slow dictionary mode.
+   */
+  #sortedMatches(): { rows: T[]; keys: unknown[] } {
+    const predicate = this.#predicate;
+    const key = this.#key;
+    const matches: T[] = [];
+    const matchKeys: unknown[] = [];
+    for (const entity of this.#source.values.values()) {
+      if (predicate(entity)) {
+        matches.push(entity);
+        matchKeys.push(key(entity));
+      }
+    }
+    const order: number[] = [];
+    for (let i = 0; i < matches.length; i++) order.push(i);
+    const comparator = new SortedIndex<T>(this.#spec.direction === "desc");
+    order.sort(
+      positionComparator(comparator, matchKeys, matches, this.#spec.direction === "desc" ? -1 : 1),
+    );
+    const rows: T[] = [];
+    const keys: unknown[] = [];
+    for (const position of order) {
+      rows.push(matches[position]!);
+      keys.push(matchKeys[position]);
+    }
+    return { rows, keys };
   }
 
   #retain(): void {
     if (this.#refs++ > 0) return;
-    const predicate = this.#predicate;
-    const key = this.#key;
-    const rows: T[] = [];
-    const keys: unknown[] = [];
-    for (const entity of this.#source.values.values()) {
-      if (predicate(entity)) {
-        rows.push(entity);
-        keys.push(key(entity));
-      }
-    }
     const index = new SortedIndex<T>(this.#spec.direction === "desc");
-    // Sort positions by precomputed keys, so each key is computed once rather than per comparison.
-    const order = new Array<number>(rows.length);
-    for (let i = 0; i < order.length; i++) order[i] = i;
-    order.sort(positionComparator(index, keys, rows, this.#spec.direction === "desc" ? -1 : 1));
-    const sortedRows = new Array<T>(rows.length);
-    const sortedKeys = new Array<unknown>(rows.length);
-    for (let i = 0; i < order.length; i++) {
-      sortedRows[i] = rows[order[i]!]!;
-      sortedKeys[i] = keys[order[i]!];
-    }
+    const { rows: sortedRows, keys: sortedKeys } = this.#sortedMatches();
     index.load(sortedKeys, sortedRows);
     this.#index = index;
     this.#source.attach(this);
