@@ -193,12 +193,7 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
     }
     const entity = validateEntity(this.schema, value, entityType, id);
     const origin = originOf(options);
-    this.#batchDepth++;
-    try {
-      signalsBatch(() => this.#set(entity, origin));
-    } finally {
-      this.#endWrite();
-    }
+    this.batch(() => this.#set(entity, origin));
     return entity;
   }
 
@@ -227,12 +222,7 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
 
   delete(entityType: string, id: string, options?: WriteOptions): boolean {
     const origin = originOf(options);
-    this.#batchDepth++;
-    try {
-      return signalsBatch(() => this.#remove(entityType, id, origin)) !== undefined;
-    } finally {
-      this.#endWrite();
-    }
+    return this.batch(() => this.#remove(entityType, id, origin)) !== undefined;
   }
 
   deleteMany(entityType: string, ids: readonly string[], options?: WriteOptions): number {
@@ -297,14 +287,6 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
       }
     }
     if (this.#subscribers.size > 0) this.#batched.push(change);
-  }
-
-  #endWrite(): void {
-    if (--this.#batchDepth === 0 && this.#batched.length > 0) {
-      const changes = this.#batched;
-      this.#batched = [];
-      this.#notifySubscribers(changes);
-    }
   }
 
   #notifySubscribers(changes: readonly StoreChange<E>[]): void {
