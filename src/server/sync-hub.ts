@@ -285,7 +285,8 @@ export class SyncHub {
 
   async #catchUp(roomId: string, after: number): Promise<CatchUpMessage["payload"]> {
     const storage = this.#options.storage;
-    const head = await storage.head(roomId);
+    // A first join gets the latest versions, not the history: the snapshot reads the head itself.
+    const head = after === 0 ? 0 : await storage.head(roomId);
     if (after === 0 || after > head) {
       // A first join (or a client ahead of a reset server) gets the latest versions, not the history.
       const snapshot = await storage.snapshot(roomId);

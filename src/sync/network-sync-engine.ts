@@ -662,13 +662,20 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       const index = this.#outbox.findIndex((entry) => entry.messageId === payload.rejectedId);
       if (index >= 0 && payload.code !== "rate-limited") {
         // Refused for good (e.g. the server's schema rejects it): drop it and show the server's version.
-        const [entry] = this.#outbox.splice(index, 1);
+        const entry = this.#takeFromOutbox(index);
         if (entry) this.#refresh(entry.entityType, entry.entityId);
         this.#scheduleSave();
       }
     }
     if (payload.fatal || isAuth) this.#fatal = error;
     this.emit("error", error);
+  }
+
+  /** Removes an outbox entry, with its send time, so nothing about it outlives it. */
+  #takeFromOutbox(index: number): OutboxEntry | undefined {
+    const [entry] = this.#outbox.splice(index, 1);
+    if (entry) this.#sentAt.delete(entry.messageId);
+    return entry;
   }
 
   /**
@@ -678,7 +685,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #settledBySnapshot(messageId: string): void {
     const index = this.#outbox.findIndex((entry) => entry.messageId === messageId);
     if (index < 0) return;
-    const [entry] = this.#outbox.splice(index, 1);
+    const entry = this.#takeFromOutbox(index);
     if (entry) this.#store.batch(() => this.#refresh(entry.entityType, entry.entityId));
     this.#scheduleSave();
   }
@@ -749,7 +756,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     });
     const index = this.#outbox.findIndex((pending) => pending.messageId === entry.messageId);
     const mine = index >= 0;
-    if (mine) this.#outbox.splice(index, 1);
+    if (mine) this.#takeFromOutbox(index);
     this.#refresh(entry.entityType, entry.entityId);
     if (!mine) {
       const change: RemoteChange = {
