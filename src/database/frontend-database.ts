@@ -65,7 +65,9 @@ function parseRows(rows: { page: string }[]): StoredRow[] {
  * const open = await db.query("comment", (c) => c.data.status === "open", (c) => c.updatedAt);
  */
 export class FrontendDatabase<E extends Entity = Entity> {
-  readonly #config: Required<Omit<FrontendDatabaseOptions, "onInvalidRow" | "migrations">>;
+  readonly #config: Required<
+    Omit<FrontendDatabaseOptions, "onInvalidRow" | "migrations" | "schema">
+  >;
   readonly #migrations: Migration[];
   readonly #onInvalidRow: ((error: KalphiteValidationError) => void) | undefined;
   readonly #schema: StandardSchemaV1<unknown, E>;
@@ -94,7 +96,6 @@ export class FrontendDatabase<E extends Entity = Entity> {
     }
     this.#config = {
       dbName: options.dbName,
-      schema: options.schema,
       enableMigrations: options.enableMigrations ?? true,
       enableBackup: options.enableBackup ?? true,
       maxStorageMB,
@@ -410,9 +411,11 @@ export class FrontendDatabase<E extends Entity = Entity> {
       on conflict (key) do update set value = excluded.value, size = excluded.size returning size`;
     try {
       this.#bytes = await durableTransaction(pg, async (tx) => {
-        const before =
-          (await tx.query<{ size: number }>(`select size from ${META} where key = $1`, [key]))
-            .rows[0]?.size ?? 0;
+        // The running total only matters under a limit: skip the lookup without one.
+        const before = limited
+          ? ((await tx.query<{ size: number }>(`select size from ${META} where key = $1`, [key]))
+              .rows[0]?.size ?? 0)
+          : 0;
         const written = (await tx.query<{ size: number }>(sql, [key, json])).rows[0]!.size;
         const after = this.#bytes - before + written;
         if (limited && written > before && after > this.#config.maxStorageMB * MB) {
