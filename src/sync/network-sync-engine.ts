@@ -693,19 +693,19 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #catchUp(payload: { head: number; entries?: LogEntry[]; snapshot?: SnapshotEntity[] }): void {
     this.#store.batch(() => {
       if (payload.snapshot) {
-        const touched = new Set(this.#confirmed.keys());
+        // Every entity of the old or the new versions, by its own type and id: a key cannot be
+        // split back into them, since an id may contain any character, the separator too.
+        const touched = new Map<string, ConfirmedVersion>(this.#confirmed);
         this.#confirmed.clear();
         for (const version of payload.snapshot) {
           const key = entityKey(version.entityType, version.entityId);
           this.#confirmed.set(key, { ...version });
-          touched.add(key);
+          touched.set(key, version);
         }
         this.#cursor = payload.head;
         for (const [seq] of this.#pending) if (seq <= this.#cursor) this.#pending.delete(seq);
-        for (const key of touched) {
-          const [entityType = "", entityId = ""] = key.split("\u001f");
+        for (const { entityType, entityId } of touched.values())
           this.#refresh(entityType, entityId);
-        }
       }
       for (const entry of payload.entries ?? [])
         if (entry.seq > this.#cursor) this.#pending.set(entry.seq, entry);
