@@ -60,6 +60,8 @@ interface Room {
   committing: boolean;
   /** The last seq sent to this process's connections. */
   broadcastSeq: number;
+  /** The highest head the storage announced (commits by any process sharing it). */
+  heard: number;
   ready: Promise<void>;
   pumping: Promise<void>;
   /** Who sent each locally committed entry not yet broadcast: they get an ack instead. */
@@ -100,7 +102,12 @@ export class SyncHub {
     this.#now = options.now ?? Date.now;
     this.#unsubscribe = options.storage.onCommit((roomId, head) => {
       const room = this.#rooms.get(roomId);
-      if (room && head > room.broadcastSeq) this.#pump(room, []);
+      if (!room) return;
+      room.heard = Math.max(room.heard, head);
+      // While this process commits, the announcement is most likely its own commit, whose
+      // entries it is about to broadcast without reading them: the commit loop pumps up to
+      // `heard` after each batch, so reading the log here would only read them a second time.
+      if (!room.committing) this.#pump(room, [], head);
     });
   }
 
@@ -356,6 +363,7 @@ export class SyncHub {
         queue: [],
         committing: false,
         broadcastSeq: 0,
+        heard: 0,
         ready: Promise.resolve(),
         pumping: Promise.resolve(),
         origin: new Map(),
@@ -363,6 +371,9 @@ export class SyncHub {
       created.ready = this.#options.storage.head(roomId).then((head) => {
         created.broadcastSeq = Math.max(created.broadcastSeq, head);
       });
+      // Broadcasts wait for the head: an announcement before it would otherwise read the room's
+      // whole history for nobody (no connection joins before the head is known).
+      created.pumping = created.ready.catch(() => {});
       this.#rooms.set(roomId, created);
       room = created;
     }
@@ -378,6 +389,7 @@ export class SyncHub {
       while (room.queue.length > 0 && !this.#closing) {
         const batch = room.queue.splice(0, this.#options.maxBatch ?? 500);
         let outcomes: Awaited<ReturnType<SyncStorage["commit"]>>;
+        const fresh: LogEntry[] = [];
         try {
           outcomes = await this.#options.storage.commit(
             room.id,
@@ -396,9 +408,8 @@ export class SyncHub {
               "storage-failed",
               "The server could not store the change; it will be resent.",
             );
-          continue;
+          outcomes = [];
         }
-        const fresh: LogEntry[] = [];
         outcomes.forEach((outcome, i) => {
           const connection = batch[i]?.connection;
           if (!connection) return;
@@ -422,55 +433,69 @@ export class SyncHub {
             fresh.push(entry);
           }
         });
-        if (fresh.length > 0) await this.#pump(room, fresh);
+        // Up to this batch's last entry, and to whatever other processes committed meanwhile.
+        await this.#pump(room, fresh, Math.max(room.heard, fresh.at(-1)?.seq ?? 0));
       }
     } finally {
       room.committing = false;
     }
+    // An announcement heard during the last broadcast was not pumped by the loop.
+    if (room.heard > room.broadcastSeq) void this.#pump(room, [], room.heard);
     if (room.queue.length > 0 && !this.#closing) void this.#commit(room);
   }
 
-  /** Broadcasts every entry after broadcastSeq, in order, once. Serialized per room. */
-  #pump(room: Room, known: LogEntry[]): Promise<void> {
+  /**
+   * Broadcasts every entry up to `target` not yet broadcast, in order, once. Serialized per room.
+   * `known` are entries this process just committed (consecutive seqs, in order): they are sent
+   * as they are; the log is read only for entries this process has not seen (other processes'
+   * commits), and not at all once `target` is reached.
+   */
+  #pump(room: Room, known: LogEntry[], target: number): Promise<void> {
     room.pumping = room.pumping.then(async () => {
       try {
-        let entries = known
-          .filter((entry) => entry.seq > room.broadcastSeq)
-          .sort((a, b) => a.seq - b.seq);
-        const contiguous = entries.every((entry, i) => entry.seq === room.broadcastSeq + 1 + i);
-        if (entries.length === 0 || !contiguous)
-          entries = await this.#options.storage.entriesAfter(
-            room.id,
-            room.broadcastSeq,
-            CATCH_UP_LIMIT,
-          );
-        const fresh = entries.filter((entry) => entry.seq > room.broadcastSeq);
-        const last = fresh.at(-1);
-        if (fresh.length === 1 && last) {
-          // One entry: a change to everyone but its writer, who got the ack.
-          const origin = room.origin.get(last.messageId);
-          const text = JSON.stringify(changeFromEntry(last));
-          for (const connection of room.connections)
-            if (connection !== origin) this.#sendText(connection, text);
-        } else if (last) {
-          // Several (a group commit under load): one frame for all, serialized once. Writers also
-          // get their own entries back; they ignore seqs they already applied.
-          const text = JSON.stringify({
-            type: "catch-up",
-            payload: { head: last.seq, entries: fresh },
-            timestamp: this.#now(),
-            userId: "",
-            messageId: newMessageId(),
-          } satisfies CatchUpMessage);
-          for (const connection of room.connections) this.#sendText(connection, text);
+        while (room.broadcastSeq < target) {
+          let entries = known.filter((entry) => entry.seq > room.broadcastSeq);
+          if (entries[0]?.seq !== room.broadcastSeq + 1)
+            entries = await this.#options.storage.entriesAfter(
+              room.id,
+              room.broadcastSeq,
+              CATCH_UP_LIMIT,
+            );
+          // Nothing readable after broadcastSeq (a storage that lost entries): stop, not spin.
+          if (entries.length === 0) break;
+          this.#broadcast(room, entries);
         }
-        for (const entry of fresh) room.origin.delete(entry.messageId);
-        if (last) room.broadcastSeq = last.seq;
       } catch (error) {
         this.#report(error);
       }
     });
     return room.pumping;
+  }
+
+  /** Sends entries (seq > broadcastSeq, consecutive) to the room and advances broadcastSeq. */
+  #broadcast(room: Room, entries: LogEntry[]): void {
+    const last = entries.at(-1);
+    if (!last) return;
+    if (entries.length === 1) {
+      // One entry: a change to everyone but its writer, who got the ack.
+      const origin = room.origin.get(last.messageId);
+      const text = JSON.stringify(changeFromEntry(last));
+      for (const connection of room.connections)
+        if (connection !== origin) this.#sendText(connection, text);
+    } else {
+      // Several (a group commit under load): one frame for all, serialized once. Writers also
+      // get their own entries back; they ignore seqs they already applied.
+      const text = JSON.stringify({
+        type: "catch-up",
+        payload: { head: last.seq, entries },
+        timestamp: this.#now(),
+        userId: "",
+        messageId: newMessageId(),
+      } satisfies CatchUpMessage);
+      for (const connection of room.connections) this.#sendText(connection, text);
+    }
+    for (const entry of entries) room.origin.delete(entry.messageId);
+    room.broadcastSeq = last.seq;
   }
 
   // #endregion
