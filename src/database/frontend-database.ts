@@ -1,5 +1,6 @@
 import { PGlite } from "@electric-sql/pglite";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { entityKey } from "../core/entity-key.js";
 import {
   compareKeys,
   type Entity,
@@ -217,7 +218,7 @@ export class FrontendDatabase<E extends Entity = Entity> {
     // One change per entity: Postgres cannot upsert a row twice in one statement.
     const latest = new Map<string, FlushChange>();
     for (const change of changes) {
-      const key = `${change.entityType}\u0000${change.entityId}`;
+      const key = entityKey(change.entityType, change.entityId);
       latest.delete(key);
       latest.set(key, change);
     }

@@ -1,3 +1,4 @@
+import { entityKey } from "../core/entity-key.js";
 import type { ChangeInput, Entity, StoreApi } from "../core/index.js";
 import { type FlushEngineOptions, MemoryFlushEngine } from "../flush/index.js";
 import type { FrontendDatabase } from "./frontend-database.js";
@@ -70,13 +71,12 @@ export async function persist<E extends Entity>(
       ...(onProgress ? { onProgress } : {}),
       ...(pageSize ? { pageSize } : {}),
     });
-    const keyOf = (type: string, id: string) => `${type}\u0000${id}`;
-    const newer = new Set(before.map((entity) => keyOf(entity.type, entity.id)));
+    const newer = new Set(before.map((entity) => entityKey(entity.type, entity.id)));
     for (const change of engine.getQueuedChanges())
-      newer.add(keyOf(change.entityType, change.entityId));
+      newer.add(entityKey(change.entityType, change.entityId));
     const changes: ChangeInput[] = [];
     for (const entity of rows) {
-      if (newer.has(keyOf(entity.type, entity.id))) continue;
+      if (newer.has(entityKey(entity.type, entity.id))) continue;
       changes.push({ operation: "upsert", entityType: entity.type, entityId: entity.id, entity });
     }
     hydrated = store.apply(changes, "hydrate").length;

@@ -1,3 +1,4 @@
+import { entityKey } from "../core/entity-key.js";
 import {
   type Entity,
   type EntityId,
@@ -27,8 +28,6 @@ interface Listeners {
   flush: Set<(event: FlushEvent) => void>;
   error: Set<(error: KalphitePersistenceError) => void>;
 }
-
-const keyOf = (entityType: string, entityId: EntityId) => `${entityType}\u0000${entityId}`;
 
 /**
  * Writes a store's changes to a `FlushTarget` in the background: debounced, coalesced per entity,
@@ -282,7 +281,7 @@ export class MemoryFlushEngine {
     entityId: EntityId,
     entity: Entity | undefined,
   ): void {
-    const key = keyOf(entityType, entityId);
+    const key = entityKey(entityType, entityId);
     const change: FlushChange =
       entity === undefined
         ? { operation, entityId, entityType, timestamp: Date.now() }

@@ -49,7 +49,8 @@ export interface FlushChange {
 
 /**
  * A snapshot of the engine's queues, from `engine.getState()`.
- * Keys of `pending` are `entityType + "\u0000" + entityId`: ids are unique within a type only.
+ * Keys of `pending` name the entity by type and id (ids are unique within a type only), as
+ * `${entityType.length}:${entityType}:${entityId}`, e.g. `"7:comment:c1"`.
  */
 export interface FlushState {
   /** Changes not yet handed to the target, oldest first. */

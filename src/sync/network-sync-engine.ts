@@ -1,3 +1,4 @@
+import { entityKey } from "../core/entity-key.js";
 import type { ChangeInput, Entity, StoreChange } from "../core/index.js";
 import { KalphiteAuthError, KalphiteSyncError } from "../core/index.js";
 import { deepEqual } from "./deep-equal.js";
@@ -13,7 +14,6 @@ import {
 import {
   type ClientMessage,
   type ConflictRecord,
-  entityKey,
   entryFromChange,
   type LogEntry,
   newMessageId,
@@ -693,8 +693,8 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #catchUp(payload: { head: number; entries?: LogEntry[]; snapshot?: SnapshotEntity[] }): void {
     this.#store.batch(() => {
       if (payload.snapshot) {
-        // Every entity of the old or the new versions, by its own type and id: a key cannot be
-        // split back into them, since an id may contain any character, the separator too.
+        // Every entity of the old or the new versions, by its stored type and id: keys are for
+        // lookups and never parsed back (an id may contain any character).
         const touched = new Map<string, ConfirmedVersion>(this.#confirmed);
         this.#confirmed.clear();
         for (const version of payload.snapshot) {

@@ -1,3 +1,4 @@
+import { type } from "arktype";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { MemoryFlushEngine, retryDelay } from "../../src/flush/index.js";
 import { KalphitePersistenceError, KalphiteStore, KalphiteUsageError } from "../../src/index.js";
@@ -63,6 +64,24 @@ describe("debounce and coalescing", () => {
     await vi.advanceTimersByTimeAsync(40);
     expect(calls).toHaveLength(1);
     expect(calls[0]!.map((change) => change.entityId)).toEqual(["c1", "c2"]);
+  });
+
+  it("coalesces per (type, id) only: a type and an id that share a separator stay apart", async () => {
+    // A schema may allow any string as a type, so "a\u0000b"/"c" and "a"/"b\u0000c" are two
+    // entities; a key of `type + "\u0000" + id` would have kept only the second.
+    const Loose = type({ id: "string", type: "string", updatedAt: "number" });
+    const store = KalphiteStore(Loose);
+    const target = memoryTarget();
+    const engine = new MemoryFlushEngine({ flushTarget: target.target });
+    engine.attach(store);
+    store.collection("a\u0000b").upsert("c", { id: "c", type: "a\u0000b", updatedAt: 1 });
+    store.collection("a").upsert("b\u0000c", { id: "b\u0000c", type: "a", updatedAt: 2 });
+    expect(engine.getState().pending.size).toBe(2);
+    await engine.flush();
+    expect(target.calls[0]!.map((change) => [change.entityType, change.entityId])).toEqual([
+      ["a\u0000b", "c"],
+      ["a", "b\u0000c"],
+    ]);
   });
 
   it("flushes at most maxWaitMs after the first write under a steady stream", async () => {
