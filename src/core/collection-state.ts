@@ -25,6 +25,9 @@ export class CollectionState<T extends Entity> implements LiveSource<T> {
     if (this.#orphans.get(id)?.deref() === undefined) this.#orphans.delete(id);
   });
   readonly #liveQueries = new Set<LiveQueryEngine<T>>();
+  // The version's value, counted here: reading `version.value` during a write would make an
+  // effect that writes depend on the collection, so it would re-run (or cycle) on later writes.
+  #writes = 0;
   readonly #reportError: (error: unknown) => void;
 
   constructor(entityType: string, reportError: (error: unknown) => void) {
@@ -63,7 +66,7 @@ export class CollectionState<T extends Entity> implements LiveSource<T> {
       if (entitySignal !== undefined) this.#adopt(id, entitySignal);
     }
     if (entitySignal !== undefined) entitySignal.value = entity;
-    this.version.value++;
+    this.version.value = ++this.#writes;
     this.#applyToLiveQueries(previous, entity);
     return previous;
   }
@@ -78,7 +81,7 @@ export class CollectionState<T extends Entity> implements LiveSource<T> {
       entitySignal.value = undefined;
       if (!this.#watchedIds.has(id)) this.#orphan(id, entitySignal);
     }
-    this.version.value++;
+    this.version.value = ++this.#writes;
     this.#applyToLiveQueries(previous, undefined);
     return previous;
   }

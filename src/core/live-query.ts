@@ -63,6 +63,8 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
   readonly #predicate: (entity: T) => boolean;
   readonly #key: (entity: T) => unknown;
   readonly #tick: Signal<number> = signal(0);
+  /** The tick's value, counted here so that bumping it never reads (and subscribes to) it. */
+  #ticks = 0;
   readonly #changeListeners = new Set<(change: LiveQueryChange<T>) => void>();
   #index: SortedIndex<T> | undefined;
   #lastRows: T[] | undefined;
@@ -212,7 +214,7 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
     if (oldIndex === -1 && newIndex === -1) return;
     const limit = this.#spec.limit;
     if ((oldIndex !== -1 && oldIndex < limit) || (newIndex !== -1 && newIndex < limit)) {
-      this.#tick.value++;
+      this.#tick.value = ++this.#ticks;
     }
     if (wantsPositions) {
       const change: LiveQueryChange<T> = {
@@ -299,14 +301,14 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
     this.#index = index;
     this.#source.attach(this);
     // A value computed before this point came from the unsubscribed path: read from the index now.
-    this.#tick.value++;
+    this.#tick.value = ++this.#ticks;
   }
 
   #release(): void {
     if (--this.#refs > 0) return;
     this.#source.detach(this);
     this.#index = undefined;
-    this.#tick.value++;
+    this.#tick.value = ++this.#ticks;
   }
 }
 

@@ -115,6 +115,36 @@ describe("fine-grained reactivity", () => {
     for (const watcher of watchers) watcher.dispose();
   });
 
+  it("an effect that writes to the store depends only on what it read", () => {
+    const store = seededStore();
+    const live = store.comment.live.orderBy("updatedAt").limit(5);
+    const stopLive = live.subscribe(() => {});
+    const changes: string[] = [];
+    const stopChanges = store.comment.live.subscribeChanges((c) => changes.push(c.entity?.id ?? ""));
+    const source = store.comment.signal("a");
+    let runs = 0;
+    // A derived entity kept up to date from "a": the write must not subscribe the effect to the
+    // collection (that used to re-run it on every write and throw "Cycle detected").
+    const stop = effect(() => {
+      runs++;
+      const body = source.value?.data.body ?? "";
+      store.review.upsert("summary", review("summary", `a says ${body}`));
+      store.comment.upsert("echo", comment("echo", { body }));
+    });
+    expect(runs).toBe(1);
+    store.comment.upsert("b", comment("b", { body: "unrelated" }));
+    store.review.upsert("r2", review("r2"));
+    expect(runs).toBe(1);
+    store.comment.upsert("a", comment("a", { body: "edited" }));
+    expect(runs).toBe(2);
+    expect(store.review.findById("summary")?.data.title).toBe("a says edited");
+    expect(store.comment.findById("echo")?.data.body).toBe("edited");
+    expect(changes).toContain("echo");
+    stop();
+    stopChanges();
+    stopLive();
+  });
+
   it("a rejected or empty write re-runs nothing", () => {
     const store = seededStore();
     const byLength = countRuns(() => store.comment.length);
