@@ -120,7 +120,9 @@ describe("fine-grained reactivity", () => {
     const live = store.comment.live.orderBy("updatedAt").limit(5);
     const stopLive = live.subscribe(() => {});
     const changes: string[] = [];
-    const stopChanges = store.comment.live.subscribeChanges((c) => changes.push(c.entity?.id ?? ""));
+    const stopChanges = store.comment.live.subscribeChanges((c) =>
+      changes.push(c.entity?.id ?? ""),
+    );
     const source = store.comment.signal("a");
     let runs = 0;
     // A derived entity kept up to date from "a": the write must not subscribe the effect to the
