@@ -1,11 +1,12 @@
-import type { CurrentVersion } from "../sync/conflict.js";
 import { entityKey, type LogEntry, type SnapshotEntity } from "../sync/protocol.js";
-import { CATCH_UP_LIMIT, type CommitOutcome, type SyncStorage } from "./storage.js";
+import { commitBatch, versionOf } from "./commit-batch.js";
+import { CATCH_UP_LIMIT, type SyncStorage } from "./storage.js";
 
 interface Room {
   log: LogEntry[];
   byMessageId: Map<string, LogEntry>;
-  versions: Map<string, CurrentVersion & SnapshotEntity>;
+  /** The last entry of each entity: its current version. */
+  latest: Map<string, LogEntry>;
 }
 
 /**
@@ -20,7 +21,7 @@ export function memoryStorage(): SyncStorage {
   const room = (roomId: string): Room => {
     let r = rooms.get(roomId);
     if (!r) {
-      r = { log: [], byMessageId: new Map(), versions: new Map() };
+      r = { log: [], byMessageId: new Map(), latest: new Map() };
       rooms.set(roomId, r);
     }
     return r;
@@ -29,50 +30,29 @@ export function memoryStorage(): SyncStorage {
   return {
     async commit(roomId, changes, decide) {
       const r = room(roomId);
-      const outcomes: CommitOutcome[] = [];
-      for (const change of changes) {
-        const existing = r.byMessageId.get(change.messageId);
-        if (existing) {
-          outcomes.push({ messageId: change.messageId, entry: copy(existing), duplicate: true });
-          continue;
-        }
-        const key = entityKey(change.entityType, change.entityId);
-        const decision = decide(change, r.versions.get(key));
-        if (!decision.accept) {
-          outcomes.push({
-            messageId: change.messageId,
-            rejected: { code: decision.code, message: decision.message },
-          });
-          continue;
-        }
-        const entry: LogEntry = {
-          seq: r.log.length + 1,
-          messageId: change.messageId,
-          userId: change.userId,
-          timestamp: change.timestamp,
-          operation: decision.entity ? "upsert" : "delete",
-          entityType: change.entityType,
-          entityId: change.entityId,
-          vector: decision.vector,
-        };
-        if (decision.entity) entry.entity = decision.entity;
-        if (decision.conflict) entry.conflict = decision.conflict;
-        r.log.push(copy(entry));
-        r.byMessageId.set(entry.messageId, r.log[r.log.length - 1] as LogEntry);
-        r.versions.set(key, {
-          entityType: change.entityType,
-          entityId: change.entityId,
-          entity: decision.entity,
-          vector: decision.vector,
-          seq: entry.seq,
-          timestamp: change.timestamp,
-          userId: change.userId,
-          messageId: change.messageId,
-        });
-        outcomes.push({ messageId: change.messageId, entry });
+      const { outcomes, entries } = commitBatch(
+        changes,
+        {
+          head: r.log.length,
+          entry: (messageId) => {
+            const stored = r.byMessageId.get(messageId);
+            return stored && copy(stored);
+          },
+          version: (entityType, entityId) => {
+            const latest = r.latest.get(entityKey(entityType, entityId));
+            return latest && versionOf(latest);
+          },
+        },
+        decide,
+      );
+      for (const entry of entries) {
+        const stored = copy(entry);
+        r.log.push(stored);
+        r.byMessageId.set(stored.messageId, stored);
+        r.latest.set(entityKey(stored.entityType, stored.entityId), stored);
       }
-      const head = r.log.length;
-      for (const listener of listeners) listener(roomId, head);
+      // Only commits that appended entries are announced (see CommitBatch.entries).
+      if (entries.length > 0) for (const listener of listeners) listener(roomId, r.log.length);
       return outcomes;
     },
     async entriesAfter(roomId, after, limit = CATCH_UP_LIMIT) {
@@ -80,11 +60,11 @@ export function memoryStorage(): SyncStorage {
     },
     async snapshot(roomId) {
       const r = room(roomId);
-      const versions = [...r.versions.values()].map(
-        ({ entityType, entityId, entity, vector, seq }) => ({
+      const versions = [...r.latest.values()].map(
+        ({ entityType, entityId, entity, vector, seq }): SnapshotEntity => ({
           entityType,
           entityId,
-          entity,
+          entity: entity ?? null,
           vector,
           seq,
         }),

@@ -2,7 +2,8 @@
 // (jsonb_to_recordset) so one batch is a fixed handful of queries, whatever its size.
 import type { CurrentVersion } from "../sync/conflict.js";
 import { entityKey, type LogEntry, type SnapshotEntity } from "../sync/protocol.js";
-import { CATCH_UP_LIMIT, type CommitOutcome, type SyncStorage } from "./storage.js";
+import { commitBatch } from "./commit-batch.js";
+import { CATCH_UP_LIMIT, type SyncStorage } from "./storage.js";
 
 /** Runs one statement. */
 export type SqlQuery = <T = Record<string, unknown>>(
@@ -126,7 +127,7 @@ export async function sqlStorage(
           `SELECT head FROM ${p}rooms WHERE room_id = $1 FOR UPDATE`,
           [roomId],
         );
-        let head = Number(locked.rows[0]?.head ?? 0);
+        const head = Number(locked.rows[0]?.head ?? 0);
         const ids = changes.map((c) => c.messageId);
         const existing = new Map<string, LogEntry>();
         // `= ANY(ARRAY(...))` so the planner uses the unique (room_id, message_id) index.
@@ -156,50 +157,20 @@ export async function sqlStorage(
             messageId: row.message_id,
           });
         }
-        const outcomes: CommitOutcome[] = [];
-        const newEntries: LogEntry[] = [];
-        const touched = new Map<string, LogEntry>();
-        for (const change of changes) {
-          const dup = existing.get(change.messageId);
-          if (dup) {
-            outcomes.push({ messageId: change.messageId, entry: dup, duplicate: true });
-            continue;
-          }
-          const key = entityKey(change.entityType, change.entityId);
-          const decision = decide(change, versions.get(key));
-          if (!decision.accept) {
-            outcomes.push({
-              messageId: change.messageId,
-              rejected: { code: decision.code, message: decision.message },
-            });
-            continue;
-          }
-          const entry: LogEntry = {
-            seq: ++head,
-            messageId: change.messageId,
-            userId: change.userId,
-            timestamp: change.timestamp,
-            operation: decision.entity ? "upsert" : "delete",
-            entityType: change.entityType,
-            entityId: change.entityId,
-            vector: decision.vector,
-          };
-          if (decision.entity) entry.entity = decision.entity;
-          if (decision.conflict) entry.conflict = decision.conflict;
-          versions.set(key, {
-            entity: decision.entity,
-            vector: decision.vector,
-            timestamp: change.timestamp,
-            userId: change.userId,
-            messageId: change.messageId,
-          });
-          existing.set(change.messageId, entry);
-          newEntries.push(entry);
-          touched.set(key, entry);
-          outcomes.push({ messageId: change.messageId, entry });
-        }
-        if (newEntries.length > 0) {
-          const rows = newEntries.map((e) => ({
+        const { outcomes, entries } = commitBatch(
+          changes,
+          {
+            head,
+            entry: (messageId) => existing.get(messageId),
+            version: (entityType, entityId) => versions.get(entityKey(entityType, entityId)),
+          },
+          decide,
+        );
+        const last = entries.at(-1);
+        if (last) {
+          // The last entry of each entity is its new version.
+          const touched = new Map(entries.map((e) => [entityKey(e.entityType, e.entityId), e]));
+          const rows = entries.map((e) => ({
             seq: e.seq,
             message_id: e.messageId,
             user_id: e.userId,
@@ -241,13 +212,15 @@ export async function sqlStorage(
               ),
             ],
           );
-          await query(`UPDATE ${p}rooms SET head = $2 WHERE room_id = $1`, [roomId, head]);
+          await query(`UPDATE ${p}rooms SET head = $2 WHERE room_id = $1`, [roomId, last.seq]);
           // Delivered to every listening process when the transaction commits.
           if (driver.listen)
-            await query("SELECT pg_notify($1, $2)", [channel, `${head}:${roomId}`]);
+            await query("SELECT pg_notify($1, $2)", [channel, `${last.seq}:${roomId}`]);
         }
-        return { outcomes, head: newEntries.length > 0 ? head : 0 };
+        // 0 when nothing was appended: nothing to announce.
+        return { outcomes, head: last?.seq ?? 0 };
       });
+      // Only commits that appended entries are announced (see CommitBatch.entries).
       if (head > 0 && !driver.listen) notify(roomId, head);
       return outcomes;
     },

@@ -25,6 +25,7 @@ export interface SyncStorage {
    * Atomically, under the room's lock: skips message ids already stored, decides each new change
    * in order against the latest version (including earlier changes of the same batch), appends
    * the accepted ones with the next seqs, and updates the versions. Durable when it resolves.
+   * Storages share these rules through `commitBatch` (commit-batch.ts).
    */
   commit(
     roomId: string,
@@ -37,7 +38,10 @@ export interface SyncStorage {
   snapshot(roomId: string): Promise<{ head: number; versions: SnapshotEntity[] }>;
   /** The seq of the room's last entry (0 when empty). */
   head(roomId: string): Promise<number>;
-  /** Calls `listener` after commits (by any process sharing the storage). */
+  /**
+   * Calls `listener` with the room's new head after each commit that appended entries, by any
+   * process sharing the storage. A batch of only duplicates or refusals is not announced.
+   */
   onCommit(listener: (roomId: string, head: number) => void): () => void;
   close(): Promise<void>;
 }

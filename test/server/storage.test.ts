@@ -94,6 +94,55 @@ describe.each(variants)("SyncStorage contract: %s", (_name, create) => {
     expect(await storage.head(room)).toBe(0);
   });
 
+  it("announces only commits that appended entries, once each, with the new head", async () => {
+    const room = uniqueName("room");
+    const heads: number[] = [];
+    let wake = () => {};
+    const stop = storage.onCommit((roomId, head) => {
+      if (roomId !== room) return;
+      heads.push(head);
+      wake();
+    });
+    await storage.commit(
+      room,
+      [upsert("m1", "ann", "c1", "a"), upsert("m2", "ann", "c2", "b")],
+      decide,
+    );
+    // Only resends, only a refusal, and both: nothing appended, nothing announced.
+    await storage.commit(
+      room,
+      [upsert("m1", "ann", "c1", "a"), upsert("m2", "ann", "c2", "b")],
+      decide,
+    );
+    await storage.commit(room, [upsert("m3", "ann", "c1", "x", { bob: 1 })], decide);
+    await storage.commit(
+      room,
+      [upsert("m2", "ann", "c2", "b"), upsert("m4", "ann", "c1", "y", { bob: 1 })],
+      decide,
+    );
+    await storage.commit(room, [upsert("m5", "bob", "c3", "c")], decide);
+    // PostgreSQL delivers NOTIFYs in commit order, so once head 3 is heard, all are.
+    await new Promise<void>((resolve) => {
+      wake = () => heads.includes(3) && resolve();
+      wake();
+    });
+    stop();
+    expect(heads).toEqual([2, 3]);
+  });
+
+  it("a message id twice in one batch is stored once", async () => {
+    const room = uniqueName("room");
+    const outcomes = await storage.commit(
+      room,
+      [upsert("m1", "ann", "c1", "a"), upsert("m1", "ann", "c1", "a")],
+      decide,
+    );
+    expect(outcomes[0]).toMatchObject({ entry: { seq: 1 } });
+    expect(outcomes[0]?.duplicate).toBeUndefined();
+    expect(outcomes[1]).toMatchObject({ duplicate: true, entry: { seq: 1, messageId: "m1" } });
+    expect(await storage.head(room)).toBe(1);
+  });
+
   it("a later change in one batch sees the earlier one", async () => {
     const room = uniqueName("room");
     const outcomes = await storage.commit(
