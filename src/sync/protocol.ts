@@ -319,20 +319,46 @@ export function parseServerMessage(text: string): ParseResult<ServerMessage> {
   return { ok: true, message: m as ServerMessage };
 }
 
+/** The fields of a change that travel in a change message, however the change is kept. */
+export type ChangeFields = Pick<
+  ChangeMessage["payload"],
+  | "operation"
+  | "entityType"
+  | "entityId"
+  | "entity"
+  | "vector"
+  | "seq"
+  | "strategy"
+  | "changedFields"
+>;
+
+/**
+ * The payload of a change message for a change as one side keeps it (a client's outbox entry, a
+ * server's log entry): the protocol's fields only, each optional one only when set.
+ *
+ * @example socket.send(JSON.stringify({ type: "change", payload: changePayload(outboxEntry), timestamp, userId, messageId }));
+ */
+export function changePayload(change: ChangeFields): ChangeMessage["payload"] {
+  const payload: ChangeMessage["payload"] = {
+    operation: change.operation,
+    entityType: change.entityType,
+    entityId: change.entityId,
+    vector: change.vector,
+  };
+  if (change.entity) payload.entity = change.entity;
+  if (change.seq !== undefined) payload.seq = change.seq;
+  if (change.strategy) payload.strategy = change.strategy;
+  if (change.changedFields) payload.changedFields = change.changedFields;
+  return payload;
+}
+
 /**
  * The change message that announces a log entry to a room.
  *
  * @example socket.send(JSON.stringify(changeFromEntry(entry)));
  */
 export function changeFromEntry(entry: LogEntry): ChangeMessage {
-  const payload: ChangeMessage["payload"] = {
-    operation: entry.operation,
-    entityType: entry.entityType,
-    entityId: entry.entityId,
-    vector: entry.vector,
-    seq: entry.seq,
-  };
-  if (entry.entity) payload.entity = entry.entity;
+  const payload = changePayload(entry);
   const message: ChangeMessage = {
     type: "change",
     payload,
