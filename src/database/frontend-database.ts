@@ -145,9 +145,7 @@ export class FrontendDatabase<E extends Entity = Entity> {
         }
         await migrate(pg, this.#migrations, known);
       }
-      if (Number.isFinite(this.#config.maxStorageMB)) {
-        this.#bytes = (await pg.query<{ bytes: number }>(TOTAL_BYTES)).rows[0]?.bytes ?? 0;
-      }
+      await this.#countBytes(pg);
     } catch (error) {
       await pg.close().catch(() => {});
       throw queryError(`Initializing the database "${this.#config.dbName}"`, error);
@@ -174,9 +172,7 @@ export class FrontendDatabase<E extends Entity = Entity> {
   async migrateTo(version: number): Promise<void> {
     const pg = await this.#ready();
     await migrate(pg, this.#migrations, version);
-    if (Number.isFinite(this.#config.maxStorageMB)) {
-      this.#bytes = (await pg.query<{ bytes: number }>(TOTAL_BYTES)).rows[0]?.bytes ?? 0;
-    }
+    await this.#countBytes(pg);
   }
 
   /**
@@ -243,12 +239,11 @@ export class FrontendDatabase<E extends Entity = Entity> {
     }
     if (upserts.length === 0 && deletes.length === 0) return;
     const pg = await this.#ready();
-    const limited = Number.isFinite(this.#config.maxStorageMB);
     let sql = "";
     try {
-      const bytes = await durableTransaction(pg, async (tx) => {
+      this.#bytes = await durableTransaction(pg, async (tx) => {
         let before = 0;
-        if (limited) {
+        if (this.#limited) {
           sql = SIZE_OF_KEYS;
           const keys = [...deletes, ...upserts.map((u): [string, string] => [u.t, u.i])];
           before = (await tx.query<{ bytes: number }>(sql, [JSON.stringify(keys)])).rows[0]!.bytes;
@@ -263,14 +258,8 @@ export class FrontendDatabase<E extends Entity = Entity> {
           written = (await tx.query<{ bytes: number }>(sql, [JSON.stringify(upserts)])).rows[0]!
             .bytes;
         }
-        const after = this.#bytes - before + written;
-        // Throwing here rolls the transaction back: nothing of the batch is written.
-        if (limited && written > before && after > this.#config.maxStorageMB * MB) {
-          throw this.#limitError(after);
-        }
-        return after;
+        return this.#bytesAfter(before, written);
       });
-      this.#bytes = bytes;
     } catch (error) {
       throw queryError(`Writing ${latest.size} change(s)`, error, sql);
     }
@@ -407,22 +396,17 @@ export class FrontendDatabase<E extends Entity = Entity> {
       );
     }
     const pg = await this.#ready();
-    const limited = Number.isFinite(this.#config.maxStorageMB);
     const sql = `insert into ${META} (key, value, size) values ($1, $2::jsonb, octet_length($2::jsonb::text))
       on conflict (key) do update set value = excluded.value, size = excluded.size returning size`;
     try {
       this.#bytes = await durableTransaction(pg, async (tx) => {
         // The running total only matters under a limit: skip the lookup without one.
-        const before = limited
+        const before = this.#limited
           ? ((await tx.query<{ size: number }>(`select size from ${META} where key = $1`, [key]))
               .rows[0]?.size ?? 0)
           : 0;
         const written = (await tx.query<{ size: number }>(sql, [key, json])).rows[0]!.size;
-        const after = this.#bytes - before + written;
-        if (limited && written > before && after > this.#config.maxStorageMB * MB) {
-          throw this.#limitError(after);
-        }
-        return after;
+        return this.#bytesAfter(before, written);
       });
     } catch (error) {
       throw queryError(`Writing metadata "${key}"`, error, sql);
@@ -510,7 +494,6 @@ export class FrontendDatabase<E extends Entity = Entity> {
       i: row.id,
       e: sameSchema ? this.#checkRow(row.entity, row.type, row.id, "throw") : row.entity,
     }));
-    const limited = Number.isFinite(this.#config.maxStorageMB);
     let sql = "";
     try {
       this.#bytes = await durableTransaction(pg, async (tx) => {
@@ -529,7 +512,7 @@ export class FrontendDatabase<E extends Entity = Entity> {
           bytes += (await tx.query<{ size: number }>(sql, [key, JSON.stringify(value)])).rows[0]!
             .size;
         }
-        if (limited && bytes > this.#config.maxStorageMB * MB) throw this.#limitError(bytes);
+        if (bytes > this.#config.maxStorageMB * MB) throw this.#limitError(bytes);
         return bytes;
       });
     } catch (error) {
@@ -571,6 +554,29 @@ export class FrontendDatabase<E extends Entity = Entity> {
       this.#onInvalidRow(invalid);
       return undefined;
     }
+  }
+
+  /** Whether `#bytes` is kept: only a finite `maxStorageMB` needs the running total. */
+  get #limited(): boolean {
+    return Number.isFinite(this.#config.maxStorageMB);
+  }
+
+  /** Counts the bytes stored from scratch (on open and after migrating). */
+  async #countBytes(pg: PGlite): Promise<void> {
+    if (this.#limited) {
+      this.#bytes = (await pg.query<{ bytes: number }>(TOTAL_BYTES)).rows[0]?.bytes ?? 0;
+    }
+  }
+
+  /**
+   * The bytes stored once a write in progress replaced `before` bytes with `written`. Past the
+   * limit it throws, which rolls the write's transaction back; only growth is refused, so
+   * shrinking data over the limit stays possible.
+   */
+  #bytesAfter(before: number, written: number): number {
+    const after = this.#bytes - before + written;
+    if (written > before && after > this.#config.maxStorageMB * MB) throw this.#limitError(after);
+    return after;
   }
 
   #limitError(bytes: number): KalphiteStorageLimitError {

@@ -2,7 +2,7 @@ import type { PGlite } from "@electric-sql/pglite";
 import { KalphitePersistenceError, KalphiteUsageError } from "../core/index.js";
 import { durableTransaction } from "./durable-transaction.js";
 import { migrationDatabase } from "./migration-database.js";
-import { ENTITIES, META, MIGRATIONS, queryError } from "./sql.js";
+import { META, MIGRATIONS, queryError, RECOUNT_SIZES } from "./sql.js";
 import type { Migration } from "./types.js";
 
 /** The meta key mirroring the schema version, for tools that read only the metadata. */
@@ -41,57 +41,85 @@ export async function currentVersion(pg: PGlite): Promise<number> {
  * Moves the database to `target`: the `up`s above the current version in ascending order, or
  * the `down`s in descending order. Each step is one transaction with its version row, so a
  * failing step leaves the database at the previous version with its data.
+ *
+ * `sorted` comes from `sortMigrations` (checked and sorted once, when the database is created).
  */
 export async function migrate(
   pg: PGlite,
-  migrations: readonly Migration[],
+  sorted: readonly Migration[],
   target: number,
 ): Promise<boolean> {
-  const sorted = sortMigrations(migrations);
   const byVersion = new Map(sorted.map((migration) => [migration.version, migration]));
-  let version = await currentVersion(pg);
+  const from = await currentVersion(pg);
+  let version = from;
   const known = sorted.at(-1)?.version ?? 0;
   if (target > known) {
     throw new KalphiteUsageError(
       `Cannot migrate to version ${target}: the highest migration given is ${known}.`,
     );
   }
-  const moved = version !== target;
-  while (version !== target) {
-    const up = version < target;
-    const step = up ? version + 1 : version;
-    const migration = byVersion.get(step);
-    if (!migration) {
-      throw new KalphitePersistenceError(
-        `The database is at schema version ${version} and migration ${step} is missing: pass every migration from 1 to ${Math.max(version, target)} in \`migrations\`.`,
-      );
-    }
-    try {
-      await durableTransaction(pg, async (tx) => {
-        await (up ? migration.up : migration.down)(migrationDatabase(tx));
-        if (up) {
-          await tx.query(`insert into ${MIGRATIONS} (version, applied_at) values ($1, $2)`, [
-            step,
-            Date.now(),
-          ]);
-        } else {
-          await tx.query(`delete from ${MIGRATIONS} where version = $1`, [step]);
-        }
-        await writeVersion(tx, up ? step : step - 1);
-        // Raw SQL in a migration can change entities without updating their size.
-        await tx.exec(
-          `update ${ENTITIES} set size = octet_length(entity::text) where size <> octet_length(entity::text)`,
+  try {
+    while (version !== target) {
+      const up = version < target;
+      const step = up ? version + 1 : version;
+      const migration = byVersion.get(step);
+      if (!migration) {
+        throw new KalphitePersistenceError(
+          `The database is at schema version ${version} and migration ${step} is missing: pass every migration from 1 to ${Math.max(version, target)} in \`migrations\`.`,
         );
-      });
-    } catch (error) {
-      throw queryError(
-        `Migration ${step} ${up ? "up" : "down"} (the database stays at version ${version})`,
-        error,
-      );
+      }
+      await runStep(pg, migration, up, version);
+      version = up ? step : step - 1;
     }
-    version = up ? step : step - 1;
+  } catch (error) {
+    // The steps before the failing one stay committed, so their sizes still need fixing; the
+    // step's error is the one to report.
+    if (version !== from) await recountSizes(pg).catch(() => {});
+    throw error;
   }
-  return moved;
+  if (version !== from) await recountSizes(pg);
+  return version !== from;
+}
+
+/** One migration's `up` or `down` and its version row, in one transaction. */
+async function runStep(
+  pg: PGlite,
+  migration: Migration,
+  up: boolean,
+  version: number,
+): Promise<void> {
+  const step = migration.version;
+  try {
+    await durableTransaction(pg, async (tx) => {
+      await (up ? migration.up : migration.down)(migrationDatabase(tx));
+      if (up) {
+        await tx.query(`insert into ${MIGRATIONS} (version, applied_at) values ($1, $2)`, [
+          step,
+          Date.now(),
+        ]);
+      } else {
+        await tx.query(`delete from ${MIGRATIONS} where version = $1`, [step]);
+      }
+      await writeVersion(tx, up ? step : step - 1);
+    });
+  } catch (error) {
+    throw queryError(
+      `Migration ${step} ${up ? "up" : "down"} (the database stays at version ${version})`,
+      error,
+    );
+  }
+}
+
+/**
+ * Raw SQL in a migration can change entities without updating their `size`: recount it once
+ * after all the steps rather than in each, since it reads every entity.
+ */
+async function recountSizes(pg: PGlite): Promise<void> {
+  try {
+    await pg.exec(RECOUNT_SIZES);
+  } catch (error) {
+    throw queryError("Recounting entity sizes after the migrations", error, RECOUNT_SIZES);
+  }
 }
 
 /** Records `version` in the metadata table. */

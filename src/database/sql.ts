@@ -46,6 +46,11 @@ export const SIZE_OF_KEYS = `
 select coalesce(sum(e.size), 0)::float8 as bytes
 from ${ENTITIES} e join jsonb_array_elements($1::jsonb) k on e.type = k->>0 and e.id = k->>1`;
 
+/** Fixes the `size` of entities changed without it (raw SQL in a migration). */
+export const RECOUNT_SIZES = `
+update ${ENTITIES} set size = octet_length(entity::text) where size <> octet_length(entity::text)`;
+
+/** The bytes stored: entities and metadata. */
 export const TOTAL_BYTES = `
 select (select coalesce(sum(size), 0) from ${ENTITIES})::float8
      + (select coalesce(sum(size), 0) from ${META})::float8 as bytes`;

@@ -1,6 +1,10 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { FrontendDatabase, type Migration } from "../../src/database/index.js";
-import { KalphiteValidationError } from "../../src/index.js";
+import {
+  KalphitePersistenceError,
+  KalphiteStorageLimitError,
+  KalphiteValidationError,
+} from "../../src/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
 import { tempDirs } from "./helpers.js";
 
@@ -125,6 +129,76 @@ describe("migrations on a data directory", () => {
     expect(await db.getById("comment", "c1")).toEqual(comment("c1"));
     await db.migrateTo(0);
     expect((await db.getById("comment", "c1").catch((e) => e)).message).toMatch(/todo/);
+    await db.close();
+  }, 180_000);
+
+  it("after several steps the storage limit counts what raw SQL wrote, even when a later step fails and rolls back", async () => {
+    // Each step grows c1 by 4,000 bytes with raw SQL, which leaves its stored size stale.
+    const grow = (version: number): Migration => ({
+      version,
+      up: (db) =>
+        db.exec(
+          `update kalphite_entities set entity = jsonb_set(entity, '{data,body}', to_jsonb((entity->'data'->>'body') || repeat('x', 4000)))`,
+        ),
+      down: async () => {},
+    });
+    const broken: Migration = {
+      version: 3,
+      up: async (db) => {
+        await db.exec(`delete from kalphite_entities`);
+        throw new Error("bug in migration 3");
+      },
+      down: async () => {},
+    };
+    const limit = { schema: Entity, maxStorageMB: 0.01 }; // 10,485 bytes
+    // c1 at about 8,100 bytes: this one fits only if c1 were still counted at its old size.
+    const big = comment("c2", { body: "y".repeat(3000) });
+    const expectRefused = async (db: FrontendDatabase) => {
+      await expect(db.upsert("comment", "c2", big)).rejects.toBeInstanceOf(
+        KalphiteStorageLimitError,
+      );
+      expect(await db.getById("comment", "c2")).toBeUndefined();
+    };
+
+    // Two steps that succeed (migrateTo, in memory).
+    const memory = new FrontendDatabase({
+      dbName: "memory://",
+      migrations: [grow(1), grow(2)],
+      ...limit,
+    });
+    await memory.migrateTo(0);
+    await memory.upsert("comment", "c1", comment("c1"));
+    await memory.migrateTo(2);
+    await expectRefused(memory);
+    await memory.close();
+
+    // Two steps that succeed and a third that fails (init, on disk).
+    const dbName = dirs.make();
+    const seed = new FrontendDatabase({ dbName, schema: Entity, enableMigrations: false });
+    await seed.upsert("comment", "c1", comment("c1"));
+    await seed.close();
+    const failing = new FrontendDatabase({
+      dbName,
+      migrations: [grow(1), grow(2), broken],
+      ...limit,
+    });
+    const error = await failing.init().catch((e) => e);
+    expect(error).toBeInstanceOf(KalphitePersistenceError);
+    expect(error.message).toMatch(
+      /Migration 3 up \(the database stays at version 2\).*bug in migration 3/,
+    );
+    await failing.close();
+
+    // Reopened at version 2, nothing left to migrate: steps 1 and 2 are kept, step 3's delete was
+    // rolled back, and the sizes were fixed by the failed run.
+    const db = new FrontendDatabase({ dbName, migrations: [grow(1), grow(2)], ...limit });
+    expect(await db.getSchemaVersion()).toBe(2);
+    const c1 = await db.getById("comment", "c1");
+    expect(c1?.data).toMatchObject({ body: `body of c1${"x".repeat(8000)}` });
+    await expectRefused(db);
+    // Shrinking c1 makes room.
+    await db.upsert("comment", "c1", comment("c1"));
+    await db.upsert("comment", "c2", big);
     await db.close();
   }, 180_000);
 
