@@ -1,5 +1,6 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { type Entity, KalphiteValidationError, validateEntity } from "../core/index.js";
+import { isRecord } from "../sync/protocol.js";
 
 /**
  * The server's check of an entity a client sends: the schema when there is one, else the shape
@@ -14,9 +15,11 @@ export function entityValidator(
     return (entity, entityType, entityId) =>
       validateEntity(schema as StandardSchemaV1<unknown, Entity>, entity, entityType, entityId);
   return (entity, entityType, entityId) => {
-    const e = entity as Partial<Entity> | null;
-    if (e === null || typeof e !== "object" || Array.isArray(e))
-      throw new KalphiteValidationError("An entity must be an object.");
+    if (!isRecord(entity)) {
+      const got = entity === null ? "null" : Array.isArray(entity) ? "an array" : typeof entity;
+      throw new KalphiteValidationError(`An entity must be a JSON object, not ${got}.`);
+    }
+    const e = entity as Partial<Entity>;
     if (e.type !== entityType)
       throw new KalphiteValidationError(
         `The entity's type "${String(e.type)}" does not match the change's entityType "${entityType}".`,

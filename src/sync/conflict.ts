@@ -1,7 +1,7 @@
 // How the server turns one incoming change into the next version of an entity. Pure functions,
 // shared by the server (which decides) and tests (which check the rules).
 import type { Entity } from "../core/index.js";
-import type { ConflictRecord } from "./protocol.js";
+import { type ConflictRecord, isRecord } from "./protocol.js";
 import type { ConflictStrategy, VectorClock } from "./types.js";
 import { dominates, mergeVectors } from "./vector-clock.js";
 
@@ -79,10 +79,6 @@ function lastWriteWins(current: CurrentVersion, incoming: IncomingChange): Entit
   return incomingWins ? (incoming.entity ?? null) : current.entity;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
 /**
  * Field-level merge of `data` for a concurrent edit: the fields the incoming change edited are
  * taken from it, every other field keeps the current value. Deletes are ordered by arrival: a
@@ -98,7 +94,7 @@ export function mergeFields(
   if (incoming === null || current === null) return incoming;
   const a = (current as { data?: unknown }).data;
   const b = (incoming as { data?: unknown }).data;
-  if (!isPlainObject(a) || !isPlainObject(b))
+  if (!isRecord(a) || !isRecord(b))
     return incoming.updatedAt >= current.updatedAt ? incoming : current;
   const data: Record<string, unknown> = { ...a };
   for (const field of changedFields ?? Object.keys(b)) {

@@ -135,7 +135,12 @@ export type ParseResult<M> =
 
 const fail = (code: SyncErrorCode, error: string) => ({ ok: false as const, code, error });
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/**
+ * True for a plain JSON object: not null, not an array. Every shape check of the protocol starts here.
+ *
+ * @example if (!isRecord(message.payload)) return "needs an object payload";
+ */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 const isString = (v: unknown): v is string => typeof v === "string";
