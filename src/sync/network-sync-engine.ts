@@ -14,6 +14,7 @@ import {
 import {
   type ClientMessage,
   type ConflictRecord,
+  changePayload,
   entryFromChange,
   type LogEntry,
   newMessageId,
@@ -384,15 +385,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   }
 
   #sendEntry(entry: OutboxEntry): void {
-    const payload: ChangeMessage["payload"] = {
-      operation: entry.operation,
-      entityType: entry.entityType,
-      entityId: entry.entityId,
-      vector: entry.vector,
-      strategy: entry.strategy,
-    };
-    if (entry.entity) payload.entity = entry.entity;
-    if (entry.changedFields) payload.changedFields = entry.changedFields;
+    const payload = changePayload(entry);
     this.#sentAt.set(entry.messageId, this.#clock.now());
     this.#send({
       type: "change",
