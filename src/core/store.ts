@@ -317,8 +317,13 @@ export function KalphiteStore<S extends StandardSchemaV1<any, Entity>>(
     schema as unknown as StandardSchemaV1<unknown, EntityOf<S>>,
     options,
   );
+  // Collections reached as `store.<name>`, looked up first: `store.comment.upsert(...)` is the
+  // hot path, and a name's status (a store member or a collection) never changes.
+  const byName = new Map<string, TypedCollection<any>>();
   return new Proxy(store, {
     get(target, prop, receiver) {
+      const known = byName.get(prop as string);
+      if (known !== undefined) return known;
       if (
         typeof prop !== "string" ||
         prop in target ||
@@ -327,7 +332,9 @@ export function KalphiteStore<S extends StandardSchemaV1<any, Entity>>(
       ) {
         return Reflect.get(target, prop, receiver);
       }
-      return target.collection(prop);
+      const collection = target.collection(prop);
+      byName.set(prop, collection);
+      return collection;
     },
     set(_target, prop) {
       throw new KalphiteUsageError(

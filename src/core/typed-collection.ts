@@ -217,6 +217,7 @@ export function createCollectionView<T extends Entity>(
   const own: Internals<T> = { state, writer, snapshotVersion: -1 };
   internals.set(snapshot, own);
   const bound = new Map<PropertyKey, unknown>();
+  const boundUntracked = new Map<PropertyKey, unknown>();
 
   const refresh = (): void => {
     const version = state.version.value; // tracked: reading contents subscribes
@@ -228,6 +229,9 @@ export function createCollectionView<T extends Entity>(
 
   const view = new Proxy(snapshot, {
     get(target, prop) {
+      // Writes and single-entity reads are the hot path: their bound method, with no lookups.
+      const untracked = boundUntracked.get(prop);
+      if (untracked !== undefined) return untracked;
       if (MUTATORS.has(prop)) return readOnly;
       if (!UNTRACKED.has(prop)) refresh();
       const value = Reflect.get(target, prop, target);
@@ -237,6 +241,7 @@ export function createCollectionView<T extends Entity>(
       if (fn === undefined) {
         fn = value.bind(target);
         bound.set(prop, fn);
+        if (UNTRACKED.has(prop)) boundUntracked.set(prop, fn);
       }
       return fn;
     },
