@@ -1,8 +1,9 @@
 // The heart of SyncStorage.commit, shared by every storage: which changes of a batch are resends,
 // which are refused, and the log entries the others become. The storage reads what it holds
 // under the room's lock, calls this, then writes `entries` and announces them.
+import { entityKey } from "../core/entity-key.js";
 import type { CurrentVersion, IncomingChange } from "../sync/conflict.js";
-import { entityKey, type LogEntry } from "../sync/protocol.js";
+import type { LogEntry } from "../sync/protocol.js";
 import type { CommitOutcome, Decide } from "./storage.js";
 
 /** What a storage holds for the changes of one batch, read under the room's lock. */

@@ -1,4 +1,5 @@
-import { entityKey, type LogEntry, type SnapshotEntity } from "../sync/protocol.js";
+import { entityKey } from "../core/entity-key.js";
+import type { LogEntry, SnapshotEntity } from "../sync/protocol.js";
 import { commitBatch, versionOf } from "./commit-batch.js";
 import { CATCH_UP_LIMIT, type SyncStorage } from "./storage.js";
 

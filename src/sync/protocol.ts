@@ -397,11 +397,6 @@ export function entryFromChange(message: ChangeMessage): LogEntry {
   return entry;
 }
 
-/** The key of an entity within a room. */
-export function entityKey(entityType: string, entityId: string): string {
-  return `${entityType}\u001f${entityId}`;
-}
-
 /**
  * A random message id (crypto.randomUUID where available).
  *

@@ -143,6 +143,33 @@ describe.each(variants)("SyncStorage contract: %s", (_name, create) => {
     expect(await storage.head(room)).toBe(1);
   });
 
+  it("keeps entities apart whose type and id only differ in where they split", async () => {
+    // Deletes are not schema-checked, so any type string reaches the storage.
+    const room = uniqueName("room");
+    const split = (entityType: string, entityId: string, messageId: string): IncomingChange => ({
+      messageId,
+      userId: "ann",
+      timestamp: 1,
+      operation: "delete",
+      entityType,
+      entityId,
+      vector: {},
+      strategy: "last-write-wins",
+    });
+    const kept = upsert("m1", "ann", "c1", "kept");
+    kept.entityType = "a";
+    kept.entityId = "b\u001fc";
+    const outcomes = await storage.commit(room, [kept, split("a\u001fb", "c", "m2")], decide);
+    expect(outcomes.map((o) => o.entry?.conflict)).toEqual([undefined, undefined]);
+    await storage.commit(room, [split("a\u001fb", "c", "m3")], decide);
+    const snapshot = await storage.snapshot(room);
+    const byType = (t: string) => snapshot.versions.find((v) => v.entityType === t);
+    expect(snapshot.versions).toHaveLength(2);
+    expect(byType("a")).toMatchObject({ entityId: "b\u001fc", seq: 1, vector: { ann: 1 } });
+    expect(byType("a")?.entity).toMatchObject({ data: { body: "kept" } });
+    expect(byType("a\u001fb")).toMatchObject({ entityId: "c", entity: null, seq: 3 });
+  });
+
   it("a later change in one batch sees the earlier one", async () => {
     const room = uniqueName("room");
     const outcomes = await storage.commit(
