@@ -57,6 +57,21 @@ export class CollectionState<T extends Entity> implements LiveSource<T> {
 
   /** Stores `entity`; returns the entity it replaced. Call inside a signals batch. */
   set(entity: T): T | undefined {
+    const previous = this.#put(entity);
+    this.version.value = ++this.#writes;
+    return previous;
+  }
+
+  /**
+   * Stores many entities with one version change for all of them: for a load that nobody
+   * observes write by write. Call inside a signals batch.
+   */
+  setMany(entities: readonly T[]): void {
+    for (let i = 0; i < entities.length; i++) this.#put(entities[i]!);
+    if (entities.length > 0) this.version.value = ++this.#writes;
+  }
+
+  #put(entity: T): T | undefined {
     const id = entity.id;
     const previous = this.values.get(id);
     this.values.set(id, entity);
@@ -66,7 +81,6 @@ export class CollectionState<T extends Entity> implements LiveSource<T> {
       if (entitySignal !== undefined) this.#adopt(id, entitySignal);
     }
     if (entitySignal !== undefined) entitySignal.value = entity;
-    this.version.value = ++this.#writes;
     this.#applyToLiveQueries(previous, entity);
     return previous;
   }

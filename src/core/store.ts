@@ -215,7 +215,10 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
     }
     const origin = originOf(options);
     this.batch(() => {
-      for (const entity of entities) this.#set(entity, origin);
+      // A change listener may read the collection while it runs: then every write must be
+      // visible when its change is emitted, so the version changes write by write.
+      if (!this.#observed()) this.#state(entityType).setMany(entities);
+      else for (const entity of entities) this.#set(entity, origin);
     });
     return entities;
   }
@@ -246,11 +249,19 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
     return state;
   }
 
+  /** Whether anyone sees changes: when nobody does, no change object is built. */
+  #observed(): boolean {
+    return this.#changeListeners.size > 0 || this.#subscribers.size > 0;
+  }
+
   /** Stores an entity; builds its change only when someone will see it (or `always`). */
   #set(entity: E, origin: Origin, always = false): StoreChange<E> | undefined {
     const previous = this.#state(entity.type).set(entity);
-    if (!always && this.#changeListeners.size === 0 && this.#subscribers.size === 0)
-      return undefined;
+    if (!always && !this.#observed()) return undefined;
+    return this.#emitUpsert(entity, previous, origin);
+  }
+
+  #emitUpsert(entity: E, previous: E | undefined, origin: Origin): StoreChange<E> {
     const change: StoreChange<E> = {
       operation: "upsert",
       entityType: entity.type,

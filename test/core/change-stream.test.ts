@@ -69,6 +69,29 @@ describe("the origin-tagged change stream", () => {
     expect(seen).toEqual(["now"]);
   });
 
+  it("is synchronous for every entity of upsertMany, in the collection too", () => {
+    const { store } = recordingStore();
+    store.comment.upsert("c0", comment("c0"));
+    const seen: string[] = [];
+    store.onChange((change) =>
+      seen.push(`${change.entityId}:${store.comment.length}:${store.comment.map((c) => c.id)}`),
+    );
+    store.comment.upsertMany([comment("c1"), comment("c2")]);
+    expect(seen).toEqual(["c1:2:c0,c1", "c2:3:c0,c1,c2"]);
+  });
+
+  it("upsertMany with nobody listening changes the collection once, with every entity", () => {
+    const store = KalphiteStore(Entity);
+    const lengths: number[] = [];
+    const watcher = countRuns(() => lengths.push(store.comment.length));
+    store.comment.upsertMany([comment("c1"), comment("c2"), comment("c3")]);
+    store.comment.upsertMany([]);
+    expect(watcher.runs).toBe(2);
+    expect(lengths).toEqual([0, 3]);
+    expect(store.comment.findById("c2")?.id).toBe("c2");
+    watcher.dispose();
+  });
+
   it("stops calling a listener once unsubscribed", () => {
     const { store } = recordingStore();
     const listener = vi.fn();
