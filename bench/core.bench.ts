@@ -3,7 +3,7 @@
 // Run alone with: node --expose-gc --import tsx bench/core.bench.ts
 
 import { Entity } from "../test/fixtures/schema.js";
-import { heapUsed, makeUpdates, medianMs, perUpdateMicros } from "./peers/harness.js";
+import { heapUsed, MAX_STEPS, makeUpdates, medianMs, perUpdateMicros } from "./peers/harness.js";
 import { signalsBaseline } from "./peers/systems/baseline.js";
 import { kalphite } from "./peers/systems/kalphite.js";
 import { type Comment, idOf, LIMIT, makeComments, QUERIES, type System } from "./peers/workload.js";
@@ -11,7 +11,7 @@ import { median, writeResults } from "./results.js";
 
 const N = 100_000;
 const rows = makeComments(N);
-const stream = makeUpdates(rows, 20_000, N);
+const stream = makeUpdates(rows, MAX_STEPS, N);
 const log = (line: string) => console.log(`  ${line}`);
 
 interface Figures {
@@ -92,7 +92,7 @@ function measure(system: System, budget: { updateMs: number; subscribeRounds: nu
   system.load(rows);
   const subs = system.subscribeEntities(Array.from({ length: 10_000 }, (_, i) => idOf(i)));
   subs.takeRuns();
-  const subStream = makeUpdates(rows, 20_000, 10_000, 11);
+  const subStream = makeUpdates(rows, MAX_STEPS, 10_000, 11);
   const entity = perUpdateMicros(subStream, (c) => system.update(c), { budgetMs: budget.updateMs });
   const entityRuns = subs.takeRuns() / entity.total;
   subs.stop();

@@ -1,6 +1,6 @@
 // Runs every workload on one system, in this process, and prints one JSON line of results.
 // Usage: node --expose-gc --import tsx bench/peers/child.ts <system> [N]
-import { check, heapUsed, makeUpdates, medianMs, perUpdateMicros } from "./harness.js";
+import { check, heapUsed, MAX_STEPS, makeUpdates, medianMs, perUpdateMicros } from "./harness.js";
 import { systems } from "./systems/index.js";
 import { type Comment, idOf, LIMIT, makeComments, QUERIES } from "./workload.js";
 
@@ -73,7 +73,7 @@ let overheadPerEntity = 0;
 }
 
 const rows = makeComments(N);
-const stream = makeUpdates(rows, 20_000, N);
+const stream = makeUpdates(rows, MAX_STEPS, N);
 
 system.load(rows);
 let subscribeMs = 0;
@@ -112,7 +112,7 @@ system.load(rows);
   const ids = Array.from({ length: 10_000 }, (_, i) => idOf(i));
   const subs = system.subscribeEntities(ids);
   subs.takeRuns();
-  const subStream = makeUpdates(rows, 20_000, 10_000, 11);
+  const subStream = makeUpdates(rows, MAX_STEPS, 10_000, 11);
   const r = perUpdateMicros(subStream, (c) => system.update(c));
   const runs = subs.takeRuns();
   entityMicros = r.micros;

@@ -61,21 +61,27 @@ export function makeUpdates(
   return out;
 }
 
+/** Longest stream `perUpdateMicros` can consume: warm-up plus every round. */
+export const MAX_STEPS = 20_000 + 9 * 5000;
+
 /**
- * Times `step(update)` over a stream of updates: rounds of `batch` steps (sized so a round takes
- * ~20 ms), the median per-step time of up to `rounds` rounds within `budgetMs`. Returns µs.
+ * Times `step(update)` over a stream of updates: a warm-up of `warmupMs` (at most 20,000 steps,
+ * at least 3), so that every system is timed at its steady state rather than while its code is
+ * still being compiled; then rounds of `batch` steps (sized so a round takes ~20 ms), the median
+ * per-step time of up to `rounds` rounds within `budgetMs`. Returns µs. A stream of `MAX_STEPS`
+ * updates is never replayed, so no step re-sets an object a system already holds.
  */
 export function perUpdateMicros(
   stream: readonly Comment[],
   step: (c: Comment) => void,
-  options: { rounds?: number; budgetMs?: number; warmup?: number } = {},
+  options: { rounds?: number; budgetMs?: number; warmupMs?: number } = {},
 ): { micros: number; steps: number; total: number } {
-  const { rounds = 9, budgetMs = 3000, warmup = 50 } = options;
+  const { rounds = 9, budgetMs = 3000, warmupMs = 500 } = options;
   let k = 0;
   const next = (): Comment => stream[k++ % stream.length]!;
   const warmStart = performance.now();
   let warmed = 0;
-  while (warmed < warmup && (warmed < 3 || performance.now() - warmStart < budgetMs / 4)) {
+  while (warmed < 3 || (warmed < 20_000 && performance.now() - warmStart < warmupMs)) {
     step(next());
     warmed++;
   }
