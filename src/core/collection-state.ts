@@ -55,9 +55,15 @@ export class CollectionState<T extends Entity> implements LiveSource<T> {
     return entitySignal;
   }
 
-  /** Stores `entity`; returns the entity it replaced. Call inside a signals batch. */
-  set(entity: T): T | undefined {
-    const previous = this.#put(entity);
+  /**
+   * Stores `entity`; returns the entity it replaced, looked up only when the caller or a live
+   * query needs it (on a large Map the lookup costs as much as the write). Call inside a signals
+   * batch.
+   */
+  set(entity: T, withPrevious = true): T | undefined {
+    let previous: T | undefined;
+    if (withPrevious || this.#liveQueries.size > 0) previous = this.#put(entity);
+    else this.#store(entity);
     this.version.value = ++this.#writes;
     return previous;
   }
@@ -72,8 +78,15 @@ export class CollectionState<T extends Entity> implements LiveSource<T> {
   }
 
   #put(entity: T): T | undefined {
+    const previous = this.values.get(entity.id);
+    this.#store(entity);
+    this.#applyToLiveQueries(previous, entity);
+    return previous;
+  }
+
+  /** The entity into the Map, and into its signal if someone holds one. */
+  #store(entity: T): void {
     const id = entity.id;
-    const previous = this.values.get(id);
     this.values.set(id, entity);
     let entitySignal = this.#signals.get(id);
     if (entitySignal === undefined && this.#orphans.size > 0) {
@@ -81,8 +94,6 @@ export class CollectionState<T extends Entity> implements LiveSource<T> {
       if (entitySignal !== undefined) this.#adopt(id, entitySignal);
     }
     if (entitySignal !== undefined) entitySignal.value = entity;
-    this.#applyToLiveQueries(previous, entity);
-    return previous;
   }
 
   /** Removes an entity; returns it, or undefined if there was none. Call inside a signals batch. */

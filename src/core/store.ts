@@ -256,9 +256,9 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
 
   /** Stores an entity; builds its change only when someone will see it (or `always`). */
   #set(entity: E, origin: Origin, always = false): StoreChange<E> | undefined {
-    const previous = this.#state(entity.type).set(entity);
-    if (!always && !this.#observed()) return undefined;
-    return this.#emitUpsert(entity, previous, origin);
+    const observed = always || this.#observed();
+    const previous = this.#state(entity.type).set(entity, observed);
+    return observed ? this.#emitUpsert(entity, previous, origin) : undefined;
   }
 
   #emitUpsert(entity: E, previous: E | undefined, origin: Origin): StoreChange<E> {
