@@ -1,5 +1,7 @@
 // Runs every workload on one system, in this process, and prints one JSON line of results.
 // Usage: node --expose-gc --import tsx bench/peers/child.ts <system> [N]
+
+import { type GuaranteeCosts, guaranteeCosts } from "./guarantees.js";
 import { check, heapUsed, MAX_STEPS, makeUpdates, medianMs, perUpdateMicros } from "./harness.js";
 import { systems } from "./systems/index.js";
 import { type Comment, idOf, LIMIT, makeComments, QUERIES } from "./workload.js";
@@ -25,10 +27,16 @@ export interface PeerResult {
   entityRunsPerUpdate: number;
   /** ms for the first read of a filtered, sorted view over N. */
   coldMs: number;
+  /** Kalphite only: what its guarantees cost alone (measured in a process of their own). */
+  guarantees?: GuaranteeCosts;
 }
 
 const name = process.argv[2] ?? "kalphite";
 const N = Number(process.argv[3] ?? 100_000);
+if (name === "guarantees") {
+  console.log(JSON.stringify(guaranteeCosts(makeComments(N))));
+  process.exit(0);
+}
 const make = systems[name];
 if (!make) throw new Error(`Unknown system ${name}; one of ${Object.keys(systems).join(", ")}`);
 const system = make();
@@ -40,6 +48,13 @@ log("correct on the 3,000-entity check");
 const load: Record<string, number> = {};
 for (const n of [10_000, N]) {
   const rows = makeComments(n);
+  // Loads until 500 ms are spent (at least one) before timing, so that every system is timed
+  // with its code compiled, as in a running app.
+  const warmStart = performance.now();
+  do {
+    system.load(rows);
+    system.dispose();
+  } while (performance.now() - warmStart < 500);
   load[n] = medianMs(
     () => system.load(rows),
     n > 10_000 ? 5 : 9,
