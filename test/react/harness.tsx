@@ -1,5 +1,8 @@
-import { Component, type ReactNode, useLayoutEffect } from "react";
+import { cleanup, type RenderResult, render, screen } from "@testing-library/react";
+import { Component, type ReactElement, type ReactNode, StrictMode, useLayoutEffect } from "react";
+import { afterEach, beforeEach, type MockInstance, vi } from "vitest";
 import { KalphiteStore } from "../../src/index.js";
+import { type AnyKalphiteStore, KalphiteProvider } from "../../src/react/index.js";
 import { comment, Entity, review } from "../fixtures/schema.js";
 
 /** A store with comments c1..c5 on lines 1..5 (c4, c5 resolved) and one review. */
@@ -23,8 +26,9 @@ export type TestStore = ReturnType<typeof seededStore>;
  * layout effect without deps runs once per commit of that component (twice on a StrictMode
  * mount, which is why tests reset the counts after mounting).
  *
- * Tests put <StrictMode> at the root of what they render: React 19 double-invokes effects only
- * under a StrictMode it finds at mount, not one rendered by a wrapper component.
+ * Tests put <StrictMode> at the root of what they render (`renderStrict` does): React 19
+ * double-invokes effects only under a StrictMode it finds at mount, not one rendered by a
+ * wrapper component.
  */
 export class RenderCounts {
   #counts = new Map<string, number>();
@@ -51,6 +55,107 @@ export function useCommitCounter(counts: RenderCounts, name: string): void {
   useLayoutEffect(() => {
     counts.record(name);
   });
+}
+
+/** `console.error` watched during each test (still printed unless silenced). */
+export class ConsoleErrors {
+  #spy: MockInstance<typeof console.error> | undefined;
+
+  /** The arguments of every `console.error` call in this test: `[]` when React warned nothing. */
+  get logged(): unknown[][] {
+    return this.#watching().mock.calls;
+  }
+
+  /** Stops printing them, for a test that provokes an error React logs. */
+  silence(): void {
+    this.#watching().mockImplementation(() => {});
+  }
+
+  /** @internal */
+  start(): void {
+    this.#spy = vi.spyOn(console, "error");
+  }
+
+  /** @internal */
+  stop(): void {
+    this.#spy?.mockRestore();
+    this.#spy = undefined;
+  }
+
+  #watching(): MockInstance<typeof console.error> {
+    if (this.#spy === undefined) throw new Error("ConsoleErrors is read outside a test");
+    return this.#spy;
+  }
+}
+
+/**
+ * Call once at the top of a React test file: before each test the render counts are cleared
+ * and `console.error` is watched; after it the rendered trees are unmounted and the console
+ * restored.
+ */
+export function setupReactTests(): { counts: RenderCounts; consoleErrors: ConsoleErrors } {
+  const counts = new RenderCounts();
+  const consoleErrors = new ConsoleErrors();
+  beforeEach(() => {
+    counts.reset();
+    consoleErrors.start();
+  });
+  afterEach(() => {
+    cleanup();
+    consoleErrors.stop();
+  });
+  return { counts, consoleErrors };
+}
+
+export interface StrictRender {
+  /** Renders `ui` in place of the last tree, under the same StrictMode (and provider). */
+  rerender(ui: ReactNode): void;
+  unmount(): void;
+}
+
+/**
+ * Renders `ui` under a root <StrictMode>, inside `<KalphiteProvider store={store}>` when a store
+ * is given; `rerender` wraps the next tree the same way.
+ */
+export function renderStrict(ui: ReactNode, options: { store?: AnyKalphiteStore } = {}) {
+  const { store } = options;
+  const wrap = (node: ReactNode): ReactElement => (
+    <StrictMode>
+      {store === undefined ? node : <KalphiteProvider store={store}>{node}</KalphiteProvider>}
+    </StrictMode>
+  );
+  const result: RenderResult = render(wrap(ui));
+  const strict: StrictRender = {
+    rerender: (next) => result.rerender(wrap(next)),
+    unmount: () => result.unmount(),
+  };
+  return strict;
+}
+
+/**
+ * Renders `ui` like `renderStrict`, inside an `ErrorBoundary`; `errors` are those the boundary
+ * caught, in order. The boundary shows the message of the error as `data-testid="error"`.
+ */
+export function renderStrictInBoundary(ui: ReactNode): StrictRender & { errors: unknown[] } {
+  const errors: unknown[] = [];
+  const rendered = renderStrict(
+    <ErrorBoundary onError={(error) => errors.push(error)}>{ui}</ErrorBoundary>,
+  );
+  return { ...rendered, errors };
+}
+
+/** The text of the element with this `data-testid`. */
+export function textOf(testId: string): string | null {
+  return screen.getByTestId(testId).textContent;
+}
+
+/** Runs `run` in a layout effect on mount: a write between other components' render and subscribe. */
+export function RunOnMount({ run }: { run: () => void }): null {
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once on mount, as the test means
+  useLayoutEffect(() => {
+    run();
+  }, []);
+  return null;
 }
 
 export class ErrorBoundary extends Component<

@@ -1,7 +1,6 @@
 // @vitest-environment happy-dom
-import { act, cleanup, render, screen } from "@testing-library/react";
-import { StrictMode, useLayoutEffect } from "react";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { act } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
 import { KalphiteUsageError } from "../../src/index.js";
 import {
   KalphiteProvider,
@@ -11,25 +10,17 @@ import {
 } from "../../src/react/index.js";
 import { comment, review } from "../fixtures/schema.js";
 import {
-  ErrorBoundary,
-  RenderCounts,
+  RunOnMount,
+  renderStrict,
+  renderStrictInBoundary,
   seededStore,
+  setupReactTests,
   type TestStore,
+  textOf,
   useCommitCounter,
 } from "./harness.js";
 
-let counts: RenderCounts;
-let errors: ReturnType<typeof vi.spyOn>;
-
-beforeEach(() => {
-  counts = new RenderCounts();
-  errors = vi.spyOn(console, "error");
-});
-
-afterEach(() => {
-  cleanup();
-  errors.mockRestore();
-});
+const { counts, consoleErrors } = setupReactTests();
 
 /** Whole-store subscriber on the context's store. */
 function Summary() {
@@ -57,24 +48,11 @@ function ContextOnly() {
   return <p data-testid="context">{first?.data.body}</p>;
 }
 
-function WritesOnMount({ store }: { store: TestStore }) {
-  useLayoutEffect(() => {
-    store.review.upsert("r2", review("r2"));
-  }, [store]);
-  return null;
-}
-
 describe("useKalphiteStore", () => {
   it("re-renders on every write to the store, and returns it", () => {
     const store = seededStore();
-    render(
-      <StrictMode>
-        <KalphiteProvider store={store}>
-          <Summary />
-        </KalphiteProvider>
-      </StrictMode>,
-    );
-    expect(screen.getByTestId("summary").textContent).toBe("5 comments, 1 reviews");
+    renderStrict(<Summary />, { store });
+    expect(textOf("summary")).toBe("5 comments, 1 reviews");
     counts.reset();
 
     act(() => {
@@ -89,18 +67,12 @@ describe("useKalphiteStore", () => {
       store.comment.delete("c5");
     });
     expect(counts.all()).toEqual({ summary: 3 });
-    expect(screen.getByTestId("summary").textContent).toBe("4 comments, 2 reviews");
+    expect(textOf("summary")).toBe("4 comments, 2 reviews");
   });
 
   it("re-renders once for a batch", () => {
     const store = seededStore();
-    render(
-      <StrictMode>
-        <KalphiteProvider store={store}>
-          <Summary />
-        </KalphiteProvider>
-      </StrictMode>,
-    );
+    renderStrict(<Summary />, { store });
     counts.reset();
 
     act(() => {
@@ -114,18 +86,12 @@ describe("useKalphiteStore", () => {
       store.comment.upsertMany([comment("c7"), comment("c8")]);
     });
     expect(counts.all()).toEqual({ summary: 2 });
-    expect(screen.getByTestId("summary").textContent).toBe("7 comments, 2 reviews");
+    expect(textOf("summary")).toBe("7 comments, 2 reviews");
   });
 
   it("does not re-render for a write that changes nothing", () => {
     const store = seededStore();
-    render(
-      <StrictMode>
-        <KalphiteProvider store={store}>
-          <Summary />
-        </KalphiteProvider>
-      </StrictMode>,
-    );
+    renderStrict(<Summary />, { store });
     counts.reset();
 
     act(() => {
@@ -136,13 +102,13 @@ describe("useKalphiteStore", () => {
 
   it("stops on unmount: later writes cause no renders or warnings", () => {
     const store = seededStore();
-    const { unmount } = render(
-      <StrictMode>
+    const { unmount } = renderStrict(
+      <>
         <KalphiteProvider store={store}>
           <Summary />
         </KalphiteProvider>
         <ExplicitSummary store={store} />
-      </StrictMode>,
+      </>,
     );
     unmount();
     counts.reset();
@@ -152,20 +118,19 @@ describe("useKalphiteStore", () => {
       store.review.delete("r1");
     });
     expect(counts.all()).toEqual({});
-    expect(errors).not.toHaveBeenCalled();
+    expect(consoleErrors.logged).toEqual([]);
   });
 
   it("sees a write made between its render and its subscription", () => {
     const store = seededStore();
-    render(
-      <StrictMode>
-        <KalphiteProvider store={store}>
-          <Summary />
-          <WritesOnMount store={store} />
-        </KalphiteProvider>
-      </StrictMode>,
+    renderStrict(
+      <>
+        <Summary />
+        <RunOnMount run={() => store.review.upsert("r2", review("r2"))} />
+      </>,
+      { store },
     );
-    expect(screen.getByTestId("summary").textContent).toBe("5 comments, 2 reviews");
+    expect(textOf("summary")).toBe("5 comments, 2 reviews");
   });
 
   it("uses the store it is given over the context's, and switches with it", () => {
@@ -173,18 +138,11 @@ describe("useKalphiteStore", () => {
     const first = seededStore();
     const second = seededStore();
     second.comment.delete("c1");
-    const tree = (store: TestStore) => (
-      <StrictMode>
-        <KalphiteProvider store={contextStore}>
-          <ExplicitSummary store={store} />
-        </KalphiteProvider>
-      </StrictMode>
-    );
-    const { rerender } = render(tree(first));
-    expect(screen.getByTestId("explicit").textContent).toBe("5");
+    const { rerender } = renderStrict(<ExplicitSummary store={first} />, { store: contextStore });
+    expect(textOf("explicit")).toBe("5");
 
-    rerender(tree(second));
-    expect(screen.getByTestId("explicit").textContent).toBe("4");
+    rerender(<ExplicitSummary store={second} />);
+    expect(textOf("explicit")).toBe("4");
     counts.reset();
 
     act(() => {
@@ -196,37 +154,79 @@ describe("useKalphiteStore", () => {
       second.comment.delete("c2");
     });
     expect(counts.all()).toEqual({ explicit: 1 });
-    expect(screen.getByTestId("explicit").textContent).toBe("3");
+    expect(textOf("explicit")).toBe("3");
   });
 
   it("throws a KalphiteUsageError without a store", () => {
-    errors.mockImplementation(() => {});
-    const caught = vi.fn();
-    render(
-      <StrictMode>
-        <ErrorBoundary onError={caught}>
-          <Summary />
-        </ErrorBoundary>
-      </StrictMode>,
+    consoleErrors.silence();
+    const { errors } = renderStrictInBoundary(<Summary />);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(KalphiteUsageError);
+    expect((errors[0] as Error).message).toMatch(/KalphiteProvider/);
+    expect((errors[0] as Error).message).toMatch(/^useKalphiteStore\(\)/);
+  });
+});
+
+describe("KalphiteProvider", () => {
+  it("moves its subscribers to a new store and off the old one", () => {
+    const old = seededStore();
+    const next = seededStore();
+    next.review.delete("r1");
+    const { rerender } = renderStrict(
+      <KalphiteProvider store={old}>
+        <Summary />
+        <ContextOnly />
+      </KalphiteProvider>,
     );
-    expect(caught).toHaveBeenCalledTimes(1);
-    const error = caught.mock.calls[0]![0];
-    expect(error).toBeInstanceOf(KalphiteUsageError);
-    expect((error as Error).message).toMatch(/KalphiteProvider/);
+    rerender(
+      <KalphiteProvider store={next}>
+        <Summary />
+        <ContextOnly />
+      </KalphiteProvider>,
+    );
+    expect(textOf("summary")).toBe("5 comments, 0 reviews");
+    counts.reset();
+
+    act(() => {
+      old.comment.upsert("c1", comment("c1", { body: "in the old store" }));
+      old.review.delete("r1");
+    });
+    expect(counts.all()).toEqual({});
+    expect(textOf("context")).toBe("body of c1");
+
+    act(() => {
+      next.comment.upsert("c1", comment("c1", { body: "in the new store" }));
+    });
+    expect(counts.all()).toEqual({ summary: 1, context: 1 });
+    expect(textOf("context")).toBe("in the new store");
+  });
+
+  it("the nearest provider's store wins", () => {
+    const outer = seededStore();
+    const inner = seededStore();
+    inner.comment.upsert("c1", comment("c1", { body: "inner" }));
+    renderStrict(
+      <KalphiteProvider store={inner}>
+        <ContextOnly />
+      </KalphiteProvider>,
+      { store: outer },
+    );
+    expect(textOf("context")).toBe("inner");
+    counts.reset();
+
+    act(() => {
+      outer.comment.upsert("c1", comment("c1", { body: "outer" }));
+    });
+    expect(counts.all()).toEqual({});
+    expect(textOf("context")).toBe("inner");
   });
 });
 
 describe("useKalphiteContext", () => {
   it("gives the provider's store without subscribing to it", () => {
     const store = seededStore();
-    render(
-      <StrictMode>
-        <KalphiteProvider store={store}>
-          <ContextOnly />
-        </KalphiteProvider>
-      </StrictMode>,
-    );
-    expect(screen.getByTestId("context").textContent).toBe("body of c1");
+    renderStrict(<ContextOnly />, { store });
+    expect(textOf("context")).toBe("body of c1");
     counts.reset();
 
     act(() => {
@@ -239,19 +239,13 @@ describe("useKalphiteContext", () => {
       store.comment.upsert("c1", comment("c1", { body: "here" }));
     });
     expect(counts.all()).toEqual({ context: 1 });
-    expect(screen.getByTestId("context").textContent).toBe("here");
+    expect(textOf("context")).toBe("here");
   });
 
   it("throws a KalphiteUsageError outside a provider", () => {
-    errors.mockImplementation(() => {});
-    const caught = vi.fn();
-    render(
-      <StrictMode>
-        <ErrorBoundary onError={caught}>
-          <ContextOnly />
-        </ErrorBoundary>
-      </StrictMode>,
-    );
-    expect(caught.mock.calls[0]![0]).toBeInstanceOf(KalphiteUsageError);
+    consoleErrors.silence();
+    const { errors } = renderStrictInBoundary(<ContextOnly />);
+    expect(errors[0]).toBeInstanceOf(KalphiteUsageError);
+    expect((errors[0] as Error).message).toMatch(/^useKalphiteContext\(\) .*KalphiteProvider/);
   });
 });

@@ -1,24 +1,20 @@
 // @vitest-environment happy-dom
-import { act, cleanup, render, screen } from "@testing-library/react";
-import { Activity, StrictMode } from "react";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { act, screen } from "@testing-library/react";
+import { Activity } from "react";
+import { describe, expect, it, vi } from "vitest";
 import type { LiveQuery } from "../../src/index.js";
 import { useLiveQuery, useValue } from "../../src/react/index.js";
 import { type Comment, comment, review } from "../fixtures/schema.js";
-import { RenderCounts, seededStore, type TestStore, useCommitCounter } from "./harness.js";
+import {
+  renderStrict,
+  seededStore,
+  setupReactTests,
+  type TestStore,
+  textOf,
+  useCommitCounter,
+} from "./harness.js";
 
-let counts: RenderCounts;
-let errors: ReturnType<typeof vi.spyOn>;
-
-beforeEach(() => {
-  counts = new RenderCounts();
-  errors = vi.spyOn(console, "error");
-});
-
-afterEach(() => {
-  cleanup();
-  errors.mockRestore();
-});
+const { counts, consoleErrors } = setupReactTests();
 
 /** The first two open comments by line number, through a factory. */
 function FirstOpen({ store, predicate }: { store: TestStore; predicate?: () => void }) {
@@ -61,6 +57,17 @@ function ThroughValue({ query, label }: { query: LiveQuery<Comment>; label: stri
   );
 }
 
+/** Builds its query through `factory` (no deps); `label` is a prop the query does not use. */
+function Built({ factory, label }: { factory: () => LiveQuery<Comment>; label: string }) {
+  const rows = useLiveQuery(factory);
+  useCommitCounter(counts, "built");
+  return (
+    <p data-testid="built">
+      {label}: {rows.map((c) => c.id).join(",")}
+    </p>
+  );
+}
+
 function Plain() {
   useCommitCounter(counts, "plain");
   return null;
@@ -73,33 +80,30 @@ function List({ rows, testId = "list" }: { rows: readonly Comment[]; testId?: st
 describe("useLiveQuery", () => {
   it("mounts without an extra render", () => {
     const store = seededStore();
-    render(
-      <StrictMode>
+    renderStrict(
+      <>
         <FirstOpen store={store} />
         <Plain />
-      </StrictMode>,
+      </>,
     );
     // StrictMode runs layout effects twice on mount; the list commits exactly as often as a
     // component without hooks, so subscribing (which moves the query onto its index) did not
     // produce a second result.
+    expect(counts.of("plain")).toBe(2);
     expect(counts.of("list")).toBe(counts.of("plain"));
-    expect(screen.getByTestId("list").textContent).toBe("c1:body of c1 c2:body of c2");
+    expect(textOf("list")).toBe("c1:body of c1 c2:body of c2");
   });
 
   it("re-renders when a shown row changes, not for rows it does not show", () => {
     const store = seededStore();
-    render(
-      <StrictMode>
-        <FirstOpen store={store} />
-      </StrictMode>,
-    );
+    renderStrict(<FirstOpen store={store} />);
     counts.reset();
 
     act(() => {
       store.comment.upsert("c1", comment("c1", { lineNumber: 1, body: "edited" }));
     });
     expect(counts.all()).toEqual({ list: 1 });
-    expect(screen.getByTestId("list").textContent).toBe("c1:edited c2:body of c2");
+    expect(textOf("list")).toBe("c1:edited c2:body of c2");
 
     counts.reset();
     act(() => {
@@ -117,7 +121,7 @@ describe("useLiveQuery", () => {
       store.comment.upsert("c0", comment("c0", { lineNumber: 0 }));
     });
     expect(counts.all()).toEqual({ list: 1 });
-    expect(screen.getByTestId("list").textContent).toBe("c0:body of c0 c1:edited");
+    expect(textOf("list")).toBe("c0:body of c0 c1:edited");
 
     counts.reset();
     act(() => {
@@ -125,17 +129,13 @@ describe("useLiveQuery", () => {
       store.comment.upsert("c0", comment("c0", { lineNumber: 0, status: "resolved" }));
     });
     expect(counts.all()).toEqual({ list: 1 });
-    expect(screen.getByTestId("list").textContent).toBe("c1:edited c2:body of c2");
-    expect(errors).not.toHaveBeenCalled();
+    expect(textOf("list")).toBe("c1:edited c2:body of c2");
+    expect(consoleErrors.logged).toEqual([]);
   });
 
   it("re-renders once for a batch", () => {
     const store = seededStore();
-    render(
-      <StrictMode>
-        <FirstOpen store={store} />
-      </StrictMode>,
-    );
+    renderStrict(<FirstOpen store={store} />);
     counts.reset();
 
     act(() => {
@@ -146,17 +146,17 @@ describe("useLiveQuery", () => {
       });
     });
     expect(counts.all()).toEqual({ list: 1 });
-    expect(screen.getByTestId("list").textContent).toBe("c1:a c2:b");
+    expect(textOf("list")).toBe("c1:a c2:b");
   });
 
   it("shares one query between components", () => {
     const store = seededStore();
     const query = store.comment.live.where((c) => c.data.lineNumber > 3);
-    render(
-      <StrictMode>
+    renderStrict(
+      <>
         <Shared query={query} name="a" />
         <Shared query={query} name="b" />
-      </StrictMode>,
+      </>,
     );
     counts.reset();
 
@@ -164,30 +164,18 @@ describe("useLiveQuery", () => {
       store.comment.upsert("c5", comment("c5", { lineNumber: 5, body: "both" }));
     });
     expect(counts.all()).toEqual({ a: 1, b: 1 });
-    expect(screen.getByTestId("b").textContent).toBe("c4:body of c4 c5:both");
+    expect(textOf("b")).toBe("c4:body of c4 c5:both");
   });
 
   it("builds a new query when the deps change, and none for null", () => {
     const store = seededStore();
-    const { rerender } = render(
-      <StrictMode>
-        <OnLine store={store} line={undefined} />
-      </StrictMode>,
-    );
-    expect(screen.getByTestId("list").textContent).toBe("");
+    const { rerender } = renderStrict(<OnLine store={store} line={undefined} />);
+    expect(textOf("list")).toBe("");
 
-    rerender(
-      <StrictMode>
-        <OnLine store={store} line={1} />
-      </StrictMode>,
-    );
-    expect(screen.getByTestId("list").textContent).toBe("c1:body of c1");
-    rerender(
-      <StrictMode>
-        <OnLine store={store} line={2} />
-      </StrictMode>,
-    );
-    expect(screen.getByTestId("list").textContent).toBe("c2:body of c2");
+    rerender(<OnLine store={store} line={1} />);
+    expect(textOf("list")).toBe("c1:body of c1");
+    rerender(<OnLine store={store} line={2} />);
+    expect(textOf("list")).toBe("c2:body of c2");
     counts.reset();
 
     act(() => {
@@ -198,17 +186,13 @@ describe("useLiveQuery", () => {
       store.comment.upsert("c6", comment("c6", { lineNumber: 2 }));
     });
     expect(counts.all()).toEqual({ line: 1 });
-    expect(screen.getByTestId("list").textContent).toBe("c2:body of c2 c6:body of c6");
+    expect(textOf("list")).toBe("c2:body of c2 c6:body of c6");
   });
 
   it("lets go of the query on unmount: later writes evaluate nothing", () => {
     const store = seededStore();
     const predicate = vi.fn();
-    const { unmount } = render(
-      <StrictMode>
-        <FirstOpen store={store} predicate={predicate} />
-      </StrictMode>,
-    );
+    const { unmount } = renderStrict(<FirstOpen store={store} predicate={predicate} />);
     act(() => {
       store.comment.upsert("c1", comment("c1", { lineNumber: 1, body: "while mounted" }));
     });
@@ -223,20 +207,18 @@ describe("useLiveQuery", () => {
     });
     expect(predicate).not.toHaveBeenCalled();
     expect(counts.all()).toEqual({});
-    expect(errors).not.toHaveBeenCalled();
+    expect(consoleErrors.logged).toEqual([]);
   });
 
   it("unsubscribes while hidden by <Activity> and catches up when shown", () => {
     const store = seededStore();
     const predicate = vi.fn();
     const tree = (mode: "visible" | "hidden") => (
-      <StrictMode>
-        <Activity mode={mode}>
-          <FirstOpen store={store} predicate={predicate} />
-        </Activity>
-      </StrictMode>
+      <Activity mode={mode}>
+        <FirstOpen store={store} predicate={predicate} />
+      </Activity>
     );
-    const { rerender } = render(tree("visible"));
+    const { rerender } = renderStrict(tree("visible"));
     rerender(tree("hidden"));
     predicate.mockClear();
 
@@ -246,38 +228,94 @@ describe("useLiveQuery", () => {
     expect(predicate).not.toHaveBeenCalled();
 
     rerender(tree("visible"));
-    expect(screen.getByTestId("list").textContent).toBe("c1:while hidden c2:body of c2");
+    expect(textOf("list")).toBe("c1:while hidden c2:body of c2");
     counts.reset();
     act(() => {
       store.comment.upsert("c2", comment("c2", { lineNumber: 2, body: "shown again" }));
     });
     expect(counts.all()).toEqual({ list: 1 });
-    expect(screen.getByTestId("list").textContent).toBe("c1:while hidden c2:shown again");
+    expect(textOf("list")).toBe("c1:while hidden c2:shown again");
   });
 
   it("keeps a query's index across re-renders that take a new function", () => {
     const store = seededStore();
     const predicate = vi.fn((c: Comment) => c.data.status === "open");
     const query = store.comment.live.where(predicate);
-    const tree = (label: string) => (
-      <StrictMode>
-        <ThroughValue query={query} label={label} />
-      </StrictMode>
-    );
-    const { rerender } = render(tree("a"));
+    const { rerender } = renderStrict(<ThroughValue query={query} label="a" />);
     predicate.mockClear();
 
     // Re-rendering moves the subscription to the new function's computed in place: the query
     // stays watched, so its index is not rebuilt (which would test every comment again).
-    rerender(tree("b"));
-    rerender(tree("c"));
-    expect(screen.getByTestId("through").textContent).toBe("c: 3");
+    rerender(<ThroughValue query={query} label="b" />);
+    rerender(<ThroughValue query={query} label="c" />);
+    expect(textOf("through")).toBe("c: 3");
     expect(predicate).not.toHaveBeenCalled();
 
     act(() => {
       store.comment.upsert("c6", comment("c6"));
     });
     expect(predicate).toHaveBeenCalledTimes(1);
-    expect(screen.getByTestId("through").textContent).toBe("c: 4");
+    expect(textOf("through")).toBe("c: 4");
+  });
+
+  it("runs a factory without deps once, not on every re-render", () => {
+    const store = seededStore();
+    const factory = vi.fn(() => store.comment.live.where((c) => c.data.status === "resolved"));
+    const { rerender } = renderStrict(<Built factory={factory} label="a" />);
+    expect(factory).toHaveBeenCalled();
+    factory.mockClear();
+
+    rerender(<Built factory={factory} label="b" />);
+    rerender(<Built factory={() => store.comment.live} label="c" />);
+    expect(factory).not.toHaveBeenCalled();
+    expect(textOf("built")).toBe("c: c4,c5");
+  });
+
+  it("follows a new query passed in its place, and lets go of the old one", () => {
+    const store = seededStore();
+    const oldPredicate = vi.fn((c: Comment) => c.data.lineNumber <= 2);
+    const before = store.comment.live.where(oldPredicate);
+    const after = store.comment.live.where((c) => c.data.lineNumber >= 4);
+    const { rerender } = renderStrict(<Shared query={before} name="shared" />);
+    expect(textOf("shared")).toBe("c1:body of c1 c2:body of c2");
+
+    rerender(<Shared query={after} name="shared" />);
+    expect(textOf("shared")).toBe("c4:body of c4 c5:body of c5");
+    counts.reset();
+    oldPredicate.mockClear();
+
+    act(() => {
+      store.comment.upsert("c1", comment("c1", { lineNumber: 1, body: "old query only" }));
+    });
+    expect(counts.all()).toEqual({});
+    expect(oldPredicate).not.toHaveBeenCalled();
+
+    act(() => {
+      store.comment.upsert("c4", comment("c4", { lineNumber: 4, body: "new query" }));
+    });
+    expect(counts.all()).toEqual({ shared: 1 });
+    expect(textOf("shared")).toBe("c4:new query c5:body of c5");
+  });
+
+  it("keeps a shared query live for the components still showing it", () => {
+    const store = seededStore();
+    const query = store.comment.live.where((c) => c.data.lineNumber > 3);
+    const tree = (withA: boolean) => (
+      <>
+        {withA && <Shared query={query} name="a" />}
+        <Shared query={query} name="b" />
+      </>
+    );
+    const { rerender } = renderStrict(tree(true));
+    rerender(tree(false));
+    expect(screen.queryByTestId("a")).toBeNull();
+    counts.reset();
+
+    act(() => {
+      store.comment.upsert("c6", comment("c6", { lineNumber: 6 }));
+    });
+    expect(counts.all()).toEqual({ b: 1 });
+    expect(textOf("b")).toBe("c4:body of c4 c5:body of c5 c6:body of c6");
+    expect(consoleErrors.logged).toEqual([]);
   });
 });

@@ -1,30 +1,21 @@
 // @vitest-environment happy-dom
 import { signal } from "@preact/signals-core";
-import { act, cleanup, render, screen } from "@testing-library/react";
-import { StrictMode, useLayoutEffect } from "react";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { useEntity, useSignalValue, useValue } from "../../src/react/index.js";
-import { comment } from "../fixtures/schema.js";
+import { act } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
+import { useCollection, useEntity, useSignalValue, useValue } from "../../src/react/index.js";
+import { comment, review } from "../fixtures/schema.js";
 import {
-  ErrorBoundary,
-  RenderCounts,
+  RunOnMount,
+  renderStrict,
+  renderStrictInBoundary,
   seededStore,
+  setupReactTests,
   type TestStore,
+  textOf,
   useCommitCounter,
 } from "./harness.js";
 
-let counts: RenderCounts;
-let errors: ReturnType<typeof vi.spyOn>;
-
-beforeEach(() => {
-  counts = new RenderCounts();
-  errors = vi.spyOn(console, "error");
-});
-
-afterEach(() => {
-  cleanup();
-  errors.mockRestore();
-});
+const { counts, consoleErrors } = setupReactTests();
 
 function ValueComment({ store, id }: { store: TestStore; id: string }) {
   const found = useValue(() => store.comment.findById(id), [id]);
@@ -69,13 +60,6 @@ function Tracked({ store, runs }: { store: TestStore; runs: () => void }) {
   return <p>{found?.data.body}</p>;
 }
 
-function WritesOnMount({ store }: { store: TestStore }) {
-  useLayoutEffect(() => {
-    store.comment.upsert("c1", comment("c1", { body: "written in a layout effect" }));
-  }, [store]);
-  return null;
-}
-
 function Fragile({ store }: { store: TestStore }) {
   const body = useValue(() => {
     const found = store.comment.findById("c1");
@@ -83,6 +67,12 @@ function Fragile({ store }: { store: TestStore }) {
     return found?.data.body;
   }, [store]);
   return <p>{body}</p>;
+}
+
+function AllReviews({ store }: { store: TestStore }) {
+  const reviews = useCollection(store.review);
+  useCommitCounter(counts, "reviews");
+  return <p data-testid="reviews">{reviews.map((r) => r.data.title).join(",")}</p>;
 }
 
 const count = signal(0);
@@ -96,12 +86,12 @@ function Counter() {
 describe("useValue", () => {
   it("re-renders only the component showing the edited comment", () => {
     const store = seededStore();
-    render(
-      <StrictMode>
+    renderStrict(
+      <>
         <ValueComment store={store} id="c1" />
         <ValueComment store={store} id="c2" />
         <ValueComment store={store} id="c3" />
-      </StrictMode>,
+      </>,
     );
     counts.reset();
 
@@ -109,8 +99,8 @@ describe("useValue", () => {
       store.comment.upsert("c2", comment("c2", { body: "edited" }));
     });
     expect(counts.all()).toEqual({ c2: 1 });
-    expect(screen.getByTestId("c2").textContent).toBe("edited");
-    expect(screen.getByTestId("c1").textContent).toBe("body of c1");
+    expect(textOf("c2")).toBe("edited");
+    expect(textOf("c1")).toBe("body of c1");
 
     counts.reset();
     act(() => {
@@ -119,16 +109,16 @@ describe("useValue", () => {
       store.comment.delete("c5");
     });
     expect(counts.all()).toEqual({});
-    expect(errors).not.toHaveBeenCalled();
+    expect(consoleErrors.logged).toEqual([]);
   });
 
   it("re-renders once for a batch of writes", () => {
     const store = seededStore();
-    render(
-      <StrictMode>
+    renderStrict(
+      <>
         <ValueComment store={store} id="c1" />
         <ValueComment store={store} id="c2" />
-      </StrictMode>,
+      </>,
     );
     counts.reset();
 
@@ -140,16 +130,16 @@ describe("useValue", () => {
       });
     });
     expect(counts.all()).toEqual({ c1: 1, c2: 1 });
-    expect(screen.getByTestId("c1").textContent).toBe("two");
+    expect(textOf("c1")).toBe("two");
   });
 
   it("re-renders only when the derived value changes", () => {
     const store = seededStore();
-    render(
-      <StrictMode>
+    renderStrict(
+      <>
         <OpenCount store={store} />
         <Resolved store={store} />
-      </StrictMode>,
+      </>,
     );
     counts.reset();
 
@@ -163,23 +153,15 @@ describe("useValue", () => {
       store.comment.upsert("c1", comment("c1", { status: "resolved" }));
     });
     expect(counts.all()).toEqual({ count: 1, resolved: 1 });
-    expect(screen.getByTestId("count").textContent).toBe("2");
-    expect(screen.getByTestId("resolved").textContent).toBe("c1,c4,c5");
+    expect(textOf("count")).toBe("2");
+    expect(textOf("resolved")).toBe("c1,c4,c5");
   });
 
   it("follows a new id when the deps change", () => {
     const store = seededStore();
-    const { rerender } = render(
-      <StrictMode>
-        <ValueComment store={store} id="c1" />
-      </StrictMode>,
-    );
-    rerender(
-      <StrictMode>
-        <ValueComment store={store} id="c2" />
-      </StrictMode>,
-    );
-    expect(screen.getByTestId("c2").textContent).toBe("body of c2");
+    const { rerender } = renderStrict(<ValueComment store={store} id="c1" />);
+    rerender(<ValueComment store={store} id="c2" />);
+    expect(textOf("c2")).toBe("body of c2");
     counts.reset();
 
     act(() => {
@@ -191,23 +173,15 @@ describe("useValue", () => {
       store.comment.upsert("c2", comment("c2", { body: "new id" }));
     });
     expect(counts.all()).toEqual({ c2: 1 });
-    expect(screen.getByTestId("c2").textContent).toBe("new id");
+    expect(textOf("c2")).toBe("new id");
   });
 
   it("takes a new function on every render when there are no deps", () => {
     const store = seededStore();
     const runs = vi.fn();
-    const { rerender } = render(
-      <StrictMode>
-        <BodyWithoutDeps store={store} id="c1" runs={runs} />
-      </StrictMode>,
-    );
-    rerender(
-      <StrictMode>
-        <BodyWithoutDeps store={store} id="c3" runs={runs} />
-      </StrictMode>,
-    );
-    expect(screen.getByTestId("body").textContent).toBe("body of c3");
+    const { rerender } = renderStrict(<BodyWithoutDeps store={store} id="c1" runs={runs} />);
+    rerender(<BodyWithoutDeps store={store} id="c3" runs={runs} />);
+    expect(textOf("body")).toBe("body of c3");
     counts.reset();
     runs.mockClear();
 
@@ -220,18 +194,14 @@ describe("useValue", () => {
     act(() => {
       store.comment.upsert("c3", comment("c3", { body: "y" }));
     });
-    expect(screen.getByTestId("body").textContent).toBe("y");
+    expect(textOf("body")).toBe("y");
     expect(counts.all()).toEqual({ body: 1 });
   });
 
   it("stops tracking on unmount: later writes run nothing and warn nothing", () => {
     const store = seededStore();
     const runs = vi.fn();
-    const { unmount } = render(
-      <StrictMode>
-        <Tracked store={store} runs={runs} />
-      </StrictMode>,
-    );
+    const { unmount } = renderStrict(<Tracked store={store} runs={runs} />);
     unmount();
     counts.reset();
     runs.mockClear();
@@ -242,50 +212,47 @@ describe("useValue", () => {
     });
     expect(runs).not.toHaveBeenCalled();
     expect(counts.all()).toEqual({});
-    expect(errors).not.toHaveBeenCalled();
+    expect(consoleErrors.logged).toEqual([]);
   });
 
   it("sees a write made between its render and its subscription", () => {
     const store = seededStore();
-    render(
-      <StrictMode>
+    renderStrict(
+      <>
         <ValueComment store={store} id="c1" />
-        <WritesOnMount store={store} />
-      </StrictMode>,
+        <RunOnMount
+          run={() =>
+            store.comment.upsert("c1", comment("c1", { body: "written in a layout effect" }))
+          }
+        />
+      </>,
     );
-    expect(screen.getByTestId("c1").textContent).toBe("written in a layout effect");
+    expect(textOf("c1")).toBe("written in a layout effect");
   });
 
   it("throws an error of its function during render, not from the write", () => {
     const store = seededStore();
-    const caught = vi.fn();
-    render(
-      <StrictMode>
-        <ErrorBoundary onError={caught}>
-          <Fragile store={store} />
-        </ErrorBoundary>
-      </StrictMode>,
-    );
-    errors.mockImplementation(() => {});
+    const boundary = renderStrictInBoundary(<Fragile store={store} />);
+    consoleErrors.silence();
 
     expect(() =>
       act(() => {
         store.comment.upsert("c1", comment("c1", { body: "boom" }));
       }),
     ).not.toThrow();
-    expect(screen.getByTestId("error").textContent).toBe("cannot show boom");
-    expect(caught).toHaveBeenCalledTimes(1);
+    expect(textOf("error")).toBe("cannot show boom");
+    expect(boundary.errors).toHaveLength(1);
   });
 });
 
 describe("useEntity", () => {
   it("re-renders for its entity only, and shows deletes", () => {
     const store = seededStore();
-    render(
-      <StrictMode>
+    renderStrict(
+      <>
         <EntityComment store={store} id="c1" />
         <ValueComment store={store} id="c2" />
-      </StrictMode>,
+      </>,
     );
     counts.reset();
 
@@ -299,46 +266,30 @@ describe("useEntity", () => {
       store.comment.delete("c1");
     });
     expect(counts.all()).toEqual({ "entity:c1": 1 });
-    expect(screen.getByTestId("entity").textContent).toBe("(none)");
+    expect(textOf("entity")).toBe("(none)");
   });
 
   it("shows an entity written after mounting (StrictMode subscribes twice)", () => {
     const store = seededStore();
-    render(
-      <StrictMode>
-        <EntityComment store={store} id="later" />
-      </StrictMode>,
-    );
-    expect(screen.getByTestId("entity").textContent).toBe("(none)");
+    renderStrict(<EntityComment store={store} id="later" />);
+    expect(textOf("entity")).toBe("(none)");
     counts.reset();
 
     act(() => {
       store.comment.upsert("later", comment("later", { body: "arrived" }));
     });
-    expect(screen.getByTestId("entity").textContent).toBe("arrived");
+    expect(textOf("entity")).toBe("arrived");
     expect(counts.all()).toEqual({ "entity:later": 1 });
   });
 
   it("switches entity when the id changes, and accepts no id", () => {
     const store = seededStore();
-    const { rerender } = render(
-      <StrictMode>
-        <EntityComment store={store} id={undefined} />
-      </StrictMode>,
-    );
-    expect(screen.getByTestId("entity").textContent).toBe("(none)");
+    const { rerender } = renderStrict(<EntityComment store={store} id={undefined} />);
+    expect(textOf("entity")).toBe("(none)");
 
-    rerender(
-      <StrictMode>
-        <EntityComment store={store} id="c2" />
-      </StrictMode>,
-    );
-    expect(screen.getByTestId("entity").textContent).toBe("body of c2");
-    rerender(
-      <StrictMode>
-        <EntityComment store={store} id="c3" />
-      </StrictMode>,
-    );
+    rerender(<EntityComment store={store} id="c2" />);
+    expect(textOf("entity")).toBe("body of c2");
+    rerender(<EntityComment store={store} id="c3" />);
     counts.reset();
 
     act(() => {
@@ -349,23 +300,19 @@ describe("useEntity", () => {
       store.comment.upsert("c3", comment("c3", { body: "shown" }));
     });
     expect(counts.all()).toEqual({ "entity:c3": 1 });
-    expect(screen.getByTestId("entity").textContent).toBe("shown");
+    expect(textOf("entity")).toBe("shown");
   });
 });
 
 describe("useSignalValue", () => {
   it("renders any signal and re-renders when it changes", () => {
-    const { unmount } = render(
-      <StrictMode>
-        <Counter />
-      </StrictMode>,
-    );
+    const { unmount } = renderStrict(<Counter />);
     counts.reset();
 
     act(() => {
       count.value = 5;
     });
-    expect(screen.getByTestId("counter").textContent).toBe("5");
+    expect(textOf("counter")).toBe("5");
     expect(counts.all()).toEqual({ counter: 1 });
 
     unmount();
@@ -374,6 +321,41 @@ describe("useSignalValue", () => {
       count.value = 6;
     });
     expect(counts.all()).toEqual({});
-    expect(errors).not.toHaveBeenCalled();
+    expect(consoleErrors.logged).toEqual([]);
+  });
+});
+
+describe("useCollection", () => {
+  it("shows every entity of its collection and re-renders for writes to it only", () => {
+    const store = seededStore();
+    const { unmount } = renderStrict(<AllReviews store={store} />);
+    expect(textOf("reviews")).toBe("review r1");
+    counts.reset();
+
+    act(() => {
+      store.comment.upsert("c1", comment("c1", { body: "a comment, not a review" }));
+      store.comment.delete("c2");
+    });
+    expect(counts.all()).toEqual({});
+
+    act(() => {
+      store.review.upsert("r2", review("r2"));
+    });
+    expect(counts.all()).toEqual({ reviews: 1 });
+    expect(textOf("reviews")).toBe("review r1,review r2");
+
+    act(() => {
+      store.review.delete("r1");
+    });
+    expect(counts.all()).toEqual({ reviews: 2 });
+    expect(textOf("reviews")).toBe("review r2");
+
+    unmount();
+    counts.reset();
+    act(() => {
+      store.review.upsert("r3", review("r3"));
+    });
+    expect(counts.all()).toEqual({});
+    expect(consoleErrors.logged).toEqual([]);
   });
 });
