@@ -9,6 +9,7 @@ export {
   KalphiteUsageError,
   KalphiteValidationError,
 } from "./errors.js";
+export { type Groups, LiveGroups } from "./live-groups.js";
 export { LiveQuery, type LiveQueryChange } from "./live-query.js";
 export { cloneJsonLike, validateEntity } from "./schema.js";
 export { KalphiteStore, type StoreApi, type StoreOptions } from "./store.js";

@@ -1,7 +1,9 @@
 import { computed, type ReadonlySignal, type Signal, signal } from "@preact/signals-core";
 import { toKeyFunction } from "./compare.js";
 import { KalphiteUsageError } from "./errors.js";
+import { LiveGroups } from "./live-groups.js";
 import { SortedIndex } from "./sorted-index.js";
+import { sortedMatches } from "./sorted-matches.js";
 import type { Direction, Entity, KeySelector } from "./types.js";
 
 /**
@@ -122,6 +124,31 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
       );
     }
     return this.#with({ limit: count });
+  }
+
+  /**
+   * This query's rows grouped by `key` (a function or a dotted path), kept up to date: a
+   * `ReadonlySignal` of a record from group to rows, each group in this query's order. Like
+   * `Object.groupBy`, group values become string keys (symbols stay) and the record has no
+   * prototype.
+   *
+   * @example store.comment.live.orderBy("updatedAt", "desc").groupBy("data.status").value.open
+   */
+  groupBy<K extends PropertyKey>(key: ((entity: T) => K) | KeySelector<T>): LiveGroups<T, K> {
+    if (typeof key !== "function" && typeof key !== "string") {
+      throw new KalphiteUsageError("live.groupBy(key) needs a function or a dotted path.");
+    }
+    if (this.#spec.limit !== Number.POSITIVE_INFINITY) {
+      throw new KalphiteUsageError(
+        "groupBy() after limit() is ambiguous (the first rows, grouped? or each group limited?): group the query without a limit, then slice each group.",
+      );
+    }
+    return new LiveGroups<T, K>(this.#source, {
+      predicate: this.#predicate,
+      key: this.#key,
+      descending: this.#spec.direction === "desc",
+      group: toKeyFunction(key as KeySelector<T>),
+    });
   }
 
   get value(): T[] {
@@ -258,45 +285,24 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
   }
 
   #recompute(): T[] {
-    const { rows } = this.#sortedMatches();
-    return rows.length > this.#spec.limit ? rows.slice(0, this.#spec.limit) : rows;
-  }
-
-  /**
-   * Every matching entity, sorted, with its key. Keys are computed once per entity, not per
-   * comparison, and positions are sorted rather than rows. Arrays are filled by push: a large
-   * `new Array(n)` can start in V8's slow dictionary mode.
-   */
-  #sortedMatches(): { rows: T[]; keys: unknown[] } {
-    const predicate = this.#predicate;
-    const key = this.#key;
-    const matches: T[] = [];
-    const matchKeys: unknown[] = [];
-    for (const entity of this.#source.values.values()) {
-      if (predicate(entity)) {
-        matches.push(entity);
-        matchKeys.push(key(entity));
-      }
-    }
-    const order: number[] = [];
-    for (let i = 0; i < matches.length; i++) order.push(i);
-    const comparator = new SortedIndex<T>(this.#spec.direction === "desc");
-    order.sort(
-      positionComparator(comparator, matchKeys, matches, this.#spec.direction === "desc" ? -1 : 1),
+    const { rows } = sortedMatches(
+      this.#source.values,
+      this.#predicate,
+      this.#key,
+      this.#spec.direction === "desc",
     );
-    const rows: T[] = [];
-    const keys: unknown[] = [];
-    for (const position of order) {
-      rows.push(matches[position]!);
-      keys.push(matchKeys[position]);
-    }
-    return { rows, keys };
+    return rows.length > this.#spec.limit ? rows.slice(0, this.#spec.limit) : rows;
   }
 
   #retain(): void {
     if (this.#refs++ > 0) return;
     const index = new SortedIndex<T>(this.#spec.direction === "desc");
-    const { rows: sortedRows, keys: sortedKeys } = this.#sortedMatches();
+    const { rows: sortedRows, keys: sortedKeys } = sortedMatches(
+      this.#source.values,
+      this.#predicate,
+      this.#key,
+      this.#spec.direction === "desc",
+    );
     index.load(sortedKeys, sortedRows);
     this.#index = index;
     this.#source.attach(this);
@@ -310,35 +316,6 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
     this.#index = undefined;
     this.#tick.value = ++this.#ticks;
   }
-}
-
-/**
- * Compares positions into `keys`/`rows` in the index's order. When every key is a number (the
- * common case: timestamps, counters) the keys go into a Float64Array and compare directly, which
- * makes the initial sort of a subscription several times faster than the generic comparison.
- */
-function positionComparator<T extends Entity>(
-  index: SortedIndex<T>,
-  keys: readonly unknown[],
-  rows: readonly T[],
-  sign: number,
-): (a: number, b: number) => number {
-  const numeric = new Float64Array(keys.length);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i];
-    if (typeof key !== "number" || Number.isNaN(key)) {
-      return (a, b) => index.compare(keys[a], rows[a]!.id, keys[b], rows[b]!.id);
-    }
-    numeric[i] = key;
-  }
-  return (a, b) => {
-    const ka = numeric[a]!;
-    const kb = numeric[b]!;
-    if (ka !== kb) return ka < kb ? -sign : sign;
-    const ia = rows[a]!.id;
-    const ib = rows[b]!.id;
-    return ia < ib ? -1 : ia > ib ? 1 : 0;
-  };
 }
 
 function sameRows<T>(a: readonly T[], b: readonly T[]): boolean {

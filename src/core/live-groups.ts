@@ -1,0 +1,241 @@
+import { computed, type ReadonlySignal, type Signal, signal } from "@preact/signals-core";
+import type { LiveQueryEngine, LiveSource } from "./live-query.js";
+import { SortedIndex } from "./sorted-index.js";
+import { sortedMatches } from "./sorted-matches.js";
+import type { Entity } from "./types.js";
+
+/** The rows of a live query by group; each group in the query's order. Empty groups are absent. */
+export type Groups<T, K extends PropertyKey> = Partial<Record<K, T[]>>;
+
+/** What a grouping is made of: the query's filter and order, and the group of a row. */
+export interface GroupSpec<T> {
+  predicate: (entity: T) => boolean;
+  key: (entity: T) => unknown;
+  descending: boolean;
+  group: (entity: T) => unknown;
+}
+
+/**
+ * A live query's rows grouped by a key, kept up to date: a `ReadonlySignal` of a record from group
+ * to rows, like `Object.groupBy` (no prototype, so any key is just a group). Get it with
+ * `query.groupBy(key)`.
+ *
+ * While something subscribes, each group is a sorted index and a write costs O(log n) in the
+ * groups it leaves and enters; a group that did not change keeps the same array, so a component
+ * showing one group re-renders only when that group changes. Read without a subscriber, it
+ * recomputes on demand.
+ *
+ * @example
+ * const byStatus = store.comment.live.orderBy("updatedAt", "desc").groupBy("data.status");
+ * const stop = byStatus.subscribe((groups) => render(groups.open ?? [], groups.resolved ?? []));
+ */
+export class LiveGroups<T extends Entity, K extends PropertyKey = PropertyKey>
+  implements ReadonlySignal<Groups<T, K>>, LiveQueryEngine<T>
+{
+  readonly #source: LiveSource<T>;
+  readonly #spec: GroupSpec<T>;
+  readonly #computed: ReadonlySignal<Groups<T, K>>;
+  readonly #tick: Signal<number> = signal(0);
+  // Counted here so that bumping the tick never reads (and subscribes to) it.
+  #ticks = 0;
+  /** While subscribed: each group's rows, and the arrays handed out, rebuilt only when dirty. */
+  #indexes: Map<PropertyKey, SortedIndex<T>> | undefined;
+  readonly #arrays = new Map<PropertyKey, T[]>();
+  readonly #dirty = new Set<PropertyKey>();
+  #last: Groups<T, K> | undefined;
+  #refs = 0;
+
+  /** @internal Use `query.groupBy(key)`. */
+  constructor(source: LiveSource<T>, spec: GroupSpec<T>) {
+    this.#source = source;
+    this.#spec = spec;
+    this.#computed = computed(() => this.#read(), {
+      watched: () => this.#retain(),
+      unwatched: () => this.#release(),
+    });
+  }
+
+  get value(): Groups<T, K> {
+    return this.#computed.value;
+  }
+
+  peek(): Groups<T, K> {
+    return this.#computed.peek();
+  }
+
+  /**
+   * Calls `listener` now and after every change of the groups; returns the unsubscribe. A
+   * throwing listener goes to the store's `onError`.
+   */
+  subscribe(listener: (groups: Groups<T, K>) => void): () => void {
+    return this.#computed.subscribe((groups) => {
+      try {
+        listener(groups);
+      } catch (error) {
+        this.#source.reportError(error);
+      }
+    });
+  }
+
+  valueOf(): Groups<T, K> {
+    return this.value;
+  }
+
+  toString(): string {
+    return `LiveGroups(${this.#source.entityType})`;
+  }
+
+  toJSON(): Groups<T, K> {
+    return this.value;
+  }
+
+  get brand(): ReadonlySignal["brand"] {
+    return this.#computed.brand;
+  }
+
+  /** @internal Called by the collection on every write while this grouping is subscribed. */
+  _apply(previous: T | undefined, next: T | undefined): void {
+    const { predicate, key, group } = this.#spec;
+    const wasIn = previous !== undefined && predicate(previous);
+    const isIn = next !== undefined && predicate(next);
+    if (!wasIn && !isIn) return;
+    // Everything the user's functions say is computed first, so that one throwing changes nothing.
+    const oldGroup = wasIn ? groupKey(group(previous)) : undefined;
+    const newGroup = isIn ? groupKey(group(next)) : undefined;
+    const oldKey = wasIn ? key(previous) : undefined;
+    const newKey = isIn ? key(next) : undefined;
+    const indexes = this.#indexes!;
+    // A cap of 0: positions are not needed, so none is counted.
+    if (wasIn && isIn && oldGroup === newGroup) {
+      const index = indexes.get(oldGroup!)!;
+      const same = index.compare(oldKey, "", newKey, "") === 0;
+      if (!same || index.replace(oldKey, newKey, next, 0) < 0) {
+        index.remove(oldKey, previous.id, 0);
+        index.insert(newKey, next, 0);
+      }
+    } else {
+      if (wasIn) {
+        const index = indexes.get(oldGroup!)!;
+        index.remove(oldKey, previous.id, 0);
+        if (index.size === 0) indexes.delete(oldGroup!);
+      }
+      if (isIn) {
+        let index = indexes.get(newGroup!);
+        if (index === undefined) {
+          index = new SortedIndex<T>(this.#spec.descending);
+          indexes.set(newGroup!, index);
+        }
+        index.insert(newKey, next, 0);
+      }
+    }
+    if (wasIn) this.#dirty.add(oldGroup!);
+    if (isIn) this.#dirty.add(newGroup!);
+    this.#tick.value = ++this.#ticks;
+  }
+
+  #read(): Groups<T, K> {
+    this.#tick.value;
+    const last = this.#last;
+    let groups: Groups<T, K>;
+    if (this.#indexes) {
+      const indexes = this.#indexes;
+      for (const name of this.#dirty) {
+        const index = indexes.get(name);
+        if (index === undefined) {
+          this.#arrays.delete(name);
+          continue;
+        }
+        // A group whose rows are the same (a batch that left and re-entered) keeps its array.
+        const rows = index.toArray();
+        const before = last?.[name as K];
+        this.#arrays.set(name, before !== undefined && sameRows(before, rows) ? before : rows);
+      }
+      this.#dirty.clear();
+      groups = Object.create(null);
+      for (const [name, rows] of this.#arrays) groups[name as K] = rows;
+    } else {
+      // Nobody subscribes: behave like a computed over the collection.
+      this.#source.version.value;
+      groups = this.#recompute(last);
+    }
+    if (last !== undefined && sameGroups(last, groups)) return last;
+    this.#last = groups;
+    return groups;
+  }
+
+  /** Every group from scratch; a group equal to the last result's keeps its array. */
+  #recompute(last: Groups<T, K> | undefined): Groups<T, K> {
+    const { predicate, key, descending, group } = this.#spec;
+    const { rows } = sortedMatches(this.#source.values, predicate, key, descending);
+    const groups: Groups<T, K> = Object.create(null);
+    for (const row of rows) {
+      const name = groupKey(group(row)) as K;
+      const rowsOfGroup = groups[name];
+      if (rowsOfGroup) rowsOfGroup.push(row);
+      else groups[name] = [row];
+    }
+    if (last !== undefined) {
+      for (const name of Reflect.ownKeys(groups) as K[]) {
+        const before = last[name];
+        if (before !== undefined && sameRows(before, groups[name]!)) groups[name] = before;
+      }
+    }
+    return groups;
+  }
+
+  #retain(): void {
+    if (this.#refs++ > 0) return;
+    const { predicate, key, descending, group } = this.#spec;
+    const { rows, keys } = sortedMatches(this.#source.values, predicate, key, descending);
+    const byGroup = new Map<PropertyKey, { keys: unknown[]; rows: T[] }>();
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const name = groupKey(group(row));
+      let entries = byGroup.get(name);
+      if (entries === undefined) {
+        entries = { keys: [], rows: [] };
+        byGroup.set(name, entries);
+      }
+      entries.keys.push(keys[i]);
+      entries.rows.push(row);
+    }
+    const indexes = new Map<PropertyKey, SortedIndex<T>>();
+    for (const [name, entries] of byGroup) {
+      const index = new SortedIndex<T>(descending);
+      index.load(entries.keys, entries.rows);
+      indexes.set(name, index);
+      this.#dirty.add(name);
+    }
+    this.#arrays.clear();
+    this.#indexes = indexes;
+    this.#source.attach(this);
+    this.#tick.value = ++this.#ticks;
+  }
+
+  #release(): void {
+    if (--this.#refs > 0) return;
+    this.#source.detach(this);
+    this.#indexes = undefined;
+    this.#arrays.clear();
+    this.#dirty.clear();
+    this.#tick.value = ++this.#ticks;
+  }
+}
+
+/** The record key a group value becomes, as in `Object.groupBy`: symbols stay, the rest is a string. */
+function groupKey(value: unknown): PropertyKey {
+  return typeof value === "symbol" ? value : String(value);
+}
+
+function sameRows<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameGroups<T>(a: Groups<T, PropertyKey>, b: Groups<T, PropertyKey>): boolean {
+  const names = Reflect.ownKeys(b);
+  if (Reflect.ownKeys(a).length !== names.length) return false;
+  for (const name of names) if (a[name] !== b[name]) return false;
+  return true;
+}
