@@ -13,6 +13,7 @@ export { useKalphiteStore } from "./use-store.js";
 export {
   useCollection,
   useEntity,
+  useLiveGroups,
   useLiveQuery,
   useSignalValue,
   useValue,

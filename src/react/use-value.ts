@@ -8,6 +8,7 @@ import {
   useState,
   useSyncExternalStore,
 } from "react";
+import type { Groups, LiveGroups } from "../core/live-groups.js";
 import type { LiveQuery } from "../core/live-query.js";
 import type { TypedCollection } from "../core/typed-collection.js";
 import type { Entity, EntityId } from "../core/types.js";
@@ -29,6 +30,7 @@ import type { Entity, EntityId } from "../core/types.js";
 const NONE: unique symbol = Symbol("none");
 const EMPTY_DEPS: DependencyList = [];
 const EMPTY_ROWS: never[] = Object.freeze([]) as unknown as never[];
+const EMPTY_GROUPS: Groups<never, never> = Object.freeze(Object.create(null));
 
 const useIsomorphicLayoutEffect = typeof window === "undefined" ? useEffect : useLayoutEffect;
 
@@ -149,13 +151,56 @@ export function useLiveQuery<T extends Entity>(
   queryOrFactory: LiveQuery<T> | null | undefined | (() => LiveQuery<T> | null | undefined),
   deps?: DependencyList,
 ): T[] {
-  const isFactory = typeof queryOrFactory === "function";
-  const query = useMemo(
-    () => (typeof queryOrFactory === "function" ? queryOrFactory() : queryOrFactory),
+  return useLive<T[]>(queryOrFactory, deps, EMPTY_ROWS);
+}
+
+/**
+ * The groups of a live `groupBy`: a record from group to rows, each group in the query's order.
+ * Re-renders only when a group changes; a group that did not change keeps its array, so a child
+ * given one group can be memoized. The groups, or their factory, as in `useLiveQuery`; `null` or
+ * `undefined` give no groups (`{}`).
+ *
+ * @example
+ * function Board() {
+ *   const groups = useLiveGroups(() => store.comment.live.orderBy("updatedAt", "desc").groupBy("data.status"));
+ *   return <><Column rows={groups.open ?? []} /><Column rows={groups.resolved ?? []} /></>;
+ * }
+ */
+export function useLiveGroups<T extends Entity, K extends PropertyKey>(
+  groups: LiveGroups<T, K> | null | undefined,
+): Groups<T, K>;
+export function useLiveGroups<T extends Entity, K extends PropertyKey>(
+  factory: () => LiveGroups<T, K> | null | undefined,
+  deps?: DependencyList,
+): Groups<T, K>;
+export function useLiveGroups<T extends Entity, K extends PropertyKey>(
+  groupsOrFactory:
+    | LiveGroups<T, K>
+    | null
+    | undefined
+    | (() => LiveGroups<T, K> | null | undefined),
+  deps?: DependencyList,
+): Groups<T, K> {
+  return useLive<Groups<T, K>>(groupsOrFactory, deps, EMPTY_GROUPS);
+}
+
+/** A live signal given as is or built by a factory (memoized by `deps`), read in a render. */
+function useLive<V>(
+  sourceOrFactory:
+    | ReadonlySignal<V>
+    | null
+    | undefined
+    | (() => ReadonlySignal<V> | null | undefined),
+  deps: DependencyList | undefined,
+  empty: V,
+): V {
+  const isFactory = typeof sourceOrFactory === "function";
+  const source = useMemo(
+    () => (typeof sourceOrFactory === "function" ? sourceOrFactory() : sourceOrFactory),
     // biome-ignore lint/correctness/useExhaustiveDependencies: a factory is memoized by the caller's deps
-    isFactory ? (deps ?? EMPTY_DEPS) : [queryOrFactory],
+    isFactory ? (deps ?? EMPTY_DEPS) : [sourceOrFactory],
   );
-  return useValue(() => (query ? query.value : (EMPTY_ROWS as T[])), [query]);
+  return useValue(() => (source ? source.value : empty), [source]);
 }
 
 /**

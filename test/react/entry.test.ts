@@ -55,6 +55,7 @@ describe("entry points", () => {
       "useEntity",
       "useKalphiteContext",
       "useKalphiteStore",
+      "useLiveGroups",
       "useLiveQuery",
       "useSignalValue",
       "useValue",

@@ -7,6 +7,7 @@ import {
   useEntity,
   useKalphiteContext,
   useKalphiteStore,
+  useLiveGroups,
   useLiveQuery,
   useSignalValue,
   useValue,
@@ -22,6 +23,16 @@ describe("hook types", () => {
     expectTypeOf(useEntity(store.review, undefined)).toEqualTypeOf<Review | undefined>();
     // @ts-expect-error an id is a string
     useEntity(store.comment, 1);
+  });
+
+  it("useLiveGroups returns the groups' rows, keyed by what the key returns", () => {
+    const byStatus = useLiveGroups(() => store.comment.live.groupBy((c) => c.data.status));
+    expectTypeOf(byStatus.open).toEqualTypeOf<Comment[] | undefined>();
+    // @ts-expect-error "closed" is not a status
+    byStatus.closed;
+    expectTypeOf(useLiveGroups(store.review.live.groupBy("data.title"))).toEqualTypeOf<
+      Partial<Record<PropertyKey, Review[]>>
+    >();
   });
 
   it("useLiveQuery returns rows of the query's entity", () => {
