@@ -1,4 +1,5 @@
 import pg from "pg";
+import { PostgresListener } from "./postgres-listener.js";
 import { type SqlQuery, type SqlStorageOptions, sqlStorage } from "./sql-storage.js";
 import type { SyncStorage } from "./storage.js";
 
@@ -11,17 +12,42 @@ export interface PostgresStorageOptions extends SqlStorageOptions {
    * @default 10
    */
   maxConnections?: number;
+  /**
+   * `application_name` of the pool's connections (pg_stat_activity); the LISTEN connection's is
+   * this plus `:listen`.
+   * @default "kalphite"
+   */
+  applicationName?: string;
+  /**
+   * The LISTEN connection, which hears other processes' commits: when it breaks it reconnects
+   * after `reconnectDelay` ms, doubling per failed attempt up to `maxReconnectDelay` (±20%
+   * jitter), and checks itself with `SELECT 1` every `healthCheckInterval` ms (0: never).
+   * @default { reconnectDelay: 100, maxReconnectDelay: 5000, healthCheckInterval: 30000 }
+   */
+  listener?: { reconnectDelay?: number; maxReconnectDelay?: number; healthCheckInterval?: number };
+  /** Receives connection failures the storage survives (the LISTEN connection lost). @default console.error */
+  onError?: (error: unknown) => void;
 }
 
 /**
  * PostgreSQL storage for scale-out: several server processes on one database serve the same
  * rooms; each commit is announced with NOTIFY and every process LISTENs, so a change written
- * through one reaches the clients of all.
+ * through one reaches the clients of all. The LISTEN connection reconnects when it breaks and then
+ * re-announces the head of every room this storage was asked about, so commits made while it was
+ * down are broadcast too (the hub broadcasts each entry once, however often it hears a head).
  *
  * @example const storage = await postgresStorage({ url: process.env.DATABASE_URL! });
  */
 export async function postgresStorage(options: PostgresStorageOptions): Promise<SyncStorage> {
-  const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 });
+  const applicationName = options.applicationName ?? "kalphite";
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.maxConnections ?? 10,
+    application_name: applicationName,
+    // Notices a peer gone without a word (a network path that died) on idle connections.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  });
   pool.on("error", () => {
     // An idle client died; the pool replaces it. Queries report their own errors.
   });
@@ -29,41 +55,87 @@ export async function postgresStorage(options: PostgresStorageOptions): Promise<
     const result = await pool.query(sql, params);
     return { rows: result.rows };
   };
-  return sqlStorage(
-    {
-      query,
-      async transaction(fn) {
-        const client = await pool.connect();
-        try {
-          await client.query("BEGIN");
-          const result = await fn(async (sql, params) => ({
-            rows: (await client.query(sql, params)).rows,
-          }));
-          await client.query("COMMIT");
-          return result;
-        } catch (error) {
-          await client.query("ROLLBACK").catch(() => {});
-          throw error;
-        } finally {
-          client.release();
-        }
+  const listener = new PostgresListener({
+    url: options.url,
+    applicationName: `${applicationName}:listen`,
+    ...options.listener,
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
+  // The rooms the hub may hold (it asks each one's head first): after a reconnect, each one's
+  // head is announced again, in the payload sqlStorage's NOTIFY carries ("<head>:<room>").
+  const rooms = new Set<string>();
+  const roomsTable = `${options.tablePrefix ?? "kalphite_"}rooms`;
+  const close = async () => {
+    await listener.close();
+    await pool.end();
+  };
+  let storage: SyncStorage;
+  try {
+    storage = await sqlStorage(
+      {
+        query,
+        async transaction(fn) {
+          const client = await pool.connect();
+          // Checked out, a client has no error listener of the pool's: a connection killed
+          // between two statements would otherwise be an uncaught 'error' event.
+          let broken: Error | undefined;
+          const onError = (error: Error) => {
+            broken = error;
+          };
+          client.on("error", onError);
+          try {
+            await client.query("BEGIN");
+            const result = await fn(async (sql, params) => ({
+              rows: (await client.query(sql, params)).rows,
+            }));
+            await client.query("COMMIT");
+            return result;
+          } catch (error) {
+            await client.query("ROLLBACK").catch((rollbackError: Error) => {
+              broken ??= rollbackError;
+            });
+            throw error;
+          } finally {
+            client.off("error", onError);
+            // A broken connection is destroyed, not handed to the next transaction.
+            client.release(broken);
+          }
+        },
+        listen: (channel, onPayload) =>
+          listener.listen(channel, onPayload, async (listenerQuery) => {
+            if (rooms.size === 0) return;
+            const heads = await listenerQuery<{ room_id: string; head: string }>(
+              `SELECT room_id, head FROM ${roomsTable} WHERE room_id = ANY ($1::text[])`,
+              [[...rooms]],
+            );
+            for (const row of heads.rows) onPayload(`${row.head}:${row.room_id}`);
+          }),
+        close,
       },
-      async listen(channel, onPayload) {
-        const client = new pg.Client({ connectionString: options.url });
-        await client.connect();
-        client.on("notification", (message) => {
-          if (message.channel === channel && message.payload) onPayload(message.payload);
-        });
-        client.on("error", () => {
-          // The listener connection broke; clients' heartbeats fetch what they missed.
-        });
-        await client.query(`LISTEN ${channel}`);
-        return async () => {
-          await client.end().catch(() => {});
-        };
-      },
-      close: () => pool.end(),
+      options,
+    );
+  } catch (error) {
+    await close().catch(() => {});
+    throw error;
+  }
+  return {
+    commit(roomId, changes, decide) {
+      rooms.add(roomId);
+      return storage.commit(roomId, changes, decide);
     },
-    options,
-  );
+    entriesAfter(roomId, after, limit) {
+      rooms.add(roomId);
+      return storage.entriesAfter(roomId, after, limit);
+    },
+    snapshot(roomId) {
+      rooms.add(roomId);
+      return storage.snapshot(roomId);
+    },
+    head(roomId) {
+      rooms.add(roomId);
+      return storage.head(roomId);
+    },
+    onCommit: (listener) => storage.onCommit(listener),
+    close: () => storage.close(),
+  };
 }
