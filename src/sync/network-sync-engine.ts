@@ -540,7 +540,8 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#closeSocket(1000, "");
     if (!this.#wantConnected) return;
     if (this.#fatal) {
-      this.#giveUp(this.#fatal);
+      // Already emitted when the server's error arrived: only settle connect() now.
+      this.#giveUp(this.#fatal, { emit: false });
       return;
     }
     this.#failures++;
@@ -560,11 +561,11 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#reconnectTimer = this.#clock.setTimeout(() => this.#open(), delay);
   }
 
-  #giveUp(error: KalphiteSyncError): void {
+  #giveUp(error: KalphiteSyncError, options: { emit: boolean } = { emit: true }): void {
     this.#wantConnected = false;
     this.#closeSocket(1000, "");
     this.#setStatus("disconnected");
-    this.emit("error", error);
+    if (options.emit) this.emit("error", error);
     this.#rejectWaiters(error);
   }
 

@@ -86,6 +86,44 @@ describe("NetworkSyncEngine", () => {
     expect(engine.getConnectionStatus()).toBe("disconnected");
   });
 
+  it.each([
+    { code: "auth-failed", userId: "ann", roomId: "r", token: () => "forged" },
+    {
+      code: "forbidden-room",
+      userId: "ann",
+      roomId: "secret",
+      token: () => signToken({ userId: "ann", rooms: ["r"] }, SECRET),
+    },
+    {
+      code: "forbidden-user",
+      userId: "mallory",
+      roomId: "r",
+      token: () => signToken({ userId: "ann" }, SECRET),
+    },
+  ])(
+    "emits a fatal $code error once, not again when it gives up",
+    async ({ code, userId, roomId, token }) => {
+      const server = await createSyncServer({ port: 0, storage: memoryStorage(), secret: SECRET });
+      cleanups.push(() => server.close());
+      const engine = new NetworkSyncEngine({
+        wsUrl: server.url,
+        roomId,
+        userId,
+        authToken: token(),
+        store: KalphiteStore(Entity),
+        WebSocket: WS,
+      });
+      cleanups.push(() => engine.destroy());
+      const errors: KalphiteSyncError[] = [];
+      engine.on("error", (error) => errors.push(error));
+      const failure = await engine.connect().catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(KalphiteAuthError);
+      expect((failure as KalphiteAuthError).code).toBe(code);
+      expect(errors.map((error) => error.code)).toEqual([code]);
+      expect(errors[0]).toBe(failure);
+    },
+  );
+
   it("reports connected, sends queued changes, and disconnects cleanly", async () => {
     const server = await createSyncServer({ port: 0, storage: memoryStorage(), secret: SECRET });
     cleanups.push(() => server.close());
