@@ -1,6 +1,6 @@
 import { entityKey } from "../core/entity-key.js";
 import type { ChangeInput, Entity, StoreChange } from "../core/index.js";
-import { KalphiteAuthError, KalphiteSyncError } from "../core/index.js";
+import { KalphiteAuthError, KalphiteSyncError, KalphiteUsageError } from "../core/index.js";
 import { deepEqual } from "./deep-equal.js";
 import { Emitter } from "./emitter.js";
 import {
@@ -13,6 +13,7 @@ import {
 } from "./persistence.js";
 import {
   type ClientMessage,
+  CONFLICT_STRATEGIES,
   type ConflictRecord,
   changePayload,
   entryFromChange,
@@ -66,7 +67,9 @@ export interface NetworkSyncEngineConfig extends SyncConfig {
   /** The store to sync: its local changes are sent, remote ones written into it. */
   store: any;
   /**
-   * How this client's concurrent edits are resolved by the server.
+   * How this client's concurrent edits are resolved by the server: `strategy` is one of
+   * `"last-write-wins"`, `"operational-transform"` or `"manual"`; `manual` needs a `resolver`.
+   * Anything else throws `KalphiteUsageError` here.
    * @default { strategy: "last-write-wins" }
    */
   conflictResolution?: ConflictResolution;
@@ -223,7 +226,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       heartbeatInterval: config.heartbeatInterval ?? 15_000,
     };
     this.#store = config.store as SyncStore;
-    this.#resolution = config.conflictResolution ?? { strategy: "last-write-wins" };
+    this.#resolution = conflictResolution(config.conflictResolution);
     this.#persistence =
       config.persistence ??
       (config.database ? databasePersistence(config.database, config.roomId) : undefined);
@@ -786,6 +789,8 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       return;
     try {
       const resolved = resolver(conflict.attempted, entry.entity);
+      // Keeping the server's version needs no change (the store already shows it).
+      if (deepEqual(resolved, entry.entity)) return;
       // Written locally, so it goes out as a new change made on the server's version.
       this.#store.collection(entry.entityType).upsert(entry.entityId, resolved as never);
     } catch (cause) {
@@ -906,6 +911,50 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
 
   // #endregion
 }
+
+// #region configuration
+
+/**
+ * Checks `conflictResolution` at construction: an unknown strategy would make the server refuse
+ * every change (the outbox would resend forever), and `manual` without a resolver would drop this
+ * client's concurrent edits with nothing to resolve them.
+ */
+function conflictResolution(resolution: ConflictResolution | undefined): ConflictResolution {
+  if (resolution === undefined) return { strategy: "last-write-wins" };
+  const valid = CONFLICT_STRATEGIES.map((name) => `"${name}"`).join(", ");
+  if (resolution === null || typeof resolution !== "object") {
+    throw new KalphiteUsageError(
+      `conflictResolution must be an object such as { strategy: "last-write-wins" }, got ${describe(resolution)}.`,
+    );
+  }
+  if (!CONFLICT_STRATEGIES.includes(resolution.strategy)) {
+    throw new KalphiteUsageError(
+      `conflictResolution.strategy must be one of ${valid}, got ${describe(resolution.strategy)}.`,
+    );
+  }
+  if (resolution.resolver !== undefined && typeof resolution.resolver !== "function") {
+    throw new KalphiteUsageError(
+      `conflictResolution.resolver must be a function (local, remote) => entity, got ${describe(resolution.resolver)}.`,
+    );
+  }
+  if (resolution.strategy === "manual" && resolution.resolver === undefined) {
+    throw new KalphiteUsageError(
+      "conflictResolution { strategy: \"manual\" } needs a resolver(local, remote) => entity: without one, this client's concurrent edits would be dropped. To keep the server's version and decide later (e.g. in your UI from the `conflict` event), pass `resolver: (local, remote) => remote`.",
+    );
+  }
+  return resolution;
+}
+
+/** A value as it should appear in a configuration error. */
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "function") return "a function";
+  if (typeof value === "object" && value !== null)
+    return Array.isArray(value) ? "an array" : "an object";
+  return String(value);
+}
+
+// #endregion
 
 /** The `data` fields that differ between two versions, or undefined when unknown. */
 function changedDataFields(

@@ -71,8 +71,11 @@ export type ConflictStrategy = "last-write-wins" | "operational-transform" | "ma
 export interface ConflictResolution {
   strategy: ConflictStrategy;
   /**
-   * For `manual`: given this client's rejected edit and the server's current entity, returns the
-   * entity to write instead (sent as a new change).
+   * For `manual` (required there): given this client's rejected edit and the server's current
+   * entity, returns the entity to write instead (sent as a new change). Returning `remote` keeps
+   * the server's version and sends nothing.
+   *
+   * @example resolver: (local, remote) => ({ ...remote, data: { ...remote.data, body: local.data.body } })
    */
   resolver?: (local: Entity, remote: Entity) => Entity;
 }

@@ -1,0 +1,147 @@
+// NetworkSyncEngine refuses a configuration that cannot work, at construction, before it starts
+// anything: a typo would otherwise surface only as a server refusing every change.
+import { afterEach, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import { KalphiteStore, KalphiteUsageError } from "../../src/core/index.js";
+import { createSyncServer, memoryStorage } from "../../src/server/index.js";
+import {
+  NetworkSyncEngine,
+  type NetworkSyncEngineConfig,
+  type SyncConflict,
+  type WebSocketConstructor,
+} from "../../src/sync/index.js";
+import { comment, Entity } from "../fixtures/schema.js";
+import { waitUntil } from "../server/helpers.js";
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+const WS = WebSocket as unknown as WebSocketConstructor;
+
+/** Constructs with `extra` and returns what was thrown (or fails if nothing was). */
+function thrownBy(extra: Partial<NetworkSyncEngineConfig> | Record<string, unknown>): Error {
+  const started: string[] = [];
+  const store = KalphiteStore(Entity);
+  const watched = {
+    ...store,
+    onChange: (listener: never) => {
+      started.push("store listener");
+      return store.onChange(listener);
+    },
+  };
+  const persistence = {
+    load: async () => {
+      started.push("load");
+      return undefined;
+    },
+    save: async () => {},
+  };
+  try {
+    const engine = new NetworkSyncEngine({
+      wsUrl: "ws://127.0.0.1:1",
+      roomId: "r",
+      userId: "ann",
+      store: watched,
+      persistence,
+      WebSocket: WS,
+      ...extra,
+    } as NetworkSyncEngineConfig);
+    cleanups.push(() => engine.destroy());
+  } catch (error) {
+    // Nothing started: no store listener, no load of the saved state.
+    expect(started).toEqual([]);
+    return error as Error;
+  }
+  throw new Error(`${JSON.stringify(extra)} was accepted`);
+}
+
+describe("conflictResolution is checked at construction", () => {
+  it("refuses an unknown strategy, naming the valid ones", () => {
+    const error = thrownBy({ conflictResolution: { strategy: "lww" } });
+    expect(error).toBeInstanceOf(KalphiteUsageError);
+    expect(error.message).toMatch(/conflictResolution\.strategy/);
+    expect(error.message).toMatch(/"lww"/);
+    expect(error.message).toMatch(/"last-write-wins", "operational-transform", "manual"/);
+  });
+
+  it("refuses manual without a resolver, and says how to keep the server's version", () => {
+    const error = thrownBy({ conflictResolution: { strategy: "manual" } });
+    expect(error).toBeInstanceOf(KalphiteUsageError);
+    expect(error.message).toMatch(/needs a resolver/);
+    expect(error.message).toMatch(/\(local, remote\) => remote/);
+  });
+
+  it("refuses a resolver that is not a function, and a conflictResolution that is not an object", () => {
+    expect(
+      thrownBy({ conflictResolution: { strategy: "manual", resolver: "mine" } }).message,
+    ).toMatch(/resolver must be a function/);
+    expect(thrownBy({ conflictResolution: "last-write-wins" }).message).toMatch(
+      /conflictResolution must be an object/,
+    );
+  });
+
+  it("accepts every valid strategy", () => {
+    for (const strategy of ["last-write-wins", "operational-transform"] as const) {
+      const engine = new NetworkSyncEngine({
+        wsUrl: "ws://127.0.0.1:1",
+        roomId: "r",
+        userId: "ann",
+        store: KalphiteStore(Entity),
+        WebSocket: WS,
+        conflictResolution: { strategy },
+      });
+      cleanups.push(() => engine.destroy());
+    }
+  });
+
+  it("manual with a resolver returning remote keeps the server's version and sends nothing", async () => {
+    const server = await createSyncServer({
+      port: 0,
+      storage: memoryStorage(),
+      allowInsecureDevAuth: true,
+      warn: () => {},
+    });
+    cleanups.push(() => server.close());
+    const open = (userId: string) => {
+      const store = KalphiteStore(Entity);
+      const engine = new NetworkSyncEngine({
+        wsUrl: server.url,
+        roomId: "r",
+        userId,
+        store,
+        WebSocket: WS,
+        conflictResolution: { strategy: "manual", resolver: (_local, remote) => remote },
+      });
+      cleanups.push(() => engine.destroy());
+      return { store, engine };
+    };
+    const ann = open("ann");
+    const bob = open("bob");
+    await ann.engine.connect();
+    await bob.engine.connect();
+    ann.store.comment.upsert("c1", comment("c1", { body: "first" }));
+    await waitUntil(
+      () => bob.store.comment.findById("c1") !== undefined,
+      { engines: [bob.engine] },
+      "c1 at bob",
+    );
+    await bob.engine.disconnect();
+    ann.store.comment.upsert("c1", comment("c1", { body: "ann's edit" }));
+    await waitUntil(
+      () => ann.engine.getOfflineQueueSize() === 0,
+      { engines: [ann.engine] },
+      "ann's ack",
+    );
+    bob.store.comment.upsert("c1", comment("c1", { body: "bob's concurrent edit" }));
+    const conflicts: SyncConflict[] = [];
+    bob.engine.on("conflict", (conflict) => conflicts.push(conflict));
+    await bob.engine.connect();
+    await waitUntil(() => conflicts.length === 1, { engines: [bob.engine] }, "bob's conflict");
+    expect((conflicts[0]?.attempted as { data?: unknown } | undefined)?.data).toMatchObject({
+      body: "bob's concurrent edit",
+    });
+    expect(bob.store.comment.findById("c1")?.data.body).toBe("ann's edit");
+    expect(bob.engine.getOfflineQueueSize()).toBe(0);
+  });
+});
