@@ -63,7 +63,9 @@ export function validateEntity<E extends Entity>(
   // The store keeps its own copy, so a caller mutating its object later changes nothing here.
   // Always copy: even a schema that builds a new top-level object may hand back the caller's
   // nested objects (a loose or `any` field, a passthrough), and those are just as shared.
-  return cloneJsonLike(entity);
+  // The copy is frozen: an entity read from the store and changed in place would bypass
+  // validation, live queries, persistence and sync; now it throws instead.
+  return copy(entity, true);
 }
 
 /**
@@ -74,23 +76,39 @@ export function validateEntity<E extends Entity>(
  * @example const copy = cloneJsonLike({ id: "c1", data: { tags: ["a"] } });
  */
 export function cloneJsonLike<T>(value: T): T {
+  return copy(value, false);
+}
+
+/** `cloneJsonLike`, with every plain object and array of the copy frozen when `freeze`. */
+function copy<T>(value: T, freeze: boolean): T {
   if (value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) {
-    const out = new Array(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = cloneJsonLike(value[i]);
-    return out as T;
+    const out: unknown[] = [];
+    for (let i = 0; i < value.length; i++) out.push(copy(value[i], freeze));
+    return (freeze ? Object.freeze(out) : out) as T;
   }
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) {
     return isStructuredCloneable(value) ? structuredClone(value) : value;
   }
-  // A spread copies the own properties on V8's fast path; only nested objects need a second look.
-  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-  for (const key in out) {
-    const nested = out[key];
-    if (nested !== null && typeof nested === "object") out[key] = cloneJsonLike(nested);
+  if (!freeze) {
+    // A spread copies the own properties on V8's fast path; only nested objects need a second look.
+    const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    for (const key in out) {
+      const nested = out[key];
+      if (nested !== null && typeof nested === "object") out[key] = copy(nested, false);
+    }
+    return out as T;
   }
-  return out as T;
+  // Built key by key rather than spread: V8 freezes an object built this way several times faster
+  // than a spread one (its shape has a cached frozen transition). Symbol keys are not copied:
+  // entities are JSON-like data.
+  const out: Record<string, unknown> = {};
+  for (const key in value as Record<string, unknown>) {
+    const field = (value as Record<string, unknown>)[key];
+    out[key] = field !== null && typeof field === "object" ? copy(field, true) : field;
+  }
+  return Object.freeze(out) as T;
 }
 
 function isStructuredCloneable(value: object): boolean {

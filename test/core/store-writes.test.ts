@@ -166,6 +166,61 @@ describe.each(schemas)("KalphiteStore with a %s schema", (_name, schema) => {
     many[0]!.data.body = "mutated";
     expect(store.comment.findById("c3")?.data.body).toBe("original");
   });
+
+  it("hands out frozen entities, all the way down: changing one in place throws and changes nothing", () => {
+    const store = seededStore();
+    const open = store.comment.live.where((c) => c.data.status === "open");
+    const stop = open.subscribe(() => {});
+    const changes: StoreChange<Comment | Review>[] = [];
+    store.onChange((change) => changes.push(change));
+    const stored = store.comment.upsert("c2", comment("c2", { body: "original" }));
+    const handedOut = [
+      stored,
+      store.comment.findById("c2")!,
+      store.comment.signal("c2").value!,
+      store.comment.find((c) => c.id === "c2")!,
+      open.value.find((c) => c.id === "c2")!,
+      changes[0]!.entity as Comment,
+    ];
+    for (const entity of handedOut) {
+      expect(entity).toBe(stored);
+      expect(Object.isFrozen(entity) && Object.isFrozen(entity.data)).toBe(true);
+      expect(() => {
+        entity.data.status = "resolved";
+      }).toThrow(TypeError);
+      expect(() => {
+        (entity as { updatedAt: number }).updatedAt = 2;
+      }).toThrow(TypeError);
+    }
+    expect(store.comment.findById("c2")?.data.status).toBe("open");
+    expect(open.value.map((c) => c.id)).toContain("c2");
+
+    // The way to change an entity: a changed copy, written back.
+    const current = store.comment.findById("c2")!;
+    store.comment.upsert("c2", { ...current, data: { ...current.data, status: "resolved" } });
+    expect(open.value.map((c) => c.id)).not.toContain("c2");
+    stop();
+  });
+});
+
+describe("entities are immutable values", () => {
+  it("freezes nested arrays too, and copies dates rather than sharing them", () => {
+    const Tagged = {
+      "~standard": {
+        version: 1,
+        vendor: "test",
+        validate: (value: unknown) => ({ value }),
+      },
+    } as StandardSchemaV1<unknown, AnyEntity & { data: { tags: string[]; at: Date } }>;
+    const store = KalphiteStore(Tagged);
+    const at = new Date(5);
+    const note = store
+      .collection("note")
+      .upsert("n1", { id: "n1", type: "note", updatedAt: 1, data: { tags: ["a"], at } });
+    expect(() => note.data.tags.push("b")).toThrow(TypeError);
+    expect(note.data.at).not.toBe(at);
+    expect(note.data.at.getTime()).toBe(5);
+  });
 });
 
 describe("KalphiteStore validation edge cases", () => {
