@@ -108,6 +108,9 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
 
   /** A query ordered by `key` (a function or a dotted path), then by id. */
   orderBy(key: KeySelector<T>, direction: Direction = "asc"): LiveQuery<T> {
+    if (typeof key !== "function" && typeof key !== "string") {
+      throw new KalphiteUsageError("live.orderBy(key) needs a function or a dotted path.");
+    }
     if (direction !== "asc" && direction !== "desc") {
       throw new KalphiteUsageError(
         `orderBy direction must be "asc" or "desc", not ${String(direction)}.`,

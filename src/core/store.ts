@@ -159,7 +159,8 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
     if (!Array.isArray(changes)) {
       throw new KalphiteUsageError("store.apply(changes, origin) needs an array of changes.");
     }
-    const validated = changes.map((change) => {
+    const validated = changes.map((change, index) => {
+      checkChange(change, index);
       if (change.operation === "delete") return change;
       if (change.operation !== "upsert") {
         throw new KalphiteValidationError(
@@ -353,6 +354,28 @@ export function KalphiteStore<S extends StandardSchemaV1<any, Entity>>(
       );
     },
   }) as unknown as KalphiteStore<EntityOf<S>>;
+}
+
+/** A change given to `apply`, checked before anything is applied: the batch is all-or-nothing. */
+function checkChange(change: unknown, index: number): asserts change is ChangeInput {
+  if (change === null || typeof change !== "object") {
+    throw new KalphiteValidationError(
+      `store.apply: change ${index} is ${change === null ? "null" : typeof change}, not a change object.`,
+    );
+  }
+  const { entityType, entityId } = change as Partial<ChangeInput>;
+  if (typeof entityType !== "string" || entityType === "") {
+    throw new KalphiteValidationError(
+      `store.apply: change ${index} needs a non-empty string entityType.`,
+      { entityId: typeof entityId === "string" ? entityId : undefined },
+    );
+  }
+  if (typeof entityId !== "string" || entityId === "") {
+    throw new KalphiteValidationError(
+      `store.apply: change ${index} needs a non-empty string entityId.`,
+      { entityType },
+    );
+  }
 }
 
 /** The origin of a write, checked: a typo would silently bypass the echo rules of sync. */

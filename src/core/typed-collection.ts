@@ -119,6 +119,9 @@ export class TypedCollection<T extends Entity = Entity> extends Array<T> {
    * @example store.comment.where((c) => c.data.lineNumber > 100)
    */
   where(predicate: (entity: T) => boolean): T[] {
+    if (typeof predicate !== "function") {
+      throw new KalphiteUsageError("where(predicate) needs a function.");
+    }
     return this.filter((entity) => predicate(entity));
   }
 
@@ -128,6 +131,7 @@ export class TypedCollection<T extends Entity = Entity> extends Array<T> {
    * @example store.comment.orderBy((c) => c.updatedAt, "desc")
    */
   orderBy(key: KeySelector<T>, direction: Direction = "asc"): T[] {
+    assertKey(key, "orderBy");
     assertDirection(direction);
     return Array.from(this).sort(entityComparator(toKeyFunction(key), direction));
   }
@@ -142,6 +146,7 @@ export class TypedCollection<T extends Entity = Entity> extends Array<T> {
   groupBy<K extends PropertyKey>(
     key: ((entity: T) => K) | KeySelector<T>,
   ): Partial<Record<K, T[]>> {
+    assertKey(key, "groupBy");
     const keyOf = toKeyFunction(key as KeySelector<T>);
     const groups: Partial<Record<K, T[]>> = Object.create(null);
     for (const entity of this) {
@@ -189,6 +194,12 @@ const MUTATORS = new Set<PropertyKey>([
   "fill",
   "copyWithin",
 ]);
+
+function assertKey(key: unknown, method: string): void {
+  if (typeof key !== "function" && typeof key !== "string") {
+    throw new KalphiteUsageError(`${method}(key) needs a function or a dotted path.`);
+  }
+}
 
 function assertDirection(direction: unknown): asserts direction is Direction {
   if (direction !== "asc" && direction !== "desc") {

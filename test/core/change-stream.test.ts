@@ -185,6 +185,24 @@ describe("store.apply", () => {
     expect(store.comment.length).toBe(0);
   });
 
+  it("rejects a malformed change with a typed error and applies none of the batch", () => {
+    const { store, changes } = recordingStore();
+    store.comment.upsert("c1", comment("c1"));
+    changes.length = 0;
+    const good = { operation: "delete" as const, entityType: "comment", entityId: "c1" };
+    for (const bad of [
+      null,
+      "delete",
+      { operation: "delete", entityId: "c1" },
+      { operation: "delete", entityType: "comment", entityId: "" },
+      { operation: "upsert", entityType: "", entityId: "c2", entity: comment("c2") },
+    ]) {
+      expect(() => store.apply([good, bad as never], "remote")).toThrow(KalphiteValidationError);
+    }
+    expect(store.comment.findById("c1")?.id).toBe("c1");
+    expect(changes).toEqual([]);
+  });
+
   it("keeps its own copy of applied entities", () => {
     const { store } = recordingStore();
     const incoming = comment("c1", { body: "original" });

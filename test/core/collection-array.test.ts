@@ -147,6 +147,14 @@ describe("collection queries", () => {
     expect(() => store.comment.orderBy("updatedAt", "down" as never)).toThrow(KalphiteUsageError);
   });
 
+  it("where, orderBy and groupBy refuse what is not a function or a path, with a typed error", () => {
+    const store = storeWithComments();
+    expect(() => store.comment.where(5 as never)).toThrow(KalphiteUsageError);
+    expect(() => store.comment.orderBy(5 as never)).toThrow(KalphiteUsageError);
+    expect(() => store.comment.groupBy(null as never)).toThrow(KalphiteUsageError);
+    expect(() => store.comment.live.orderBy({} as never)).toThrow(KalphiteUsageError);
+  });
+
   it("orderBy does not change the collection", () => {
     const store = storeWithComments();
     store.comment.orderBy("data.lineNumber");
