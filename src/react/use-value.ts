@@ -10,7 +10,7 @@ import {
 } from "react";
 import type { Groups, LiveGroups } from "../core/live-groups.js";
 import type { LiveQuery } from "../core/live-query.js";
-import type { TypedCollection } from "../core/typed-collection.js";
+import { TypedCollection } from "../core/typed-collection.js";
 import type { Entity, EntityId } from "../core/types.js";
 
 // How `useValue` works
@@ -34,11 +34,16 @@ const EMPTY_GROUPS: Groups<never, never> = Object.freeze(Object.create(null));
 
 const useIsomorphicLayoutEffect = typeof window === "undefined" ? useEffect : useLayoutEffect;
 
-/** `fn` as a computed that hands out its previous array again when a new one has the same items. */
+/**
+ * `fn` as a computed that hands out its previous array again when a new one has the same items.
+ * A collection (`store.comment`) is one object that changes in place, so it is handed out as a
+ * plain array copy: React then sees a new value when the collection changed.
+ */
 function trackedComputed<T>(fn: () => T): ReadonlySignal<T> {
   let last: T | typeof NONE = NONE;
   return computed(() => {
-    const next = fn();
+    const value = fn();
+    const next = value instanceof TypedCollection ? (value.slice() as T) : value;
     if (last !== NONE && sameItems(last, next)) return last;
     last = next;
     return next;

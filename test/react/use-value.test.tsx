@@ -230,6 +230,28 @@ describe("useValue", () => {
     expect(textOf("c1")).toBe("written in a layout effect");
   });
 
+  it("re-renders for a collection returned as is, handing out a plain array copy", () => {
+    const store = seededStore();
+    let seen: unknown;
+    function Whole() {
+      const comments = useValue(() => store.comment, []);
+      seen = comments;
+      useCommitCounter(counts, "whole");
+      return <p data-testid="whole">{comments.length}</p>;
+    }
+    renderStrict(<Whole />);
+    expect(textOf("whole")).toBe("5");
+    const first = seen;
+    counts.reset();
+    act(() => {
+      store.comment.upsert("c6", comment("c6"));
+    });
+    expect(textOf("whole")).toBe("6");
+    expect(counts.all()).toEqual({ whole: 1 });
+    expect(seen).not.toBe(first);
+    expect(Object.getPrototypeOf(seen)).toBe(Array.prototype);
+  });
+
   it("throws an error of its function during render, not from the write", () => {
     const store = seededStore();
     const boundary = renderStrictInBoundary(<Fragile store={store} />);
