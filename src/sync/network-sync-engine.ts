@@ -62,7 +62,10 @@ export interface SyncClock {
   clearTimeout(handle: unknown): void;
 }
 
-/** Options of `new NetworkSyncEngine(...)`. */
+/**
+ * Options of `new NetworkSyncEngine(...)`. The constructor checks them all and throws a
+ * `KalphiteUsageError` naming the first bad one (nothing is started then).
+ */
 export interface NetworkSyncEngineConfig extends SyncConfig {
   /** The store to sync: its local changes are sent, remote ones written into it. */
   store: any;
@@ -86,13 +89,13 @@ export interface NetworkSyncEngineConfig extends SyncConfig {
    */
   WebSocket?: WebSocketConstructor;
   /**
-   * First reconnect delay in ms; doubles per failed attempt, with jitter.
+   * First reconnect delay in ms (at least 1); doubles per failed attempt, with jitter.
    * @default 500
    */
   reconnectDelay?: number;
   /**
-   * Longest reconnect delay in ms.
-   * @default 30000
+   * Longest reconnect delay in ms (at least `reconnectDelay`).
+   * @default 30000 (or `reconnectDelay` when that is longer)
    */
   maxReconnectDelay?: number;
   /** @default real timers and Date.now */
@@ -187,6 +190,8 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #heartbeatTimer: unknown;
   #reconnectTimer: unknown;
   #lastHeard = 0;
+  /** The heartbeat found the deadline passed and looks once more before closing. */
+  #lateCheck = false;
   #openedAt = 0;
   #headAtLastHeartbeat = 0;
   #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
@@ -207,23 +212,14 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
 
   constructor(config: NetworkSyncEngineConfig) {
     super();
-    if (!config || typeof config.wsUrl !== "string" || !config.roomId || !config.userId) {
-      throw new KalphiteSyncError("NetworkSyncEngine needs { wsUrl, roomId, userId, store }.", {
-        code: "invalid-config",
-      });
-    }
-    if (!config.store || typeof config.store.onChange !== "function") {
-      throw new KalphiteSyncError("NetworkSyncEngine needs a KalphiteStore as `store`.", {
-        code: "invalid-config",
-      });
-    }
+    const options = checkedOptions(config);
     this.#config = {
       wsUrl: config.wsUrl,
       roomId: config.roomId,
       userId: config.userId,
       authToken: config.authToken ?? "",
-      reconnectAttempts: config.reconnectAttempts ?? 10,
-      heartbeatInterval: config.heartbeatInterval ?? 15_000,
+      reconnectAttempts: options.reconnectAttempts,
+      heartbeatInterval: options.heartbeatInterval,
     };
     this.#store = config.store as SyncStore;
     this.#resolution = conflictResolution(config.conflictResolution);
@@ -235,8 +231,8 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#clock = config.clock ?? realClock;
     this.#random = config.random ?? Math.random;
     this.#createId = config.createMessageId ?? newMessageId;
-    this.#reconnectDelay = config.reconnectDelay ?? 500;
-    this.#maxReconnectDelay = config.maxReconnectDelay ?? 30_000;
+    this.#reconnectDelay = options.reconnectDelay;
+    this.#maxReconnectDelay = options.maxReconnectDelay;
     this.#unsubscribe = this.#store.onChange((change) => this.#onStoreChange(change));
     this.#loaded = this.#load();
   }
@@ -487,11 +483,20 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     const now = this.#clock.now();
     const deadline = 2 * this.#config.heartbeatInterval;
     if (now - this.#lastHeard > deadline || (!this.#joined && now - this.#openedAt > deadline)) {
+      // A timer that fires late (a busy or suspended event loop) runs before the socket's
+      // waiting messages are read: look once more after them before calling the connection dead.
+      if (!this.#lateCheck) {
+        this.#lateCheck = true;
+        this.#heartbeatTimer = this.#clock.setTimeout(() => this.#heartbeat(), 0);
+        return;
+      }
+      this.#lateCheck = false;
       // Nothing heard for two intervals, or no welcome: the connection (or the handshake) is dead.
       this.#closeSocket(4000, "heartbeat timeout");
       this.#socketGone(4000, "heartbeat timeout");
       return;
     }
+    this.#lateCheck = false;
     this.#send({
       type: "heartbeat",
       payload: { cursor: this.#cursor },
@@ -521,6 +526,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#ws = undefined;
     this.#joined = false;
     this.#headAtLastHeartbeat = 0;
+    this.#lateCheck = false;
     this.#sentAt.clear();
     this.#clock.clearTimeout(this.#heartbeatTimer);
     this.#heartbeatTimer = undefined;
@@ -913,6 +919,120 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
 }
 
 // #region configuration
+
+/** The longest delay timers honour (2^31 - 1 ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** The smallest `heartbeatInterval`: below it the handshake cannot finish within two intervals. */
+const MIN_HEARTBEAT_INTERVAL = 20;
+
+/**
+ * Checks every option at construction, so a typo throws a `KalphiteUsageError` that names it
+ * instead of surfacing later as a connection that never settles (`heartbeatInterval: 0`), flaps
+ * (`1`) or gives up at once (`reconnectAttempts: -5`). Returns the numbers with defaults applied.
+ */
+function checkedOptions(config: NetworkSyncEngineConfig): {
+  reconnectAttempts: number;
+  heartbeatInterval: number;
+  reconnectDelay: number;
+  maxReconnectDelay: number;
+} {
+  if (config === null || typeof config !== "object") {
+    throw new KalphiteUsageError("NetworkSyncEngine needs { wsUrl, roomId, userId, store }.");
+  }
+  checkUrl(config.wsUrl);
+  for (const name of ["roomId", "userId"] as const) {
+    const value = config[name];
+    if (typeof value !== "string" || value.length === 0 || value.length > 512) {
+      throw new KalphiteUsageError(
+        `${name} must be a non-empty string of at most 512 characters, got ${describe(value)}.`,
+      );
+    }
+  }
+  if (config.authToken !== undefined && typeof config.authToken !== "string") {
+    throw new KalphiteUsageError(
+      `authToken must be a string (a token from signToken, or "" with an insecure dev server), got ${describe(config.authToken)}.`,
+    );
+  }
+  if (!config.store || typeof config.store.onChange !== "function") {
+    throw new KalphiteUsageError("NetworkSyncEngine needs a KalphiteStore as `store`.");
+  }
+  for (const name of ["WebSocket", "random", "createMessageId"] as const) {
+    if (config[name] !== undefined && typeof config[name] !== "function") {
+      throw new KalphiteUsageError(`${name} must be a function, got ${describe(config[name])}.`);
+    }
+  }
+  needsMethods("clock", config.clock, ["now", "setTimeout", "clearTimeout"]);
+  needsMethods("persistence", config.persistence, ["load", "save"]);
+  needsMethods("database", config.database, ["getMeta", "setMeta"]);
+
+  const reconnectAttempts = config.reconnectAttempts ?? 10;
+  if (
+    typeof reconnectAttempts !== "number" ||
+    !(Number.isSafeInteger(reconnectAttempts) || reconnectAttempts === Number.POSITIVE_INFINITY) ||
+    reconnectAttempts < 0
+  ) {
+    throw new KalphiteUsageError(
+      `reconnectAttempts must be a whole number ≥ 0 (or Infinity to never give up), got ${describe(reconnectAttempts)}.`,
+    );
+  }
+  const heartbeatInterval = milliseconds(
+    "heartbeatInterval",
+    config.heartbeatInterval,
+    15_000,
+    MIN_HEARTBEAT_INTERVAL,
+  );
+  const reconnectDelay = milliseconds("reconnectDelay", config.reconnectDelay, 500, 1);
+  const maxReconnectDelay = milliseconds(
+    "maxReconnectDelay",
+    config.maxReconnectDelay,
+    Math.max(30_000, reconnectDelay),
+    reconnectDelay,
+  );
+  return { reconnectAttempts, heartbeatInterval, reconnectDelay, maxReconnectDelay };
+}
+
+/** A finite duration in ms within [min, 2^31 - 1], or the default. */
+function milliseconds(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > MAX_TIMER_MS) {
+    throw new KalphiteUsageError(
+      `${name} must be a number of milliseconds from ${min} to ${MAX_TIMER_MS}, got ${describe(value)}.`,
+    );
+  }
+  return value;
+}
+
+function checkUrl(wsUrl: unknown): void {
+  let protocol: string | undefined;
+  try {
+    if (typeof wsUrl === "string") protocol = new URL(wsUrl).protocol;
+  } catch {
+    // Not a URL: reported below.
+  }
+  if (protocol !== "ws:" && protocol !== "wss:") {
+    throw new KalphiteUsageError(
+      `wsUrl must be an absolute ws:// or wss:// URL such as "ws://localhost:8787", got ${describe(wsUrl)}.` +
+        (protocol === "http:" || protocol === "https:"
+          ? ` Use ${protocol === "https:" ? "wss" : "ws"}:// for the sync server.`
+          : ""),
+    );
+  }
+}
+
+/** An optional object option must have these methods. */
+function needsMethods(name: string, value: unknown, methods: readonly string[]): void {
+  if (value === undefined) return;
+  const missing =
+    value === null || typeof value !== "object"
+      ? methods
+      : methods.filter((m) => typeof (value as Record<string, unknown>)[m] !== "function");
+  if (missing.length > 0) {
+    throw new KalphiteUsageError(
+      `${name} must be an object with ${methods.join(", ")} methods; missing ${missing.join(", ")}.`,
+    );
+  }
+}
 
 /**
  * Checks `conflictResolution` at construction: an unknown strategy would make the server refuse

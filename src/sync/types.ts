@@ -2,7 +2,7 @@ import type { Entity, EntityId } from "../core/index.js";
 
 /** Where and as whom a `NetworkSyncEngine` syncs (the seed's `SyncConfig`). */
 export interface SyncConfig {
-  /** The sync server's WebSocket URL, e.g. `ws://localhost:8787`. */
+  /** The sync server's WebSocket URL: absolute, `ws://` or `wss://`, e.g. `ws://localhost:8787`. */
   wsUrl: string;
   /** The room to join: every client of a room sees the same entities. */
   roomId: string;
@@ -15,12 +15,14 @@ export interface SyncConfig {
    */
   authToken?: string;
   /**
-   * How many reconnects in a row to try before giving up and staying offline.
+   * How many reconnects in a row to try before giving up and staying offline: a whole number
+   * ≥ 0, or `Infinity` to never give up.
    * @default 10
    */
   reconnectAttempts?: number;
   /**
-   * Milliseconds between heartbeats. A connection that hears nothing for two intervals is
+   * Milliseconds between heartbeats, at least 20 (values under a second are for tests on
+   * loopback). A connection that hears nothing, or is not welcomed, for two intervals is
    * treated as dead and reconnected.
    * @default 15000
    */

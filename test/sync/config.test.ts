@@ -11,7 +11,7 @@ import {
   type WebSocketConstructor,
 } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
-import { waitUntil } from "../server/helpers.js";
+import { waitUntil, withTimeout } from "../server/helpers.js";
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -143,5 +143,84 @@ describe("conflictResolution is checked at construction", () => {
     });
     expect(bob.store.comment.findById("c1")?.data.body).toBe("ann's edit");
     expect(bob.engine.getOfflineQueueSize()).toBe(0);
+  });
+});
+
+describe("connection options are checked at construction", () => {
+  it.each([
+    [{ heartbeatInterval: 0 }, /heartbeatInterval must be a number of milliseconds from 20/],
+    [{ heartbeatInterval: 1 }, /heartbeatInterval .* got 1\./],
+    [{ heartbeatInterval: Number.NaN }, /heartbeatInterval .* got NaN/],
+    [{ heartbeatInterval: Number.POSITIVE_INFINITY }, /heartbeatInterval .* got Infinity/],
+    [{ heartbeatInterval: "15000" }, /heartbeatInterval .* got "15000"/],
+    [{ heartbeatInterval: 2 ** 31 }, /heartbeatInterval .* to 2147483647/],
+    [{ reconnectAttempts: -5 }, /reconnectAttempts must be a whole number ≥ 0 \(or Infinity/],
+    [{ reconnectAttempts: 1.5 }, /reconnectAttempts .* got 1\.5/],
+    [{ reconnectAttempts: Number.NaN }, /reconnectAttempts .* got NaN/],
+    [{ reconnectDelay: 0 }, /reconnectDelay must be a number of milliseconds from 1/],
+    [{ reconnectDelay: -1 }, /reconnectDelay/],
+    [{ reconnectDelay: 1000, maxReconnectDelay: 10 }, /maxReconnectDelay .* from 1000/],
+    [{ maxReconnectDelay: Number.POSITIVE_INFINITY }, /maxReconnectDelay/],
+    [{ wsUrl: "http://localhost:8787" }, /ws:\/\/ or wss:\/\/ URL .* Use ws:\/\//],
+    [{ wsUrl: "https://example.com/sync" }, /Use wss:\/\//],
+    [{ wsUrl: "localhost:8787" }, /wsUrl must be an absolute ws:\/\/ or wss:\/\/ URL/],
+    [{ wsUrl: "/sync" }, /wsUrl/],
+    [{ wsUrl: undefined }, /wsUrl .* got undefined/],
+    [{ roomId: "" }, /roomId must be a non-empty string/],
+    [{ userId: 42 }, /userId must be a non-empty string .* got 42/],
+    [{ authToken: 42 }, /authToken must be a string/],
+    [{ WebSocket: "ws" }, /WebSocket must be a function/],
+    [{ clock: { now: () => 0 } }, /clock must be an object .* missing setTimeout, clearTimeout/],
+    [{ persistence: {} }, /persistence .* missing load, save/],
+    [{ store: {} }, /needs a KalphiteStore/],
+  ])("refuses %j", (extra, message) => {
+    const error = thrownBy(extra);
+    expect(error).toBeInstanceOf(KalphiteUsageError);
+    expect(error.message).toMatch(message);
+  });
+
+  it("accepts the documented ranges, Infinity reconnect attempts and wss:// URLs", () => {
+    for (const extra of [
+      { heartbeatInterval: 20, reconnectDelay: 1, maxReconnectDelay: 1 },
+      { reconnectAttempts: 0 },
+      { reconnectAttempts: Number.POSITIVE_INFINITY },
+      { reconnectDelay: 60_000 }, // the default longest delay grows to match
+      { wsUrl: "wss://sync.example.com/rooms?x=1" },
+    ]) {
+      const engine = new NetworkSyncEngine({
+        wsUrl: "ws://127.0.0.1:1",
+        roomId: "r",
+        userId: "ann",
+        store: KalphiteStore(Entity),
+        WebSocket: WS,
+        ...extra,
+      });
+      cleanups.push(() => engine.destroy());
+    }
+  });
+
+  it("with a short heartbeatInterval, connects to a real server and stays connected", async () => {
+    const server = await createSyncServer({
+      port: 0,
+      storage: memoryStorage(),
+      allowInsecureDevAuth: true,
+      warn: () => {},
+    });
+    cleanups.push(() => server.close());
+    const engine = new NetworkSyncEngine({
+      wsUrl: server.url,
+      roomId: "r",
+      userId: "ann",
+      store: KalphiteStore(Entity),
+      WebSocket: WS,
+      heartbeatInterval: 50,
+    });
+    cleanups.push(() => engine.destroy());
+    const statuses: string[] = [];
+    engine.on("status", (status) => statuses.push(status));
+    await withTimeout(engine.connect(), 5_000, "connect");
+    // Six heartbeats later it has neither dropped nor reconnected.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(statuses).toEqual(["connecting", "connected"]);
   });
 });

@@ -87,7 +87,7 @@ export async function simulate(
     const persistence = crashablePersistence(saved);
     persistences.set(userId, persistence);
     const engine = new NetworkSyncEngine({
-      wsUrl: "sim://server",
+      wsUrl: "ws://simulated.invalid",
       roomId: "room",
       userId,
       store,
