@@ -121,6 +121,8 @@ export async function createSyncServer(options: SyncServerOptions = {}): Promise
       ? await postgresStorage({
           url: options.postgresUrl,
           ...(options.tablePrefix ? { tablePrefix: options.tablePrefix } : {}),
+          // A lost LISTEN connection is reported where the server reports everything else.
+          ...(options.onError ? { onError: options.onError } : {}),
         })
       : await pgliteStorage({
           dataDir: options.dataDir ?? "./.data/server",
