@@ -134,6 +134,11 @@ export interface SyncEvents {
   error: [error: KalphiteSyncError];
   /** Joined and caught up to `head`. */
   synced: [head: number];
+  /**
+   * The number `getOfflineQueueSize()` reports changed; also sent once when the saved outbox has
+   * loaded (see `whenLoaded()`), even if the number did not change, so a counter can show it.
+   */
+  queue: [size: number];
 }
 
 /** Resends per heartbeat at most (the server's default burst allowance is 400 messages). */
@@ -208,6 +213,8 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #beforeLoad: StoreChange[] = [];
   #saving: Promise<void> | undefined;
   #dirty = false;
+  /** The size the last `queue` event announced. */
+  #queueSize = 0;
   readonly #unsubscribe: () => void;
 
   constructor(config: NetworkSyncEngineConfig) {
@@ -314,9 +321,32 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     return this.#status;
   }
 
-  /** Local changes not yet acknowledged by the server. */
+  /**
+   * Local changes not yet acknowledged by the server. With `persistence` or `database`, the saved
+   * outbox loads asynchronously after construction; until `whenLoaded()` resolves this counts only
+   * the changes made since. The `queue` event announces every change of this number, and the
+   * loaded count once loading is done.
+   *
+   * @example await engine.whenLoaded(); showPending(engine.getOfflineQueueSize());
+   */
   getOfflineQueueSize(): number {
     return this.#outbox.length + this.#beforeLoad.length;
+  }
+
+  /**
+   * Resolves once the saved sync state (outbox, cursor, server versions) has been loaded from
+   * `persistence`/`database` and re-applied to the store: from then on `getOfflineQueueSize()` and
+   * `getOutbox()` include the changes saved by earlier runs. Never rejects: a failed load is
+   * reported on `error` and the engine starts empty. `connect()` waits for it too.
+   *
+   * @example
+   * const engine = new NetworkSyncEngine({ ...config, database: db });
+   * engine.on("queue", (size) => render(size)); // also fires once when loaded
+   * await engine.whenLoaded();
+   * engine.getOfflineQueueSize(); // includes the outbox saved before the reload
+   */
+  whenLoaded(): Promise<void> {
+    return this.#loaded;
   }
 
   /** The last position in the room's order this client has applied. */
@@ -345,6 +375,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     if (change.origin !== "local") return;
     if (!this.#isLoaded) {
       this.#beforeLoad.push(change);
+      this.#emitQueueSize();
       return;
     }
     this.#enqueue(this.#outboxEntryFor(change));
@@ -379,7 +410,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
 
   #enqueue(entry: OutboxEntry): void {
     this.#outbox.push(entry);
-    this.#scheduleSave();
+    this.#outboxChanged();
     if (this.#joined) this.#sendEntry(entry);
   }
 
@@ -667,7 +698,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         // Refused for good (e.g. the server's schema rejects it): drop it and show the server's version.
         const entry = this.#takeFromOutbox(index);
         if (entry) this.#refresh(entry.entityType, entry.entityId);
-        this.#scheduleSave();
+        this.#outboxChanged();
       }
     }
     if (payload.fatal || isAuth) this.#fatal = error;
@@ -690,7 +721,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     if (index < 0) return;
     const entry = this.#takeFromOutbox(index);
     if (entry) this.#store.batch(() => this.#refresh(entry.entityType, entry.entityId));
-    this.#scheduleSave();
+    this.#outboxChanged();
   }
 
   #catchUp(payload: { head: number; entries?: LogEntry[]; snapshot?: SnapshotEntity[] }): void {
@@ -714,7 +745,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         if (entry.seq > this.#cursor) this.#pending.set(entry.seq, entry);
       this.#drain();
     });
-    this.#scheduleSave();
+    this.#outboxChanged();
     // A catch-up is paged: ask for the rest.
     if (this.#joined && payload.head > this.#cursor && !this.#pending.has(this.#cursor + 1)) {
       this.#send({
@@ -733,7 +764,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     if (!this.#joined) return; // the welcome's catch-up drains
     if (this.#pending.has(this.#cursor + 1)) {
       this.#store.batch(() => this.#drain());
-      this.#scheduleSave();
+      this.#outboxChanged();
     }
   }
 
@@ -878,6 +909,20 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     const early = this.#beforeLoad;
     this.#beforeLoad = [];
     for (const change of early) this.#enqueue(this.#outboxEntryFor(change));
+    this.#emitQueueSize({ always: true });
+  }
+
+  /** After any change to the outbox or the cursor: persist, and announce a new queue size. */
+  #outboxChanged(): void {
+    this.#scheduleSave();
+    this.#emitQueueSize();
+  }
+
+  #emitQueueSize(options: { always: boolean } = { always: false }): void {
+    const size = this.getOfflineQueueSize();
+    if (size === this.#queueSize && !options.always) return;
+    this.#queueSize = size;
+    this.emit("queue", size);
   }
 
   #scheduleSave(): void {
