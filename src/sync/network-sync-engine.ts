@@ -104,6 +104,23 @@ export interface NetworkSyncEngineConfig extends SyncConfig {
   random?: () => number;
   /** Creates message ids. @default crypto.randomUUID */
   createMessageId?: () => string;
+  /**
+   * The pace at which this client sends messages, kept under the server's `rateLimit` (by
+   * default 200 messages per second with a burst of 400 per connection) so that a large outbox,
+   * sent after being offline, is not refused. If the server still refuses some (it sends
+   * `rate-limited`), the client pauses, halves its pace and resends them: that is announced
+   * on `throttled`, not on `error`. Raise it only with the server's `rateLimit`.
+   * @default { messagesPerSecond: 180, burst: 300 }
+   */
+  sendRate?: SendRate;
+}
+
+/** A message budget: a sustained rate and a burst above it (see `sendRate`). */
+export interface SendRate {
+  /** Sustained messages per second (more than 0). @default 180 */
+  messagesPerSecond?: number;
+  /** Messages that may go at once above the sustained rate (at least 1). @default 300 */
+  burst?: number;
 }
 
 /** A change another client made, as it was applied here. */
@@ -135,14 +152,24 @@ export interface SyncEvents {
   /** Joined and caught up to `head`. */
   synced: [head: number];
   /**
+   * The server refused messages as `rate-limited` (it is over its `rateLimit`): sending pauses
+   * for `pauseMs`, then goes on at a halved pace and resends what was refused. Flow control,
+   * not a failure: nothing is lost. Once per slow-down, however many messages were refused.
+   */
+  throttled: [pauseMs: number];
+  /**
    * The number `getOfflineQueueSize()` reports changed; also sent once when the saved outbox has
    * loaded (see `whenLoaded()`), even if the number did not change, so a counter can show it.
    */
   queue: [size: number];
 }
 
-/** Resends per heartbeat at most (the server's default burst allowance is 400 messages). */
-const MAX_RESENDS_PER_HEARTBEAT = 100;
+/** How long sending pauses after the server refused a message as `rate-limited`. */
+const THROTTLE_PAUSE_MS = 1_000;
+/** After this long without a refusal, a slowed-down pace doubles back towards `sendRate`. */
+const THROTTLE_RECOVERY_MS = 5_000;
+/** The slowest pace flow control goes down to, in messages per second. */
+const MIN_SEND_RATE = 1;
 
 const FATAL_CODES = new Set<SyncErrorCode>([
   "auth-failed",
@@ -205,6 +232,25 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   readonly #confirmed = new Map<string, ConfirmedVersion>();
   #outbox: OutboxEntry[] = [];
   readonly #sentAt = new Map<string, number>();
+
+  // Pacing (see `sendRate`): a token bucket for everything sent, and the changes waiting for it.
+  readonly #maxRate: number;
+  readonly #maxBurst: number;
+  #rate: number;
+  #tokens = 0;
+  #tokensAt = 0;
+  /** When the pace last changed (slowed down or recovered). */
+  #rateChangedAt = 0;
+  #pausedUntil = 0;
+  /** When the latest `rate-limited` arrived: changes sent until then may have been refused. */
+  #throttledAt = 0;
+  #resendTimer: unknown;
+  #pumpTimer: unknown;
+  /** Outbox entries to send on this connection, in order, from `#sendHead` on. */
+  #sendQueue: OutboxEntry[] = [];
+  #sendHead = 0;
+  /** Message ids in `#sendQueue` still to send (an acknowledged one is removed and skipped). */
+  readonly #queued = new Set<string>();
   readonly #pending = new Map<number, LogEntry>();
   readonly #acked = new Set<string>();
 
@@ -240,6 +286,8 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#createId = config.createMessageId ?? newMessageId;
     this.#reconnectDelay = options.reconnectDelay;
     this.#maxReconnectDelay = options.maxReconnectDelay;
+    this.#maxRate = this.#rate = options.messagesPerSecond;
+    this.#maxBurst = options.burst;
     this.#unsubscribe = this.#store.onChange((change) => this.#onStoreChange(change));
     this.#loaded = this.#load();
   }
@@ -411,7 +459,97 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #enqueue(entry: OutboxEntry): void {
     this.#outbox.push(entry);
     this.#outboxChanged();
-    if (this.#joined) this.#sendEntry(entry);
+    if (this.#joined) {
+      this.#queueSend(entry);
+      this.#pump();
+    }
+  }
+
+  #queueSend(entry: OutboxEntry): void {
+    if (this.#queued.has(entry.messageId)) return;
+    this.#queued.add(entry.messageId);
+    this.#sendQueue.push(entry);
+  }
+
+  /** Queues these changes (in outbox order, before what is already queued) for sending. */
+  #resend(ids: ReadonlySet<string>): void {
+    if (ids.size === 0) return;
+    for (const id of ids) this.#sentAt.delete(id);
+    const queue = this.#outbox.filter((e) => ids.has(e.messageId) || this.#queued.has(e.messageId));
+    this.#sendQueue = queue;
+    this.#sendHead = 0;
+    this.#queued.clear();
+    for (const entry of queue) this.#queued.add(entry.messageId);
+  }
+
+  /** The burst allowed at the current pace (scaled down with it). */
+  #burst(): number {
+    return Math.max(1, (this.#maxBurst * this.#rate) / this.#maxRate);
+  }
+
+  #refill(now: number): void {
+    if (this.#rate < this.#maxRate && now - this.#rateChangedAt >= THROTTLE_RECOVERY_MS) {
+      this.#rate = Math.min(this.#maxRate, this.#rate * 2);
+      this.#rateChangedAt = now;
+    }
+    const elapsed = Math.max(0, now - this.#tokensAt);
+    this.#tokens = Math.min(this.#burst(), this.#tokens + (elapsed / 1000) * this.#rate);
+    this.#tokensAt = now;
+  }
+
+  /** Sends queued changes as far as the budget allows; comes back when it allows more. */
+  #pump(): void {
+    this.#clock.clearTimeout(this.#pumpTimer);
+    this.#pumpTimer = undefined;
+    if (!this.#joined) return;
+    const now = this.#clock.now();
+    if (now < this.#pausedUntil) {
+      this.#pumpTimer = this.#clock.setTimeout(() => this.#pump(), this.#pausedUntil - now);
+      return;
+    }
+    this.#refill(now);
+    while (this.#sendHead < this.#sendQueue.length) {
+      const entry = this.#sendQueue[this.#sendHead] as OutboxEntry;
+      if (!this.#queued.has(entry.messageId)) {
+        this.#sendHead++;
+        continue;
+      }
+      if (this.#tokens < 1) {
+        const wait = Math.ceil(((1 - this.#tokens) / this.#rate) * 1000);
+        this.#pumpTimer = this.#clock.setTimeout(() => this.#pump(), wait);
+        return;
+      }
+      this.#sendHead++;
+      this.#queued.delete(entry.messageId);
+      this.#sendEntry(entry);
+    }
+    this.#sendQueue = [];
+    this.#sendHead = 0;
+  }
+
+  /**
+   * The server refused a message as over its rate limit. It does not say which one, so every
+   * change sent until now and not acknowledged after a pause is resent. One slow-down per burst
+   * of refusals: they all answer messages sent before the first one arrived.
+   */
+  #throttle(): void {
+    const now = this.#clock.now();
+    this.#throttledAt = now;
+    if (now < this.#pausedUntil) return;
+    this.#rate = Math.max(MIN_SEND_RATE, this.#rate / 2);
+    this.#rateChangedAt = now;
+    this.#tokens = 0;
+    this.#pausedUntil = now + THROTTLE_PAUSE_MS;
+    this.#tokensAt = this.#pausedUntil; // nothing accrues during the pause
+    this.#clock.clearTimeout(this.#resendTimer);
+    this.#resendTimer = this.#clock.setTimeout(() => {
+      this.#resendTimer = undefined;
+      const refused = new Set<string>();
+      for (const [id, sent] of this.#sentAt) if (sent <= this.#throttledAt) refused.add(id);
+      this.#resend(refused);
+      this.#pump();
+    }, THROTTLE_PAUSE_MS);
+    this.emit("throttled", THROTTLE_PAUSE_MS);
   }
 
   #sendEntry(entry: OutboxEntry): void {
@@ -536,18 +674,16 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       messageId: this.#createId(),
     });
     if (this.#joined) {
-      // A change unacknowledged for two intervals was probably refused (rate limit, storage
-      // failure) or lost: resend it (idempotent). Bounded, so an overloaded server is not
-      // flooded with the whole outbox at every heartbeat.
-      let budget = MAX_RESENDS_PER_HEARTBEAT;
+      // A change unacknowledged for two intervals was probably refused (storage failure) or
+      // lost: resend it (idempotent), paced like every other send.
+      const stale = new Set<string>();
       for (const entry of this.#outbox) {
-        if (budget === 0) break;
         const sent = this.#sentAt.get(entry.messageId);
-        if (sent === undefined || now - sent >= 2 * this.#config.heartbeatInterval) {
-          this.#sendEntry(entry);
-          budget--;
-        }
+        if (sent === undefined ? !this.#queued.has(entry.messageId) : now - sent >= deadline)
+          stale.add(entry.messageId);
       }
+      this.#resend(stale);
+      this.#pump();
     }
     this.#scheduleHeartbeat();
   }
@@ -559,6 +695,14 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#headAtLastHeartbeat = 0;
     this.#lateCheck = false;
     this.#sentAt.clear();
+    this.#sendQueue = [];
+    this.#sendHead = 0;
+    this.#queued.clear();
+    this.#pausedUntil = 0;
+    this.#clock.clearTimeout(this.#pumpTimer);
+    this.#pumpTimer = undefined;
+    this.#clock.clearTimeout(this.#resendTimer);
+    this.#resendTimer = undefined;
     this.#clock.clearTimeout(this.#heartbeatTimer);
     this.#heartbeatTimer = undefined;
     this.#clock.clearTimeout(this.#reconnectTimer);
@@ -618,6 +762,9 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #send(message: ClientMessage): void {
     const ws = this.#ws;
     if (ws?.readyState !== 1) return;
+    // Every message counts against the server's rate limit, so against the pace too.
+    this.#refill(this.#clock.now());
+    this.#tokens -= 1;
     try {
       ws.send(JSON.stringify(message));
     } catch {
@@ -636,7 +783,11 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         this.#failures = 0;
         this.#catchUp(message.payload);
         this.#setStatus("connected");
-        for (const entry of this.#outbox) this.#sendEntry(entry);
+        // A new connection has a fresh budget on the server; the pace learned stays.
+        this.#tokens = this.#burst();
+        this.#tokensAt = this.#clock.now();
+        for (const entry of this.#outbox) this.#queueSend(entry);
+        this.#pump();
         for (const waiter of this.#waiters.splice(0)) waiter.resolve();
         this.emit("synced", message.payload.head);
         break;
@@ -688,13 +839,18 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     rejectedId?: string;
     fatal?: boolean;
   }): void {
+    if (payload.code === "rate-limited") {
+      // Flow control, not a failure: slow down and resend (see `throttled`).
+      this.#throttle();
+      return;
+    }
     const isAuth = FATAL_CODES.has(payload.code);
     const error = isAuth
       ? new KalphiteAuthError(payload.message, { code: payload.code })
       : new KalphiteSyncError(payload.message, { code: payload.code });
     if (payload.rejectedId !== undefined) {
       const index = this.#outbox.findIndex((entry) => entry.messageId === payload.rejectedId);
-      if (index >= 0 && payload.code !== "rate-limited") {
+      if (index >= 0) {
         // Refused for good (e.g. the server's schema rejects it): drop it and show the server's version.
         const entry = this.#takeFromOutbox(index);
         if (entry) this.#refresh(entry.entityType, entry.entityId);
@@ -708,7 +864,10 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   /** Removes an outbox entry, with its send time, so nothing about it outlives it. */
   #takeFromOutbox(index: number): OutboxEntry | undefined {
     const [entry] = this.#outbox.splice(index, 1);
-    if (entry) this.#sentAt.delete(entry.messageId);
+    if (entry) {
+      this.#sentAt.delete(entry.messageId);
+      this.#queued.delete(entry.messageId);
+    }
     return entry;
   }
 
@@ -981,6 +1140,8 @@ function checkedOptions(config: NetworkSyncEngineConfig): {
   heartbeatInterval: number;
   reconnectDelay: number;
   maxReconnectDelay: number;
+  messagesPerSecond: number;
+  burst: number;
 } {
   if (config === null || typeof config !== "object") {
     throw new KalphiteUsageError("NetworkSyncEngine needs { wsUrl, roomId, userId, store }.");
@@ -1034,7 +1195,36 @@ function checkedOptions(config: NetworkSyncEngineConfig): {
     Math.max(30_000, reconnectDelay),
     reconnectDelay,
   );
-  return { reconnectAttempts, heartbeatInterval, reconnectDelay, maxReconnectDelay };
+  const sendRate = config.sendRate ?? {};
+  if (sendRate === null || typeof sendRate !== "object") {
+    throw new KalphiteUsageError(
+      `sendRate must be an object such as { messagesPerSecond: 180, burst: 300 }, got ${describe(sendRate)}.`,
+    );
+  }
+  const messagesPerSecond = sendRate.messagesPerSecond ?? 180;
+  if (
+    typeof messagesPerSecond !== "number" ||
+    !Number.isFinite(messagesPerSecond) ||
+    messagesPerSecond <= 0
+  ) {
+    throw new KalphiteUsageError(
+      `sendRate.messagesPerSecond must be a finite number above 0 (keep it under the server's rateLimit), got ${describe(messagesPerSecond)}.`,
+    );
+  }
+  const burst = sendRate.burst ?? 300;
+  if (typeof burst !== "number" || !Number.isSafeInteger(burst) || burst < 1) {
+    throw new KalphiteUsageError(
+      `sendRate.burst must be a whole number ≥ 1 (keep it under the server's rateLimit.burst), got ${describe(burst)}.`,
+    );
+  }
+  return {
+    reconnectAttempts,
+    heartbeatInterval,
+    reconnectDelay,
+    maxReconnectDelay,
+    messagesPerSecond,
+    burst,
+  };
 }
 
 /** A finite duration in ms within [min, 2^31 - 1], or the default. */
