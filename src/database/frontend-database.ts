@@ -22,14 +22,17 @@ import {
 } from "./migrations.js";
 import {
   CREATE_TABLES,
+  DELETE_AND_UPSERT_MANY,
   DELETE_MANY,
   ENTITIES,
   META,
   MIGRATIONS,
   queryError,
+  SESSION_SETTINGS,
   SIZE_OF_KEYS,
   TOTAL_BYTES,
   UPSERT_MANY,
+  UPSERT_MANY_UNCOUNTED,
 } from "./sql.js";
 import type {
   FrontendDatabaseOptions,
@@ -41,17 +44,34 @@ import type {
 
 const MB = 1024 * 1024;
 
-/** A stored row as `[type, id, entity]`. */
-type StoredRow = [string, string, unknown];
+/** Stored rows, column by column: `values[i]` is stored under `types[i]`, `ids[i]`. */
+interface StoredRows {
+  types: string[];
+  ids: string[];
+  values: unknown[];
+}
 
 /**
- * Rows come back as ONE JSON text per query: PGlite then parses a single string instead of
- * building a result row per entity, which reads about three times faster.
+ * Reads the rows of `rowsSql` (selecting `type, id, entity`) as ONE JSON text
+ * `[[types...], [ids...], [entities...]]`: PGlite then decodes and parses a single string instead
+ * of building a result row per entity, which reads about three times faster. Keys and entities
+ * come in separate aggregates: `json_agg(json_build_array(type, id, entity))` spends about 30% of
+ * the query categorising the three values of every row again, where `json_agg(type)` does it once.
  */
-const AGGREGATE = `coalesce(json_agg(json_build_array(s.type, s.id, s.entity) order by s.type, s.id), '[]')::text as page`;
+function aggregateRows(rowsSql: string): string {
+  const order = "order by s.type, s.id";
+  return `select coalesce('[' || json_agg(s.type ${order})::text || ',' || json_agg(s.id ${order})::text
+    || ',[' || string_agg(s.entity::text, ',' ${order}) || ']]', '[[],[],[]]') as page
+    from (${rowsSql}) s`;
+}
 
-function parseRows(rows: { page: string }[]): StoredRow[] {
-  return JSON.parse(rows[0]?.page ?? "[]") as StoredRow[];
+function parseRows(rows: { page: string }[]): StoredRows {
+  const [types, ids, values] = JSON.parse(rows[0]?.page ?? "[[],[],[]]") as [
+    string[],
+    string[],
+    unknown[],
+  ];
+  return { types, ids, values };
 }
 
 /**
@@ -134,6 +154,7 @@ export class FrontendDatabase<E extends Entity = Entity> {
       throw queryError(`Opening the database "${this.#config.dbName}"`, error);
     }
     try {
+      await pg.exec(SESSION_SETTINGS);
       await pg.exec(CREATE_TABLES);
       const version = await currentVersion(pg);
       const known = this.#migrations.at(-1)?.version ?? 0;
@@ -241,13 +262,29 @@ export class FrontendDatabase<E extends Entity = Entity> {
     const pg = await this.#ready();
     let sql = "";
     try {
-      this.#bytes = await durableTransaction(pg, async (tx) => {
-        let before = 0;
-        if (this.#limited) {
-          sql = SIZE_OF_KEYS;
-          const keys = [...deletes, ...upserts.map((u): [string, string] => [u.t, u.i])];
-          before = (await tx.query<{ bytes: number }>(sql, [JSON.stringify(keys)])).rows[0]!.bytes;
+      if (!this.#limited) {
+        // Without a storage limit nothing needs checking between the writes and the COMMIT:
+        // ONE statement is atomic on its own and saves BEGIN and COMMIT (two round trips into
+        // PGlite per batch). Outside a transaction, PGlite writes its pages out after the
+        // statement (`syncToFs`), as `durableTransaction` does after a COMMIT.
+        if (deletes.length === 0) {
+          sql = UPSERT_MANY_UNCOUNTED;
+          await pg.query(sql, [JSON.stringify(upserts)]);
+        } else if (upserts.length === 0) {
+          sql = DELETE_MANY;
+          await pg.query(sql, [JSON.stringify(deletes)]);
+        } else {
+          sql = DELETE_AND_UPSERT_MANY;
+          await pg.query(sql, [JSON.stringify(deletes), JSON.stringify(upserts)]);
         }
+        return;
+      }
+      // Under a limit, the bytes the batch replaces and writes are checked before the COMMIT.
+      this.#bytes = await durableTransaction(pg, async (tx) => {
+        sql = SIZE_OF_KEYS;
+        const keys = [...deletes, ...upserts.map((u): [string, string] => [u.t, u.i])];
+        const before = (await tx.query<{ bytes: number }>(sql, [JSON.stringify(keys)])).rows[0]!
+          .bytes;
         if (deletes.length > 0) {
           sql = DELETE_MANY;
           await tx.query(sql, [JSON.stringify(deletes)]);
@@ -290,18 +327,17 @@ export class FrontendDatabase<E extends Entity = Entity> {
    */
   async getByType(entityType: string): Promise<E[]> {
     const pg = await this.#ready();
-    const sql = `select ${AGGREGATE} from (select type, id, entity from ${ENTITIES} where type = $1 order by id) s`;
-    let rows: StoredRow[];
+    const sql = aggregateRows(
+      `select type, id, entity from ${ENTITIES} where type = $1 order by id`,
+    );
+    let rows: StoredRows;
     try {
       rows = parseRows((await pg.query<{ page: string }>(sql, [entityType])).rows);
     } catch (error) {
       throw queryError(`Reading the ${entityType} entities`, error, sql);
     }
     const entities: E[] = [];
-    for (const [type, id, value] of rows) {
-      const entity = this.#checkRow(value, type, id);
-      if (entity !== undefined) entities.push(entity);
-    }
+    this.#checkRows(rows, entities);
     return entities;
   }
 
@@ -344,17 +380,14 @@ export class FrontendDatabase<E extends Entity = Entity> {
       // Keyset pagination: each page is an index range scan, however deep.
       for (;;) {
         const page = `select type, id, entity from ${ENTITIES} ${after ? "where (type, id) > ($1, $2) " : ""}order by type, id limit ${pageSize}`;
-        sql = `select ${AGGREGATE} from (${page}) s`;
+        sql = aggregateRows(page);
         const rows = parseRows((await pg.query<{ page: string }>(sql, after ?? [])).rows);
-        for (const [type, id, value] of rows) {
-          const entity = this.#checkRow(value, type, id);
-          if (entity !== undefined) entities.push(entity);
-        }
-        loaded += rows.length;
+        this.#checkRows(rows, entities);
+        const count = rows.ids.length;
+        loaded += count;
         options.onProgress?.({ loaded, total: Math.max(total, loaded) });
-        const last = rows.at(-1);
-        if (rows.length < pageSize || last === undefined) return entities;
-        after = [last[0], last[1]];
+        if (count < pageSize || count === 0) return entities;
+        after = [rows.types[count - 1]!, rows.ids[count - 1]!];
       }
     } catch (error) {
       throw queryError("Reading all entities", error, sql);
@@ -533,6 +566,14 @@ export class FrontendDatabase<E extends Entity = Entity> {
     if (opening) await opening.catch(() => {});
     await this.#pg?.close();
     this.#pg = undefined;
+  }
+
+  /** Validates stored rows into `into`, skipping (and reporting) those the schema rejects. */
+  #checkRows({ types, ids, values }: StoredRows, into: E[]): void {
+    for (let i = 0; i < values.length; i++) {
+      const entity = this.#checkRow(values[i], types[i]!, ids[i]!);
+      if (entity !== undefined) into.push(entity);
+    }
   }
 
   /** Validates a stored row; reports it (or throws) when the schema no longer accepts it. */

@@ -76,7 +76,8 @@ export async function persist<E extends Entity>(
       newer.add(entityKey(change.entityType, change.entityId));
     const changes: ChangeInput[] = [];
     for (const entity of rows) {
-      if (newer.has(entityKey(entity.type, entity.id))) continue;
+      // Usually nothing is newer: then no key is built for each of the (many) rows.
+      if (newer.size > 0 && newer.has(entityKey(entity.type, entity.id))) continue;
       changes.push({ operation: "upsert", entityType: entity.type, entityId: entity.id, entity });
     }
     hydrated = store.apply(changes, "hydrate").length;

@@ -7,6 +7,26 @@ export const META = "kalphite_meta";
 /** One row per applied migration. */
 export const MIGRATIONS = "kalphite_migrations";
 
+/**
+ * Set on every connection before anything else.
+ *
+ * `wal_init_zero = off`: Postgres fills each new 16 MB WAL segment with zeros before using it. On
+ * PGlite's in-memory file system (`memory://`, and `idb://` underneath) that fill grows the file
+ * 8 kB at a time, copying it over and over: about 100 ms during which the write that needed the
+ * segment, and the page with it, is blocked (once per 16 MB of WAL: about 50,000 upserts of small
+ * entities). Off, Postgres writes the segment's last byte instead; the docs offer it for file
+ * systems where zero-filling gains nothing, and it changes no guarantee: WAL records are written
+ * and synced as before.
+ */
+export const SESSION_SETTINGS = "set wal_init_zero = off";
+
+/**
+ * `fillfactor = 80` leaves a fifth of each page of entities free, so that an update usually
+ * writes the new row version into the same page (a "HOT" update: no new index entry, and the old
+ * version is reclaimed within the page; PGlite runs no autovacuum to do it later). Rewriting 20,000
+ * entities over and over: updates about 20% faster, and the table about half the size (13 MB
+ * instead of 27 MB after 11 rounds). Tables created before keep the default (100).
+ */
 export const CREATE_TABLES = `
 create table if not exists ${ENTITIES} (
   type text not null,
@@ -14,7 +34,7 @@ create table if not exists ${ENTITIES} (
   entity jsonb not null,
   size integer not null,
   primary key (type, id)
-);
+) with (fillfactor = 80);
 create table if not exists ${META} (
   key text primary key,
   value jsonb not null,
@@ -25,21 +45,39 @@ create table if not exists ${MIGRATIONS} (
   applied_at double precision not null
 );`;
 
+/** Upserts the JSON array of `{t, i, e}` in parameter `param`. */
+const upsertRows = (param: string) => `
+insert into ${ENTITIES} (type, id, entity, size)
+select r->>'t', r->>'i', r->'e', octet_length((r->'e')::text)
+from jsonb_array_elements(${param}::jsonb) r
+on conflict (type, id) do update set entity = excluded.entity, size = excluded.size`;
+
 /** Upserts `$1`, a JSON array of `{t, i, e}`; returns the bytes written. */
 export const UPSERT_MANY = `
-with written as (
-  insert into ${ENTITIES} (type, id, entity, size)
-  select r->>'t', r->>'i', r->'e', octet_length((r->'e')::text)
-  from jsonb_array_elements($1::jsonb) r
-  on conflict (type, id) do update set entity = excluded.entity, size = excluded.size
+with written as (${upsertRows("$1")}
   returning size
 )
 select coalesce(sum(size), 0)::float8 as bytes from written`;
+
+/**
+ * `UPSERT_MANY` without counting the bytes written, for when no storage limit needs them: the
+ * plain statement runs about 15% faster than one wrapped in a CTE with `returning`.
+ */
+export const UPSERT_MANY_UNCOUNTED = upsertRows("$1");
 
 /** Deletes `$1`, a JSON array of `[type, id]`. */
 export const DELETE_MANY = `
 delete from ${ENTITIES} e using jsonb_array_elements($1::jsonb) k
 where e.type = k->>0 and e.id = k->>1`;
+
+/**
+ * Deletes `$1` (a JSON array of `[type, id]`) and upserts `$2` (a JSON array of `{t, i, e}`) in
+ * ONE statement, atomic without a transaction block. Both parts see the table as it was before
+ * the statement, so their keys must not overlap.
+ */
+export const DELETE_AND_UPSERT_MANY = `
+with deleted as (${DELETE_MANY}
+)${upsertRows("$2")}`;
 
 /** The bytes currently stored for `$1`, a JSON array of `[type, id]`. */
 export const SIZE_OF_KEYS = `

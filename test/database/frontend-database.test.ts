@@ -141,6 +141,144 @@ describe("applyChanges", () => {
   });
 });
 
+describe("applyChanges when Postgres refuses a row the schema accepts", () => {
+  // jsonb cannot hold "\u0000", which a string schema allows: the batch fails inside the
+  // statement, after its deletes and earlier upserts ran. Without a storage limit the batch is
+  // one statement (atomic on its own); with a limit it is a transaction: both roll back.
+  const batch = [
+    { operation: "delete" as const, entityType: "comment", entityId: "keep", timestamp: 1 },
+    {
+      operation: "upsert" as const,
+      entityType: "comment",
+      entityId: "new",
+      entity: comment("new"),
+      timestamp: 1,
+    },
+    {
+      operation: "upsert" as const,
+      entityType: "comment",
+      entityId: "nul",
+      entity: comment("nul", { body: "a\u0000b" }),
+      timestamp: 1,
+    },
+  ];
+  for (const [name, maxStorageMB] of [
+    ["without a storage limit", undefined],
+    ["with a storage limit", 10],
+  ] as const) {
+    it(`writes none of the batch, ${name}`, async () => {
+      const target = new FrontendDatabase<Entity>({
+        dbName: "memory://",
+        schema: Entity,
+        ...(maxStorageMB ? { maxStorageMB } : {}),
+      });
+      await target.upsert("comment", "keep", comment("keep"));
+      const error = await target.applyChanges(batch).catch((e) => e);
+      expect(error).toBeInstanceOf(KalphitePersistenceError);
+      expect(error.message).toMatch(/Writing 3 change\(s\) failed/);
+      expect(error.query).toMatch(/insert into kalphite_entities/);
+      expect((await target.getByType("comment")).map((c) => c.id)).toEqual(["keep"]);
+      // Upserts alone and deletes alone take the same path.
+      await expect(target.applyChanges(batch.slice(1))).rejects.toThrow(KalphitePersistenceError);
+      expect((await target.getByType("comment")).map((c) => c.id)).toEqual(["keep"]);
+      await target.applyChanges(batch.slice(0, 2));
+      expect((await target.getByType("comment")).map((c) => c.id)).toEqual(["new"]);
+      await target.close();
+    });
+  }
+});
+
+describe("reading", () => {
+  it("keeps every entity with its own key, whatever the ids contain, and checks each against it", async () => {
+    const ids = ['a"b', "c,d]", "e\\f", "ü😀", "[", "}", "x\ny"];
+    const reported: KalphiteValidationError[] = [];
+    const target = new FrontendDatabase<Entity>({
+      dbName: "memory://",
+      schema: Entity,
+      // Stored under ("comment", "mislabelled"), but the entity says its id is "other".
+      migrations: [
+        {
+          version: 1,
+          up: (m) => m.put("comment", "mislabelled", comment("other")),
+          down: async () => {},
+        },
+      ],
+      onInvalidRow: (error) => reported.push(error),
+    });
+    await target.applyChanges(
+      ids.map((id, i) => ({
+        operation: "upsert" as const,
+        entityType: i % 2 ? "review" : "comment",
+        entityId: id,
+        entity: i % 2 ? review(id) : comment(id, { lineNumber: i }),
+        timestamp: 1,
+      })),
+    );
+    const expected = ids.map((id, i) => (i % 2 ? review(id) : comment(id, { lineNumber: i })));
+    const byKey = (a: Entity, b: Entity) =>
+      a.type < b.type ? -1 : a.type > b.type ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+    for (const pageSize of [1, 2, 3, 100]) {
+      expect(await target.entities({ pageSize })).toEqual([...expected].sort(byKey));
+    }
+    expect(await target.getByType("comment")).toEqual(
+      expected.filter((e) => e.type === "comment").sort(byKey),
+    );
+    expect(reported.length).toBe(5);
+    for (const error of reported) {
+      expect(error.entityId).toBe("mislabelled");
+      expect(error.message).toMatch(/stored comment "mislabelled" no longer passes the schema/);
+    }
+    await target.close();
+  });
+});
+
+describe("storage settings", () => {
+  it("creates WAL segments without zero-filling them (about 100 ms of blocked writes each in memory)", async () => {
+    let setting: unknown;
+    const target = new FrontendDatabase<Entity>({
+      dbName: "memory://",
+      schema: Entity,
+      migrations: [
+        {
+          version: 1,
+          up: async (m) => {
+            setting = (await m.query<{ wal_init_zero: string }>("show wal_init_zero"))[0]
+              ?.wal_init_zero;
+          },
+          down: async () => {},
+        },
+      ],
+    });
+    await target.init();
+    expect(setting).toBe("off");
+    await target.close();
+  });
+
+  it("leaves room in the entities' pages for updates in place (fillfactor 80)", async () => {
+    let options: unknown;
+    const target = new FrontendDatabase<Entity>({
+      dbName: "memory://",
+      schema: Entity,
+      migrations: [
+        {
+          version: 1,
+          up: async (m) => {
+            options = (
+              await m.query<{ reloptions: string[] | null }>(
+                "select reloptions from pg_class where oid = 'kalphite_entities'::regclass",
+              )
+            )[0]?.reloptions;
+          },
+          down: async () => {},
+        },
+      ],
+    });
+    await target.init();
+    expect(options).toEqual(["fillfactor=80"]);
+    await target.close();
+  });
+});
+
 describe("metadata", () => {
   it("gets, sets and deletes JSON values by key", async () => {
     expect(await db.getMeta("sync:cursor")).toBeUndefined();
