@@ -5,6 +5,7 @@ export {
   NetworkSyncEngine,
   type NetworkSyncEngineConfig,
   type RemoteChange,
+  type SendRate,
   type SyncClock,
   type SyncConflict,
   type SyncEvents,
