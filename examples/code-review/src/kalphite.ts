@@ -100,7 +100,7 @@ export async function openSession({ room, user }: SessionOptions): Promise<Sessi
     connection.value = engine.getConnectionStatus();
     outbox.value = engine.getOfflineQueueSize();
   };
-  for (const event of ["status", "ack", "change", "synced", "conflict"] as const) {
+  for (const event of ["status", "queue", "ack", "change", "synced", "conflict"] as const) {
     cleanups.push(engine.on(event, refresh));
   }
   cleanups.push(engine.on("error", (error) => console.warn("[kalphite sync]", error.message)));
