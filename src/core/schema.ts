@@ -65,7 +65,46 @@ export function validateEntity<E extends Entity>(
   // nested objects (a loose or `any` field, a passthrough), and those are just as shared.
   // The copy is frozen: an entity read from the store and changed in place would bypass
   // validation, live queries, persistence and sync; now it throws instead.
-  return copy(entity, true);
+  const stored = copy(entity, true);
+  if ((stored as unknown) === UNSTORABLE) {
+    throw new KalphiteValidationError(
+      `Invalid ${expectedType}${expectedId === undefined ? "" : ` "${expectedId}"`}: ${unstorablePath(entity)} is a string PostgreSQL cannot store (U+0000, or a lone UTF-16 surrogate), so it could never be persisted or synced.`,
+      { entityType: expectedType, entityId: expectedId },
+    );
+  }
+  return stored;
+}
+
+/** What `copy` returns for an entity holding a string no database or server could store. */
+const UNSTORABLE = Symbol("unstorable");
+
+/**
+ * Whether PostgreSQL (the database and the sync server) can store a string as JSON: `jsonb`
+ * refuses U+0000 and lone surrogates. Checked at write time, so that such a string is a typed
+ * error at `upsert` rather than a flush that fails forever.
+ */
+function storable(text: string): boolean {
+  return text.indexOf("\u0000") === -1 && wellFormed(text);
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** `String.prototype.isWellFormed` (ES2024) where it exists, else the same test as a regex. */
+const wellFormed: (text: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function"
+    ? (text) => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (text) => !LONE_SURROGATE.test(text);
+
+/** The path of the first unstorable string (a value or a key) in `value`, for the error. */
+function unstorablePath(value: unknown, path = "entity"): string | undefined {
+  if (typeof value === "string") return storable(value) ? undefined : path;
+  if (value === null || typeof value !== "object") return undefined;
+  for (const key of Object.keys(value)) {
+    if (!storable(key)) return `${path} key ${JSON.stringify(key)}`;
+    const found = unstorablePath((value as Record<string, unknown>)[key], `${path}.${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /**
@@ -84,7 +123,13 @@ function copy<T>(value: T, freeze: boolean): T {
   if (value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) {
     const out: unknown[] = [];
-    for (let i = 0; i < value.length; i++) out.push(copy(value[i], freeze));
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      if (freeze && typeof item === "string" && !storable(item)) return UNSTORABLE as T;
+      const copied = copy(item, freeze);
+      if ((copied as unknown) === UNSTORABLE) return UNSTORABLE as T;
+      out.push(copied);
+    }
     return (freeze ? Object.freeze(out) : out) as T;
   }
   const proto = Object.getPrototypeOf(value);
@@ -103,10 +148,19 @@ function copy<T>(value: T, freeze: boolean): T {
   // Built key by key rather than spread: V8 freezes an object built this way several times faster
   // than a spread one (its shape has a cached frozen transition). Symbol keys are not copied:
   // entities are JSON-like data.
+  // Strings and keys are checked here, where every one is visited anyway (see `storable`).
   const out: Record<string, unknown> = {};
   for (const key in value as Record<string, unknown>) {
     const field = (value as Record<string, unknown>)[key];
-    out[key] = field !== null && typeof field === "object" ? copy(field, true) : field;
+    if (typeof field === "string") {
+      if (!storable(field)) return UNSTORABLE as T;
+      out[key] = field;
+    } else if (field !== null && typeof field === "object") {
+      const copied = copy(field, true);
+      if ((copied as unknown) === UNSTORABLE) return UNSTORABLE as T;
+      out[key] = copied;
+    } else out[key] = field;
+    if (!storable(key)) return UNSTORABLE as T;
   }
   return Object.freeze(out) as T;
 }

@@ -223,6 +223,49 @@ describe("entities are immutable values", () => {
   });
 });
 
+describe("entities PostgreSQL can store", () => {
+  const Loose = {
+    "~standard": { version: 1, vendor: "test", validate: (value: unknown) => ({ value }) },
+  } as StandardSchemaV1<unknown, AnyEntity & { data: Record<string, unknown> }>;
+
+  it("refuses U+0000 and lone surrogates, in values, array items and keys, with the path", () => {
+    const store = KalphiteStore(Loose);
+    const notes = store.collection("note");
+    notes.upsert("n1", { id: "n1", type: "note", updatedAt: 1, data: { body: "fine 😀" } });
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ body: "a\u0000b" }, /entity\.data\.body is a string PostgreSQL cannot store/],
+      [{ body: "half \ud83d" }, /entity\.data\.body/],
+      [{ tags: ["ok", "\udc00"] }, /entity\.data\.tags\.1/],
+      [{ "bad\u0000key": 1 }, /entity\.data key "bad\\u0000key"/],
+    ];
+    for (const [data, message] of bad) {
+      let caught: unknown;
+      try {
+        notes.upsert("n1", { id: "n1", type: "note", updatedAt: 2, data });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(KalphiteValidationError);
+      expect((caught as Error).message).toMatch(message);
+    }
+    expect(notes.findById("n1")?.data).toEqual({ body: "fine 😀" });
+    expect(() =>
+      store.apply(
+        [
+          {
+            operation: "upsert",
+            entityType: "note",
+            entityId: "n2",
+            entity: { id: "n2", type: "note", updatedAt: 1, data: { body: "\u0000" } },
+          },
+        ],
+        "remote",
+      ),
+    ).toThrow(KalphiteValidationError);
+    expect(notes.length).toBe(1);
+  });
+});
+
 describe("KalphiteStore validation edge cases", () => {
   it("refuses an async schema with KalphiteValidationError and changes nothing", () => {
     const store = KalphiteStore(AsyncZodEntity);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { FrontendDatabase } from "../../src/database/index.js";
+import { FrontendDatabase, type Migration } from "../../src/database/index.js";
 import {
   KalphitePersistenceError,
   KalphiteStorageLimitError,
@@ -142,9 +142,10 @@ describe("applyChanges", () => {
 });
 
 describe("applyChanges when Postgres refuses a row the schema accepts", () => {
-  // jsonb cannot hold "\u0000", which a string schema allows: the batch fails inside the
-  // statement, after its deletes and earlier upserts ran. Without a storage limit the batch is
-  // one statement (atomic on its own); with a limit it is a transaction: both roll back.
+  // A constraint the schema does not know (added by a migration) refuses the last row: the batch
+  // fails inside the statement, after its deletes and earlier upserts ran. Without a storage
+  // limit the batch is one statement (atomic on its own); with a limit it is a transaction: both
+  // roll back.
   const batch = [
     { operation: "delete" as const, entityType: "comment", entityId: "keep", timestamp: 1 },
     {
@@ -157,11 +158,19 @@ describe("applyChanges when Postgres refuses a row the schema accepts", () => {
     {
       operation: "upsert" as const,
       entityType: "comment",
-      entityId: "nul",
-      entity: comment("nul", { body: "a\u0000b" }),
+      entityId: "refused",
+      entity: comment("refused", { body: "refused" }),
       timestamp: 1,
     },
   ];
+  const refuse: Migration = {
+    version: 1,
+    up: (db) =>
+      db.exec(
+        `alter table kalphite_entities add constraint no_refused check (entity->'data'->>'body' <> 'refused')`,
+      ),
+    down: (db) => db.exec(`alter table kalphite_entities drop constraint no_refused`),
+  };
   for (const [name, maxStorageMB] of [
     ["without a storage limit", undefined],
     ["with a storage limit", 10],
@@ -170,6 +179,7 @@ describe("applyChanges when Postgres refuses a row the schema accepts", () => {
       const target = new FrontendDatabase<Entity>({
         dbName: "memory://",
         schema: Entity,
+        migrations: [refuse],
         ...(maxStorageMB ? { maxStorageMB } : {}),
       });
       await target.upsert("comment", "keep", comment("keep"));

@@ -67,20 +67,20 @@ describe("debounce and coalescing", () => {
   });
 
   it("coalesces per (type, id) only: a type and an id that share a separator stay apart", async () => {
-    // A schema may allow any string as a type, so "a\u0000b"/"c" and "a"/"b\u0000c" are two
-    // entities; a key of `type + "\u0000" + id` would have kept only the second.
+    // A schema may allow any string as a type, so "a:b"/"c" and "a"/"b:c" are two entities; a
+    // key of `type + ":" + id` would have kept only the second.
     const Loose = type({ id: "string", type: "string", updatedAt: "number" });
     const store = KalphiteStore(Loose);
     const target = memoryTarget();
     const engine = new MemoryFlushEngine({ flushTarget: target.target });
     engine.attach(store);
-    store.collection("a\u0000b").upsert("c", { id: "c", type: "a\u0000b", updatedAt: 1 });
-    store.collection("a").upsert("b\u0000c", { id: "b\u0000c", type: "a", updatedAt: 2 });
+    store.collection("a:b").upsert("c", { id: "c", type: "a:b", updatedAt: 1 });
+    store.collection("a").upsert("b:c", { id: "b:c", type: "a", updatedAt: 2 });
     expect(engine.getState().pending.size).toBe(2);
     await engine.flush();
     expect(target.calls[0]!.map((change) => [change.entityType, change.entityId])).toEqual([
-      ["a\u0000b", "c"],
-      ["a", "b\u0000c"],
+      ["a:b", "c"],
+      ["a", "b:c"],
     ]);
   });
 
