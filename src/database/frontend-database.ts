@@ -34,6 +34,7 @@ import {
   UPSERT_MANY,
   UPSERT_MANY_UNCOUNTED,
 } from "./sql.js";
+import { acquireTabLock, type TabLock, type TabLockMode, type TabLockOptions } from "./tab-lock.js";
 import type {
   FrontendDatabaseOptions,
   LoadOptions,
@@ -77,7 +78,8 @@ function parseRows(rows: { page: string }[]): StoredRows {
 /**
  * Entities on PGlite: one table keyed by (type, id) holding each entity as `jsonb`, a metadata
  * table (schema version, sync cursors, anything set with `setMeta`) and a migrations table.
- * Every write is validated against the schema, every read too.
+ * Every write is validated against the schema, every read too. An `idb://` database is open in
+ * one tab at a time (see the `lock` option).
  *
  * @example
  * const db = new FrontendDatabase({ dbName: "idb://code-review", schema: Entity });
@@ -92,13 +94,20 @@ export class FrontendDatabase<E extends Entity = Entity> {
   readonly #migrations: Migration[];
   readonly #onInvalidRow: ((error: KalphiteValidationError) => void) | undefined;
   readonly #schema: StandardSchemaV1<unknown, E>;
+  readonly #lockMode: TabLockMode;
   #pg: PGlite | undefined;
+  /** The tab lock of an open `idb://` database, released by `close()`. */
+  #lock: TabLock | undefined;
+  /** Stops a `lock: "wait"` that is still waiting when `close()` is called. */
+  readonly #lockWait = new AbortController();
   #opening: Promise<void> | undefined;
   #closed = false;
   /** Bytes stored (entities + meta), tracked only when `maxStorageMB` is finite. */
   #bytes = 0;
 
-  constructor(options: FrontendDatabaseOptions & { schema: StandardSchemaV1<unknown, E> }) {
+  constructor(
+    options: FrontendDatabaseOptions & TabLockOptions & { schema: StandardSchemaV1<unknown, E> },
+  ) {
     if (typeof options?.dbName !== "string" || options.dbName === "") {
       throw new KalphiteUsageError(
         'FrontendDatabase needs a dbName: "memory://", a directory path (Node) or "idb://name" (browser).',
@@ -121,6 +130,11 @@ export class FrontendDatabase<E extends Entity = Entity> {
       enableBackup: options.enableBackup ?? true,
       maxStorageMB,
     };
+    const lock = options.lock ?? "fail";
+    if (lock !== "fail" && lock !== "wait") {
+      throw new KalphiteUsageError(`lock must be "fail" or "wait", got ${String(lock)}.`);
+    }
+    this.#lockMode = lock;
     this.#migrations = sortMigrations(options.migrations ?? []);
     this.#onInvalidRow = options.onInvalidRow;
     this.#schema = options.schema as StandardSchemaV1<unknown, E>;
@@ -133,7 +147,12 @@ export class FrontendDatabase<E extends Entity = Entity> {
 
   /**
    * Opens PGlite, creates the tables and runs the migrations. Idempotent: later calls (and calls
-   * made while it runs) return the same promise. Other methods call it when needed.
+   * made while it runs) return the same promise; after a failure, the next call tries again.
+   * Other methods call it when needed.
+   *
+   * An `idb://` database is first locked for this tab: when another tab has it open, `init()`
+   * rejects with a `KalphitePersistenceError` for which `isDatabaseLocked(error)` is true and
+   * opens nothing (or, with `lock: "wait"`, waits until the other tab closes it).
    *
    * @example await db.init();
    */
@@ -147,6 +166,25 @@ export class FrontendDatabase<E extends Entity = Entity> {
   }
 
   async #open(): Promise<void> {
+    let lock: TabLock | undefined;
+    try {
+      lock = await acquireTabLock(this.#config.dbName, this.#lockMode, this.#lockWait.signal);
+    } catch (error) {
+      if (this.#closed) throw closedError();
+      throw error;
+    }
+    try {
+      await this.#openLocked();
+    } catch (error) {
+      lock?.release();
+      throw error;
+    }
+    this.#lock = lock;
+  }
+
+  async #openLocked(): Promise<void> {
+    // close() during a lock wait that was granted anyway: open nothing.
+    if (this.#closed) throw closedError();
     let pg: PGlite;
     try {
       pg = await PGlite.create(this.#config.dbName);
@@ -555,17 +593,26 @@ export class FrontendDatabase<E extends Entity = Entity> {
   }
 
   /**
-   * Closes PGlite; the data directory (or IndexedDB) keeps everything committed. Idempotent.
+   * Closes PGlite; the data directory (or IndexedDB) keeps everything committed. Then releases
+   * the tab lock of an `idb://` database, so another tab can open it (a `lock: "wait"` still
+   * waiting stops). Idempotent.
    *
    * @example await db.close();
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#lockWait.abort();
     const opening = this.#opening;
     if (opening) await opening.catch(() => {});
-    await this.#pg?.close();
-    this.#pg = undefined;
+    try {
+      await this.#pg?.close();
+    } finally {
+      this.#pg = undefined;
+      // After PGlite wrote its files out: the next tab must read them, not older ones.
+      this.#lock?.release();
+      this.#lock = undefined;
+    }
   }
 
   /** Validates stored rows into `into`, skipping (and reporting) those the schema rejects. */

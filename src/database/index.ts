@@ -13,6 +13,7 @@ export { MemoryFlushEngine, retryDelay } from "../flush/index.js";
 export type { BackupContent } from "./backup-format.js";
 export { FrontendDatabase } from "./frontend-database.js";
 export { type Persistence, type PersistOptions, persist } from "./persist.js";
+export { isDatabaseLocked, type TabLockMode, type TabLockOptions } from "./tab-lock.js";
 export type {
   Database,
   DatabaseConfig,
