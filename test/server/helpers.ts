@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterEach } from "vitest";
 import { WebSocket } from "ws";
-import type { NetworkSyncEngine } from "../../src/sync/index.js";
+import type { NetworkSyncEngine, WebSocketConstructor } from "../../src/sync/index.js";
 import { isRecord } from "../../src/sync/protocol.js";
 
 export const POSTGRES_URL =
@@ -197,3 +198,18 @@ export function canonical(value: unknown): string {
       : v,
   );
 }
+
+/**
+ * The list of cleanups of a test file, run after each test, the last registered first.
+ * @example const cleanups = cleanupAfterEach(); cleanups.push(() => server.close());
+ */
+export function cleanupAfterEach(): (() => Promise<unknown> | unknown)[] {
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return cleanups;
+}
+
+/** The `ws` package's WebSocket, typed as what the sync engine takes. */
+export const WS = WebSocket as unknown as WebSocketConstructor;

@@ -4,7 +4,7 @@
 // here are raw sockets that never send heartbeats, so only the live broadcast can deliver.
 import { createServer, connect as netConnect, type Socket } from "node:net";
 import pg from "pg";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import {
   createSyncServer,
@@ -14,12 +14,9 @@ import {
 } from "../../src/server/index.js";
 import { decideChange, type IncomingChange } from "../../src/sync/conflict.js";
 import { comment } from "../fixtures/schema.js";
-import { envelope, POSTGRES_URL, uniqueName, withTimeout } from "./helpers.js";
+import { cleanupAfterEach, envelope, POSTGRES_URL, uniqueName, withTimeout } from "./helpers.js";
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 /** Resolves once `check()` is true, checking every 25 ms; fails after `ms` with `what`. */
 async function poll(

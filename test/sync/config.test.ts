@@ -1,23 +1,17 @@
 // NetworkSyncEngine refuses a configuration that cannot work, at construction, before it starts
 // anything: a typo would otherwise surface only as a server refusing every change.
-import { afterEach, describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
+import { describe, expect, it } from "vitest";
 import { KalphiteStore, KalphiteUsageError } from "../../src/core/index.js";
 import { createSyncServer, memoryStorage } from "../../src/server/index.js";
 import {
   NetworkSyncEngine,
   type NetworkSyncEngineConfig,
   type SyncConflict,
-  type WebSocketConstructor,
 } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
-import { waitUntil, withTimeout } from "../server/helpers.js";
+import { cleanupAfterEach, WS, waitUntil, withTimeout } from "../server/helpers.js";
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-const WS = WebSocket as unknown as WebSocketConstructor;
+const cleanups = cleanupAfterEach();
 
 /** Constructs with `extra` and returns what was thrown (or fails if nothing was). */
 function thrownBy(extra: Partial<NetworkSyncEngineConfig> | Record<string, unknown>): Error {

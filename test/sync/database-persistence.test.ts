@@ -1,17 +1,14 @@
 // The outbox and cursor persisted in a real FrontendDatabase (PGlite on disk) survive a restart.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { KalphiteStore } from "../../src/core/index.js";
 import { FrontendDatabase, persist } from "../../src/database/index.js";
 import { createSyncServer, memoryStorage, signToken } from "../../src/server/index.js";
 import { NetworkSyncEngine, type WebSocketConstructor } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
-import { SECRET, tempDir, waitUntil } from "../server/helpers.js";
+import { cleanupAfterEach, SECRET, tempDir, waitUntil } from "../server/helpers.js";
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 describe("sync state in a FrontendDatabase", { timeout: 180_000 }, () => {
   it("an offline edit survives a process restart and is sent on reconnect", async () => {

@@ -1,23 +1,14 @@
 // NetworkSyncEngine against unhelpful servers: statuses, giving up, and the offline queue.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
+import { describe, expect, it } from "vitest";
 import { KalphiteAuthError, KalphiteStore, KalphiteSyncError } from "../../src/core/index.js";
 import { createSyncServer, memoryStorage, signToken } from "../../src/server/index.js";
-import {
-  type ConnectionStatus,
-  NetworkSyncEngine,
-  type WebSocketConstructor,
-} from "../../src/sync/index.js";
+import { type ConnectionStatus, NetworkSyncEngine } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
-import { SECRET, withTimeout } from "../server/helpers.js";
+import { cleanupAfterEach, SECRET, WS, withTimeout } from "../server/helpers.js";
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-const WS = WebSocket as unknown as WebSocketConstructor;
+const cleanups = cleanupAfterEach();
 
 /** An HTTP server that accepts WebSocket upgrades and never answers them. */
 async function silentServer(): Promise<string> {

@@ -1,7 +1,6 @@
 // A saved outbox loads asynchronously: whenLoaded() says when it is in, and the `queue` event
 // tells a counter the number, so a UI does not show 0 pending changes after a reload.
-import { afterEach, describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
+import { describe, expect, it } from "vitest";
 import { KalphiteStore } from "../../src/core/index.js";
 import { createSyncServer, memoryStorage } from "../../src/server/index.js";
 import {
@@ -9,16 +8,11 @@ import {
   NetworkSyncEngine,
   type SyncPersistence,
   type SyncState,
-  type WebSocketConstructor,
 } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
-import { waitUntil } from "../server/helpers.js";
+import { cleanupAfterEach, WS, waitUntil } from "../server/helpers.js";
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-const WS = WebSocket as unknown as WebSocketConstructor;
+const cleanups = cleanupAfterEach();
 
 /** A persistence whose load waits until `release()`: the test decides when loading finishes. */
 function heldPersistence(inner: SyncPersistence): SyncPersistence & { release(): void } {

@@ -1,22 +1,13 @@
 // A client with a large outbox sends it at a pace the server accepts, and treats the server's
 // `rate-limited` refusals as flow control (slow down, resend), not as errors for the user.
-import { afterEach, describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
+import { describe, expect, it } from "vitest";
 import { KalphiteStore, type KalphiteSyncError } from "../../src/core/index.js";
 import { createSyncServer, memoryStorage, type RateLimit } from "../../src/server/index.js";
-import {
-  type ConnectionStatus,
-  NetworkSyncEngine,
-  type WebSocketConstructor,
-} from "../../src/sync/index.js";
+import { type ConnectionStatus, NetworkSyncEngine } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
-import { waitUntil } from "../server/helpers.js";
+import { cleanupAfterEach, WS, waitUntil } from "../server/helpers.js";
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-const WS = WebSocket as unknown as WebSocketConstructor;
+const cleanups = cleanupAfterEach();
 
 /** Ann writes `count` comments offline, then connects; Bob, online, must receive them all. */
 async function offlineBurst(count: number, rateLimit?: RateLimit) {

@@ -1,23 +1,17 @@
 // Entity ids are any non-empty string: control characters included. The client must never
 // rebuild a (type, id) pair from an internal key, since such an id can contain its separator.
-import { afterEach, describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
+import { describe, expect, it } from "vitest";
 import { KalphiteStore } from "../../src/core/index.js";
 import { createSyncServer, memoryStorage, signToken } from "../../src/server/index.js";
 import {
   memoryPersistence,
   NetworkSyncEngine,
   type SyncPersistence,
-  type WebSocketConstructor,
 } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
-import { SECRET, withTimeout } from "../server/helpers.js";
+import { cleanupAfterEach, SECRET, WS, withTimeout } from "../server/helpers.js";
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-const WS = WebSocket as unknown as WebSocketConstructor;
+const cleanups = cleanupAfterEach();
 
 /** The unit separator the protocol's keys use, and the id's prefix on its own. */
 const ODD = "c\u001f1";
