@@ -132,6 +132,16 @@ export class ReviewPage {
     );
   }
 
+  /** The notice of a tab working in memory only: another tab has this room's database open. */
+  tabNotice(): Locator {
+    return this.page.getByTestId("tab-notice");
+  }
+
+  /** Whether the page shows the notice (checked once, no waiting). */
+  async showsTabNotice(): Promise<boolean> {
+    return (await this.tabNotice().count()) > 0;
+  }
+
   async countOf(status: "open" | "resolved"): Promise<number> {
     return Number(await this.page.getByTestId(`count-${status}`).textContent());
   }

@@ -3,7 +3,8 @@
  * Chromium through playwright-core. `npm run test:e2e`; prints `N passed, M failed`.
  *
  * Every test uses its own room and fresh browser contexts (each with its own IndexedDB, so its
- * own PGlite), and waits on page conditions, never on fixed delays.
+ * own PGlite; two tabs of one browser are two pages of one context), and waits on page
+ * conditions, never on fixed delays.
  */
 import { mkdirSync } from "node:fs";
 import type { Browser, BrowserContext } from "playwright-core";
@@ -18,6 +19,7 @@ import {
   screenshotDir,
   startServer,
   syncSwitch,
+  TIMEOUT,
   tempDataDir,
 } from "./harness.js";
 import { type CommentState, ReviewPage } from "./review-page.js";
@@ -248,6 +250,112 @@ test("the sync server restarts in the middle: clients reconnect and nothing is l
   );
   await ada.screenshot("d-restart-ada");
   await lin.screenshot("d-restart-new-window");
+});
+
+test("a second tab of the same room and user works in memory only and overwrites nothing", async (t) => {
+  const room = "two-tabs";
+  // One browser context: the two tabs share IndexedDB (one database for the room and user).
+  const context = await t.newContext();
+  const sync = await syncSwitch(context);
+  const first = await t.open(context, room, "ada");
+  await first.waitForConnection("connected");
+  await first.addComment(12, "A: the first tab, alone.");
+  await first.waitForSavedLocally();
+
+  const second = await t.open(context, room, "ada");
+  await second.tabNotice().waitFor({ timeout: TIMEOUT });
+  await second.screenshot("e-two-tabs-notice");
+  assert(
+    (await second.tabNotice().textContent())?.includes("open in another tab as ada"),
+    "the notice names the other tab's user",
+  );
+  assert(!(await first.showsTabNotice()), "the first tab keeps the database and shows no notice");
+  await eventuallyEqual(
+    "second tab: its storage",
+    () => second.page.getByTestId("local-save").getAttribute("data-saved"),
+    "false",
+  );
+
+  // Both tabs work and sync live: the second one learns A from the server.
+  await second.waitForConnection("connected");
+  await second.waitForComment("A: the first tab");
+  await second.addComment(14, "B: the second tab.");
+  await first.waitForComment("B: the second tab");
+  await first.addComment(16, "C: the first tab, with the second open.");
+  await second.waitForComment("C: the first tab");
+  await first.waitForOutbox((n) => n === 0, "to be empty");
+  await second.waitForOutbox((n) => n === 0, "to be empty");
+  await first.waitForSavedLocally();
+
+  // Offline, each tab makes a change the other cannot know. A second PGlite on the same
+  // IndexedDB database would now write its copy over the first tab's, without D.
+  sync.block();
+  await context.setOffline(true);
+  await first.waitForConnection("disconnected");
+  await second.waitForConnection("disconnected");
+  await first.addComment(18, "D: the first tab, offline.");
+  await second.addComment(20, "E: the second tab, offline.");
+  await first.waitForOutbox((n) => n === 1, "to hold D");
+  await second.waitForOutbox((n) => n === 1, "to hold E");
+  await first.waitForSavedLocally();
+  await second.screenshot("e-two-tabs-second");
+  await context.setOffline(false);
+
+  // The server stays out of reach: what the reloaded first tab shows is its own database.
+  await first.reload();
+  assert(!(await first.showsTabNotice()), "the reloaded first tab has the database again");
+  await eventuallyEqual("first tab after a reload: the comments", () => first.bodies(), [
+    "A: the first tab, alone.",
+    "B: the second tab.",
+    "C: the first tab, with the second open.",
+    "D: the first tab, offline.",
+  ]);
+  await first.waitForOutbox((n) => n === 1, "to still hold D after the reload");
+  assert((await first.connection()) !== "connected", "the sync server is out of reach");
+  assert(await second.showsTabNotice(), "the second tab still works in memory only");
+
+  sync.unblock();
+  await first.waitForConnection("connected");
+  await first.waitForOutbox((n) => n === 0, "to send D");
+  // The second tab's WebSocket was closed by the offline period; it reconnects on its own.
+  await second.waitForConnection("connected", 45_000);
+  await second.waitForOutbox((n) => n === 0, "to send E");
+  await first.waitForComment("E: the second tab");
+  await second.waitForComment("D: the first tab");
+  await eventuallyEqual(
+    "both tabs: the same comments",
+    async () => snapshot(await second.comments()),
+    snapshot(await first.comments()),
+  );
+  await first.screenshot("e-two-tabs-first");
+});
+
+test("closing the tab that has the database lets a reloaded second tab take it", async (t) => {
+  const room = "tab-handover";
+  const context = await t.newContext();
+  const sync = await syncSwitch(context);
+  const first = await t.open(context, room, "grace");
+  await first.waitForConnection("connected");
+  await first.addComment(22, "F: saved by the first tab.");
+  await first.waitForSavedLocally();
+  const second = await t.open(context, room, "grace");
+  await second.tabNotice().waitFor({ timeout: TIMEOUT });
+  await second.waitForComment("F: saved by the first tab");
+
+  await first.page.close();
+  // Without the server: the reloaded tab shows F from the database it now has.
+  sync.block();
+  await second.reload();
+  assert(!(await second.showsTabNotice()), "the reloaded second tab has the database");
+  await second.waitForComment("F: saved by the first tab");
+  assert((await second.connection()) !== "connected", "the sync server is out of reach");
+  await second.addComment(24, "G: saved by the second tab.");
+  await second.waitForSavedLocally();
+
+  sync.unblock();
+  await second.waitForConnection("connected");
+  await second.waitForOutbox((n) => n === 0, "to send G");
+  await second.screenshot("f-tab-handover");
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import { CodeView } from "./components/CodeView.js";
 import { Sidebar } from "./components/Sidebar.js";
-import { ConflictToasts, OfflineBanner, TopBar } from "./components/TopBar.js";
+import { ConflictToasts, OfflineBanner, TabNotice, TopBar } from "./components/TopBar.js";
 import { openSession, type Session } from "./kalphite.js";
 import { SessionContext } from "./session-context.js";
 
@@ -64,6 +64,7 @@ function ReviewScreen({ session }: { session: Session }) {
     <SessionContext.Provider value={session}>
       <div className="app" data-testid="app-ready">
         <TopBar />
+        <TabNotice />
         <OfflineBanner />
         <main className="workspace">
           <CodeView focusedLine={focusedLine} />

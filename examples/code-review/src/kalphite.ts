@@ -3,7 +3,12 @@
  * (PGlite on IndexedDB) and its sync with the server. The components only see `Session`.
  */
 import { computed, type ReadonlySignal, signal } from "@preact/signals-core";
-import { FrontendDatabase, persist } from "../../../src/database/index.js";
+import {
+  FrontendDatabase,
+  isDatabaseLocked,
+  type Persistence,
+  persist,
+} from "../../../src/database/index.js";
 import { KalphiteStore } from "../../../src/index.js";
 import { NetworkSyncEngine, type SyncConflict } from "../../../src/sync/index.js";
 import { type Comment, Entity } from "./schema.js";
@@ -37,7 +42,13 @@ export interface Session {
   readonly connection: ReadonlySignal<ConnectionStatus>;
   /** Local changes not yet acknowledged by the server. */
   readonly outbox: ReadonlySignal<number>;
-  /** True when every local change is written to this device's database. */
+  /**
+   * False when another tab of this browser has the room open as the same user: that tab owns the
+   * local database (two PGlite instances on one IndexedDB database would overwrite each other),
+   * so this one keeps everything in memory only, still synced live.
+   */
+  readonly storedOnDevice: boolean;
+  /** True when every local change is written to this device's database (never in memory only). */
   readonly savedLocally: ReadonlySignal<boolean>;
   readonly conflicts: ReadonlySignal<readonly ConflictNotice[]>;
   dismissConflict(key: number): void;
@@ -66,14 +77,57 @@ function databaseName(room: string, user: string): string {
   return `idb://kalphite-review-${safe(room)}-${safe(user)}`;
 }
 
-/** Opens the review of one room as one user: hydrates from the local database, then syncs. */
-export async function openSession({ room, user }: SessionOptions): Promise<Session> {
+/**
+ * The sessions of this page by database name, each as the promise of its end: a session waits
+ * for the previous one on its database (React's StrictMode opens, closes and opens again) rather
+ * than finding the database locked by its own page.
+ */
+const sessionsEnded = new Map<string, Promise<void>>();
+
+/**
+ * Opens the review of one room as one user: hydrates from the local database, then syncs. When
+ * another tab has that database open, the session runs in memory only (see `storedOnDevice`).
+ */
+export async function openSession(options: SessionOptions): Promise<Session> {
+  const name = databaseName(options.room, options.user);
+  const previous = sessionsEnded.get(name) ?? Promise.resolve();
+  let ended!: () => void;
+  const end = new Promise<void>((done) => {
+    ended = done;
+  });
+  sessionsEnded.set(
+    name,
+    previous.then(() => end),
+  );
+  await previous;
+  try {
+    return await startSession(options, name, ended);
+  } catch (error) {
+    ended();
+    throw error;
+  }
+}
+
+async function startSession(
+  { room, user }: SessionOptions,
+  dbName: string,
+  ended: () => void,
+): Promise<Session> {
   const store = KalphiteStore(Entity);
   // PGlite in IndexedDB: the store is filled from it before the first render, and every change
-  // (local or from the server) is written back in the background.
-  const db = new FrontendDatabase({ dbName: databaseName(room, user), schema: Entity });
-  await db.init();
-  const persistence = await persist(store, db);
+  // (local or from the server) is written back in the background. One tab at a time: when
+  // another tab has it open, init() refuses and this tab goes on in memory only.
+  let db: FrontendDatabase<Entity> | undefined = new FrontendDatabase({ dbName, schema: Entity });
+  let persistence: Persistence | undefined;
+  try {
+    await db.init();
+    persistence = await persist(store, db);
+  } catch (error) {
+    await db.close();
+    if (!isDatabaseLocked(error)) throw error;
+    console.info(`[kalphite] ${error.message}`);
+    db = undefined;
+  }
   const connection = signal<ConnectionStatus>("disconnected");
   const outbox = signal(0);
   const pendingLocal = signal(0);
@@ -88,7 +142,8 @@ export async function openSession({ room, user }: SessionOptions): Promise<Sessi
     authToken: "",
     store,
     // The outbox and the sync position live in the same database: they survive a reload.
-    database: db,
+    // In memory only, the server sends the whole room and the outbox lives as long as the tab.
+    ...(db ? { database: db } : {}),
     conflictResolution: { strategy: "last-write-wins" },
     // Keep trying for as long as the page is open, at most 5 s apart.
     reconnectAttempts: Number.POSITIVE_INFINITY,
@@ -131,6 +186,7 @@ export async function openSession({ room, user }: SessionOptions): Promise<Sessi
     store.onChange((change) => {
       if (change.origin !== "local") return;
       refresh();
+      if (!db || !persistence) return;
       pendingLocal.value++;
       void Promise.all([persistence.flush(), engine.whenPersisted()])
         // PGlite 0.5 copies a transaction's writes to IndexedDB only at the next query run
@@ -166,16 +222,21 @@ export async function openSession({ room, user }: SessionOptions): Promise<Sessi
     store,
     connection,
     outbox,
-    savedLocally: computed(() => pendingLocal.value === 0),
+    storedOnDevice: db !== undefined,
+    savedLocally: computed(() => db !== undefined && pendingLocal.value === 0),
     conflicts,
     dismissConflict(key) {
       conflicts.value = conflicts.value.filter((notice) => notice.key !== key);
     },
     async close() {
       for (const cleanup of cleanups) cleanup();
-      await engine.destroy();
-      await persistence.stop();
-      await db.close();
+      try {
+        await engine.destroy();
+        await persistence?.stop();
+        await db?.close();
+      } finally {
+        ended();
+      }
     },
   };
 }

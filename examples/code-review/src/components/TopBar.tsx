@@ -50,14 +50,25 @@ export function TopBar() {
         >
           {outbox === 0 ? "All changes synced" : `${plural(outbox, "change")} to send`}
         </span>
-        <span
-          className={`local-save${saved ? " saved" : ""}`}
-          data-testid="local-save"
-          data-saved={saved}
-          title="Every change is written to this browser's database (PGlite)"
-        >
-          {saved ? "Saved on this device" : "Saving…"}
-        </span>
+        {session.storedOnDevice ? (
+          <span
+            className={`local-save${saved ? " saved" : ""}`}
+            data-testid="local-save"
+            data-saved={saved}
+            title="Every change is written to this browser's database (PGlite)"
+          >
+            {saved ? "Saved on this device" : "Saving…"}
+          </span>
+        ) : (
+          <span
+            className="local-save memory-only"
+            data-testid="local-save"
+            data-saved={false}
+            title="Another tab has this room's database open; this tab keeps its changes in memory"
+          >
+            In memory only
+          </span>
+        )}
         <span className="me">
           <Avatar name={session.user} size={26} />
           <span className="me-name" data-testid="user-name">
@@ -74,14 +85,34 @@ export function OfflineBanner() {
   const connection = useSignalValue(session.connection);
   const outbox = useSignalValue(session.outbox);
   if (connection === "connected") return null;
+  const sent = outbox > 0 ? `${plural(outbox, "change")} will be sent` : "changes will be sent";
   return (
     <div className={`banner ${connection}`} role="status" data-testid="offline-banner">
       <strong>
         {connection === "connecting" ? "Reconnecting to the sync server." : "You are offline."}
       </strong>{" "}
-      Keep reviewing: every change is saved in this browser
-      {outbox > 0 ? ` and ${plural(outbox, "change")} will be sent` : " and will be sent"} as soon
-      as the connection is back.
+      {session.storedOnDevice
+        ? `Keep reviewing: every change is saved in this browser and ${sent} as soon as the connection is back.`
+        : `Changes made here wait in this tab's memory: ${sent} when the connection is back, unless this tab is closed first.`}
+    </div>
+  );
+}
+
+/**
+ * Shown when another tab has this room open as the same user: that tab owns the browser's
+ * database for it (one PGlite per IndexedDB database, or they overwrite each other's writes),
+ * and this one works in memory, still synced live.
+ */
+export function TabNotice() {
+  const session = useSession();
+  if (session.storedOnDevice) return null;
+  return (
+    <div className="banner memory-only" role="status" data-testid="tab-notice">
+      <strong>
+        This room is open in another tab as {session.user}; this tab does not keep offline changes.
+      </strong>{" "}
+      It shows and sends everything live, but saves nothing on this device: the other tab does. To
+      save here, close the other tab and reload this one.
     </div>
   );
 }
