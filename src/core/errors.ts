@@ -46,6 +46,20 @@ export class KalphitePersistenceError extends KalphiteError {
   }
 }
 
+/**
+ * A browser database (`idb://`) that another tab has open, so it was not opened here: two PGlite
+ * instances on one IndexedDB database would overwrite each other's writes.
+ */
+export class KalphiteDatabaseLockedError extends KalphitePersistenceError {
+  override name = "KalphiteDatabaseLockedError";
+  /** The database that is open elsewhere. */
+  readonly dbName: string;
+  constructor(message: string, dbName: string) {
+    super(message);
+    this.dbName = dbName;
+  }
+}
+
 /** The storage limit (`maxStorageMB`) would be exceeded; nothing was written. */
 export class KalphiteStorageLimitError extends KalphitePersistenceError {
   override name = "KalphiteStorageLimitError";

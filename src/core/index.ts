@@ -2,6 +2,7 @@ export { compareKeys } from "./compare.js";
 export {
   formatIssues,
   KalphiteAuthError,
+  KalphiteDatabaseLockedError,
   KalphiteError,
   KalphitePersistenceError,
   KalphiteStorageLimitError,

@@ -34,7 +34,7 @@ import {
   UPSERT_MANY,
   UPSERT_MANY_UNCOUNTED,
 } from "./sql.js";
-import { acquireTabLock, type TabLock, type TabLockMode, type TabLockOptions } from "./tab-lock.js";
+import { acquireTabLock, type TabLock, type TabLockMode } from "./tab-lock.js";
 import type {
   FrontendDatabaseOptions,
   LoadOptions,
@@ -89,7 +89,7 @@ function parseRows(rows: { page: string }[]): StoredRows {
  */
 export class FrontendDatabase<E extends Entity = Entity> {
   readonly #config: Required<
-    Omit<FrontendDatabaseOptions, "onInvalidRow" | "migrations" | "schema">
+    Omit<FrontendDatabaseOptions, "onInvalidRow" | "migrations" | "schema" | "lock">
   >;
   readonly #migrations: Migration[];
   readonly #onInvalidRow: ((error: KalphiteValidationError) => void) | undefined;
@@ -105,9 +105,7 @@ export class FrontendDatabase<E extends Entity = Entity> {
   /** Bytes stored (entities + meta), tracked only when `maxStorageMB` is finite. */
   #bytes = 0;
 
-  constructor(
-    options: FrontendDatabaseOptions & TabLockOptions & { schema: StandardSchemaV1<unknown, E> },
-  ) {
+  constructor(options: FrontendDatabaseOptions & { schema: StandardSchemaV1<unknown, E> }) {
     if (typeof options?.dbName !== "string" || options.dbName === "") {
       throw new KalphiteUsageError(
         'FrontendDatabase needs a dbName: "memory://", a directory path (Node) or "idb://name" (browser).',

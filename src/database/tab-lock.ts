@@ -1,4 +1,4 @@
-import { KalphitePersistenceError } from "../core/index.js";
+import { KalphiteDatabaseLockedError } from "../core/index.js";
 
 /**
  * What `init()` does when another tab (or another `FrontendDatabase` in this page) has the same
@@ -13,7 +13,7 @@ export interface TabLockOptions {
    * tabs with the same database open would overwrite each other's writes. `init()` therefore
    * takes an exclusive Web Lock on the database (held until `close()`, or until the page goes
    * away) before opening it. When another tab holds it, `"fail"` rejects `init()` with a
-   * `KalphitePersistenceError` (`isDatabaseLocked(error)` is true) and opens nothing; `"wait"`
+   * `KalphiteDatabaseLockedError` (a `KalphitePersistenceError`) and opens nothing; `"wait"`
    * waits for the lock (`close()` stops the wait). Databases other than `idb://`, and browsers
    * without `navigator.locks` (insecure origins), take no lock.
    * @default "fail"
@@ -36,26 +36,23 @@ interface LockManagerLike {
   ): Promise<unknown>;
 }
 
-const lockedErrors = new WeakSet<object>();
-
 /**
  * True when `error` is `init()`'s refusal to open a database another tab has open (`lock:
- * "fail"`). The app can then work without local persistence, or ask the user to close the
- * other tab and call `init()` again.
+ * "fail"`): a `KalphiteDatabaseLockedError`. The app can then work without local persistence,
+ * or ask the user to close the other tab and call `init()` again.
  *
  * @example
  * try { await db.init(); } catch (error) { if (isDatabaseLocked(error)) useMemoryOnly(); else throw error; }
  */
-export function isDatabaseLocked(error: unknown): error is KalphitePersistenceError {
-  return typeof error === "object" && error !== null && lockedErrors.has(error);
+export function isDatabaseLocked(error: unknown): error is KalphiteDatabaseLockedError {
+  return error instanceof KalphiteDatabaseLockedError;
 }
 
-function lockedError(dbName: string): KalphitePersistenceError {
-  const error = new KalphitePersistenceError(
+function lockedError(dbName: string): KalphiteDatabaseLockedError {
+  return new KalphiteDatabaseLockedError(
     `The database "${dbName}" is open in another tab (or by another FrontendDatabase in this page), so it was not opened here: two PGlite instances on one IndexedDB database overwrite each other's writes. Close the other tab (or call close() on the other database) and call init() again, pass lock: "wait" to wait until it is closed, or keep this tab in memory only.`,
+    dbName,
   );
-  lockedErrors.add(error);
-  return error;
 }
 
 /** The Web Lock name of a database: one per `idb://` name and origin. */

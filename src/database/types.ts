@@ -1,5 +1,6 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Entity, KalphiteValidationError } from "../core/index.js";
+import type { TabLockOptions } from "./tab-lock.js";
 
 /** Where and how a `FrontendDatabase` stores entities. */
 export interface DatabaseConfig {
@@ -29,7 +30,7 @@ export interface DatabaseConfig {
 }
 
 /** `DatabaseConfig` plus the database's own options. */
-export interface FrontendDatabaseOptions extends DatabaseConfig {
+export interface FrontendDatabaseOptions extends DatabaseConfig, TabLockOptions {
   /**
    * Schema changes, by version. `init()` brings the database up to the highest version.
    * @default []

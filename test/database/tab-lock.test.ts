@@ -6,7 +6,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FrontendDatabase, isDatabaseLocked } from "../../src/database/index.js";
 import { acquireTabLock, tabLockName } from "../../src/database/tab-lock.js";
-import { KalphitePersistenceError, KalphiteUsageError } from "../../src/index.js";
+import {
+  KalphiteDatabaseLockedError,
+  KalphitePersistenceError,
+  KalphiteUsageError,
+} from "../../src/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
 
 /** What PGlite was asked to do, in order: `open <name>` and `close <name>`. */
@@ -141,6 +145,8 @@ describe("acquireTabLock", () => {
     const first = await acquireTabLock(NAME, "fail");
     const refused = await acquireTabLock(NAME, "fail").catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(KalphitePersistenceError);
+    expect(refused).toBeInstanceOf(KalphiteDatabaseLockedError);
+    expect((refused as KalphiteDatabaseLockedError).dbName).toBe(NAME);
     expect(isDatabaseLocked(refused)).toBe(true);
     expect((refused as Error).message).toMatch(/open in another tab/);
     expect((refused as Error).message).toMatch(/lock: "wait"/);
