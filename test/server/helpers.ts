@@ -5,6 +5,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach } from "vitest";
 import { WebSocket } from "ws";
+import {
+  createSyncServer,
+  memoryStorage,
+  type SyncServer,
+  type SyncServerOptions,
+} from "../../src/server/index.js";
 import type { NetworkSyncEngine, WebSocketConstructor } from "../../src/sync/index.js";
 import { isRecord } from "../../src/sync/protocol.js";
 
@@ -213,3 +219,23 @@ export function cleanupAfterEach(): (() => Promise<unknown> | unknown)[] {
 
 /** The `ws` package's WebSocket, typed as what the sync engine takes. */
 export const WS = WebSocket as unknown as WebSocketConstructor;
+
+/**
+ * A sync server on a free loopback port, in memory, with development auth (any user, any room),
+ * closed after the test.
+ * @example const server = await devServer(cleanups); new NetworkSyncEngine({ wsUrl: server.url, ... });
+ */
+export async function devServer(
+  cleanups: (() => Promise<unknown> | unknown)[],
+  options: Partial<SyncServerOptions> = {},
+): Promise<SyncServer> {
+  const server = await createSyncServer({
+    port: 0,
+    storage: memoryStorage(),
+    allowInsecureDevAuth: true,
+    warn: () => {},
+    ...options,
+  });
+  cleanups.push(() => server.close());
+  return server;
+}

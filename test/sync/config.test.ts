@@ -2,14 +2,13 @@
 // anything: a typo would otherwise surface only as a server refusing every change.
 import { describe, expect, it } from "vitest";
 import { KalphiteStore, KalphiteUsageError } from "../../src/core/index.js";
-import { createSyncServer, memoryStorage } from "../../src/server/index.js";
 import {
   NetworkSyncEngine,
   type NetworkSyncEngineConfig,
   type SyncConflict,
 } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
-import { cleanupAfterEach, WS, waitUntil, withTimeout } from "../server/helpers.js";
+import { cleanupAfterEach, devServer, WS, waitUntil, withTimeout } from "../server/helpers.js";
 
 const cleanups = cleanupAfterEach();
 
@@ -90,13 +89,7 @@ describe("conflictResolution is checked at construction", () => {
   });
 
   it("manual with a resolver returning remote keeps the server's version and sends nothing", async () => {
-    const server = await createSyncServer({
-      port: 0,
-      storage: memoryStorage(),
-      allowInsecureDevAuth: true,
-      warn: () => {},
-    });
-    cleanups.push(() => server.close());
+    const server = await devServer(cleanups);
     const open = (userId: string) => {
       const store = KalphiteStore(Entity);
       const engine = new NetworkSyncEngine({
@@ -194,13 +187,7 @@ describe("connection options are checked at construction", () => {
   });
 
   it("with a short heartbeatInterval, connects to a real server and stays connected", async () => {
-    const server = await createSyncServer({
-      port: 0,
-      storage: memoryStorage(),
-      allowInsecureDevAuth: true,
-      warn: () => {},
-    });
-    cleanups.push(() => server.close());
+    const server = await devServer(cleanups);
     const engine = new NetworkSyncEngine({
       wsUrl: server.url,
       roomId: "r",

@@ -2,7 +2,6 @@
 // tells a counter the number, so a UI does not show 0 pending changes after a reload.
 import { describe, expect, it } from "vitest";
 import { KalphiteStore } from "../../src/core/index.js";
-import { createSyncServer, memoryStorage } from "../../src/server/index.js";
 import {
   memoryPersistence,
   NetworkSyncEngine,
@@ -10,7 +9,7 @@ import {
   type SyncState,
 } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
-import { cleanupAfterEach, WS, waitUntil } from "../server/helpers.js";
+import { cleanupAfterEach, devServer, WS, waitUntil } from "../server/helpers.js";
 
 const cleanups = cleanupAfterEach();
 
@@ -32,13 +31,7 @@ function heldPersistence(inner: SyncPersistence): SyncPersistence & { release():
 
 describe("loading the saved outbox", () => {
   it("whenLoaded() resolves with the saved changes counted, and `queue` announces them", async () => {
-    const server = await createSyncServer({
-      port: 0,
-      storage: memoryStorage(),
-      allowInsecureDevAuth: true,
-      warn: () => {},
-    });
-    cleanups.push(() => server.close());
+    const server = await devServer(cleanups);
     const saved = memoryPersistence();
     const config = { wsUrl: server.url, roomId: "r", userId: "ann", WebSocket: WS };
 

@@ -2,23 +2,16 @@
 // `rate-limited` refusals as flow control (slow down, resend), not as errors for the user.
 import { describe, expect, it } from "vitest";
 import { KalphiteStore, type KalphiteSyncError } from "../../src/core/index.js";
-import { createSyncServer, memoryStorage, type RateLimit } from "../../src/server/index.js";
+import type { RateLimit } from "../../src/server/index.js";
 import { type ConnectionStatus, NetworkSyncEngine } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
-import { cleanupAfterEach, WS, waitUntil } from "../server/helpers.js";
+import { cleanupAfterEach, devServer, WS, waitUntil } from "../server/helpers.js";
 
 const cleanups = cleanupAfterEach();
 
 /** Ann writes `count` comments offline, then connects; Bob, online, must receive them all. */
 async function offlineBurst(count: number, rateLimit?: RateLimit) {
-  const server = await createSyncServer({
-    port: 0,
-    storage: memoryStorage(),
-    allowInsecureDevAuth: true,
-    warn: () => {},
-    ...(rateLimit ? { rateLimit } : {}),
-  });
-  cleanups.push(() => server.close());
+  const server = await devServer(cleanups, { ...(rateLimit ? { rateLimit } : {}) });
   const open = (userId: string) => {
     const store = KalphiteStore(Entity);
     const engine = new NetworkSyncEngine({
