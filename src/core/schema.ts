@@ -151,16 +151,17 @@ function copy<T>(value: T, freeze: boolean): T {
   // Strings and keys are checked here, where every one is visited anyway (see `storable`).
   const out: Record<string, unknown> = {};
   for (const key in value as Record<string, unknown>) {
-    const field = (value as Record<string, unknown>)[key];
+    let field = (value as Record<string, unknown>)[key];
     if (typeof field === "string") {
       if (!storable(field)) return UNSTORABLE as T;
-      out[key] = field;
     } else if (field !== null && typeof field === "object") {
-      const copied = copy(field, true);
-      if ((copied as unknown) === UNSTORABLE) return UNSTORABLE as T;
-      out[key] = copied;
-    } else out[key] = field;
+      field = copy(field, true);
+      if (field === UNSTORABLE) return UNSTORABLE as T;
+    }
     if (!storable(key)) return UNSTORABLE as T;
+    // An own "__proto__" (from JSON.parse) stays data: assigning it would set the prototype.
+    if (key === "__proto__") Object.defineProperty(out, key, { value: field, enumerable: true });
+    else out[key] = field;
   }
   return Object.freeze(out) as T;
 }

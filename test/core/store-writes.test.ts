@@ -204,6 +204,21 @@ describe.each(schemas)("KalphiteStore with a %s schema", (_name, schema) => {
 });
 
 describe("entities are immutable values", () => {
+  it("keeps an own __proto__ key (from JSON.parse) as data, without changing the prototype", () => {
+    const Loose = {
+      "~standard": { version: 1, vendor: "test", validate: (value: unknown) => ({ value }) },
+    } as StandardSchemaV1<unknown, AnyEntity & { data: Record<string, unknown> }>;
+    const store = KalphiteStore(Loose);
+    const data = JSON.parse('{"__proto__": {"polluted": true}, "body": "hi"}');
+    const note = store
+      .collection("note")
+      .upsert("n1", { id: "n1", type: "note", updatedAt: 1, data });
+    expect(Object.getPrototypeOf(note.data)).toBe(Object.prototype);
+    expect(Object.keys(note.data)).toEqual(["__proto__", "body"]);
+    expect((note.data as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(Object.isFrozen(note.data)).toBe(true);
+  });
+
   it("freezes nested arrays too, and copies dates rather than sharing them", () => {
     const Tagged = {
       "~standard": {
