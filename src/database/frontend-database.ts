@@ -667,7 +667,8 @@ export class FrontendDatabase<E extends Entity = Entity> {
 
   #limitError(bytes: number): KalphiteStorageLimitError {
     return new KalphiteStorageLimitError(
-      `This write would store ${(bytes / MB).toFixed(2)} MB, over maxStorageMB (${this.#config.maxStorageMB} MB); nothing was written. Delete entities or metadata, or raise maxStorageMB.`,
+      // In bytes: rounded to MB, a write just over a small limit read as equal to it.
+      `This write would store ${bytes.toLocaleString("en")} bytes, over maxStorageMB (${this.#config.maxStorageMB} MB = ${Math.floor(this.#config.maxStorageMB * MB).toLocaleString("en")} bytes); nothing was written. Delete entities or metadata, or raise maxStorageMB.`,
     );
   }
 

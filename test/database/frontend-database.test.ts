@@ -424,7 +424,11 @@ describe("maxStorageMB", () => {
     const error = await small.applyChanges(big).catch((e) => e);
     expect(error).toBeInstanceOf(KalphiteStorageLimitError);
     expect(error).toBeInstanceOf(KalphitePersistenceError);
-    expect(error.message).toMatch(/maxStorageMB \(0.01 MB\); nothing was written/);
+    expect(error.message).toMatch(
+      /would store [\d,]+ bytes, over maxStorageMB \(0.01 MB = 10,485 bytes\); nothing was written/,
+    );
+    const stored = Number(/store ([\d,]+) bytes/.exec(error.message)![1]!.replaceAll(",", ""));
+    expect(stored).toBeGreaterThan(10_485);
     expect((await small.getByType("comment")).map((c) => c.id)).toEqual(["first"]);
     await expect(small.setMeta("outbox", "x".repeat(20_000))).rejects.toThrow(
       KalphiteStorageLimitError,
