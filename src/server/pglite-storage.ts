@@ -1,4 +1,6 @@
 import { mkdir } from "node:fs/promises";
+import type { PGlite as PGliteInstance } from "@electric-sql/pglite";
+import { lockDataDir } from "./dir-lock.js";
 import { type SqlQuery, type SqlStorageOptions, sqlStorage } from "./sql-storage.js";
 import type { SyncStorage } from "./storage.js";
 
@@ -13,7 +15,8 @@ export interface PgliteStorageOptions extends SqlStorageOptions {
 
 /**
  * Embedded PostgreSQL (PGlite) storage: nothing to install; durable in `dataDir`. One process
- * only: to run several servers on one database, use `postgresStorage`.
+ * only (a second one on the same `dataDir` is refused: see `lockDataDir`): to run several
+ * servers on one database, use `postgresStorage`.
  *
  * @example const storage = await pgliteStorage({ dataDir: "./.data/server" });
  */
@@ -22,23 +25,43 @@ export async function pgliteStorage(options: PgliteStorageOptions = {}): Promise
   const { PGlite } = await import("@electric-sql/pglite");
   // PGlite creates the data directory but not its parents; a fresh clone has no .data/ yet.
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
-  const db = options.dataDir ? await PGlite.create(options.dataDir) : await PGlite.create();
+  const lock = options.dataDir ? lockDataDir(options.dataDir) : undefined;
+  let db: PGliteInstance;
+  try {
+    db = options.dataDir ? await PGlite.create(options.dataDir) : await PGlite.create();
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const query: SqlQuery = async (sql, params) => {
     const result = await db.query(sql, params);
     return { rows: result.rows as never[] };
   };
-  return sqlStorage(
-    {
-      query,
-      transaction: (fn) =>
-        db.transaction(async (tx) =>
-          fn(async (sql, params) => {
-            const result = await tx.query(sql, params);
-            return { rows: result.rows as never[] };
-          }),
-        ),
-      close: () => db.close(),
-    },
-    options,
-  );
+  const close = async () => {
+    try {
+      await db.close();
+    } finally {
+      lock?.release();
+    }
+  };
+  try {
+    return await sqlStorage(
+      {
+        query,
+        transaction: (fn) =>
+          db.transaction(async (tx) =>
+            fn(async (sql, params) => {
+              const result = await tx.query(sql, params);
+              return { rows: result.rows as never[] };
+            }),
+          ),
+        close,
+      },
+      options,
+    );
+  } catch (error) {
+    // Setting up the tables failed: nothing keeps the database, so nothing keeps the directory.
+    await close();
+    throw error;
+  }
 }
