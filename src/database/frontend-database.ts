@@ -12,6 +12,7 @@ import {
 } from "../core/index.js";
 import type { FlushChange } from "../flush/index.js";
 import { BACKUP_FORMAT, type BackupContent, readBackup } from "./backup-format.js";
+import { lockDataDir } from "./dir-lock.js";
 import { durableTransaction } from "./durable-transaction.js";
 import {
   currentVersion,
@@ -166,7 +167,13 @@ export class FrontendDatabase<E extends Entity = Entity> {
   async #open(): Promise<void> {
     let lock: TabLock | undefined;
     try {
-      lock = await acquireTabLock(this.#config.dbName, this.#lockMode, this.#lockWait.signal);
+      // A directory in Node is claimed by this process (see lockDataDir); `lock: "wait"` applies
+      // to browser tabs only.
+      const dir = directoryOf(this.#config.dbName);
+      lock =
+        dir === undefined
+          ? await acquireTabLock(this.#config.dbName, this.#lockMode, this.#lockWait.signal)
+          : lockDataDir(dir);
     } catch (error) {
       if (this.#closed) throw closedError();
       throw error;
@@ -685,4 +692,11 @@ function closedError(): KalphiteUsageError {
   return new KalphiteUsageError(
     "The database is closed: create a new FrontendDatabase to open it again.",
   );
+}
+
+/** The directory of a database kept on a file system (Node), or undefined for memory and IndexedDB. */
+function directoryOf(dbName: string): string | undefined {
+  if (dbName.startsWith("memory://") || dbName.startsWith("idb://")) return undefined;
+  if (dbName.startsWith("file://")) return dbName.slice("file://".length);
+  return dbName.includes("://") ? undefined : dbName;
 }

@@ -1,6 +1,7 @@
+import * as fs from "node:fs";
 import { mkdir } from "node:fs/promises";
 import type { PGlite as PGliteInstance } from "@electric-sql/pglite";
-import { lockDataDir } from "./dir-lock.js";
+import { lockDataDir } from "../database/dir-lock.js";
 import { type SqlQuery, type SqlStorageOptions, sqlStorage } from "./sql-storage.js";
 import type { SyncStorage } from "./storage.js";
 
@@ -25,7 +26,7 @@ export async function pgliteStorage(options: PgliteStorageOptions = {}): Promise
   const { PGlite } = await import("@electric-sql/pglite");
   // PGlite creates the data directory but not its parents; a fresh clone has no .data/ yet.
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
-  const lock = options.dataDir ? lockDataDir(options.dataDir) : undefined;
+  const lock = options.dataDir ? lockDataDir(options.dataDir, fs) : undefined;
   let db: PGliteInstance;
   try {
     db = options.dataDir ? await PGlite.create(options.dataDir) : await PGlite.create();
