@@ -243,8 +243,9 @@ describe("reading", () => {
 });
 
 describe("storage settings", () => {
-  it("creates WAL segments without zero-filling them (about 100 ms of blocked writes each in memory)", async () => {
-    let setting: unknown;
+  /** The first row of `sql`, read inside a migration of a fresh in-memory database. */
+  async function readInMigration<R>(sql: string): Promise<R | undefined> {
+    let row: R | undefined;
     const target = new FrontendDatabase<Entity>({
       dbName: "memory://",
       schema: Entity,
@@ -252,40 +253,30 @@ describe("storage settings", () => {
         {
           version: 1,
           up: async (m) => {
-            setting = (await m.query<{ wal_init_zero: string }>("show wal_init_zero"))[0]
-              ?.wal_init_zero;
+            row = (await m.query<R>(sql))[0];
           },
           down: async () => {},
         },
       ],
     });
     await target.init();
-    expect(setting).toBe("off");
     await target.close();
+    return row;
+  }
+
+  it("creates WAL segments without zero-filling them (about 100 ms of blocked writes each in memory)", async () => {
+    const setting = (await readInMigration<{ wal_init_zero: string }>("show wal_init_zero"))
+      ?.wal_init_zero;
+    expect(setting).toBe("off");
   });
 
   it("leaves room in the entities' pages for updates in place (fillfactor 80)", async () => {
-    let options: unknown;
-    const target = new FrontendDatabase<Entity>({
-      dbName: "memory://",
-      schema: Entity,
-      migrations: [
-        {
-          version: 1,
-          up: async (m) => {
-            options = (
-              await m.query<{ reloptions: string[] | null }>(
-                "select reloptions from pg_class where oid = 'kalphite_entities'::regclass",
-              )
-            )[0]?.reloptions;
-          },
-          down: async () => {},
-        },
-      ],
-    });
-    await target.init();
+    const options = (
+      await readInMigration<{ reloptions: string[] | null }>(
+        "select reloptions from pg_class where oid = 'kalphite_entities'::regclass",
+      )
+    )?.reloptions;
     expect(options).toEqual(["fillfactor=80"]);
-    await target.close();
   });
 });
 
