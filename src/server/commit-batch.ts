@@ -2,8 +2,8 @@
 // which are refused, and the log entries the others become. The storage reads what it holds
 // under the room's lock, calls this, then writes `entries` and announces them.
 import { entityKey } from "../core/entity-key.js";
-import type { CurrentVersion, IncomingChange } from "../sync/conflict.js";
-import type { LogEntry } from "../sync/protocol.js";
+import type { LogEntry } from "../protocol/messages.js";
+import type { CurrentVersion, IncomingChange } from "./conflict.js";
 import type { CommitOutcome, Decide } from "./storage.js";
 
 /** What a storage holds for the changes of one batch, read under the room's lock. */

@@ -1,5 +1,5 @@
 import { entityKey } from "../core/entity-key.js";
-import type { LogEntry, SnapshotEntity } from "../sync/protocol.js";
+import type { LogEntry, SnapshotEntity } from "../protocol/messages.js";
 import { commitBatch, versionOf } from "./commit-batch.js";
 import { CATCH_UP_LIMIT, type SyncStorage } from "./storage.js";
 

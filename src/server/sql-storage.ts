@@ -1,9 +1,9 @@
 // SyncStorage over SQL, shared by the PGlite and PostgreSQL adapters. Bulk statements take JSON
 // (jsonb_to_recordset) so one batch is a fixed handful of queries, whatever its size.
 import { entityKey } from "../core/entity-key.js";
-import type { CurrentVersion } from "../sync/conflict.js";
-import type { LogEntry, SnapshotEntity } from "../sync/protocol.js";
+import type { LogEntry, SnapshotEntity } from "../protocol/messages.js";
 import { commitBatch } from "./commit-batch.js";
+import type { CurrentVersion } from "./conflict.js";
 import { CATCH_UP_LIMIT, type SyncStorage } from "./storage.js";
 
 /** Runs one statement. */

@@ -1,5 +1,5 @@
-import type { CurrentVersion, Decision, IncomingChange } from "../sync/conflict.js";
-import type { LogEntry, SnapshotEntity } from "../sync/protocol.js";
+import type { LogEntry, SnapshotEntity } from "../protocol/messages.js";
+import type { CurrentVersion, Decision, IncomingChange } from "./conflict.js";
 
 /** What happened to one change handed to `SyncStorage.commit`. */
 export interface CommitOutcome {

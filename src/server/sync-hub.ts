@@ -1,7 +1,6 @@
 // The transport-independent heart of the sync server: connections, rooms, the group commit and
 // the fan-out. createSyncServer wires it to `ws`; the simulation test wires it to a fake network.
 import type { Entity } from "../core/index.js";
-import { decideChange, type IncomingChange } from "../sync/conflict.js";
 import {
   type CatchUpMessage,
   changeFromEntry,
@@ -13,9 +12,10 @@ import {
   parseClientMessage,
   type ServerMessage,
   type SyncErrorCode,
-} from "../sync/protocol.js";
-import type { ChangeMessage } from "../sync/types.js";
+} from "../protocol/messages.js";
+import type { ChangeMessage } from "../protocol/types.js";
 import type { Authenticator } from "./auth.js";
+import { decideChange, type IncomingChange } from "./conflict.js";
 import { type RateLimit, TokenBucket } from "./rate-limit.js";
 import { CATCH_UP_LIMIT, type SyncStorage } from "./storage.js";
 

@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { type Entity, KalphiteValidationError, validateEntity } from "../core/index.js";
-import { isRecord } from "../sync/protocol.js";
+import { isRecord } from "../protocol/messages.js";
 
 /**
  * The server's check of an entity a client sends: the schema when there is one, else the shape

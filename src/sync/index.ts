@@ -1,4 +1,10 @@
-export { compareLastWrite, decideChange, mergeFields } from "./conflict.js";
+export type {
+  ConflictRecord,
+  LogEntry,
+  SnapshotEntity,
+  SyncErrorCode,
+} from "../protocol/messages.js";
+export { PROTOCOL_VERSION } from "../protocol/messages.js";
 export { Emitter } from "./emitter.js";
 export {
   type ConnectionStatus,
@@ -23,21 +29,6 @@ export {
   type SyncState,
 } from "./persistence.js";
 export type {
-  ClientMessage,
-  ConflictRecord,
-  LogEntry,
-  ProtocolMessage,
-  ServerMessage,
-  SnapshotEntity,
-  SyncErrorCode,
-} from "./protocol.js";
-export {
-  newMessageId,
-  PROTOCOL_VERSION,
-  parseClientMessage,
-  parseServerMessage,
-} from "./protocol.js";
-export type {
   ChangeMessage,
   ConflictResolution,
   ConflictStrategy,
@@ -45,4 +36,3 @@ export type {
   SyncMessage,
   VectorClock,
 } from "./types.js";
-export { dominates, increment, isConcurrent, mergeVectors } from "./vector-clock.js";

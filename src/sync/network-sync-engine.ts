@@ -1,16 +1,6 @@
 import { entityKey } from "../core/entity-key.js";
 import type { ChangeInput, Entity, StoreChange } from "../core/index.js";
 import { KalphiteAuthError, KalphiteSyncError, KalphiteUsageError } from "../core/index.js";
-import { deepEqual } from "./deep-equal.js";
-import { Emitter } from "./emitter.js";
-import {
-  type ConfirmedVersion,
-  databasePersistence,
-  type MetaStore,
-  type OutboxEntry,
-  type SyncPersistence,
-  type SyncState,
-} from "./persistence.js";
 import {
   type ClientMessage,
   CONFLICT_STRATEGIES,
@@ -24,7 +14,17 @@ import {
   type ServerMessage,
   type SnapshotEntity,
   type SyncErrorCode,
-} from "./protocol.js";
+} from "../protocol/messages.js";
+import { deepEqual } from "./deep-equal.js";
+import { Emitter } from "./emitter.js";
+import {
+  type ConfirmedVersion,
+  databasePersistence,
+  type MetaStore,
+  type OutboxEntry,
+  type SyncPersistence,
+  type SyncState,
+} from "./persistence.js";
 import type { ChangeMessage, ConflictResolution, SyncConfig, VectorClock } from "./types.js";
 
 /** The connection states `getConnectionStatus()` reports and the `status` event announces. */

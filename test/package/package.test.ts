@@ -15,6 +15,7 @@ const SUBPATHS = [
   "kalphite/react",
   "kalphite/flush",
   "kalphite/database",
+  "kalphite/protocol",
   "kalphite/sync",
   "kalphite/server",
 ];

@@ -1,7 +1,6 @@
 // changePayload: the one mapping from a change as it is kept (a client's outbox entry, the
 // server's log entry) to the payload of a change message. Both sides' messages must parse.
 import { describe, expect, it } from "vitest";
-import type { OutboxEntry } from "../../src/sync/persistence.js";
 import {
   changeFromEntry,
   changePayload,
@@ -9,7 +8,8 @@ import {
   type LogEntry,
   parseClientMessage,
   parseServerMessage,
-} from "../../src/sync/protocol.js";
+} from "../../src/protocol/messages.js";
+import type { OutboxEntry } from "../../src/sync/persistence.js";
 import { comment } from "../fixtures/schema.js";
 
 const outboxEntry: OutboxEntry = {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach } from "vitest";
 import { WebSocket } from "ws";
+import { isRecord } from "../../src/protocol/messages.js";
 import {
   createSyncServer,
   memoryStorage,
@@ -12,7 +13,6 @@ import {
   type SyncServerOptions,
 } from "../../src/server/index.js";
 import type { NetworkSyncEngine, WebSocketConstructor } from "../../src/sync/index.js";
-import { isRecord } from "../../src/sync/protocol.js";
 
 export const POSTGRES_URL =
   process.env.KALPHITE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";

@@ -1,9 +1,9 @@
 // isRecord, the one "is this a JSON object" check of the protocol, and the checks built on it.
 import { describe, expect, it } from "vitest";
 import { KalphiteValidationError } from "../../src/core/index.js";
+import { isRecord, parseClientMessage } from "../../src/protocol/messages.js";
+import { mergeFields } from "../../src/server/conflict.js";
 import { entityValidator } from "../../src/server/index.js";
-import { mergeFields } from "../../src/sync/conflict.js";
-import { isRecord, parseClientMessage } from "../../src/sync/protocol.js";
 import { comment } from "../fixtures/schema.js";
 
 describe("isRecord", () => {

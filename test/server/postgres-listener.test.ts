@@ -6,13 +6,13 @@ import { createServer, connect as netConnect, type Socket } from "node:net";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
+import { decideChange, type IncomingChange } from "../../src/server/conflict.js";
 import {
   createSyncServer,
   insecureDevAuthenticator,
   postgresStorage,
   type SyncStorage,
 } from "../../src/server/index.js";
-import { decideChange, type IncomingChange } from "../../src/sync/conflict.js";
 import { comment } from "../fixtures/schema.js";
 import { cleanupAfterEach, envelope, POSTGRES_URL, uniqueName, withTimeout } from "./helpers.js";
 

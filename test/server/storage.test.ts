@@ -1,12 +1,12 @@
 // One contract suite run against every SyncStorage: memory, PGlite (in memory), PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decideChange, type IncomingChange } from "../../src/server/conflict.js";
 import {
   memoryStorage,
   pgliteStorage,
   postgresStorage,
   type SyncStorage,
 } from "../../src/server/index.js";
-import { decideChange, type IncomingChange } from "../../src/sync/conflict.js";
 import { comment } from "../fixtures/schema.js";
 import { POSTGRES_URL, uniqueName } from "./helpers.js";
 

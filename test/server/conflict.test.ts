@@ -1,14 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Entity } from "../../src/core/index.js";
+import { dominates, isConcurrent, mergeVectors } from "../../src/protocol/index.js";
 import {
   type CurrentVersion,
   compareLastWrite,
   decideChange,
   type IncomingChange,
   mergeFields,
-} from "../../src/sync/conflict.js";
-import { dominates, isConcurrent, mergeVectors } from "../../src/sync/index.js";
+} from "../../src/server/conflict.js";
 import { comment } from "../fixtures/schema.js";
 
 const current = (

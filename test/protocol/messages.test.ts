@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { Emitter } from "../../src/sync/index.js";
 import {
   changeFromEntry,
   entryFromChange,
   type LogEntry,
   parseClientMessage,
   parseServerMessage,
-} from "../../src/sync/protocol.js";
+} from "../../src/protocol/messages.js";
+import { Emitter } from "../../src/sync/index.js";
 import { comment } from "../fixtures/schema.js";
 
 const env = (type: string, payload: unknown) =>

@@ -1,9 +1,9 @@
 // How the server turns one incoming change into the next version of an entity. Pure functions,
 // shared by the server (which decides) and tests (which check the rules).
 import type { Entity } from "../core/index.js";
-import { type ConflictRecord, isRecord } from "./protocol.js";
-import type { ConflictStrategy, VectorClock } from "./types.js";
-import { dominates, mergeVectors } from "./vector-clock.js";
+import { type ConflictRecord, isRecord } from "../protocol/messages.js";
+import type { ConflictStrategy, VectorClock } from "../protocol/types.js";
+import { dominates, mergeVectors } from "../protocol/vector-clock.js";
 
 /** The server's current version of an entity (entity null = deleted). */
 export interface CurrentVersion {
