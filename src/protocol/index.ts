@@ -12,13 +12,16 @@ export type {
   HelloMessage,
   LogEntry,
   ProtocolMessage,
+  ServerLimits,
   ServerMessage,
   SnapshotEntity,
+  SnapshotPage,
   SyncErrorCode,
   WelcomeMessage,
 } from "./messages.js";
 export {
   CONFLICT_STRATEGIES,
+  DEFAULT_LIMITS,
   newMessageId,
   PROTOCOL_VERSION,
   parseClientMessage,

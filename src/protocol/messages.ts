@@ -62,6 +62,37 @@ export type HelloMessage = Envelope<
   "hello",
   { protocol: number; roomId: string; token: string; cursor: number }
 >;
+/**
+ * The limits a server announces in `welcome`. A client refuses at `upsert` what it could never send
+ * (the last known limits, or `DEFAULT_LIMITS` before the first connection).
+ */
+export interface ServerLimits {
+  /** The largest message the server reads, in bytes of its UTF-8 JSON. */
+  maxMessageBytes: number;
+  /** The deepest nesting of objects and arrays in an entity the server stores. */
+  maxDepth: number;
+}
+
+/** The limits a client assumes until a server has announced its own. */
+export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
+  maxMessageBytes: 1_048_576,
+  maxDepth: 64,
+});
+
+/**
+ * A page of a room's latest versions. A join, or a catch-up from a cursor the log no longer
+ * covers, arrives as a snapshot in pages: every page but the last carries `snapshotNext`, and the
+ * client asks for the next one with `fetch { after, snapshotFrom: snapshotNext, snapshotHead }`.
+ * The client shows the snapshot only once the last page is in (never a half-loaded room), then
+ * applies the entries after `snapshotHead`.
+ */
+export interface SnapshotPage {
+  /** Where the next page starts (opaque); absent on the last page. */
+  snapshotNext?: string;
+  /** How many entities the whole snapshot holds (for progress), when the server knows it. */
+  snapshotTotal?: number;
+}
+
 /** Server → client: admitted; the catch-up since the client's cursor (entries or a snapshot). */
 export type WelcomeMessage = Envelope<
   "welcome",
@@ -69,16 +100,23 @@ export type WelcomeMessage = Envelope<
     roomId: string;
     userId: string;
     head: number;
+    limits?: ServerLimits;
     entries?: LogEntry[];
     snapshot?: SnapshotEntity[];
-  }
+  } & SnapshotPage
 >;
-/** Client → server: send me the entries after `after` (a gap was detected). */
-export type FetchMessage = Envelope<"fetch", { after: number }>;
+/**
+ * Client → server: send me the entries after `after` (a gap was detected), or, with
+ * `snapshotFrom`, the next page of the snapshot taken at `snapshotHead`.
+ */
+export type FetchMessage = Envelope<
+  "fetch",
+  { after: number; snapshotFrom?: string; snapshotHead?: number }
+>;
 /** Server → client: the answer to a fetch. */
 export type CatchUpMessage = Envelope<
   "catch-up",
-  { head: number; entries?: LogEntry[]; snapshot?: SnapshotEntity[] }
+  { head: number; entries?: LogEntry[]; snapshot?: SnapshotEntity[] } & SnapshotPage
 >;
 /** Server → the writer: the change was stored as `entry` (no concurrent edit). */
 export type AckMessage = Envelope<"ack", { ackedId: string; entry: LogEntry }>;
@@ -86,10 +124,20 @@ export type AckMessage = Envelope<"ack", { ackedId: string; entry: LogEntry }>;
 export type ConflictMessage = Envelope<"conflict", { ackedId: string; entry: LogEntry }>;
 /** Both ways: liveness. A client sends its cursor; the server answers with the room's head. */
 export type HeartbeatMessage = Envelope<"heartbeat", { cursor?: number; head?: number }>;
-/** Server → client: something was refused. `rejectedId` names a change that was not stored. */
+/**
+ * Server → client: something was refused. `rejectedId` names a change that was not stored;
+ * `permanent: true` says it never will be (resending it cannot help: the client drops it from its
+ * outbox and shows the server's version). Without `permanent`, a named change may be resent.
+ */
 export type ErrorMessage = Envelope<
   "error",
-  { code: SyncErrorCode; message: string; rejectedId?: string; fatal?: boolean }
+  {
+    code: SyncErrorCode;
+    message: string;
+    rejectedId?: string;
+    permanent?: boolean;
+    fatal?: boolean;
+  }
 >;
 
 /** Machine-readable reasons in error messages and `KalphiteSyncError.code`. */
@@ -106,6 +154,7 @@ export type SyncErrorCode =
   | "forged-vector"
   | "rate-limited"
   | "message-too-large"
+  | "entity-too-deep"
   | "storage-failed"
   | "server-closing";
 
@@ -241,6 +290,22 @@ export function parseClientMessage(text: string): ParseResult<ClientMessage> {
     case "fetch":
       if (!isCount(p.after))
         return fail("invalid-message", "fetch.payload.after must be a non-negative integer.");
+      if (
+        p.snapshotFrom !== undefined &&
+        !(isString(p.snapshotFrom) && p.snapshotFrom.length <= 4096)
+      )
+        return fail(
+          "invalid-message",
+          "fetch.payload.snapshotFrom must be the snapshotNext the server sent.",
+        );
+      if (
+        (p.snapshotFrom === undefined) !== (p.snapshotHead === undefined) ||
+        (p.snapshotHead !== undefined && !isCount(p.snapshotHead))
+      )
+        return fail(
+          "invalid-message",
+          "fetch.payload.snapshotHead (a non-negative integer) goes with snapshotFrom.",
+        );
       break;
     default:
       return fail(
@@ -301,6 +366,15 @@ export function parseServerMessage(text: string): ParseResult<ServerMessage> {
         !(Array.isArray(p.snapshot) && p.snapshot.every(checkSnapshot))
       )
         return bad("bad snapshot");
+      if (p.snapshotNext !== undefined && !isString(p.snapshotNext))
+        return bad("snapshotNext must be a string");
+      if (p.snapshotTotal !== undefined && !isCount(p.snapshotTotal))
+        return bad("snapshotTotal must be a non-negative integer");
+      if (
+        p.limits !== undefined &&
+        !(isRecord(p.limits) && isCount(p.limits.maxMessageBytes) && isCount(p.limits.maxDepth))
+      )
+        return bad("limits needs maxMessageBytes and maxDepth (non-negative integers)");
       break;
     case "change": {
       const error = checkChangePayload(p);
