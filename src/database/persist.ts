@@ -30,7 +30,8 @@ export interface Persistence {
   flush(): Promise<void>;
   /**
    * Stops persisting: detaches from the store and writes what is queued. Does not close the
-   * database.
+   * database. A failed final write is reported (`onError`) and rejects the returned promise,
+   * which may be left unawaited without an unhandled rejection.
    * @example await persistence.stop(); await db.close();
    */
   stop(): Promise<void>;
@@ -96,10 +97,12 @@ export async function persist<E extends Entity>(
     engine,
     db,
     hydrated,
+    // The engine's own promises: they reject for a caller that awaits, report through onError,
+    // and leave no unhandled rejection for one that does not.
     flush: () => engine.flush(),
-    stop: async () => {
+    stop: () => {
       detach();
-      await engine.destroy();
+      return engine.destroy();
     },
   };
 }

@@ -5,6 +5,8 @@ import {
   KalphitePersistenceError,
   KalphiteUsageError,
 } from "../core/index.js";
+import { type Clock, systemClock } from "../internal/clock.js";
+import { reportRejection } from "../internal/report-rejection.js";
 import { retryDelay } from "./backoff.js";
 import type {
   ChangeSource,
@@ -22,7 +24,7 @@ interface Queued {
   seq: number;
 }
 
-type Timer = ReturnType<typeof globalThis.setTimeout>;
+type Timer = unknown;
 
 interface Listeners {
   flush: Set<(event: FlushEvent) => void>;
@@ -57,6 +59,7 @@ export class MemoryFlushEngine {
   readonly #enablePersistence: boolean;
   readonly #jitter: number;
   readonly #timeoutMs: number;
+  readonly #clock: Clock;
   readonly #listeners: Listeners = { flush: new Set(), error: new Set() };
 
   #pending = new Map<string, Queued>();
@@ -76,6 +79,7 @@ export class MemoryFlushEngine {
   #paused = false;
   #resumeWaiters: (() => void)[] = [];
   #closing = false;
+  #destroying: Promise<void> | undefined;
   #destroyed = false;
   #lastFlushTime = 0;
   readonly #detachers = new Set<() => void>();
@@ -95,6 +99,15 @@ export class MemoryFlushEngine {
     this.#enablePersistence = options.enablePersistence ?? true;
     this.#jitter = Math.min(1, nonNegative("retryJitter", options.retryJitter, 0.5));
     this.#timeoutMs = nonNegative("targetTimeoutMs", options.targetTimeoutMs, 30_000);
+    this.#clock = options.clock ?? systemClock;
+    const missing = ["now", "setTimeout", "clearTimeout", "random"].filter(
+      (method) => typeof (this.#clock as unknown as Record<string, unknown>)[method] !== "function",
+    );
+    if (missing.length > 0) {
+      throw new KalphiteUsageError(
+        `clock must have now, setTimeout, clearTimeout and random functions; it lacks ${missing.join(", ")}. Leave it out to use the platform's timers.`,
+      );
+    }
     if (options.onError) this.#listeners.error.add(options.onError);
     if (options.onFlush) this.#listeners.flush.add(options.onFlush);
   }
@@ -153,15 +166,26 @@ export class MemoryFlushEngine {
   /**
    * Writes everything queued so far, and resolves once it is durable: the durability point.
    * A failed write is retried with backoff; after `maxRetries` it rejects with a
-   * `KalphitePersistenceError` and the changes stay queued. While paused, it waits for
-   * `resumeFlush()`.
+   * `KalphitePersistenceError`, which is also reported (`onError`/`"error"`), and the changes
+   * stay queued. A caller that does not await it gets no unhandled rejection. While paused, it
+   * waits for `resumeFlush()`.
    *
    * @example store.comment.upsert("c1", comment); await engine.flush();
    */
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
     if (this.#destroyed) {
-      throw new KalphiteUsageError("flush() was called after destroy(): create a new engine.");
+      // A usage error: the caller's own promise, not a failure of writing to report.
+      return reportRejection(
+        Promise.reject(
+          new KalphiteUsageError("flush() was called after destroy(): create a new engine."),
+        ),
+        () => {},
+      );
     }
+    return reportRejection(this.#flushQueued(), (error) => this.#reportFailure(error));
+  }
+
+  async #flushQueued(): Promise<void> {
     const through = this.#seq;
     let attempt = 0;
     while (this.#hasQueuedThrough(through)) {
@@ -182,7 +206,7 @@ export class MemoryFlushEngine {
       } catch (error) {
         if (attempt >= this.#maxRetries) throw error;
         const delay = this.#delay(attempt++);
-        await new Promise<void>((resolve) => globalThis.setTimeout(resolve, delay));
+        await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, delay));
       }
     }
   }
@@ -234,22 +258,25 @@ export class MemoryFlushEngine {
 
   /**
    * Stops listening to every store, writes what is queued (even if paused) and leaves no timer
-   * behind. Rejects if that final write fails; the changes are then still in
-   * `getQueuedChanges()`. Any later call except `getQueuedChanges`/`getState` throws.
+   * behind. If that final write fails, the error is reported (`onError`/`"error"`), the changes
+   * stay in `getQueuedChanges()`, and the returned promise rejects with it: await it to know,
+   * or call it without awaiting (the seed's `destroy(): void`), which never leaves an unhandled
+   * rejection. Calling it again returns the same promise. Any later call except
+   * `getQueuedChanges`/`getState` throws.
    *
    * @example await engine.destroy();
    */
-  async destroy(): Promise<void> {
-    if (this.#closing) return;
+  destroy(): Promise<void> {
+    if (this.#destroying) return this.#destroying;
     this.#closing = true;
     for (const detach of [...this.#detachers]) detach();
     this.resumeFlush();
-    try {
-      await this.flush();
-    } finally {
+    const done = this.#flushQueued().finally(() => {
       this.#destroyed = true;
       this.#clearTimers();
-    }
+    });
+    this.#destroying = reportRejection(done, (error) => this.#reportFailure(error));
+    return this.#destroying;
   }
 
   /**
@@ -284,8 +311,8 @@ export class MemoryFlushEngine {
     const key = entityKey(entityType, entityId);
     const change: FlushChange =
       entity === undefined
-        ? { operation, entityId, entityType, timestamp: Date.now() }
-        : { operation, entityId, entityType, entity, timestamp: Date.now() };
+        ? { operation, entityId, entityType, timestamp: this.#clock.now() }
+        : { operation, entityId, entityType, entity, timestamp: this.#clock.now() };
     // Newest wins: the old retry entry must never be written after this one.
     this.#retry.delete(key);
     // Delete then set keeps `pending` ordered by last write.
@@ -297,19 +324,22 @@ export class MemoryFlushEngine {
 
   /** Starts or moves the debounce timer, never past `maxWaitMs` after the first pending write. */
   #arm(debounceMs: number): void {
-    const now = Date.now();
+    const now = this.#clock.now();
     if (this.#firstPendingAt === undefined) this.#firstPendingAt = now;
     this.#dueAt = Math.min(now + debounceMs, this.#firstPendingAt + this.#maxWaitMs);
     if (this.#debounceTimer === undefined) {
-      this.#debounceTimer = globalThis.setTimeout(this.#onDebounce, Math.max(0, this.#dueAt - now));
+      this.#debounceTimer = this.#clock.setTimeout(
+        this.#onDebounce,
+        Math.max(0, this.#dueAt - now),
+      );
     }
   }
 
   readonly #onDebounce = (): void => {
     this.#debounceTimer = undefined;
-    const now = Date.now();
+    const now = this.#clock.now();
     if (now < this.#dueAt) {
-      this.#debounceTimer = globalThis.setTimeout(this.#onDebounce, this.#dueAt - now);
+      this.#debounceTimer = this.#clock.setTimeout(this.#onDebounce, this.#dueAt - now);
       return;
     }
     this.#firstPendingAt = undefined;
@@ -330,7 +360,7 @@ export class MemoryFlushEngine {
         if (this.#paused || this.#destroyed) return;
         if (this.#attempt < this.#maxRetries) {
           const delay = this.#delay(this.#attempt++);
-          this.#retryTimer = globalThis.setTimeout(() => {
+          this.#retryTimer = this.#clock.setTimeout(() => {
             this.#retryTimer = undefined;
             this.#autoFlush();
           }, delay);
@@ -377,8 +407,8 @@ export class MemoryFlushEngine {
     if (this.#retryTimer !== undefined) return;
     if (due) {
       // A timer that later writes cannot push back (they only move `#dueAt`).
-      if (this.#debounceTimer !== undefined) globalThis.clearTimeout(this.#debounceTimer);
-      this.#debounceTimer = globalThis.setTimeout(() => {
+      if (this.#debounceTimer !== undefined) this.#clock.clearTimeout(this.#debounceTimer);
+      this.#debounceTimer = this.#clock.setTimeout(() => {
         this.#debounceTimer = undefined;
         this.#firstPendingAt = undefined;
         this.#autoFlush();
@@ -422,7 +452,7 @@ export class MemoryFlushEngine {
         if (this.#inFlight.get(queued.key) === queued) this.#inFlight.delete(queued.key);
       }
     }
-    this.#lastFlushTime = Date.now();
+    this.#lastFlushTime = this.#clock.now();
     this.#emit("flush", { changes, persisted: this.#enablePersistence });
   }
 
@@ -435,7 +465,7 @@ export class MemoryFlushEngine {
     const call = Promise.resolve().then(() => this.#target(changes));
     let timer: Timer | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = globalThis.setTimeout(() => {
+      timer = this.#clock.setTimeout(() => {
         this.#stuck = call.then(
           () => {
             this.#stuck = undefined;
@@ -461,7 +491,7 @@ export class MemoryFlushEngine {
             { cause: error },
           );
     } finally {
-      globalThis.clearTimeout(timer);
+      this.#clock.clearTimeout(timer);
     }
   }
 
@@ -474,12 +504,12 @@ export class MemoryFlushEngine {
   }
 
   #delay(attempt: number): number {
-    return retryDelay(this.#baseRetryDelay, attempt, this.#jitter);
+    return retryDelay(this.#baseRetryDelay, attempt, this.#jitter, () => this.#clock.random());
   }
 
   #clearTimers(): void {
-    if (this.#debounceTimer !== undefined) globalThis.clearTimeout(this.#debounceTimer);
-    if (this.#retryTimer !== undefined) globalThis.clearTimeout(this.#retryTimer);
+    if (this.#debounceTimer !== undefined) this.#clock.clearTimeout(this.#debounceTimer);
+    if (this.#retryTimer !== undefined) this.#clock.clearTimeout(this.#retryTimer);
     this.#debounceTimer = undefined;
     this.#retryTimer = undefined;
     this.#firstPendingAt = undefined;
@@ -497,6 +527,15 @@ export class MemoryFlushEngine {
         );
       }
     }
+  }
+
+  /** Reports a failed flush()/destroy(): the target's failure after the retries, or a usage error. */
+  #reportFailure(error: unknown): void {
+    this.#report(
+      error instanceof KalphitePersistenceError
+        ? error
+        : new KalphitePersistenceError(`Flushing failed: ${String(error)}`, { cause: error }),
+    );
   }
 
   #report(error: KalphitePersistenceError): void {

@@ -1,4 +1,5 @@
 import type { Entity, EntityId, KalphitePersistenceError, StoreChange } from "../core/index.js";
+import type { Clock } from "../internal/clock.js";
 
 /** How a `MemoryFlushEngine` writes: where to, how often, how hard it retries. */
 export interface FlushConfig {
@@ -102,4 +103,10 @@ export interface FlushEngineOptions extends FlushConfig {
   onError?: (error: KalphitePersistenceError) => void;
   /** Called after each batch written (or reported, in a dry run). */
   onFlush?: (event: FlushEvent) => void;
+  /**
+   * Time, timers and the jitter's randomness: the debounce, `maxWaitMs`, retries, the target
+   * timeout and change timestamps all read it. Tests pass a clock they drive.
+   * @default systemClock (the platform's timers, Date.now, Math.random)
+   */
+  clock?: Clock;
 }

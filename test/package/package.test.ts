@@ -39,8 +39,16 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+/**
+ * The most `kalphite` may add to an app, minified and gzipped, without `@preact/signals-core`
+ * (which the app may share). It was 7.3 KB when set; the goal is under 6 KB
+ * ({@link CORE_GOAL_BYTES}). Lower it whenever the core shrinks; raising it needs a reason.
+ */
+const CORE_BUDGET_BYTES = 7_500;
+const CORE_GOAL_BYTES = 6_000;
+
 describe("the core entry", () => {
-  it("bundles without PGlite, ws, pg or React, and reports its size", async () => {
+  it(`bundles without PGlite, ws, pg or React, within ${CORE_BUDGET_BYTES} bytes min+gzip`, async () => {
     const result = await build({
       entryPoints: [join(root, "dist/index.js")],
       bundle: true,
@@ -55,9 +63,12 @@ describe("the core entry", () => {
     expect(inputs.filter((file) => /pglite|node_modules\/(ws|pg|react)\//.test(file))).toEqual([]);
     const bytes = gzipSync(result.outputFiles[0]!.contents).length;
     console.log(
-      `kalphite core: ${(bytes / 1024).toFixed(2)} KB min+gzip (without @preact/signals-core)`,
+      `kalphite core: ${bytes} bytes min+gzip without @preact/signals-core (budget ${CORE_BUDGET_BYTES}, goal under ${CORE_GOAL_BYTES})`,
     );
-    expect(bytes).toBeGreaterThan(0);
+    expect(
+      bytes,
+      "the core bundle grew past its budget (see CORE_BUDGET_BYTES)",
+    ).toBeLessThanOrEqual(CORE_BUDGET_BYTES);
   });
 });
 

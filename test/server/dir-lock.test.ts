@@ -1,7 +1,7 @@
 // One process per PGlite data directory: PGlite takes no lock of its own, and two instances on
 // one directory corrupt it.
 import { spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { KalphitePersistenceError } from "../../src/core/index.js";
@@ -12,6 +12,15 @@ const dirs: { remove(): void }[] = [];
 afterAll(() => {
   for (const dir of dirs) dir.remove();
 });
+/** Opens a storage on `dir` and checks that it holds the directory: the lock names this process, a second storage is refused, closing frees it. */
+async function expectClaimedThenFreed(dir: string): Promise<void> {
+  const storage = await pgliteStorage({ dataDir: dir });
+  expect(readFileSync(`${dir}.lock`, "utf8")).toBe(String(process.pid));
+  await expect(pgliteStorage({ dataDir: dir })).rejects.toBeInstanceOf(KalphitePersistenceError);
+  await storage.close();
+  expect(existsSync(`${dir}.lock`)).toBe(false);
+}
+
 function dataDir(): string {
   const dir = tempDir();
   dirs.push(dir);
@@ -30,8 +39,7 @@ describe("a PGlite data directory", { timeout: 180_000 }, () => {
     expect(existsSync(`${dir}.lock`)).toBe(true);
     await first.close();
     expect(existsSync(`${dir}.lock`)).toBe(false);
-    const third = await pgliteStorage({ dataDir: dir });
-    await third.close();
+    await expectClaimedThenFreed(dir);
   });
 
   it("is taken over from a process that is gone", async () => {
@@ -40,9 +48,9 @@ describe("a PGlite data directory", { timeout: 180_000 }, () => {
     const gone = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], {
       encoding: "utf8",
     });
+    expect(gone.stdout).toMatch(/^\d+$/);
     writeFileSync(`${dir}.lock`, gone.stdout);
-    const storage = await pgliteStorage({ dataDir: dir });
-    await storage.close();
+    await expectClaimedThenFreed(dir);
   });
 
   it("is refused while a server process has it, then taken over once that process is killed", async () => {
@@ -58,8 +66,7 @@ describe("a PGlite data directory", { timeout: 180_000 }, () => {
       await server.kill();
     }
     // Killed without closing: the lock file stays, naming a process that is gone.
-    expect(existsSync(`${dir}.lock`)).toBe(true);
-    const storage = await pgliteStorage({ dataDir: dir });
-    await storage.close();
+    expect(readFileSync(`${dir}.lock`, "utf8")).toBe(String(server.child.pid));
+    await expectClaimedThenFreed(dir);
   });
 });
