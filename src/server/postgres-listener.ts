@@ -3,6 +3,7 @@
 // by other processes are lost (PostgreSQL queues them only for live listeners), so after every
 // reconnect each channel's `onResync` runs once to make up for them.
 import pg from "pg";
+import { type Clock, systemClock, unrefTimer } from "../internal/clock.js";
 import type { SqlQuery } from "./sql-storage.js";
 
 /** Options of a PostgresListener. */
@@ -22,6 +23,8 @@ export interface PostgresListenerOptions {
   healthCheckInterval?: number;
   /** Receives what broke the connection (once per loss, not per failed attempt) and failed catch-ups. */
   onError?: (error: unknown) => void;
+  /** Timers and the jitter's randomness (tests drive them). @default systemClock */
+  clock?: Clock;
 }
 
 interface Channel {
@@ -47,17 +50,17 @@ function describe(error: unknown): string {
  * Ends a client politely, then for sure (a socket to a vanished peer may never answer). Never
  * rejects.
  */
-async function shut(client: pg.Client, graceMs = 1_000): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+async function shut(client: pg.Client, clock: Clock, graceMs = 1_000): Promise<void> {
+  let timer: unknown;
   await Promise.race([
     Promise.resolve()
       .then(() => client.end())
       .catch(() => {}),
     new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
+      timer = graceMs > 0 ? clock.setTimeout(resolve, graceMs) : resolve();
     }),
   ]);
-  clearTimeout(timer);
+  clock.clearTimeout(timer);
   try {
     client.connection.stream.destroy();
   } catch {
@@ -76,13 +79,15 @@ export class PostgresListener {
   #client: pg.Client | undefined;
   /** A reconnect in progress (never rejects). */
   #attempt: Promise<void> | undefined;
-  #retry: ReturnType<typeof setTimeout> | undefined;
-  #health: ReturnType<typeof setInterval> | undefined;
+  readonly #clock: Clock;
+  #retry: unknown;
+  #health: unknown;
   #failures = 0;
   #closed = false;
 
   constructor(options: PostgresListenerOptions) {
     this.#options = options;
+    this.#clock = options.clock ?? systemClock;
   }
 
   /**
@@ -105,7 +110,7 @@ export class PostgresListener {
     } else if (!this.#attempt && !this.#retry) {
       try {
         const connected = await this.#connect();
-        if (this.#closed) await shut(connected);
+        if (this.#closed) await shut(connected, this.#clock);
         else this.#adopt(connected);
       } catch (error) {
         this.#channels.delete(channel);
@@ -122,15 +127,15 @@ export class PostgresListener {
   /** Stops listening and reconnecting; resolves once no connection or timer is left. */
   async close(): Promise<void> {
     this.#closed = true;
-    clearTimeout(this.#retry);
+    this.#clock.clearTimeout(this.#retry);
     this.#retry = undefined;
-    clearInterval(this.#health);
+    this.#clock.clearTimeout(this.#health);
     this.#health = undefined;
     // An attempt in progress sees #closed and ends what it opened.
     await this.#attempt;
     const client = this.#client;
     this.#client = undefined;
-    if (client) await shut(client);
+    if (client) await shut(client, this.#clock);
   }
 
   /** Opens a connection listening on every channel; throws (leaving nothing open) if it cannot. */
@@ -161,7 +166,7 @@ export class PostgresListener {
       for (const channel of [...this.#channels.keys()])
         await client.query(`LISTEN ${identifier(channel)}`);
     } catch (error) {
-      await shut(client);
+      await shut(client, this.#clock);
       throw error;
     }
     return client;
@@ -169,35 +174,46 @@ export class PostgresListener {
 
   #adopt(client: pg.Client): void {
     this.#client = client;
+    this.#scheduleCheck(client);
+  }
+
+  /** The next health check, `healthCheckInterval` after the previous one started. */
+  #scheduleCheck(client: pg.Client): void {
     const interval = this.#options.healthCheckInterval ?? 30_000;
-    if (interval > 0) {
-      this.#health = setInterval(() => this.#check(client, Math.min(interval, 10_000)), interval);
-      this.#health.unref();
-    }
+    if (interval <= 0) return;
+    this.#health = this.#clock.setTimeout(() => {
+      if (this.#client !== client) return;
+      this.#scheduleCheck(client);
+      this.#check(client, Math.min(interval, 10_000));
+    }, interval);
+    unrefTimer(this.#health);
   }
 
   /** `SELECT 1` within `ms`, or the connection is declared lost. */
   #check(client: pg.Client, ms: number): void {
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: unknown;
     Promise.race([
       client.query("SELECT 1"),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`No answer to a health check in ${ms} ms`)), ms);
+        timer = this.#clock.setTimeout(
+          () => reject(new Error(`No answer to a health check in ${ms} ms`)),
+          ms,
+        );
       }),
     ])
       .catch((error: unknown) => {
         if (this.#client === client) this.#lost(client, error);
       })
-      .finally(() => clearTimeout(timer));
+      .finally(() => this.#clock.clearTimeout(timer));
   }
 
   /** The current connection broke: drop it and reconnect. */
   #lost(client: pg.Client, error: unknown): void {
     if (this.#client !== client) return;
     this.#client = undefined;
-    clearInterval(this.#health);
+    this.#clock.clearTimeout(this.#health);
     this.#health = undefined;
-    void shut(client, 0);
+    void shut(client, this.#clock, 0);
     if (this.#closed) return;
     this.#report(
       `the PostgreSQL LISTEN connection was lost (${describe(error)}); reconnecting. Until it is back, this process's clients get other processes' commits only by asking (heartbeats).`,
@@ -218,8 +234,8 @@ export class PostgresListener {
       this.#options.maxReconnectDelay ?? 5_000,
       (this.#options.reconnectDelay ?? 100) * 2 ** Math.min(this.#failures, 20),
     );
-    const delay = base * (0.8 + Math.random() * 0.4);
-    this.#retry = setTimeout(() => {
+    const delay = base * (0.8 + this.#clock.random() * 0.4);
+    this.#retry = this.#clock.setTimeout(() => {
       this.#retry = undefined;
       this.#attempt = this.#reconnect().finally(() => {
         this.#attempt = undefined;
@@ -227,7 +243,7 @@ export class PostgresListener {
         if (!this.#client) this.#schedule();
       });
     }, delay);
-    this.#retry.unref();
+    unrefTimer(this.#retry);
   }
 
   async #reconnect(): Promise<void> {
@@ -239,7 +255,7 @@ export class PostgresListener {
       return;
     }
     if (this.#closed) {
-      await shut(client);
+      await shut(client, this.#clock);
       return;
     }
     this.#adopt(client);
@@ -256,9 +272,9 @@ export class PostgresListener {
       // Caught up only partly: drop this connection so the next one catches up again.
       if (this.#client === client) {
         this.#client = undefined;
-        clearInterval(this.#health);
+        this.#clock.clearTimeout(this.#health);
         this.#health = undefined;
-        await shut(client);
+        await shut(client, this.#clock);
       }
       if (!this.#closed)
         this.#report(

@@ -1,4 +1,5 @@
 import pg from "pg";
+import type { Clock } from "../internal/clock.js";
 import { PostgresListener } from "./postgres-listener.js";
 import { type SqlQuery, type SqlStorageOptions, sqlStorage } from "./sql-storage.js";
 import type { SyncStorage } from "./storage.js";
@@ -24,7 +25,13 @@ export interface PostgresStorageOptions extends SqlStorageOptions {
    * jitter), and checks itself with `SELECT 1` every `healthCheckInterval` ms (0: never).
    * @default { reconnectDelay: 100, maxReconnectDelay: 5000, healthCheckInterval: 30000 }
    */
-  listener?: { reconnectDelay?: number; maxReconnectDelay?: number; healthCheckInterval?: number };
+  listener?: {
+    reconnectDelay?: number;
+    maxReconnectDelay?: number;
+    healthCheckInterval?: number;
+    /** Its timers and jitter (tests drive them). @default systemClock */
+    clock?: Clock;
+  };
   /** Receives connection failures the storage survives (the LISTEN connection lost). @default console.error */
   onError?: (error: unknown) => void;
 }

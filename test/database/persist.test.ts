@@ -4,6 +4,7 @@ import { FrontendDatabase, type LoadProgress, persist } from "../../src/database
 import { KalphiteStore, KalphiteUsageError, KalphiteValidationError } from "../../src/index.js";
 import { comment, Entity, review } from "../fixtures/schema.js";
 import { step } from "../flush/helpers.js";
+import { ManualClock, settleWith, turn } from "../support/manual-clock.js";
 import { emptyBackup } from "./helpers.js";
 
 let db: FrontendDatabase<Entity>;
@@ -124,7 +125,9 @@ describe("persist()", () => {
             if (failing) throw new Error("database unavailable");
             return applyChanges(changes);
           });
+          const clock = new ManualClock();
           const persistence = await persist(store, db, {
+            clock,
             debounceMs: 1,
             baseRetryDelay: 1,
             maxRetries: 1,
@@ -136,11 +139,14 @@ describe("persist()", () => {
               store.comment.upsert(`c${s.id}`, comment(`c${s.id}`, { body: s.body }));
             else if (s.kind === "delete") store.comment.delete(`c${s.id}`);
             else if (s.kind === "fail") failing = s.on;
-            // Let timers and the database run for a moment (a step of the scenario, not a wait).
-            else await new Promise((resolve) => setTimeout(resolve, s.ms % 5));
+            else {
+              // Time passes: due debounces and retries fire, and the database runs meanwhile.
+              clock.advance(s.ms % 5);
+              await turn();
+            }
           }
           failing = false;
-          await persistence.flush();
+          await settleWith(clock, persistence.flush());
           expect(sorted(await db.entities())).toEqual(sorted(store.entities()));
           await persistence.stop();
           flaky.mockRestore();

@@ -6,24 +6,8 @@ import { FrontendDatabase, persist } from "../../src/database/index.js";
 import { MemoryFlushEngine } from "../../src/flush/index.js";
 import { KalphitePersistenceError, KalphiteStore, KalphiteUsageError } from "../../src/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
-import { ManualClock } from "../support/manual-clock.js";
+import { ManualClock, runUntil, turn } from "../support/manual-clock.js";
 import { memoryTarget } from "./helpers.js";
-
-/** One turn of the event loop: lets settled promises and I/O run (no time passes on the clock). */
-const turn = () => new Promise((resolve) => setImmediate(resolve));
-
-/**
- * Lets promises settle, then runs the clock's earliest timer, and again, until `done()` holds:
- * a timer runs only once everything it could race with has settled.
- */
-async function runUntil(clock: ManualClock, done: () => boolean): Promise<void> {
-  for (let i = 0; i < 1_000; i++) {
-    await turn();
-    if (done()) break;
-    clock.next(); // or, with no timer set, just another turn for I/O (a database) to finish
-  }
-  expect(done()).toBe(true);
-}
 
 let unhandled: unknown[];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);

@@ -14,6 +14,7 @@ import {
   type SyncStorage,
 } from "../../src/server/index.js";
 import { comment } from "../fixtures/schema.js";
+import { ManualClock, turn } from "../support/manual-clock.js";
 import { cleanupAfterEach, envelope, POSTGRES_URL, uniqueName, withTimeout } from "./helpers.js";
 
 const cleanups = cleanupAfterEach();
@@ -135,14 +136,14 @@ async function storageFor(
   tablePrefix: string,
   applicationName: string,
   errors: unknown[],
-  reconnectDelay?: number,
+  clock?: ManualClock,
 ): Promise<SyncStorage> {
   const storage = await postgresStorage({
     url: POSTGRES_URL,
     tablePrefix,
     applicationName,
     onError: (error) => errors.push(error),
-    ...(reconnectDelay ? { listener: { reconnectDelay, maxReconnectDelay: reconnectDelay } } : {}),
+    ...(clock ? { listener: { clock } } : {}),
   });
   cleanups.push(() => storage.close());
   return storage;
@@ -200,8 +201,9 @@ describe("the PostgreSQL LISTEN connection", { timeout: 180_000 }, () => {
     const appB = uniqueName("kb");
     const errorsA: unknown[] = [];
     const errorsB: unknown[] = [];
-    // A waits 4 to 6 s before reconnecting: long enough to commit through B while it is down.
-    const storageA = await storageFor(prefix, appA, errorsA, 5_000);
+    // A reconnects only when its clock says so: after B has committed while it is down.
+    const clockA = new ManualClock();
+    const storageA = await storageFor(prefix, appA, errorsA, clockA);
     const storageB = await storageFor(prefix, appB, errorsB);
     const serverErrors: unknown[] = [];
     const servers = await Promise.all(
@@ -235,6 +237,8 @@ describe("the PostgreSQL LISTEN connection", { timeout: 180_000 }, () => {
     expect(await backends(db, `${appA}:listen`)).toBe(0);
     expect(ann.seqs.has(during)).toBe(false);
 
+    expect(clockA.pending).toBe(1); // the reconnect, waiting for its backoff
+    clockA.next();
     await poll(() => ann.seqs.has(during), `ann to get seq ${during} (written while down)`);
     await poll(async () => (await backends(db, `${appA}:listen`)) === 1, "A to listen again");
 
@@ -261,50 +265,66 @@ describe("the PostgreSQL LISTEN connection", { timeout: 180_000 }, () => {
     const errors: unknown[] = [];
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
     const timersBefore = timers();
+    const clock = new ManualClock();
     const storage = await postgresStorage({
       url: POSTGRES_URL,
       tablePrefix: prefix,
       applicationName: app,
       onError: (error) => errors.push(error),
-      listener: { reconnectDelay: 2_000, maxReconnectDelay: 2_000 },
+      listener: { clock },
     });
     expect(await storage.head("some-room")).toBe(0);
     expect(await terminate(db, `${app}:listen`)).toBe(1);
     await poll(() => errors.length > 0, "the storage to notice its listener is gone");
+    expect(clock.pending).toBe(1); // the reconnect, waiting for its backoff
 
     await withTimeout(storage.close(), 15_000, "close");
+    expect(clock.pending).toBe(0);
     await poll(
       async () => (await backends(db, app)) + (await backends(db, `${app}:listen`)) === 0,
       "every connection of the storage to end",
     );
     expect(timers()).toBeLessThanOrEqual(timersBefore);
     // Past the moment it would have reconnected: still nothing.
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    clock.advance(60_000);
+    await turn();
     expect(await backends(db, `${app}:listen`)).toBe(0);
     expect(errors).toHaveLength(1);
   });
 
   it("closing the storage while it reconnects (repeatedly, at random moments) leaves nothing behind", async () => {
     const db = await admin();
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 6; i++) {
       const app = uniqueName("kd");
+      const clock = new ManualClock();
+      const errors: unknown[] = [];
       const storage = await postgresStorage({
         url: POSTGRES_URL,
         tablePrefix: `${uniqueName("l").toLowerCase()}_`,
         applicationName: app,
-        onError: () => {},
-        listener: { reconnectDelay: 1, maxReconnectDelay: 1 },
+        onError: (error) => errors.push(error),
+        listener: { clock },
       });
       await storage.head("r");
       await terminate(db, `${app}:listen`);
-      // Somewhere between noticing, waiting 1 ms, connecting, listening and catching up.
-      await new Promise((resolve) => setTimeout(resolve, i * 15));
+      // A different moment each time: before the loss is noticed, while waiting to reconnect,
+      // and (after the backoff) after 0, 1, 4, 16 turns of connecting, listening, catching up.
+      if (i > 0) {
+        await poll(() => errors.length > 0, "the storage to notice its listener is gone");
+        if (i > 1) {
+          clock.next();
+          for (let t = 0; t < 4 ** (i - 2) - 1; t++) await turn();
+        }
+      }
       await withTimeout(storage.close(), 15_000, "close");
       await poll(
         async () => (await backends(db, app)) + (await backends(db, `${app}:listen`)) === 0,
         "every connection of the storage to end",
       );
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // No timer is left to reconnect later, whatever time it is.
+      expect(clock.pending).toBe(0);
+      clock.advance(60_000);
+      await turn();
       expect(await backends(db, `${app}:listen`)).toBe(0);
     }
   });
@@ -332,11 +352,12 @@ describe("the PostgreSQL LISTEN connection", { timeout: 180_000 }, () => {
     const proxy = await freezableProxy();
     const prefix = `${uniqueName("l").toLowerCase()}_`;
     const errors: unknown[] = [];
+    const clock = new ManualClock();
     const a = await postgresStorage({
       url: proxy.url,
       tablePrefix: prefix,
       onError: (error) => errors.push(error),
-      listener: { healthCheckInterval: 300, reconnectDelay: 50 },
+      listener: { clock, healthCheckInterval: 300, reconnectDelay: 50 },
     });
     cleanups.push(() => a.close());
     // Frozen sockets never answer the pool's goodbye: cut them before a closes.
@@ -349,6 +370,12 @@ describe("the PostgreSQL LISTEN connection", { timeout: 180_000 }, () => {
     expect(await a.head("r")).toBe(0);
     proxy.freeze();
     await b.commit("r", [change("m1", "c1")], decide);
+    expect(heard).toEqual([]);
+    clock.advance(300); // the health check: SELECT 1, unanswered
+    clock.advance(300); // its deadline
+    await poll(() => errors.length > 0, "the health check to fail");
+    expect(String((errors[0] as Error).message)).toMatch(/health check/);
+    clock.advance(100); // the reconnect's backoff (50 ms ± 20%)
     await poll(() => heard.includes(1), "a to hear b's commit through a new connection").catch(
       (e) => {
         throw new Error(`${e.message}: ${errors.map(String).join(" / ")}`);

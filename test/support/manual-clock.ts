@@ -83,3 +83,38 @@ export class ManualClock implements Clock {
     return earliest;
   }
 }
+
+/** One turn of the event loop: settled promises and I/O run; no time passes on any clock. */
+export function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Lets promises and I/O settle, then runs the clock's earliest timer, and again, until `done()`
+ * holds: a timer runs only once what it could race with has settled. Throws after `maxTurns`.
+ *
+ * @example await runUntil(clock, () => errors.length > 0);
+ */
+export async function runUntil(
+  clock: ManualClock,
+  done: () => boolean,
+  maxTurns = 10_000,
+): Promise<void> {
+  for (let i = 0; i < maxTurns; i++) {
+    await turn();
+    if (done()) return;
+    clock.next(); // with no timer set, only another turn for I/O (a database) to finish
+  }
+  throw new Error(`Not done after ${maxTurns} turns (${clock.pending} timers set)`);
+}
+
+/** Resolves with `promise`'s value, running the clock's timers (see `runUntil`) until it settles. */
+export async function settleWith<T>(clock: ManualClock, promise: Promise<T>): Promise<T> {
+  let settled = false;
+  const observed = promise.finally(() => {
+    settled = true;
+  });
+  observed.catch(() => {});
+  await runUntil(clock, () => settled);
+  return observed;
+}

@@ -1,6 +1,7 @@
 // NetworkSyncEngine refuses a configuration that cannot work, at construction, before it starts
 // anything: a typo would otherwise surface only as a server refusing every change.
 import { describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { KalphiteStore, KalphiteUsageError } from "../../src/core/index.js";
 import {
   NetworkSyncEngine,
@@ -9,6 +10,7 @@ import {
 } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
 import { cleanupAfterEach, devServer, WS, waitUntil, withTimeout } from "../server/helpers.js";
+import { ManualClock } from "../support/manual-clock.js";
 
 const cleanups = cleanupAfterEach();
 
@@ -74,19 +76,54 @@ describe("conflictResolution is checked at construction", () => {
     );
   });
 
-  it("accepts every valid strategy", () => {
-    for (const strategy of ["last-write-wins", "operational-transform"] as const) {
-      const engine = new NetworkSyncEngine({
-        wsUrl: "ws://127.0.0.1:1",
-        roomId: "r",
-        userId: "ann",
-        store: KalphiteStore(Entity),
-        WebSocket: WS,
-        conflictResolution: { strategy },
-      });
-      cleanups.push(() => engine.destroy());
-    }
-  });
+  it.each([
+    // Ann edits the body, Bob (offline, later) the status of the same comment.
+    ["last-write-wins", { body: "first", status: "resolved" }], // Bob's later version, whole
+    ["operational-transform", { body: "ann's edit", status: "resolved" }], // both edits, merged
+  ] as const)(
+    "accepts %s, and the server resolves a concurrent edit by it",
+    async (strategy, expected) => {
+      const server = await devServer(cleanups);
+      const open = (userId: string) => {
+        const store = KalphiteStore(Entity);
+        const engine = new NetworkSyncEngine({
+          wsUrl: server.url,
+          roomId: "r",
+          userId,
+          store,
+          WebSocket: WS,
+          conflictResolution: { strategy },
+        });
+        cleanups.push(() => engine.destroy());
+        return { store, engine };
+      };
+      const ann = open("ann");
+      const bob = open("bob");
+      await ann.engine.connect();
+      await bob.engine.connect();
+      ann.store.comment.upsert("c1", comment("c1", { body: "first" }));
+      await waitUntil(
+        () => bob.store.comment.findById("c1") !== undefined,
+        { engines: [bob.engine] },
+        "c1 at bob",
+      );
+      await bob.engine.disconnect();
+      ann.store.comment.upsert("c1", comment("c1", { body: "ann's edit" }, 2));
+      await waitUntil(
+        () => ann.engine.getOfflineQueueSize() === 0,
+        { engines: [ann.engine] },
+        "ann's ack",
+      );
+      bob.store.comment.upsert("c1", comment("c1", { body: "first", status: "resolved" }, 3));
+      await bob.engine.connect();
+      const agreed = () =>
+        bob.engine.getOfflineQueueSize() === 0 &&
+        JSON.stringify(ann.store.comment.findById("c1")) ===
+          JSON.stringify(bob.store.comment.findById("c1"));
+      await waitUntil(agreed, { engines: [ann.engine, bob.engine] }, "ann and bob to agree");
+      expect(bob.store.comment.findById("c1")?.data).toMatchObject(expected);
+    },
+  );
 
   it("manual with a resolver returning remote keeps the server's version and sends nothing", async () => {
     const server = await devServer(cleanups);
@@ -166,42 +203,89 @@ describe("connection options are checked at construction", () => {
     expect(error.message).toMatch(message);
   });
 
-  it("accepts the documented ranges, Infinity reconnect attempts and wss:// URLs", () => {
+  it("accepts the documented ranges, Infinity reconnect attempts and wss:// URLs, and connects with them", async () => {
+    const server = await devServer(cleanups);
+    const opened: string[] = [];
+    /** The real `ws` socket, recording the URL the engine opens. */
+    class Recorded extends WebSocket {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols);
+        opened.push(String(url));
+        this.on("error", () => {});
+      }
+    }
     for (const extra of [
       { heartbeatInterval: 20, reconnectDelay: 1, maxReconnectDelay: 1 },
       { reconnectAttempts: 0 },
       { reconnectAttempts: Number.POSITIVE_INFINITY },
       { reconnectDelay: 60_000 }, // the default longest delay grows to match
-      { wsUrl: "wss://sync.example.com/rooms?x=1" },
     ]) {
+      const store = KalphiteStore(Entity);
       const engine = new NetworkSyncEngine({
-        wsUrl: "ws://127.0.0.1:1",
+        wsUrl: server.url,
         roomId: "r",
         userId: "ann",
-        store: KalphiteStore(Entity),
+        store,
         WebSocket: WS,
         ...extra,
       });
       cleanups.push(() => engine.destroy());
+      await withTimeout(engine.connect(), 5_000, `connect with ${JSON.stringify(extra)}`);
+      expect(engine.getConnectionStatus()).toBe("connected");
     }
+    // A wss:// URL (with a query) is opened as given; nothing listens there, so it stays offline.
+    const engine = new NetworkSyncEngine({
+      wsUrl: "wss://127.0.0.1:1/rooms?x=1",
+      roomId: "r",
+      userId: "ann",
+      store: KalphiteStore(Entity),
+      WebSocket: Recorded as unknown as typeof WS,
+      reconnectAttempts: 0,
+    });
+    cleanups.push(() => engine.destroy());
+    await engine.connect().catch(() => {});
+    expect(opened[0]).toMatch(/^wss:\/\/127\.0\.0\.1:1\/rooms\?x=1/);
   });
 
   it("with a short heartbeatInterval, connects to a real server and stays connected", async () => {
     const server = await devServer(cleanups);
+    const clock = new ManualClock(Date.now());
+    let answers = 0;
+    let answered: () => void = () => {};
+    /** The real `ws` socket, counting the server's answers to heartbeats. */
+    class Observed extends WebSocket {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols);
+        this.on("message", (data) => {
+          if ((JSON.parse(String(data)) as { type?: string }).type !== "heartbeat") return;
+          answers++;
+          answered();
+        });
+      }
+    }
     const engine = new NetworkSyncEngine({
       wsUrl: server.url,
       roomId: "r",
       userId: "ann",
       store: KalphiteStore(Entity),
-      WebSocket: WS,
+      WebSocket: Observed as unknown as typeof WS,
       heartbeatInterval: 50,
+      clock,
     });
     cleanups.push(() => engine.destroy());
     const statuses: string[] = [];
     engine.on("status", (status) => statuses.push(status));
     await withTimeout(engine.connect(), 5_000, "connect");
-    // Six heartbeats later it has neither dropped nor reconnected.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Six heartbeats, each answered before the next falls due: it neither drops nor reconnects.
+    for (let i = 1; i <= 6; i++) {
+      const answer = new Promise<void>((resolve) => {
+        answered = resolve;
+      });
+      clock.advance(50);
+      await withTimeout(answer, 5_000, `the answer to heartbeat ${i}`);
+    }
+    expect(answers).toBe(6);
     expect(statuses).toEqual(["connecting", "connected"]);
+    expect(engine.getConnectionStatus()).toBe("connected");
   });
 });
