@@ -12,6 +12,8 @@ export {
 } from "./errors.js";
 export { type Groups, LiveGroups } from "./live-groups.js";
 export { LiveQuery, type LiveQueryChange } from "./live-query.js";
+export { LiveValue } from "./live-value.js";
+export { LiveWindow } from "./live-window.js";
 export { cloneJsonLike, validateEntity } from "./schema.js";
 export { KalphiteStore, type StoreApi, type StoreOptions } from "./store.js";
 export { type CollectionWriter, TypedCollection } from "./typed-collection.js";
@@ -26,6 +28,7 @@ export type {
   KeySelector,
   Origin,
   Path,
+  Row,
   StoreChange,
   WriteOptions,
 } from "./types.js";

@@ -2,7 +2,7 @@ import { computed, type ReadonlySignal, type Signal, signal } from "@preact/sign
 import type { LiveQueryEngine, LiveSource } from "./live-query.js";
 import { SortedIndex } from "./sorted-index.js";
 import { sortedMatches } from "./sorted-matches.js";
-import type { Entity } from "./types.js";
+import type { Row } from "./types.js";
 
 /** The rows of a live query by group; each group in the query's order. Empty groups are absent. */
 export type Groups<T, K extends PropertyKey> = Partial<Record<K, T[]>>;
@@ -29,7 +29,7 @@ export interface GroupSpec<T> {
  * const byStatus = store.comment.live.orderBy("updatedAt", "desc").groupBy("data.status");
  * const stop = byStatus.subscribe((groups) => render(groups.open ?? [], groups.resolved ?? []));
  */
-export class LiveGroups<T extends Entity, K extends PropertyKey = PropertyKey>
+export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
   implements ReadonlySignal<Groups<T, K>>, LiveQueryEngine<T>
 {
   readonly #source: LiveSource<T>;

@@ -3,6 +3,11 @@ import type { StandardSchemaV1 } from "@standard-schema/spec";
 /** The id of an entity, unique within its type. */
 export type EntityId = string;
 
+/** What a live query can hold: anything with a string id (an entity, a joined row). */
+export interface Row {
+  readonly id: string;
+}
+
 /** What every entity has: an id, a type name that picks its collection, and a timestamp. */
 export interface Entity {
   id: EntityId;
