@@ -1,3 +1,10 @@
+export type {
+  AggregateHelpers,
+  AggregateKind,
+  AggregateResult,
+  AggregateSpec,
+  Aggregator,
+} from "./aggregators.js";
 export { compareKeys } from "./compare.js";
 export {
   formatIssues,
@@ -10,6 +17,7 @@ export {
   KalphiteUsageError,
   KalphiteValidationError,
 } from "./errors.js";
+export { type AggregateGroups, LiveAggregates } from "./live-aggregate.js";
 export { type Groups, LiveGroups } from "./live-groups.js";
 export { LiveQuery, type LiveQueryChange } from "./live-query.js";
 export { LiveValue } from "./live-value.js";
@@ -28,6 +36,7 @@ export type {
   KeySelector,
   Origin,
   Path,
+  PathValue,
   Row,
   StoreChange,
   WriteOptions,

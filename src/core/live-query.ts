@@ -1,6 +1,13 @@
 import { computed, type ReadonlySignal, type Signal, signal } from "@preact/signals-core";
+import {
+  type AggregateHelpers,
+  type AggregateResult,
+  type AggregateSpec,
+  buildAggregates,
+} from "./aggregators.js";
 import { toKeyFunction } from "./compare.js";
 import { KalphiteUsageError } from "./errors.js";
+import { LiveAggregates } from "./live-aggregate.js";
 import { LiveGroups } from "./live-groups.js";
 import { LiveValue } from "./live-value.js";
 import { assertPosition, LiveWindow } from "./live-window.js";
@@ -222,6 +229,44 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
       descending: this.#spec.direction === "desc",
       group: toKeyFunction(key as KeySelector<T>),
     });
+  }
+
+  /**
+   * Aggregates of this query's rows (`count`, `sum`, `avg`, `min`, `max`, `minBy`, `maxBy`), kept
+   * up to date in O(1) per write for counts and sums and O(log n) for min and max. `build`
+   * receives the helpers, typed by the rows; per group, use `groupBy(key).aggregate(build)`.
+   *
+   * @example
+   * const stats = store.comment.live
+   *   .where((c) => c.data.status === "open")
+   *   .aggregate(({ count, avg, maxBy }) => ({ open: count(), meanLine: avg("data.lineNumber"), latest: maxBy("updatedAt") }));
+   * stats.value.open;
+   */
+  aggregate<S extends AggregateSpec<T>>(
+    build: (helpers: AggregateHelpers<T>) => S,
+  ): LiveValue<AggregateResult<S>> {
+    if (this.#limit !== Number.POSITIVE_INFINITY || this.#offset !== 0) {
+      throw new KalphiteUsageError(
+        "aggregate() after limit() or offset() is ambiguous: aggregate the query without them.",
+      );
+    }
+    const aggregates = buildAggregates(build);
+    const engine = new LiveAggregates<T, string, AggregateResult<S>>(this.#source, {
+      predicate: this.#predicate,
+      group: undefined,
+      aggregates,
+      having: undefined,
+    });
+    // The aggregates of no rows: 0 for count and sum, undefined for the others.
+    const empty = Object.freeze(
+      Object.fromEntries(
+        aggregates.map(([name, { kind }]) => [
+          name,
+          kind === "count" || kind === "sum" ? 0 : undefined,
+        ]),
+      ),
+    ) as AggregateResult<S>;
+    return engine._value("", empty, `LiveValue(aggregate of ${this.toString()})`);
   }
 
   get value(): T[] {

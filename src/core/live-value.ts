@@ -14,9 +14,17 @@ export class LiveValue<V> implements ReadonlySignal<V> {
   readonly #reportError: (error: unknown) => void;
   readonly #name: string;
 
-  /** @internal Get one from `first()`, `findOne()`, `aggregate()`. */
-  constructor(compute: () => V, reportError: (error: unknown) => void, name: string) {
-    this.#computed = computed(compute);
+  /**
+   * @internal Get one from `first()`, `findOne()`, `aggregate()`. `lifecycle` is told when the
+   * first subscriber comes and the last goes (an aggregate keeps its state only while watched).
+   */
+  constructor(
+    compute: () => V,
+    reportError: (error: unknown) => void,
+    name: string,
+    lifecycle?: { watched(): void; unwatched(): void },
+  ) {
+    this.#computed = computed(compute, lifecycle);
     this.#reportError = reportError;
     this.#name = name;
   }

@@ -90,3 +90,15 @@ export type Path<T, Depth extends number = 4> = [Depth] extends [never]
             : K;
       }[keyof T & string]
     : never;
+
+/**
+ * The type of the value at a dotted path of `T` (`PathValue<Comment, "data.lineNumber">` is
+ * `number`); `undefined` for a path that is not there.
+ */
+export type PathValue<T, P extends string> = P extends `${infer Head}.${infer Rest}`
+  ? Head extends keyof T
+    ? PathValue<NonNullable<T[Head]>, Rest> | (undefined extends T[Head] ? undefined : never)
+    : undefined
+  : P extends keyof T
+    ? T[P]
+    : undefined;
