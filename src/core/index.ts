@@ -1,3 +1,10 @@
+export type {
+  AggregateHelpers,
+  AggregateKind,
+  AggregateResult,
+  AggregateSpec,
+  Aggregator,
+} from "./aggregators.js";
 export { compareKeys } from "./compare.js";
 export {
   formatIssues,
@@ -10,8 +17,11 @@ export {
   KalphiteUsageError,
   KalphiteValidationError,
 } from "./errors.js";
+export { type AggregateGroups, LiveAggregates } from "./live-aggregate.js";
 export { type Groups, LiveGroups } from "./live-groups.js";
 export { LiveQuery, type LiveQueryChange } from "./live-query.js";
+export { LiveValue } from "./live-value.js";
+export { LiveWindow } from "./live-window.js";
 export { cloneJsonLike, validateEntity } from "./schema.js";
 export { KalphiteStore, type StoreApi, type StoreOptions } from "./store.js";
 export { type CollectionWriter, TypedCollection } from "./typed-collection.js";
@@ -26,6 +36,8 @@ export type {
   KeySelector,
   Origin,
   Path,
+  PathValue,
+  Row,
   StoreChange,
   WriteOptions,
 } from "./types.js";

@@ -1,8 +1,15 @@
 import { computed, type ReadonlySignal, type Signal, signal } from "@preact/signals-core";
+import {
+  type AggregateHelpers,
+  type AggregateResult,
+  type AggregateSpec,
+  buildAggregates,
+} from "./aggregators.js";
+import { LiveAggregates } from "./live-aggregate.js";
 import type { LiveQueryEngine, LiveSource } from "./live-query.js";
 import { SortedIndex } from "./sorted-index.js";
 import { sortedMatches } from "./sorted-matches.js";
-import type { Entity } from "./types.js";
+import type { Row } from "./types.js";
 
 /** The rows of a live query by group; each group in the query's order. Empty groups are absent. */
 export type Groups<T, K extends PropertyKey> = Partial<Record<K, T[]>>;
@@ -29,7 +36,7 @@ export interface GroupSpec<T> {
  * const byStatus = store.comment.live.orderBy("updatedAt", "desc").groupBy("data.status");
  * const stop = byStatus.subscribe((groups) => render(groups.open ?? [], groups.resolved ?? []));
  */
-export class LiveGroups<T extends Entity, K extends PropertyKey = PropertyKey>
+export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
   implements ReadonlySignal<Groups<T, K>>, LiveQueryEngine<T>
 {
   readonly #source: LiveSource<T>;
@@ -52,6 +59,31 @@ export class LiveGroups<T extends Entity, K extends PropertyKey = PropertyKey>
     this.#computed = computed(() => this.#read(), {
       watched: () => this.#retain(),
       unwatched: () => this.#release(),
+    });
+  }
+
+  /**
+   * Aggregates of each group instead of its rows, kept up to date in O(1) per write for counts
+   * and sums and O(log n) for min and max (no rows are sorted). Filter groups with `having`.
+   *
+   * @example
+   * const openPerLine = store.comment.live
+   *   .where((c) => c.data.status === "open")
+   *   .groupBy("data.lineNumber")
+   *   .aggregate(({ count }) => ({ open: count() }));
+   * @example
+   * const latestPerAuthor = store.comment.live
+   *   .groupBy("data.author")
+   *   .aggregate(({ maxBy }) => ({ latest: maxBy("updatedAt") }));
+   */
+  aggregate<S extends AggregateSpec<T>>(
+    build: (helpers: AggregateHelpers<T>) => S,
+  ): LiveAggregates<T, K, AggregateResult<S>> {
+    return new LiveAggregates<T, K, AggregateResult<S>>(this.#source, {
+      predicate: this.#spec.predicate,
+      group: this.#spec.group,
+      aggregates: buildAggregates(build),
+      having: undefined,
     });
   }
 

@@ -1,10 +1,19 @@
 import { computed, type ReadonlySignal, type Signal, signal } from "@preact/signals-core";
+import {
+  type AggregateHelpers,
+  type AggregateResult,
+  type AggregateSpec,
+  buildAggregates,
+} from "./aggregators.js";
 import { toKeyFunction } from "./compare.js";
 import { KalphiteUsageError } from "./errors.js";
+import { LiveAggregates } from "./live-aggregate.js";
 import { LiveGroups } from "./live-groups.js";
+import { LiveValue } from "./live-value.js";
+import { assertPosition, LiveWindow } from "./live-window.js";
 import { SortedIndex } from "./sorted-index.js";
 import { sortedMatches } from "./sorted-matches.js";
-import type { Direction, Entity, KeySelector } from "./types.js";
+import type { Direction, KeySelector, Row } from "./types.js";
 
 /**
  * One change to a live query's full result (before `limit`), for subscribers that want a diff
@@ -19,7 +28,7 @@ export interface LiveQueryChange<T> {
 }
 
 /** What a live query reads from its collection. */
-export interface LiveSource<T extends Entity> {
+export interface LiveSource<T extends Row> {
   readonly entityType: string;
   readonly values: ReadonlyMap<string, T>;
   readonly version: ReadonlySignal<number>;
@@ -37,6 +46,7 @@ interface Spec<T> {
   predicates: readonly ((entity: T) => boolean)[];
   key: ((entity: T) => unknown) | undefined;
   direction: Direction;
+  offset: number;
   limit: number;
 }
 
@@ -58,10 +68,16 @@ const matchAll = () => true;
  *   .limit(50);
  * const stop = open.subscribe((rows) => render(rows));
  */
-export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQueryEngine<T> {
+export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryEngine<T> {
   readonly #source: LiveSource<T>;
   readonly #spec: Spec<T>;
   readonly #computed: ReadonlySignal<T[]>;
+  readonly #total: ReadonlySignal<number>;
+  /** The size of the full result while subscribed; written only when it changes. */
+  readonly #size: Signal<number> = signal(0);
+  /** The rows shown: [offset, offset + limit). Mutable only through a LiveWindow. */
+  #offset: number;
+  #limit: number;
   readonly #predicate: (entity: T) => boolean;
   readonly #key: (entity: T) => unknown;
   readonly #tick: Signal<number> = signal(0);
@@ -87,10 +103,11 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
               return true;
             };
     this.#key = spec.key ?? noKey;
-    this.#computed = computed(() => this.#read(), {
-      watched: () => this.#retain(),
-      unwatched: () => this.#release(),
-    });
+    this.#offset = spec.offset;
+    this.#limit = spec.limit;
+    const lifecycle = { watched: () => this.#retain(), unwatched: () => this.#release() };
+    this.#computed = computed(() => this.#read(), lifecycle);
+    this.#total = computed(() => this.#count(), lifecycle);
   }
 
   /** A query that also requires `predicate`. */
@@ -130,6 +147,66 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
   }
 
   /**
+   * A query that skips the first `count` rows (with `limit`, a page: `.offset(100).limit(50)`).
+   * A write costs O(log n) plus the copy of the rows shown when they changed.
+   */
+  offset(count: number): LiveQuery<T> {
+    assertPosition("offset(count)", count);
+    return this.#with({ offset: count });
+  }
+
+  /**
+   * A movable window of `count` rows from position `offset`, for virtualized lists: moving it
+   * (`moveTo`) costs O(log n + count) and never re-sorts.
+   *
+   * @example
+   * const visible = store.comment.live.orderBy("data.lineNumber").window(0, 50);
+   * visible.moveTo(1200);
+   */
+  window(offset: number, count: number): LiveWindow<T> {
+    assertPosition("window(offset)", offset);
+    assertPosition("window(offset, count)", count);
+    if (this.#offset !== 0 || this.#limit !== Number.POSITIVE_INFINITY) {
+      throw new KalphiteUsageError(
+        "window() after offset() or limit() is ambiguous: call window(offset, count) on the query without them.",
+      );
+    }
+    return new LiveWindow(this.#with({ offset, limit: count }));
+  }
+
+  /**
+   * The first row of this query (after `offset`), or undefined: a `ReadonlySignal` kept up to
+   * date like the query.
+   *
+   * @example const newest = store.comment.live.orderBy("updatedAt", "desc").first();
+   */
+  first(): LiveValue<T | undefined> {
+    const one = this.#with({ limit: Math.min(1, this.#limit) });
+    return new LiveValue(
+      () => one.value[0],
+      (error) => this.#source.reportError(error),
+      `LiveValue(first of ${this.toString()})`,
+    );
+  }
+
+  /**
+   * The first row that matches `predicate` in this query's order, or undefined: `where(p).first()`.
+   *
+   * @example const mine = store.comment.live.findOne((c) => c.data.body.includes("TODO"));
+   */
+  findOne(predicate: (entity: T) => boolean): LiveValue<T | undefined> {
+    return this.where(predicate).first();
+  }
+
+  /**
+   * The number of rows of the full result (before `offset` and `limit`). Reactive like `value`:
+   * read inside an effect, it subscribes (and keeps the sorted index).
+   */
+  get total(): number {
+    return this.#total.value;
+  }
+
+  /**
    * This query's rows grouped by `key` (a function or a dotted path), kept up to date: a
    * `ReadonlySignal` of a record from group to rows, each group in this query's order. Like
    * `Object.groupBy`, group values become string keys (symbols stay) and the record has no
@@ -141,9 +218,9 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
     if (typeof key !== "function" && typeof key !== "string") {
       throw new KalphiteUsageError("live.groupBy(key) needs a function or a dotted path.");
     }
-    if (this.#spec.limit !== Number.POSITIVE_INFINITY) {
+    if (this.#limit !== Number.POSITIVE_INFINITY || this.#offset !== 0) {
       throw new KalphiteUsageError(
-        "groupBy() after limit() is ambiguous (the first rows, grouped? or each group limited?): group the query without a limit, then slice each group.",
+        "groupBy() after limit() or offset() is ambiguous (the first rows, grouped? or each group limited?): group the query without a limit, then slice each group.",
       );
     }
     return new LiveGroups<T, K>(this.#source, {
@@ -152,6 +229,44 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
       descending: this.#spec.direction === "desc",
       group: toKeyFunction(key as KeySelector<T>),
     });
+  }
+
+  /**
+   * Aggregates of this query's rows (`count`, `sum`, `avg`, `min`, `max`, `minBy`, `maxBy`), kept
+   * up to date in O(1) per write for counts and sums and O(log n) for min and max. `build`
+   * receives the helpers, typed by the rows; per group, use `groupBy(key).aggregate(build)`.
+   *
+   * @example
+   * const stats = store.comment.live
+   *   .where((c) => c.data.status === "open")
+   *   .aggregate(({ count, avg, maxBy }) => ({ open: count(), meanLine: avg("data.lineNumber"), latest: maxBy("updatedAt") }));
+   * stats.value.open;
+   */
+  aggregate<S extends AggregateSpec<T>>(
+    build: (helpers: AggregateHelpers<T>) => S,
+  ): LiveValue<AggregateResult<S>> {
+    if (this.#limit !== Number.POSITIVE_INFINITY || this.#offset !== 0) {
+      throw new KalphiteUsageError(
+        "aggregate() after limit() or offset() is ambiguous: aggregate the query without them.",
+      );
+    }
+    const aggregates = buildAggregates(build);
+    const engine = new LiveAggregates<T, string, AggregateResult<S>>(this.#source, {
+      predicate: this.#predicate,
+      group: undefined,
+      aggregates,
+      having: undefined,
+    });
+    // The aggregates of no rows: 0 for count and sum, undefined for the others.
+    const empty = Object.freeze(
+      Object.fromEntries(
+        aggregates.map(([name, { kind }]) => [
+          name,
+          kind === "count" || kind === "sum" ? 0 : undefined,
+        ]),
+      ),
+    ) as AggregateResult<S>;
+    return engine._value("", empty, `LiveValue(aggregate of ${this.toString()})`);
   }
 
   get value(): T[] {
@@ -216,7 +331,8 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
     const predicate = this.#predicate;
     const key = this.#key;
     const wantsPositions = this.#changeListeners.size > 0;
-    const cap = wantsPositions ? Number.POSITIVE_INFINITY : this.#spec.limit;
+    const end = this.#offset + this.#limit;
+    const cap = wantsPositions ? Number.POSITIVE_INFINITY : end;
     let oldIndex = -1;
     let newIndex = -1;
     const wasIn = previous !== undefined && predicate(previous);
@@ -242,10 +358,8 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
       newIndex = index.insert(key(next), next, cap);
     }
     if (oldIndex === -1 && newIndex === -1) return;
-    const limit = this.#spec.limit;
-    if ((oldIndex !== -1 && oldIndex < limit) || (newIndex !== -1 && newIndex < limit)) {
-      this.#tick.value = ++this.#ticks;
-    }
+    if ((oldIndex === -1) !== (newIndex === -1)) this.#size.value = index.size;
+    if (this.#shows(oldIndex, newIndex, end)) this.#tick.value = ++this.#ticks;
     if (wantsPositions) {
       const change: LiveQueryChange<T> = {
         entity: newIndex === -1 ? undefined : next,
@@ -263,8 +377,61 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
     }
   }
 
+  /**
+   * Whether a row that left position `oldIndex` and entered `newIndex` (-1: none; positions at
+   * or past `end` may be capped to it) can change the rows shown, [offset, end). A row that
+   * enters or leaves before the window shifts it; one that moves within the rows before it, or
+   * within the rows after it, does not.
+   */
+  #shows(oldIndex: number, newIndex: number, end: number): boolean {
+    if (this.#limit === 0) return false;
+    const offset = this.#offset;
+    if (oldIndex !== -1 && newIndex !== -1) {
+      if (oldIndex < offset && newIndex < offset) return false;
+      return oldIndex < end || newIndex < end;
+    }
+    return (oldIndex === -1 ? newIndex : oldIndex) < end;
+  }
+
+  /** @internal The rows shown, for LiveWindow. */
+  _window(): { offset: number; count: number } {
+    return { offset: this.#offset, count: this.#limit };
+  }
+
+  /** @internal Moves the rows shown (a LiveWindow's query only). */
+  _moveWindow(offset: number, count: number): void {
+    if (offset === this.#offset && count === this.#limit) return;
+    this.#offset = offset;
+    this.#limit = count;
+    this.#tick.value = ++this.#ticks;
+  }
+
+  /** @internal What a join needs of a query it joins: its source and filter, and no order. */
+  _parts(): { source: LiveSource<T>; predicate: (entity: T) => boolean; paged: boolean } {
+    return {
+      source: this.#source,
+      predicate: this.#predicate,
+      paged: this.#offset !== 0 || this.#limit !== Number.POSITIVE_INFINITY,
+    };
+  }
+
   #with(patch: Partial<Spec<T>>): LiveQuery<T> {
-    return new LiveQuery(this.#source, { ...this.#spec, ...patch });
+    return new LiveQuery(this.#source, {
+      ...this.#spec,
+      offset: this.#offset,
+      limit: this.#limit,
+      ...patch,
+    });
+  }
+
+  #count(): number {
+    this.#tick.value;
+    if (this.#index) return this.#size.value;
+    this.#source.version.value;
+    const predicate = this.#predicate;
+    let count = 0;
+    for (const entity of this.#source.values.values()) if (predicate(entity)) count++;
+    return count;
   }
 
   #read(): T[] {
@@ -272,7 +439,8 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
     // subscribed (index) and unsubscribed (recompute) mode.
     this.#tick.value;
     let rows: T[];
-    if (this.#index) rows = this.#index.toArray(this.#spec.limit);
+    const end = this.#offset + this.#limit;
+    if (this.#index) rows = this.#index.slice(this.#offset, end);
     else {
       // Nobody subscribes: behave like a computed over the collection.
       this.#source.version.value;
@@ -294,7 +462,8 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
       this.#key,
       this.#spec.direction === "desc",
     );
-    return rows.length > this.#spec.limit ? rows.slice(0, this.#spec.limit) : rows;
+    const end = this.#offset + this.#limit;
+    return this.#offset === 0 && rows.length <= end ? rows : rows.slice(this.#offset, end);
   }
 
   #retain(): void {
@@ -308,6 +477,7 @@ export class LiveQuery<T extends Entity> implements ReadonlySignal<T[]>, LiveQue
     );
     index.load(sortedKeys, sortedRows);
     this.#index = index;
+    this.#size.value = index.size;
     this.#source.attach(this);
     // A value computed before this point came from the unsubscribed path: read from the index now.
     this.#tick.value = ++this.#ticks;
@@ -328,11 +498,12 @@ function sameRows<T>(a: readonly T[], b: readonly T[]): boolean {
 }
 
 /** The root live query of a collection: every entity, ordered by id. */
-export function liveQueryOf<T extends Entity>(source: LiveSource<T>): LiveQuery<T> {
+export function liveQueryOf<T extends Row>(source: LiveSource<T>): LiveQuery<T> {
   return new LiveQuery(source, {
     predicates: [],
     key: undefined,
     direction: "asc",
+    offset: 0,
     limit: Number.POSITIVE_INFINITY,
   });
 }

@@ -19,6 +19,13 @@ interface Chunk<T> {
 export class SortedIndex<T extends { id: string }> {
   #chunks: Chunk<T>[] = [];
   #size = 0;
+  /**
+   * A Fenwick tree over the chunk sizes (1-based), for positions in O(log n): the k-th row of a
+   * window, the position of a row far down the result. Rebuilt lazily after a chunk is added or
+   * removed (once per few hundred inserts); between rebuilds kept by each insert and remove.
+   */
+  #tree: number[] = [];
+  #treeValid = false;
   readonly #sign: number;
   readonly #chunkSize: number;
 
@@ -48,6 +55,7 @@ export class SortedIndex<T extends { id: string }> {
       this.#chunks.push(chunk);
     }
     this.#size = rows.length;
+    this.#treeValid = false;
   }
 
   /** Compares (key, id) pairs in this index's order. */
@@ -78,6 +86,7 @@ export class SortedIndex<T extends { id: string }> {
     this.#size++;
     if (chunks.length === 0) {
       chunks.push({ keys: [key], rows: [row] });
+      this.#treeValid = false;
       return 0;
     }
     const c = this.#chunkFor(key, row.id);
@@ -91,7 +100,8 @@ export class SortedIndex<T extends { id: string }> {
         keys: chunk.keys.splice(size),
         rows: chunk.rows.splice(size),
       });
-    }
+      this.#treeValid = false;
+    } else if (this.#treeValid) this.#addToTree(c, 1);
     return this.#positionOf(c, at, cap);
   }
 
@@ -136,23 +146,112 @@ export class SortedIndex<T extends { id: string }> {
     const position = this.#positionOf(c, at, cap);
     chunk.keys.splice(at, 1);
     chunk.rows.splice(at, 1);
-    if (chunk.rows.length === 0) chunks.splice(c, 1);
+    if (chunk.rows.length === 0) {
+      chunks.splice(c, 1);
+      this.#treeValid = false;
+    } else if (this.#treeValid) this.#addToTree(c, -1);
     this.#size--;
     return position;
   }
 
   /** The first `limit` rows (all rows by default) as a new array. */
   toArray(limit = Number.POSITIVE_INFINITY): T[] {
-    const n = Math.min(limit, this.#size);
+    return this.slice(0, limit);
+  }
+
+  /**
+   * The rows at positions [start, end) as a new array, in O(log n + end - start): the chunk of
+   * `start` is found through the chunk sizes, not by walking the rows before it.
+   */
+  slice(start: number, end = Number.POSITIVE_INFINITY): T[] {
+    const from = Math.max(0, start);
+    const n = Math.max(0, Math.min(end, this.#size) - from);
     const out = new Array<T>(n);
+    if (n === 0) return out;
+    const chunks = this.#chunks;
+    let [c, j] = this.#locate(from);
     let i = 0;
-    for (const chunk of this.#chunks) {
-      const rows = chunk.rows;
-      const m = Math.min(rows.length, n - i);
-      for (let j = 0; j < m; j++) out[i++] = rows[j]!;
-      if (i >= n) break;
+    while (i < n) {
+      const rows = chunks[c++]!.rows;
+      const m = Math.min(rows.length, j + n - i);
+      for (; j < m; j++) out[i++] = rows[j]!;
+      j = 0;
     }
     return out;
+  }
+
+  /** The row at `position`, or undefined past the end; O(log n). */
+  at(position: number): T | undefined {
+    if (position < 0 || position >= this.#size) return undefined;
+    const [c, j] = this.#locate(position);
+    return this.#chunks[c]!.rows[j];
+  }
+
+  /** The first row (smallest in this index's order) and its key, or undefined when empty. */
+  first(): { key: unknown; row: T } | undefined {
+    const chunk = this.#chunks[0];
+    return chunk === undefined ? undefined : { key: chunk.keys[0], row: chunk.rows[0]! };
+  }
+
+  /** The last row (largest in this index's order) and its key, or undefined when empty. */
+  last(): { key: unknown; row: T } | undefined {
+    const chunk = this.#chunks[this.#chunks.length - 1];
+    if (chunk === undefined) return undefined;
+    const i = chunk.rows.length - 1;
+    return { key: chunk.keys[i], row: chunk.rows[i]! };
+  }
+
+  /** The chunk and offset of a position in [0, size). */
+  #locate(position: number): [number, number] {
+    const chunks = this.#chunks;
+    // Near the top (what a limit or the first screen shows) walking is cheaper than the tree.
+    if (position < 2 * this.#chunkSize) {
+      let c = 0;
+      let rest = position;
+      while (rest >= chunks[c]!.rows.length) rest -= chunks[c++]!.rows.length;
+      return [c, rest];
+    }
+    const tree = this.#validTree();
+    let c = 0;
+    let rest = position;
+    let step = 1;
+    while (step * 2 <= chunks.length) step *= 2;
+    for (; step > 0; step >>= 1) {
+      const next = c + step;
+      if (next <= chunks.length && tree[next]! <= rest) {
+        c = next;
+        rest -= tree[next]!;
+      }
+    }
+    return [c, rest];
+  }
+
+  #validTree(): number[] {
+    if (this.#treeValid) return this.#tree;
+    const chunks = this.#chunks;
+    const tree = new Array<number>(chunks.length + 1).fill(0);
+    for (let c = 0; c < chunks.length; c++) {
+      const i = c + 1;
+      tree[i]! += chunks[c]!.rows.length;
+      const parent = i + (i & -i);
+      if (parent <= chunks.length) tree[parent]! += tree[i]!;
+    }
+    this.#tree = tree;
+    this.#treeValid = true;
+    return tree;
+  }
+
+  #addToTree(chunkIndex: number, delta: number): void {
+    const tree = this.#tree;
+    for (let i = chunkIndex + 1; i < tree.length; i += i & -i) tree[i]! += delta;
+  }
+
+  /** The number of rows in the chunks before `chunkIndex`. */
+  #rowsBefore(chunkIndex: number): number {
+    const tree = this.#validTree();
+    let sum = 0;
+    for (let i = chunkIndex; i > 0; i -= i & -i) sum += tree[i]!;
+    return sum;
   }
 
   /** The chunk a (key, id) belongs in: the first whose last entry is not below it. */
@@ -182,8 +281,13 @@ export class SortedIndex<T extends { id: string }> {
   }
 
   #positionOf(chunkIndex: number, offset: number, cap: number): number {
-    let position = offset;
-    for (let c = 0; c < chunkIndex && position < cap; c++) position += this.#chunks[c]!.rows.length;
-    return Math.min(position, cap);
+    // A small cap (a limit) is passed after a chunk or two; past that, the tree answers in O(log n).
+    if (cap <= 2 * this.#chunkSize || chunkIndex <= 2) {
+      let position = offset;
+      for (let c = 0; c < chunkIndex && position < cap; c++)
+        position += this.#chunks[c]!.rows.length;
+      return Math.min(position, cap);
+    }
+    return Math.min(this.#rowsBefore(chunkIndex) + offset, cap);
   }
 }

@@ -1,12 +1,12 @@
 import { SortedIndex } from "./sorted-index.js";
-import type { Entity } from "./types.js";
+import type { Row } from "./types.js";
 
 /**
  * Every entity of `values` that matches, sorted by (key in direction, id), with its key. Keys are
  * computed once per entity, not per comparison, and positions are sorted rather than rows. Arrays
  * are filled by push: a large `new Array(n)` can start in V8's slow dictionary mode.
  */
-export function sortedMatches<T extends Entity>(
+export function sortedMatches<T extends Row>(
   values: ReadonlyMap<string, T>,
   predicate: (entity: T) => boolean,
   key: (entity: T) => unknown,
@@ -38,7 +38,7 @@ export function sortedMatches<T extends Entity>(
  * common case: timestamps, counters) the keys go into a Float64Array and compare directly, which
  * makes the initial sort of a subscription several times faster than the generic comparison.
  */
-function positionComparator<T extends Entity>(
+function positionComparator<T extends Row>(
   index: SortedIndex<T>,
   keys: readonly unknown[],
   rows: readonly T[],

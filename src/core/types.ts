@@ -3,6 +3,11 @@ import type { StandardSchemaV1 } from "@standard-schema/spec";
 /** The id of an entity, unique within its type. */
 export type EntityId = string;
 
+/** What a live query can hold: anything with a string id (an entity, a joined row). */
+export interface Row {
+  readonly id: string;
+}
+
 /** What every entity has: an id, a type name that picks its collection, and a timestamp. */
 export interface Entity {
   id: EntityId;
@@ -85,3 +90,15 @@ export type Path<T, Depth extends number = 4> = [Depth] extends [never]
             : K;
       }[keyof T & string]
     : never;
+
+/**
+ * The type of the value at a dotted path of `T` (`PathValue<Comment, "data.lineNumber">` is
+ * `number`); `undefined` for a path that is not there.
+ */
+export type PathValue<T, P extends string> = P extends `${infer Head}.${infer Rest}`
+  ? Head extends keyof T
+    ? PathValue<NonNullable<T[Head]>, Rest> | (undefined extends T[Head] ? undefined : never)
+    : undefined
+  : P extends keyof T
+    ? T[P]
+    : undefined;

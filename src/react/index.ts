@@ -9,6 +9,11 @@ export {
   type KalphiteProviderProps,
   useKalphiteContext,
 } from "./context.js";
+export {
+  type LiveWindowOptions,
+  type LiveWindowState,
+  useLiveWindow,
+} from "./use-live-window.js";
 export { useKalphiteStore } from "./use-store.js";
 export {
   useCollection,

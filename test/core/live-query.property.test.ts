@@ -1,7 +1,13 @@
 import { effect } from "@preact/signals-core";
 import fc from "fast-check";
 import { describe, it } from "vitest";
-import { compareKeys, KalphiteStore, type LiveQuery } from "../../src/core/index.js";
+import {
+  compareKeys,
+  KalphiteStore,
+  type LiveQuery,
+  type LiveValue,
+  type LiveWindow,
+} from "../../src/core/index.js";
 import { type Comment, comment, Entity } from "../fixtures/schema.js";
 
 /**
@@ -24,7 +30,8 @@ type Step =
   | { kind: "batch"; writes: Write[] }
   | { kind: "upsertMany"; writes: Extract<Write, { kind: "upsert" }>[] }
   | { kind: "deleteMany"; ids: string[] }
-  | { kind: "toggle"; query: number };
+  | { kind: "toggle"; query: number }
+  | { kind: "move"; query: number; offset: number; count: number };
 
 interface QuerySpec {
   name: string;
@@ -32,7 +39,10 @@ interface QuerySpec {
   /** Undefined: no orderBy, rows are ordered by id. */
   key?: ((c: Comment) => unknown) | "data.lineNumber" | "data.body";
   direction: "asc" | "desc";
+  offset?: number;
   limit?: number;
+  /** A movable window (`window(offset, limit)`), moved by "move" steps. */
+  window?: boolean;
   mode: "subscribe" | "effect" | "changes" | "read" | "toggle";
 }
 
@@ -94,6 +104,43 @@ const specs: QuerySpec[] = [
     limit: 2,
     mode: "read",
   },
+  {
+    name: "window over open by line",
+    filter: (c) => c.data.status === "open",
+    key: "data.lineNumber",
+    direction: "asc",
+    offset: 3,
+    limit: 4,
+    window: true,
+    mode: "subscribe",
+  },
+  {
+    name: "window by updatedAt desc, toggled",
+    filter: () => true,
+    key: (c) => c.updatedAt,
+    direction: "desc",
+    offset: 0,
+    limit: 5,
+    window: true,
+    mode: "toggle",
+  },
+  {
+    name: "offset 6 without limit, in an effect",
+    filter: (c) => c.data.lineNumber % 3 !== 0,
+    key: "data.lineNumber",
+    direction: "desc",
+    offset: 6,
+    mode: "effect",
+  },
+  {
+    name: "offset 2, limit 3, diffs",
+    filter: () => true,
+    key: "data.body",
+    direction: "asc",
+    offset: 2,
+    limit: 3,
+    mode: "changes",
+  },
 ];
 
 function keyFunction(spec: QuerySpec): (c: Comment) => unknown {
@@ -112,11 +159,22 @@ function naive(spec: QuerySpec, model: Map<string, Comment>): Comment[] {
     .sort((a, b) => sign * compareKeys(key(a), key(b)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-function build(store: KalphiteStore<Comment>, spec: QuerySpec): LiveQuery<Comment> {
+function build(
+  store: KalphiteStore<Comment>,
+  spec: QuerySpec,
+): LiveQuery<Comment> | LiveWindow<Comment> {
   let query = store.comment.live.where(spec.filter);
   if (spec.key !== undefined) query = query.orderBy(spec.key, spec.direction);
+  if (spec.window) return query.window(spec.offset ?? 0, spec.limit ?? 0);
+  if (spec.offset !== undefined) query = query.offset(spec.offset);
   if (spec.limit !== undefined) query = query.limit(spec.limit);
   return query;
+}
+
+/** The rows a spec shows of the full result. */
+function visibleOf(spec: QuerySpec, full: Comment[]): Comment[] {
+  const offset = spec.offset ?? 0;
+  return full.slice(offset, offset + (spec.limit ?? Number.POSITIVE_INFINITY));
 }
 
 function same(a: readonly Comment[], b: readonly Comment[]): boolean {
@@ -129,17 +187,20 @@ function describeRows(rows: readonly Comment[]): string {
 
 /** One live query under test, and what its subscribers have seen. */
 class Harness {
-  readonly query: LiveQuery<Comment>;
+  readonly query: LiveQuery<Comment> | LiveWindow<Comment>;
+  /** `first()` of the query, checked in every step. */
+  readonly first: LiveValue<Comment | undefined> | undefined;
   notifications = 0;
   lastSeen: Comment[] | undefined;
   mirror: Comment[] | undefined;
   #stop: (() => void) | undefined;
 
-  constructor(
-    readonly spec: QuerySpec,
-    store: KalphiteStore<Comment>,
-  ) {
+  readonly spec: QuerySpec;
+
+  constructor(spec: QuerySpec, store: KalphiteStore<Comment>) {
+    this.spec = { ...spec };
     this.query = build(store, spec);
+    this.first = "first" in this.query ? this.query.first() : undefined;
     if (spec.mode !== "read" && spec.mode !== "toggle") this.start();
   }
 
@@ -157,7 +218,7 @@ class Harness {
       });
     } else if (mode === "changes") {
       this.mirror = naiveFull(this);
-      this.#stop = this.query.subscribeChanges((change) => {
+      this.#stop = (this.query as LiveQuery<Comment>).subscribeChanges((change) => {
         if (change.oldIndex !== -1) this.mirror!.splice(change.oldIndex, 1);
         if (change.newIndex !== -1) this.mirror!.splice(change.newIndex, 0, change.entity!);
       });
@@ -235,6 +296,15 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
       query: fc.integer({ min: 0, max: specs.length - 1 }),
     }),
   },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("move" as const),
+      query: fc.integer({ min: 0, max: specs.length - 1 }),
+      offset: fc.integer({ min: 0, max: 26 }),
+      count: fc.integer({ min: 0, max: 8 }),
+    }),
+  },
 );
 
 function toComment(write: Extract<Write, { kind: "upsert" }>): Comment {
@@ -269,7 +339,7 @@ function check(
   harnesses.forEach((harness, i) => {
     const { spec } = harness;
     const full = naive(spec, model);
-    const visible = full.slice(0, spec.limit ?? Number.POSITIVE_INFINITY);
+    const visible = visibleOf(spec, full);
     const changed = !same(before[i]!, visible);
     if (harness.subscribed && spec.mode !== "changes") {
       const expectedRuns = changed ? 1 : 0;
@@ -294,6 +364,12 @@ function check(
       throw new Error(
         `${label}: "${spec.name}" is [${describeRows(value)}], expected [${describeRows(visible)}]`,
       );
+    }
+    if (harness.first && harness.first.value !== visible[0]) {
+      throw new Error(`${label}: "${spec.name}" first() is ${harness.first.value?.id}`);
+    }
+    if ("total" in harness.query && harness.query.total !== full.length) {
+      throw new Error(`${label}: "${spec.name}" total ${harness.query.total} != ${full.length}`);
     }
     harness.notifications = 0;
     before[i] = visible;
@@ -325,9 +401,7 @@ function scenario(steps: Step[], initial: Extract<Write, { kind: "upsert" }>[], 
     }
     harness.notifications = 0;
   }
-  const before = specs.map((spec) =>
-    naive(spec, model).slice(0, spec.limit ?? Number.POSITIVE_INFINITY),
-  );
+  const before = harnesses.map((harness) => visibleOf(harness.spec, naive(harness.spec, model)));
   check(store, model, harnesses, before, "start");
   steps.forEach((step, n) => {
     const label = `step ${n} ${JSON.stringify(step)}`;
@@ -346,6 +420,14 @@ function scenario(steps: Step[], initial: Extract<Write, { kind: "upsert" }>[], 
         const deleted = store.comment.deleteMany(step.ids);
         if (deleted !== expected)
           throw new Error(`${label}: deleteMany returned ${deleted}, expected ${expected}`);
+        break;
+      }
+      case "move": {
+        const harness = harnesses[step.query]!;
+        if (!harness.spec.window) return;
+        (harness.query as LiveWindow<Comment>).moveTo(step.offset, step.count);
+        harness.spec.offset = step.offset;
+        harness.spec.limit = step.count;
         break;
       }
       case "toggle": {

@@ -57,6 +57,7 @@ describe("entry points", () => {
       "useKalphiteStore",
       "useLiveGroups",
       "useLiveQuery",
+      "useLiveWindow",
       "useSignalValue",
       "useValue",
     ]);
