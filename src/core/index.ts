@@ -1,20 +1,21 @@
 export { compareKeys } from "./compare.js";
 export {
-  formatIssues,
   KalphiteAuthError,
   KalphiteDatabaseLockedError,
   KalphiteError,
   KalphitePersistenceError,
   KalphiteStorageLimitError,
   KalphiteSyncError,
+  type KalphiteSyncErrorCode,
   KalphiteUsageError,
   KalphiteValidationError,
+  type LocalSyncErrorCode,
+  type ServerErrorCode,
 } from "./errors.js";
 export { type Groups, LiveGroups } from "./live-groups.js";
 export { LiveQuery, type LiveQueryChange } from "./live-query.js";
-export { cloneJsonLike, validateEntity } from "./schema.js";
 export { KalphiteStore, type StoreApi, type StoreOptions } from "./store.js";
-export { type CollectionWriter, TypedCollection } from "./typed-collection.js";
+export { TypedCollection } from "./typed-collection.js";
 export type {
   ChangeInput,
   Direction,

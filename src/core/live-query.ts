@@ -30,6 +30,7 @@ export interface LiveSource<T extends Entity> {
 
 /** What a collection calls on every write; implemented by LiveQuery. */
 export interface LiveQueryEngine<T> {
+  /** @internal */
   _apply(previous: T | undefined, next: T | undefined): void;
 }
 
