@@ -65,12 +65,46 @@ export class KalphiteStorageLimitError extends KalphitePersistenceError {
   override name = "KalphiteStorageLimitError";
 }
 
+/**
+ * The reasons a sync server gives in an `error` message (the wire's `SyncErrorCode`, in
+ * `kalphite/protocol`).
+ */
+export type ServerErrorCode =
+  | "malformed-json"
+  | "invalid-message"
+  | "unsupported-protocol"
+  | "auth-failed"
+  | "forbidden-room"
+  | "forbidden-user"
+  | "not-joined"
+  | "already-joined"
+  | "invalid-entity"
+  | "forged-vector"
+  | "rate-limited"
+  | "message-too-large"
+  | "entity-too-deep"
+  | "storage-failed"
+  | "server-closing";
+
+/** The reasons a client (or a server starting up) gives itself; never sent. */
+export type LocalSyncErrorCode =
+  | "bad-url"
+  | "disconnected"
+  | "no-websocket"
+  | "no-secret"
+  | "persistence-failed"
+  | "resolver-failed"
+  | "unreachable";
+
+/** Every `code` a `KalphiteSyncError` may carry. */
+export type KalphiteSyncErrorCode = ServerErrorCode | LocalSyncErrorCode;
+
 /** The sync protocol failed: a malformed message, a rejected change, a closed connection. */
 export class KalphiteSyncError extends KalphiteError {
   override name = "KalphiteSyncError";
-  /** A machine-readable reason, as sent by the server when it sent one. */
-  readonly code: string | undefined;
-  constructor(message: string, options: { cause?: unknown; code?: string } = {}) {
+  /** A machine-readable reason: the server's when it sent one, else the client's own. */
+  readonly code: KalphiteSyncErrorCode | undefined;
+  constructor(message: string, options: { cause?: unknown; code?: KalphiteSyncErrorCode } = {}) {
     super(message, { cause: options.cause });
     this.code = options.code;
   }
@@ -81,7 +115,7 @@ export class KalphiteAuthError extends KalphiteSyncError {
   override name = "KalphiteAuthError";
 }
 
-/** Formats Standard Schema issues as one readable line each. */
+/** Formats Standard Schema issues as one readable line each. @internal */
 export function formatIssues(issues: readonly StandardSchemaV1.Issue[]): string {
   return issues
     .map((issue) => {

@@ -7,24 +7,25 @@ export type {
 } from "./aggregators.js";
 export { compareKeys } from "./compare.js";
 export {
-  formatIssues,
   KalphiteAuthError,
   KalphiteDatabaseLockedError,
   KalphiteError,
   KalphitePersistenceError,
   KalphiteStorageLimitError,
   KalphiteSyncError,
+  type KalphiteSyncErrorCode,
   KalphiteUsageError,
   KalphiteValidationError,
+  type LocalSyncErrorCode,
+  type ServerErrorCode,
 } from "./errors.js";
 export { type AggregateGroups, LiveAggregates } from "./live-aggregate.js";
 export { type Groups, LiveGroups } from "./live-groups.js";
 export { LiveQuery, type LiveQueryChange } from "./live-query.js";
 export { LiveValue } from "./live-value.js";
 export { LiveWindow } from "./live-window.js";
-export { cloneJsonLike, validateEntity } from "./schema.js";
 export { KalphiteStore, type StoreApi, type StoreOptions } from "./store.js";
-export { type CollectionWriter, TypedCollection } from "./typed-collection.js";
+export { TypedCollection } from "./typed-collection.js";
 export type {
   ChangeInput,
   Direction,

@@ -39,6 +39,7 @@ export interface LiveSource<T extends Row> {
 
 /** What a collection calls on every write; implemented by LiveQuery. */
 export interface LiveQueryEngine<T> {
+  /** @internal */
   _apply(previous: T | undefined, next: T | undefined): void;
 }
 

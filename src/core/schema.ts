@@ -7,6 +7,7 @@ import type { Entity } from "./types.js";
  *
  * Throws `KalphiteValidationError` when the schema is async, fails the value, or the result is not
  * an entity of `expectedType` with id `expectedId`.
+ * @internal
  */
 export function validateEntity<E extends Entity>(
   schema: StandardSchemaV1<unknown, E>,
@@ -113,6 +114,7 @@ function unstorablePath(value: unknown, path = "entity"): string | undefined {
  * classes are kept by reference, since copying them would silently drop their prototype.
  *
  * @example const copy = cloneJsonLike({ id: "c1", data: { tags: ["a"] } });
+ * @internal
  */
 export function cloneJsonLike<T>(value: T): T {
   return copy(value, false);

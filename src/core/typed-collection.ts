@@ -5,7 +5,7 @@ import { KalphiteUsageError } from "./errors.js";
 import { type LiveQuery, liveQueryOf } from "./live-query.js";
 import type { Direction, Entity, KeySelector, WriteOptions } from "./types.js";
 
-/** The writes a collection delegates to its store (validation, batching, the change stream). */
+/** The writes a collection delegates to its store (validation, batching, the change stream). @internal */
 export interface CollectionWriter {
   upsert(entityType: string, id: string, entity: unknown, options?: WriteOptions): Entity;
   upsertMany(entityType: string, entities: readonly unknown[], options?: WriteOptions): Entity[];
@@ -219,6 +219,7 @@ function readOnly(): never {
  * The collection as users see it: one stable object per type. Reading contents tracks the
  * collection's version signal and refreshes the snapshot array if a write happened since;
  * methods are bound to the raw array so they run at native speed.
+ * @internal
  */
 export function createCollectionView<T extends Entity>(
   state: CollectionState<T>,

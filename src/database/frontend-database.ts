@@ -8,8 +8,8 @@ import {
   KalphiteStorageLimitError,
   KalphiteUsageError,
   KalphiteValidationError,
-  validateEntity,
 } from "../core/index.js";
+import { validateEntity } from "../core/schema.js";
 import type { FlushChange } from "../flush/index.js";
 import { BACKUP_FORMAT, type BackupContent, readBackup } from "./backup-format.js";
 import { lockDataDir } from "./dir-lock.js";

@@ -9,7 +9,7 @@ export type {
   FlushState,
   FlushTarget,
 } from "../flush/index.js";
-export { MemoryFlushEngine, retryDelay } from "../flush/index.js";
+export { MemoryFlushEngine } from "../flush/index.js";
 export type { BackupContent } from "./backup-format.js";
 export { FrontendDatabase } from "./frontend-database.js";
 export { type Persistence, type PersistOptions, persist } from "./persist.js";

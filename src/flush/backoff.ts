@@ -3,6 +3,7 @@
  * random, so clients that failed together do not all retry at the same instant.
  *
  * @example retryDelay(100, 2, 0.5) // between 200 and 400
+ * @internal
  */
 export function retryDelay(
   base: number,

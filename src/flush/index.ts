@@ -1,5 +1,4 @@
 export type { Clock } from "../internal/clock.js";
-export { retryDelay } from "./backoff.js";
 export { MemoryFlushEngine } from "./memory-flush-engine.js";
 export type {
   ChangeSource,

@@ -1,6 +1,6 @@
 // The wire protocol between NetworkSyncEngine and the sync server. See ARCHITECTURE.md beside
 // this file for the design and the convergence argument.
-import type { Entity, EntityId } from "../core/index.js";
+import type { Entity, EntityId, ServerErrorCode } from "../core/index.js";
 import type { ChangeMessage, ConflictStrategy, SyncMessage, VectorClock } from "./types.js";
 import { isVectorClock } from "./vector-clock.js";
 
@@ -140,23 +140,8 @@ export type ErrorMessage = Envelope<
   }
 >;
 
-/** Machine-readable reasons in error messages and `KalphiteSyncError.code`. */
-export type SyncErrorCode =
-  | "malformed-json"
-  | "invalid-message"
-  | "unsupported-protocol"
-  | "auth-failed"
-  | "forbidden-room"
-  | "forbidden-user"
-  | "not-joined"
-  | "already-joined"
-  | "invalid-entity"
-  | "forged-vector"
-  | "rate-limited"
-  | "message-too-large"
-  | "entity-too-deep"
-  | "storage-failed"
-  | "server-closing";
+/** Machine-readable reasons in error messages (the server's `KalphiteSyncError.code`s). */
+export type SyncErrorCode = ServerErrorCode;
 
 /** What a client may send. */
 export type ClientMessage = HelloMessage | ChangeMessage | HeartbeatMessage | FetchMessage;

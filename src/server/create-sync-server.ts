@@ -1,9 +1,9 @@
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import { WebSocketServer } from "ws";
 import { KalphiteSyncError } from "../core/index.js";
 import { type Authenticator, insecureDevAuthenticator, tokenAuthenticator } from "./auth.js";
+import { importOptional } from "./optional-dependency.js";
 import { pgliteStorage } from "./pglite-storage.js";
 import { postgresStorage } from "./postgres-storage.js";
 import type { RateLimit } from "./rate-limit.js";
@@ -97,6 +97,8 @@ export interface SyncServer {
  * console.log(`sync on ${server.url}`);
  */
 export async function createSyncServer(options: SyncServerOptions = {}): Promise<SyncServer> {
+  // Before anything is opened: without `ws` there is no server to start.
+  const { WebSocketServer } = await importOptional<typeof import("ws")>("ws");
   const warn = options.warn ?? ((message: string) => console.warn(message));
   let authenticate = options.authenticate;
   if (!authenticate) {

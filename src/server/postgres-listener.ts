@@ -2,8 +2,9 @@
 // network blips, idle-connection kills and pg_terminate_backend. While it is down, NOTIFYs sent
 // by other processes are lost (PostgreSQL queues them only for live listeners), so after every
 // reconnect each channel's `onResync` runs once to make up for them.
-import pg from "pg";
+import type pg from "pg";
 import { type Clock, systemClock, unrefTimer } from "../internal/clock.js";
+import { importOptional } from "./optional-dependency.js";
 import type { SqlQuery } from "./sql-storage.js";
 
 /** Options of a PostgresListener. */
@@ -140,7 +141,8 @@ export class PostgresListener {
 
   /** Opens a connection listening on every channel; throws (leaving nothing open) if it cannot. */
   async #connect(): Promise<pg.Client> {
-    const client = new pg.Client({
+    const { Client } = await importOptional<typeof import("pg")>("pg");
+    const client = new Client({
       connectionString: this.#options.url,
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,

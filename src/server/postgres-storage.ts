@@ -1,5 +1,5 @@
-import pg from "pg";
 import type { Clock } from "../internal/clock.js";
+import { importOptional } from "./optional-dependency.js";
 import { PostgresListener } from "./postgres-listener.js";
 import { type SqlQuery, type SqlStorageOptions, sqlStorage } from "./sql-storage.js";
 import type { SyncStorage } from "./storage.js";
@@ -46,6 +46,7 @@ export interface PostgresStorageOptions extends SqlStorageOptions {
  * @example const storage = await postgresStorage({ url: process.env.DATABASE_URL! });
  */
 export async function postgresStorage(options: PostgresStorageOptions): Promise<SyncStorage> {
+  const pg = await importOptional<typeof import("pg")>("pg");
   const applicationName = options.applicationName ?? "kalphite";
   const pool = new pg.Pool({
     connectionString: options.url,

@@ -1,5 +1,6 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import { type Entity, KalphiteValidationError, validateEntity } from "../core/index.js";
+import { type Entity, KalphiteValidationError } from "../core/index.js";
+import { validateEntity } from "../core/schema.js";
 import { isRecord } from "../protocol/messages.js";
 
 /**

@@ -1,6 +1,7 @@
 import { type } from "arktype";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { MemoryFlushEngine, retryDelay } from "../../src/flush/index.js";
+import { retryDelay } from "../../src/flush/backoff.js";
+import { MemoryFlushEngine } from "../../src/flush/index.js";
 import { KalphitePersistenceError, KalphiteStore, KalphiteUsageError } from "../../src/index.js";
 import { comment, Entity, review } from "../fixtures/schema.js";
 import { deferred, memoryTarget } from "./helpers.js";

@@ -1,7 +1,7 @@
 // The package as a user gets it: built, packed, installed into a fresh TypeScript project, and
 // imported through every subpath with types, under both `bundler` and `node16` resolution.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -127,7 +127,13 @@ ${SUBPATHS.slice(1)
 const loaded = [${SUBPATHS.slice(1)
         .map((_, i) => `m${i}`)
         .join(", ")}].map((m) => Object.keys(m).length);
-console.log(JSON.stringify({ store: typeof KalphiteStore, loaded }));
+// pg and ws are optional peers, not installed here: the server entry loads, and what needs
+// them says which package to install.
+const { createSyncServer, postgresStorage } = await import("kalphite/server");
+const missing = async (start) => start().then(() => "started", (error) => \`\${error.name}: \${error.message}\`);
+const server = await missing(() => createSyncServer({ port: 0, allowInsecureDevAuth: true, warn: () => {} }));
+const postgres = await missing(() => postgresStorage({ url: "postgres://127.0.0.1:1/none" }));
+console.log(JSON.stringify({ store: typeof KalphiteStore, loaded, server, postgres }));
 `,
     );
   }, 300_000);
@@ -163,8 +169,19 @@ console.log(JSON.stringify({ store: typeof KalphiteStore, loaded }));
     const output = JSON.parse(run(process.execPath, ["run.mjs"], project)) as {
       store: string;
       loaded: number[];
+      server: string;
+      postgres: string;
     };
     expect(output.store).toBe("function");
     expect(output.loaded.every((count) => count > 0)).toBe(true);
+    // Neither was installed with kalphite (optional peers), and each failure names its package.
+    expect(existsSync(join(project, "node_modules/ws"))).toBe(false);
+    expect(existsSync(join(project, "node_modules/pg"))).toBe(false);
+    expect(output.server).toMatch(
+      /^KalphiteUsageError: The package "ws" is not installed.*npm install ws/,
+    );
+    expect(output.postgres).toMatch(
+      /^KalphiteUsageError: The package "pg" is not installed.*npm install pg/,
+    );
   });
 });

@@ -14,15 +14,10 @@ import {
 } from "../../src/server/index.js";
 import type { NetworkSyncEngine, WebSocketConstructor } from "../../src/sync/index.js";
 
-export const POSTGRES_URL =
-  process.env.KALPHITE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export { POSTGRES_URL } from "../support/postgres.js";
+export { uniqueName } from "../support/unique-name.js";
 export const SECRET = "test-secret-for-kalphite";
 const CLI = fileURLToPath(new URL("../../src/server/cli.ts", import.meta.url));
-
-/** A unique name for tables/rooms of one test run. */
-export function uniqueName(prefix: string): string {
-  return `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-}
 
 /** A temporary directory, removed by the returned cleanup. */
 export function tempDir(): { path: string; remove(): void } {
