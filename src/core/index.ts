@@ -21,6 +21,7 @@ export {
 } from "./errors.js";
 export { type AggregateGroups, LiveAggregates } from "./live-aggregate.js";
 export { type Groups, LiveGroups } from "./live-groups.js";
+export type { JoinKind, JoinOptions, JoinRow } from "./live-join.js";
 export { LiveQuery, type LiveQueryChange } from "./live-query.js";
 export { LiveValue } from "./live-value.js";
 export { LiveWindow } from "./live-window.js";

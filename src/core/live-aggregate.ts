@@ -326,8 +326,15 @@ export class LiveAggregates<T extends Row, K extends PropertyKey, R>
 
   #retain(): void {
     if (this.#refs++ > 0) return;
-    this.#states = this.#build(undefined);
+    // Attached first: a source that keeps its rows only while watched (a join) builds them once.
     this.#source.attach(this);
+    try {
+      this.#states = this.#build(undefined);
+    } catch (error) {
+      this.#source.detach(this);
+      this.#refs--;
+      throw error;
+    }
     this.#mode.value = ++this.#modes;
   }
 

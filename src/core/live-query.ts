@@ -9,11 +9,18 @@ import { toKeyFunction } from "./compare.js";
 import { KalphiteUsageError } from "./errors.js";
 import { LiveAggregates } from "./live-aggregate.js";
 import { LiveGroups } from "./live-groups.js";
+import {
+  type JoinKind,
+  type JoinOptions,
+  type JoinRow,
+  JoinSource,
+  joinSpec,
+} from "./live-join.js";
 import { LiveValue } from "./live-value.js";
 import { assertPosition, LiveWindow } from "./live-window.js";
 import { SortedIndex } from "./sorted-index.js";
 import { sortedMatches } from "./sorted-matches.js";
-import type { Direction, KeySelector, Row } from "./types.js";
+import type { Direction, Entity, KeySelector, Row } from "./types.js";
 
 /**
  * One change to a live query's full result (before `limit`), for subscribers that want a diff
@@ -50,6 +57,9 @@ interface Spec<T> {
   offset: number;
   limit: number;
 }
+
+/** The default name of a join's right rows: the right collection's type name. */
+type TypeName<R> = R extends Entity ? R["type"] : string;
 
 const noKey = () => undefined;
 const matchAll = () => true;
@@ -270,6 +280,53 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
     return engine._value("", empty, `LiveValue(aggregate of ${this.toString()})`);
   }
 
+  /**
+   * This query's rows joined with another collection's (or query's) by a key equality: a live
+   * query of joined rows `{ id, comment, review }` that `where`, `orderBy`, `limit`, `window`,
+   * `groupBy`, `aggregate` and another `join` compose with. `on` is this side's key, matched
+   * against the other side's `equals` (default `"id"`: a foreign key). Inner by default;
+   * `kind: "left"` keeps rows without a match (`review: undefined`).
+   *
+   * Kept incrementally from both sides while subscribed: a write to a review updates the joined
+   * row of each of its comments, O(log n) per row affected. This query's filters apply before
+   * the join; order and pages are given after it.
+   *
+   * @example
+   * const withReview = store.comment.live
+   *   .where((c) => c.data.status === "open")
+   *   .join(store.review, { on: "data.reviewId", kind: "left" })
+   *   .orderBy("comment.data.lineNumber")
+   *   .limit(50);
+   * withReview.value[0]?.review?.data.title;
+   */
+  join<R extends Row, A extends string = TypeName<R>, J extends JoinKind = "inner">(
+    other: LiveQuery<R> | { readonly live: LiveQuery<R> },
+    options: JoinOptions<T, R, A, J>,
+  ): LiveQuery<JoinRow<T, R, A, J>> {
+    const right = other instanceof LiveQuery ? other : other?.live;
+    if (!(right instanceof LiveQuery)) {
+      throw new KalphiteUsageError(
+        "join(other, options) needs a collection (store.review) or a live query (store.review.live.where(...)).",
+      );
+    }
+    const parts = right._parts();
+    if (parts.paged || this.#offset !== 0 || this.#limit !== Number.POSITIVE_INFINITY) {
+      throw new KalphiteUsageError(
+        "join() of a query with limit() or offset() is ambiguous: join first, then limit the joined rows.",
+      );
+    }
+    const spec = joinSpec(
+      {
+        source: this.#source,
+        predicate: this.#predicate,
+        joined: this.#source instanceof JoinSource,
+      },
+      { source: parts.source, predicate: parts.predicate },
+      options as JoinOptions<T, R>,
+    );
+    return liveQueryOf(new JoinSource(spec)) as unknown as LiveQuery<JoinRow<T, R, A, J>>;
+  }
+
   get value(): T[] {
     return this.#computed.value;
   }
@@ -470,16 +527,23 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
   #retain(): void {
     if (this.#refs++ > 0) return;
     const index = new SortedIndex<T>(this.#spec.direction === "desc");
-    const { rows: sortedRows, keys: sortedKeys } = sortedMatches(
-      this.#source.values,
-      this.#predicate,
-      this.#key,
-      this.#spec.direction === "desc",
-    );
-    index.load(sortedKeys, sortedRows);
+    // Attached first: a source that keeps its rows only while watched (a join) builds them once.
+    this.#source.attach(this);
+    try {
+      const { rows: sortedRows, keys: sortedKeys } = sortedMatches(
+        this.#source.values,
+        this.#predicate,
+        this.#key,
+        this.#spec.direction === "desc",
+      );
+      index.load(sortedKeys, sortedRows);
+    } catch (error) {
+      this.#source.detach(this);
+      this.#refs--;
+      throw error;
+    }
     this.#index = index;
     this.#size.value = index.size;
-    this.#source.attach(this);
     // A value computed before this point came from the unsubscribed path: read from the index now.
     this.#tick.value = ++this.#ticks;
   }

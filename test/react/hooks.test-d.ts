@@ -9,6 +9,7 @@ import {
   useKalphiteStore,
   useLiveGroups,
   useLiveQuery,
+  useLiveWindow,
   useSignalValue,
   useValue,
 } from "../../src/react/index.js";
@@ -23,6 +24,15 @@ describe("hook types", () => {
     expectTypeOf(useEntity(store.review, undefined)).toEqualTypeOf<Review | undefined>();
     // @ts-expect-error an id is a string
     useEntity(store.comment, 1);
+  });
+
+  it("useLiveWindow returns the rows of the window, the total and moveTo", () => {
+    const state = useLiveWindow(() => store.comment.live.orderBy("data.lineNumber"), { count: 20 });
+    expectTypeOf(state.rows).toEqualTypeOf<Comment[]>();
+    expectTypeOf(state.total).toEqualTypeOf<number>();
+    expectTypeOf(state.moveTo).toEqualTypeOf<(offset: number, count?: number) => void>();
+    // @ts-expect-error count is required
+    useLiveWindow(store.comment.live, {});
   });
 
   it("useLiveGroups returns the groups' rows, keyed by what the key returns", () => {
