@@ -199,6 +199,9 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #recordedCursor = 0;
   /** Entities whose recorded confirmed version leaves its entity to the store's (its row). */
   readonly #shownKeys = new Set<string>();
+  /** Server messages read and not yet handled (see `#readInbox`). */
+  #inbox: ServerMessage[] = [];
+  #inboxTimer: unknown;
   /** The pages of a snapshot still loading (see `#catchUp`). */
   #snapshotPages:
     | { head: number; versions: SnapshotEntity[]; total: number | undefined }
@@ -592,15 +595,38 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         this.emit("error", new KalphiteSyncError(parsed.error, { code: parsed.code }));
         return;
       }
-      this.#handle(parsed.message);
+      // The frames read in one task are handled together, on a 0 ms timer: one store batch,
+      // so one notification, one render and one flush for all the changes they carry.
+      this.#inbox.push(parsed.message);
+      if (this.#inboxTimer === undefined)
+        this.#inboxTimer = this.#clock.setTimeout(() => this.#readInbox(ws), 0);
     };
     ws.onclose = (event: { code?: number; reason?: string }) => {
+      // What the server said before closing (a fatal error, say) is handled first.
+      if (this.#ws === ws && this.#inbox.length > 0) {
+        this.#clock.clearTimeout(this.#inboxTimer);
+        this.#readInbox(ws);
+      }
       if (this.#ws === ws) this.#socketGone(event?.code, event?.reason);
     };
     ws.onerror = () => {
       // A close event follows; reconnecting happens there.
     };
     this.#scheduleHeartbeat();
+  }
+
+  #readInbox(ws: WebSocketLike): void {
+    this.#inboxTimer = undefined;
+    const messages = this.#inbox;
+    this.#inbox = [];
+    if (this.#ws !== ws) return;
+    this.#store.batch(() => {
+      for (const message of messages) {
+        // A message may close the connection (a fatal error): the rest belonged to it.
+        if (this.#ws !== ws) return;
+        this.#handle(message);
+      }
+    });
   }
 
   #scheduleHeartbeat(): void {
@@ -656,6 +682,10 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #closeSocket(code: number, reason: string): void {
     const ws = this.#ws;
     this.#ws = undefined;
+    this.#inbox = [];
+    this.#clock.clearTimeout(this.#inboxTimer);
+    this.#inboxTimer = undefined;
+    this.#snapshotPages = undefined;
     this.#joined = false;
     this.#headAtLastHeartbeat = 0;
     this.#lateCheck = false;
