@@ -3,7 +3,23 @@ import { formatIssues, KalphiteValidationError } from "./errors.js";
 import type { Entity } from "./types.js";
 
 /**
- * Validates one entity synchronously and returns the value to store.
+ * The entities each schema's validation produced: frozen, deep copies that cannot change, so they
+ * stay valid. Validation happens once, where data enters (a user's write, a database read, a
+ * server's change); every later hop (the store applying it, the flush target, the database, the
+ * sync engine) is handed the same object and skips validating and copying it again.
+ */
+const validatedBy = new WeakMap<object, WeakSet<object>>();
+
+/** Whether `value` is an entity this schema's validation produced (internal). */
+export function isValidated(schema: object, value: unknown): value is Entity {
+  return (
+    value !== null && typeof value === "object" && validatedBy.get(schema)?.has(value) === true
+  );
+}
+
+/**
+ * Validates one entity synchronously and returns the value to store. An entity this schema
+ * already validated (see `validatedBy`) is returned as it is.
  *
  * Throws `KalphiteValidationError` when the schema is async, fails the value, or the result is not
  * an entity of `expectedType` with id `expectedId`.
@@ -15,6 +31,13 @@ export function validateEntity<E extends Entity>(
   expectedType: string,
   expectedId: string | undefined,
 ): E {
+  if (
+    isValidated(schema, value) &&
+    value.type === expectedType &&
+    (expectedId === undefined || value.id === expectedId)
+  ) {
+    return value as E;
+  }
   const result = schema["~standard"].validate(value);
   if (result instanceof Promise) {
     // Swallow the rejection of a promise nobody will await.
@@ -72,6 +95,12 @@ export function validateEntity<E extends Entity>(
       `Invalid ${expectedType}${expectedId === undefined ? "" : ` "${expectedId}"`}: ${unstorablePath(entity)} is a string PostgreSQL cannot store (U+0000, or a lone UTF-16 surrogate), so it could never be persisted or synced.`,
       { entityType: expectedType, entityId: expectedId },
     );
+  }
+  // Only a frozen copy cannot change after validation (a class instance is kept by reference).
+  if (Object.isFrozen(stored)) {
+    let set = validatedBy.get(schema);
+    if (set === undefined) validatedBy.set(schema, (set = new WeakSet()));
+    set.add(stored);
   }
   return stored;
 }

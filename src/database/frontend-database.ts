@@ -1,4 +1,4 @@
-import { PGlite } from "@electric-sql/pglite";
+import { PGlite, type Transaction } from "@electric-sql/pglite";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { entityKey } from "../core/entity-key.js";
 import {
@@ -31,10 +31,14 @@ import {
   queryError,
   SESSION_SETTINGS,
   SIZE_OF_KEYS,
+  SYNC_OUTBOX,
+  SYNC_ROOMS,
+  SYNC_VERSIONS,
   TOTAL_BYTES,
   UPSERT_MANY,
   UPSERT_MANY_UNCOUNTED,
 } from "./sql.js";
+import { SyncStateTable } from "./sync-state.js";
 import { acquireTabLock, type TabLock, type TabLockMode } from "./tab-lock.js";
 import type {
   FrontendDatabaseOptions,
@@ -105,6 +109,10 @@ export class FrontendDatabase<E extends Entity = Entity> {
   #closed = false;
   /** Bytes stored (entities + meta), tracked only when `maxStorageMB` is finite. */
   #bytes = 0;
+  /** The sync state of each room a NetworkSyncEngine asked for (`syncState`). */
+  readonly #syncStates = new Map<string, SyncStateTable>();
+  /** The writes that carry sync state, in order: see `#serialize`. */
+  #writes: Promise<unknown> = Promise.resolve();
 
   constructor(options: FrontendDatabaseOptions & { schema: StandardSchemaV1<unknown, E> }) {
     if (typeof options?.dbName !== "string" || options.dbName === "") {
@@ -301,11 +309,73 @@ export class FrontendDatabase<E extends Entity = Entity> {
         );
       }
     }
-    if (upserts.length === 0 && deletes.length === 0) return;
+    // Now, before any await: the sync deltas recorded with these entity changes may go with them.
+    for (const state of this.#syncStates.values()) state.mark(latest);
+    await this.#serialize(async () => {
+      const taken = [...this.#syncStates.values()].map((state) => [state, state.take()] as const);
+      const withSync = taken.filter(([, deltas]) => deltas.length > 0);
+      if (upserts.length === 0 && deletes.length === 0 && withSync.length === 0) return;
+      try {
+        await this.#writeEntities(
+          latest.size,
+          upserts,
+          deletes,
+          async (tx) => {
+            for (const [state, deltas] of withSync) await state.write(tx, deltas);
+          },
+          withSync.length > 0,
+        );
+      } catch (error) {
+        for (const [state, deltas] of withSync) state.putBack(deltas);
+        throw error;
+      }
+      for (const [state, deltas] of withSync) state.committed(deltas);
+    });
+  }
+
+  /**
+   * The sync state of one room, written incrementally in this database's sync tables (a row per
+   * confirmed version and per outbox entry, the cursor in one row). Give the database to a
+   * NetworkSyncEngine (`database: db`) and it uses this. Deltas recorded with an entity change
+   * are committed in the same transaction as that entity's row by `applyChanges` (the flush
+   * target of `persist()`).
+   *
+   * @example new NetworkSyncEngine({ ...config, persistence: db.syncState("pr-42") });
+   */
+  syncState(roomId: string): SyncStateTable {
+    if (typeof roomId !== "string" || roomId === "") {
+      throw new KalphiteUsageError("syncState(roomId) needs a non-empty string roomId.");
+    }
+    let state = this.#syncStates.get(roomId);
+    if (state === undefined) {
+      state = new SyncStateTable(
+        this,
+        { ready: () => this.#ready(), serialize: (fn) => this.#serialize(fn) },
+        roomId,
+      );
+      this.#syncStates.set(roomId, state);
+    }
+    return state;
+  }
+
+  /** Runs `fn` after the writes queued before it, so that sync state commits in order. */
+  #serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#writes.then(fn, fn);
+    this.#writes = run.catch(() => {});
+    return run;
+  }
+
+  async #writeEntities(
+    count: number,
+    upserts: { t: string; i: string; e: E }[],
+    deletes: [string, string][],
+    alsoInTransaction: (tx: Transaction) => Promise<void>,
+    needsTransaction: boolean,
+  ): Promise<void> {
     const pg = await this.#ready();
     let sql = "";
     try {
-      if (!this.#limited) {
+      if (!this.#limited && !needsTransaction) {
         // Without a storage limit nothing needs checking between the writes and the COMMIT:
         // ONE statement is atomic on its own and saves BEGIN and COMMIT (two round trips into
         // PGlite per batch). Outside a transaction, PGlite writes its pages out after the
@@ -323,25 +393,30 @@ export class FrontendDatabase<E extends Entity = Entity> {
         return;
       }
       // Under a limit, the bytes the batch replaces and writes are checked before the COMMIT.
+      const limited = this.#limited;
       this.#bytes = await durableTransaction(pg, async (tx) => {
-        sql = SIZE_OF_KEYS;
-        const keys = [...deletes, ...upserts.map((u): [string, string] => [u.t, u.i])];
-        const before = (await tx.query<{ bytes: number }>(sql, [JSON.stringify(keys)])).rows[0]!
-          .bytes;
+        let before = 0;
+        if (limited) {
+          sql = SIZE_OF_KEYS;
+          const keys = [...deletes, ...upserts.map((u): [string, string] => [u.t, u.i])];
+          before = (await tx.query<{ bytes: number }>(sql, [JSON.stringify(keys)])).rows[0]!.bytes;
+        }
         if (deletes.length > 0) {
           sql = DELETE_MANY;
           await tx.query(sql, [JSON.stringify(deletes)]);
         }
         let written = 0;
         if (upserts.length > 0) {
-          sql = UPSERT_MANY;
-          written = (await tx.query<{ bytes: number }>(sql, [JSON.stringify(upserts)])).rows[0]!
-            .bytes;
+          sql = limited ? UPSERT_MANY : UPSERT_MANY_UNCOUNTED;
+          const result = await tx.query<{ bytes: number }>(sql, [JSON.stringify(upserts)]);
+          if (limited) written = result.rows[0]!.bytes;
         }
-        return this.#bytesAfter(before, written);
+        sql = "";
+        await alsoInTransaction(tx);
+        return limited ? this.#bytesAfter(before, written) : this.#bytes;
       });
     } catch (error) {
-      throw queryError(`Writing ${latest.size} change(s)`, error, sql);
+      throw queryError(`Writing ${count} change(s)`, error, sql || undefined);
     }
   }
 
@@ -573,7 +648,9 @@ export class FrontendDatabase<E extends Entity = Entity> {
     let sql = "";
     try {
       this.#bytes = await durableTransaction(pg, async (tx) => {
-        await tx.exec(`delete from ${ENTITIES}; delete from ${META}; delete from ${MIGRATIONS};`);
+        await tx.exec(
+          `delete from ${ENTITIES}; delete from ${META}; delete from ${MIGRATIONS}; delete from ${SYNC_VERSIONS}; delete from ${SYNC_OUTBOX}; delete from ${SYNC_ROOMS};`,
+        );
         sql = UPSERT_MANY;
         let bytes = (await tx.query<{ bytes: number }>(sql, [JSON.stringify(rows)])).rows[0]!.bytes;
         for (let v = 1; v <= content.schemaVersion; v++) {

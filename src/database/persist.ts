@@ -2,6 +2,7 @@ import { entityKey } from "../core/entity-key.js";
 import type { ChangeInput, Entity, StoreApi } from "../core/index.js";
 import { type FlushEngineOptions, MemoryFlushEngine } from "../flush/index.js";
 import type { FrontendDatabase } from "./frontend-database.js";
+import { linkPersistence } from "./sync-state.js";
 import type { LoadProgress } from "./types.js";
 
 /** Options of `persist()`: the flush engine's (without its target) plus hydration's. */
@@ -60,8 +61,18 @@ export async function persist<E extends Entity>(
   const { onProgress, pageSize, ...engineOptions } = options;
   await db.init();
   const engine = new MemoryFlushEngine({
+    // A batch of remote changes, with its sync state, is one transaction up to this size.
+    maxBatchSize: 10_000,
     ...engineOptions,
     flushTarget: (changes) => db.applyChanges(changes),
+  });
+  // A sync engine on this database leaves confirmed entities to their rows, and waits for them.
+  let hydrationDone!: () => void;
+  const unlink = linkPersistence(db, {
+    hydrated: new Promise<void>((resolve) => {
+      hydrationDone = resolve;
+    }),
+    flush: () => engine.flush(),
   });
   const before = store.entities();
   // Listen before reading, so that nothing written during hydration is missed.
@@ -90,9 +101,12 @@ export async function persist<E extends Entity>(
     }
   } catch (error) {
     detach();
+    unlink();
+    hydrationDone();
     await engine.destroy().catch(() => {});
     throw error;
   }
+  hydrationDone();
   return {
     engine,
     db,
@@ -102,7 +116,10 @@ export async function persist<E extends Entity>(
     flush: () => engine.flush(),
     stop: () => {
       detach();
-      return engine.destroy();
+      const done = engine.destroy();
+      // Unlinked once the final flush (which carries the sync deltas) has settled, either way.
+      done.then(unlink, unlink);
+      return done;
     },
   };
 }

@@ -6,6 +6,12 @@ export const ENTITIES = "kalphite_entities";
 export const META = "kalphite_meta";
 /** One row per applied migration. */
 export const MIGRATIONS = "kalphite_migrations";
+/** Per room and entity: the server's version this client last applied (see sync-state.ts). */
+export const SYNC_VERSIONS = "kalphite_sync_versions";
+/** Per room: local changes waiting for the server, in the order they were made. */
+export const SYNC_OUTBOX = "kalphite_sync_outbox";
+/** Per room: the sync cursor and the server's last announced limits. */
+export const SYNC_ROOMS = "kalphite_sync_rooms";
 
 /**
  * Set on every connection before anything else.
@@ -43,6 +49,28 @@ create table if not exists ${META} (
 create table if not exists ${MIGRATIONS} (
   version integer primary key,
   applied_at double precision not null
+);
+create table if not exists ${SYNC_VERSIONS} (
+  room text not null,
+  type text not null,
+  id text not null,
+  vector jsonb not null,
+  seq bigint not null,
+  entity jsonb,
+  shown boolean not null,
+  primary key (room, type, id)
+);
+create table if not exists ${SYNC_OUTBOX} (
+  room text not null,
+  message_id text not null,
+  pos bigserial not null,
+  entry jsonb not null,
+  primary key (room, message_id)
+);
+create table if not exists ${SYNC_ROOMS} (
+  room text primary key,
+  cursor bigint not null default 0,
+  limits jsonb
 );`;
 
 /** Upserts the JSON array of `{t, i, e}` in parameter `param`. */

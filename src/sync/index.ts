@@ -12,6 +12,7 @@ export {
   type NetworkSyncEngineConfig,
   type RemoteChange,
   type SendRate,
+  type SnapshotProgress,
   type SyncClock,
   type SyncConflict,
   type SyncEvents,
@@ -21,12 +22,17 @@ export {
 } from "./network-sync-engine.js";
 export {
   type ConfirmedVersion,
+  type DeltaEntity,
   databasePersistence,
-  type MetaStore,
+  type LoadedSyncState,
+  type LoadedVersion,
+  type MemorySyncState,
   memoryPersistence,
   type OutboxEntry,
+  type SyncDelta,
   type SyncPersistence,
   type SyncState,
+  type SyncStateSource,
 } from "./persistence.js";
 export type {
   ChangeMessage,

@@ -1,127 +1,53 @@
 import { entityKey } from "../core/entity-key.js";
-import type { ChangeInput, Entity, StoreChange } from "../core/index.js";
-import { KalphiteAuthError, KalphiteSyncError, KalphiteUsageError } from "../core/index.js";
+import type { Entity, StoreChange } from "../core/index.js";
+import { KalphiteAuthError, KalphiteSyncError } from "../core/index.js";
 import {
   type ClientMessage,
-  CONFLICT_STRATEGIES,
   type ConflictRecord,
   changePayload,
+  DEFAULT_LIMITS,
   entryFromChange,
   type LogEntry,
   newMessageId,
   PROTOCOL_VERSION,
   parseServerMessage,
+  type ServerLimits,
   type ServerMessage,
   type SnapshotEntity,
+  type SnapshotPage,
   type SyncErrorCode,
 } from "../protocol/messages.js";
 import { deepEqual } from "./deep-equal.js";
 import { Emitter } from "./emitter.js";
 import {
-  type ConfirmedVersion,
-  databasePersistence,
-  type MetaStore,
-  type OutboxEntry,
-  type SyncPersistence,
-  type SyncState,
+  checkedOptions,
+  conflictResolution,
+  type NetworkSyncEngineConfig,
+  type SyncClock,
+  type SyncStore,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from "./options.js";
+import type {
+  ConfirmedVersion,
+  DeltaEntity,
+  OutboxEntry,
+  SyncDelta,
+  SyncPersistence,
 } from "./persistence.js";
 import type { ChangeMessage, ConflictResolution, SyncConfig, VectorClock } from "./types.js";
 
+export type {
+  NetworkSyncEngineConfig,
+  SendRate,
+  SyncClock,
+  SyncStore,
+  WebSocketConstructor,
+  WebSocketLike,
+} from "./options.js";
+
 /** The connection states `getConnectionStatus()` reports and the `status` event announces. */
 export type ConnectionStatus = "connected" | "connecting" | "disconnected";
-
-/** The part of a WebSocket the engine uses; the browser's WebSocket and `ws` both fit. */
-export interface WebSocketLike {
-  readonly readyState: number;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  onopen: ((event: any) => void) | null;
-  onmessage: ((event: any) => void) | null;
-  onclose: ((event: any) => void) | null;
-  onerror: ((event: any) => void) | null;
-}
-
-/** A WebSocket constructor: `globalThis.WebSocket`, or `WebSocket` from `ws` on Node 20. */
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
-
-/** The store methods the engine uses (any KalphiteStore). */
-export interface SyncStore {
-  onChange(listener: (change: StoreChange) => void): () => void;
-  apply(changes: readonly ChangeInput[], origin: "remote"): unknown;
-  batch<R>(fn: () => R): R;
-  collection(entityType: string): {
-    findById(id: string): Entity | undefined;
-    upsert(id: string, entity: never): unknown;
-  };
-}
-
-/** Timers and clock, injectable so tests can drive time. */
-export interface SyncClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/**
- * Options of `new NetworkSyncEngine(...)`. The constructor checks them all and throws a
- * `KalphiteUsageError` naming the first bad one (nothing is started then).
- */
-export interface NetworkSyncEngineConfig extends SyncConfig {
-  /** The store to sync: its local changes are sent, remote ones written into it. */
-  store: any;
-  /**
-   * How this client's concurrent edits are resolved by the server: `strategy` is one of
-   * `"last-write-wins"`, `"operational-transform"` or `"manual"`; `manual` needs a `resolver`.
-   * Anything else throws `KalphiteUsageError` here.
-   * @default { strategy: "last-write-wins" }
-   */
-  conflictResolution?: ConflictResolution;
-  /**
-   * Where the outbox, cursor and server versions are kept between runs.
-   * @default in memory only (or the `database`'s metadata table when `database` is given)
-   */
-  persistence?: SyncPersistence;
-  /** A FrontendDatabase (`kalphite/database`) to persist the sync state in. */
-  database?: MetaStore;
-  /**
-   * The WebSocket constructor.
-   * @default globalThis.WebSocket
-   */
-  WebSocket?: WebSocketConstructor;
-  /**
-   * First reconnect delay in ms (at least 1); doubles per failed attempt, with jitter.
-   * @default 500
-   */
-  reconnectDelay?: number;
-  /**
-   * Longest reconnect delay in ms (at least `reconnectDelay`).
-   * @default 30000 (or `reconnectDelay` when that is longer)
-   */
-  maxReconnectDelay?: number;
-  /** @default real timers and Date.now */
-  clock?: SyncClock;
-  /** @default Math.random */
-  random?: () => number;
-  /** Creates message ids. @default crypto.randomUUID */
-  createMessageId?: () => string;
-  /**
-   * The pace at which this client sends messages, kept under the server's `rateLimit` (by
-   * default 200 messages per second with a burst of 400 per connection) so that a large outbox,
-   * sent after being offline, is not refused. If the server still refuses some (it sends
-   * `rate-limited`), the client pauses, halves its pace and resends them: that is announced
-   * on `throttled`, not on `error`. Raise it only with the server's `rateLimit`.
-   * @default { messagesPerSecond: 180, burst: 300 }
-   */
-  sendRate?: SendRate;
-}
-
-/** A message budget: a sustained rate and a burst above it (see `sendRate`). */
-export interface SendRate {
-  /** Sustained messages per second (more than 0). @default 180 */
-  messagesPerSecond?: number;
-  /** Messages that may go at once above the sustained rate (at least 1). @default 300 */
-  burst?: number;
-}
 
 /** A change another client made, as it was applied here. */
 export interface RemoteChange {
@@ -162,6 +88,18 @@ export interface SyncEvents {
    * loaded (see `whenLoaded()`), even if the number did not change, so a counter can show it.
    */
   queue: [size: number];
+  /**
+   * A snapshot arriving in pages: how many entities are in so far, of `total` when known. The
+   * store shows none of them until `done`.
+   */
+  snapshot: [progress: SnapshotProgress];
+}
+
+/** Progress of a snapshot arriving in pages (the `snapshot` event). */
+export interface SnapshotProgress {
+  loaded: number;
+  total?: number;
+  done: boolean;
 }
 
 /** How long sending pauses after the server refused a message as `rate-limited`. */
@@ -257,8 +195,19 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   readonly #loaded: Promise<void>;
   #isLoaded = false;
   #beforeLoad: StoreChange[] = [];
-  #saving: Promise<void> | undefined;
-  #dirty = false;
+  /** The cursor last recorded in the persistence. */
+  #recordedCursor = 0;
+  /** Entities whose recorded confirmed version leaves its entity to the store's (its row). */
+  readonly #shownKeys = new Set<string>();
+  /** Server messages read and not yet handled (see `#readInbox`). */
+  #inbox: ServerMessage[] = [];
+  #inboxTimer: unknown;
+  /** The pages of a snapshot still loading (see `#catchUp`). */
+  #snapshotPages:
+    | { head: number; versions: SnapshotEntity[]; total: number | undefined }
+    | undefined;
+  /** The last limits a server announced (persisted), or the defaults. */
+  #limits: ServerLimits = DEFAULT_LIMITS;
   /** The size the last `queue` event announced. */
   #queueSize = 0;
   readonly #unsubscribe: () => void;
@@ -276,9 +225,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     };
     this.#store = config.store as SyncStore;
     this.#resolution = conflictResolution(config.conflictResolution);
-    this.#persistence =
-      config.persistence ??
-      (config.database ? databasePersistence(config.database, config.roomId) : undefined);
+    this.#persistence = config.persistence ?? config.database?.syncState(config.roomId);
     this.#WebSocket =
       config.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     this.#clock = config.clock ?? realClock;
@@ -414,7 +361,17 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
    */
   async whenPersisted(): Promise<void> {
     await this.#loaded;
-    while (this.#saving) await this.#saving;
+    try {
+      await this.#persistence?.flush();
+    } catch (cause) {
+      this.emit(
+        "error",
+        new KalphiteSyncError(`Could not persist the sync state: ${(cause as Error).message}`, {
+          code: "persistence-failed",
+          cause,
+        }),
+      );
+    }
   }
 
   // #region local changes
@@ -426,7 +383,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       this.#emitQueueSize();
       return;
     }
-    this.#enqueue(this.#outboxEntryFor(change));
+    this.#enqueue(this.#outboxEntryFor(change), change);
   }
 
   #outboxEntryFor(change: StoreChange): OutboxEntry {
@@ -456,8 +413,19 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     return entry;
   }
 
-  #enqueue(entry: OutboxEntry): void {
+  /** Adds to the outbox; `withEntity` when the entry is a store change (committed with its row). */
+  #enqueue(entry: OutboxEntry, withEntity?: DeltaEntity): void {
     this.#outbox.push(entry);
+    const entity = withEntity
+      ? { entityType: entry.entityType, entityId: entry.entityId }
+      : undefined;
+    this.#record({ kind: "outbox-add", entry }, entity);
+    const key = entityKey(entry.entityType, entry.entityId);
+    const confirmed = this.#confirmed.get(key);
+    if (confirmed && this.#shownKeys.delete(key)) {
+      // The row no longer holds the confirmed entity: record it explicitly, with the row's change.
+      this.#record({ kind: "version", version: confirmed, shown: false }, entity);
+    }
     this.#outboxChanged();
     if (this.#joined) {
       this.#queueSend(entry);
@@ -627,15 +595,38 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         this.emit("error", new KalphiteSyncError(parsed.error, { code: parsed.code }));
         return;
       }
-      this.#handle(parsed.message);
+      // The frames read in one task are handled together, on a 0 ms timer: one store batch,
+      // so one notification, one render and one flush for all the changes they carry.
+      this.#inbox.push(parsed.message);
+      if (this.#inboxTimer === undefined)
+        this.#inboxTimer = this.#clock.setTimeout(() => this.#readInbox(ws), 0);
     };
     ws.onclose = (event: { code?: number; reason?: string }) => {
+      // What the server said before closing (a fatal error, say) is handled first.
+      if (this.#ws === ws && this.#inbox.length > 0) {
+        this.#clock.clearTimeout(this.#inboxTimer);
+        this.#readInbox(ws);
+      }
       if (this.#ws === ws) this.#socketGone(event?.code, event?.reason);
     };
     ws.onerror = () => {
       // A close event follows; reconnecting happens there.
     };
     this.#scheduleHeartbeat();
+  }
+
+  #readInbox(ws: WebSocketLike): void {
+    this.#inboxTimer = undefined;
+    const messages = this.#inbox;
+    this.#inbox = [];
+    if (this.#ws !== ws) return;
+    this.#store.batch(() => {
+      for (const message of messages) {
+        // A message may close the connection (a fatal error): the rest belonged to it.
+        if (this.#ws !== ws) return;
+        this.#handle(message);
+      }
+    });
   }
 
   #scheduleHeartbeat(): void {
@@ -691,6 +682,10 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #closeSocket(code: number, reason: string): void {
     const ws = this.#ws;
     this.#ws = undefined;
+    this.#inbox = [];
+    this.#clock.clearTimeout(this.#inboxTimer);
+    this.#inboxTimer = undefined;
+    this.#snapshotPages = undefined;
     this.#joined = false;
     this.#headAtLastHeartbeat = 0;
     this.#lateCheck = false;
@@ -781,6 +776,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       case "welcome":
         this.#joined = true;
         this.#failures = 0;
+        if (message.payload.limits) this.#learnLimits(message.payload.limits);
         this.#catchUp(message.payload);
         this.#setStatus("connected");
         // A new connection has a fresh budget on the server; the pace learned stays.
@@ -853,12 +849,21 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       if (index >= 0) {
         // Refused for good (e.g. the server's schema rejects it): drop it and show the server's version.
         const entry = this.#takeFromOutbox(index);
-        if (entry) this.#refresh(entry.entityType, entry.entityId);
+        if (entry) this.#store.batch(() => this.#dropped(entry));
         this.#outboxChanged();
       }
     }
     if (payload.fatal || isAuth) this.#fatal = error;
     this.emit("error", error);
+  }
+
+  /** Keeps the limits a server announced (persisted: a later offline upsert is checked too). */
+  #learnLimits(limits: ServerLimits): void {
+    const known = this.#limits;
+    if (known.maxMessageBytes === limits.maxMessageBytes && known.maxDepth === limits.maxDepth)
+      return;
+    this.#limits = { maxMessageBytes: limits.maxMessageBytes, maxDepth: limits.maxDepth };
+    this.#record({ kind: "limits", limits: this.#limits });
   }
 
   /** Removes an outbox entry, with its send time, so nothing about it outlives it. */
@@ -879,27 +884,57 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     const index = this.#outbox.findIndex((entry) => entry.messageId === messageId);
     if (index < 0) return;
     const entry = this.#takeFromOutbox(index);
-    if (entry) this.#store.batch(() => this.#refresh(entry.entityType, entry.entityId));
+    if (entry) this.#store.batch(() => this.#dropped(entry));
     this.#outboxChanged();
   }
 
-  #catchUp(payload: { head: number; entries?: LogEntry[]; snapshot?: SnapshotEntity[] }): void {
-    this.#store.batch(() => {
-      if (payload.snapshot) {
-        // Every entity of the old or the new versions, by its stored type and id: keys are for
-        // lookups and never parsed back (an id may contain any character).
-        const touched = new Map<string, ConfirmedVersion>(this.#confirmed);
-        this.#confirmed.clear();
-        for (const version of payload.snapshot) {
-          const key = entityKey(version.entityType, version.entityId);
-          this.#confirmed.set(key, { ...version });
-          touched.set(key, version);
-        }
-        this.#cursor = payload.head;
-        for (const [seq] of this.#pending) if (seq <= this.#cursor) this.#pending.delete(seq);
-        for (const { entityType, entityId } of touched.values())
-          this.#refresh(entityType, entityId);
+  /** An outbox entry left (settled or refused): show the server's version again, and record it. */
+  #dropped(entry: OutboxEntry): void {
+    const changed = this.#refresh(entry.entityType, entry.entityId);
+    const entity = changed ? entry : undefined;
+    this.#record({ kind: "outbox-remove", messageId: entry.messageId }, entity);
+    const key = entityKey(entry.entityType, entry.entityId);
+    const confirmed = this.#confirmed.get(key);
+    if (confirmed) this.#recordVersion(key, confirmed, entity);
+  }
+
+  #catchUp(
+    payload: { head: number; entries?: LogEntry[]; snapshot?: SnapshotEntity[] } & SnapshotPage,
+  ): void {
+    let snapshot = payload.snapshot;
+    let snapshotHead = payload.head;
+    if (snapshot) {
+      // A snapshot in pages is shown only once its last page is in: never a half-loaded room.
+      const paging = this.#snapshotPages;
+      if (paging) {
+        for (const version of snapshot) paging.versions.push(version);
+        snapshotHead = paging.head;
       }
+      const loaded = paging?.versions.length ?? snapshot.length;
+      const total = payload.snapshotTotal ?? paging?.total;
+      if (payload.snapshotNext !== undefined) {
+        const pages = paging ?? { head: payload.head, versions: [...snapshot], total };
+        if (total !== undefined) pages.total = total;
+        this.#snapshotPages = pages;
+        this.emit("snapshot", { loaded, ...(total === undefined ? {} : { total }), done: false });
+        this.#send({
+          type: "fetch",
+          payload: { after: this.#cursor, snapshotFrom: payload.snapshotNext, snapshotHead },
+          timestamp: this.#clock.now(),
+          userId: this.#config.userId,
+          messageId: this.#createId(),
+        });
+        return;
+      }
+      if (paging) {
+        snapshot = paging.versions;
+        this.#snapshotPages = undefined;
+      }
+      if (paging || payload.snapshotTotal !== undefined)
+        this.emit("snapshot", { loaded, ...(total === undefined ? {} : { total }), done: true });
+    }
+    this.#store.batch(() => {
+      if (snapshot) this.#applySnapshot(snapshot, snapshotHead);
       for (const entry of payload.entries ?? [])
         if (entry.seq > this.#cursor) this.#pending.set(entry.seq, entry);
       this.#drain();
@@ -914,6 +949,36 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         userId: this.#config.userId,
         messageId: this.#createId(),
       });
+    }
+  }
+
+  /** Replaces every confirmed version with a snapshot's, at `head`, and rebases the view. */
+  #applySnapshot(snapshot: readonly SnapshotEntity[], head: number): void {
+    // Every entity of the old or the new versions, by its stored type and id: keys are for
+    // lookups and never parsed back (an id may contain any character).
+    const touched = new Map<string, ConfirmedVersion>(this.#confirmed);
+    this.#confirmed.clear();
+    for (const version of snapshot) {
+      const key = entityKey(version.entityType, version.entityId);
+      this.#confirmed.set(key, { ...version });
+      touched.set(key, version);
+    }
+    this.#cursor = head;
+    for (const [seq] of this.#pending) if (seq <= this.#cursor) this.#pending.delete(seq);
+    const changed: DeltaEntity[] = [];
+    const unchanged: DeltaEntity[] = [];
+    for (const version of touched.values())
+      (this.#refresh(version.entityType, version.entityId) ? changed : unchanged).push(version);
+    if (!this.#persistence) return;
+    this.#shownKeys.clear();
+    // The reset goes with the first entity change, so it never commits ahead of them.
+    this.#record({ kind: "reset-versions" }, changed[0]);
+    for (const list of [changed, unchanged]) {
+      for (const { entityType, entityId } of list) {
+        const key = entityKey(entityType, entityId);
+        const version = this.#confirmed.get(key);
+        if (version) this.#recordVersion(key, version, list === changed ? version : undefined);
+      }
     }
   }
 
@@ -940,17 +1005,21 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   /** Applies one entry of the room's order: the new server version, then the rebased view. */
   #apply(entry: LogEntry): void {
     const key = entityKey(entry.entityType, entry.entityId);
-    this.#confirmed.set(key, {
+    const version: ConfirmedVersion = {
       entityType: entry.entityType,
       entityId: entry.entityId,
       entity: entry.entity ?? null,
       vector: entry.vector,
       seq: entry.seq,
-    });
+    };
+    this.#confirmed.set(key, version);
     const index = this.#outbox.findIndex((pending) => pending.messageId === entry.messageId);
     const mine = index >= 0;
     if (mine) this.#takeFromOutbox(index);
-    this.#refresh(entry.entityType, entry.entityId);
+    const changed = this.#refresh(entry.entityType, entry.entityId);
+    const entity = changed ? version : undefined;
+    this.#recordVersion(key, version, entity);
+    if (mine) this.#record({ kind: "outbox-remove", messageId: entry.messageId }, entity);
     if (!mine) {
       const change: RemoteChange = {
         operation: entry.operation,
@@ -1000,8 +1069,11 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     }
   }
 
-  /** Makes the store show the server's version with this client's pending edits on top. */
-  #refresh(entityType: string, entityId: string): void {
+  /**
+   * Makes the store show the server's version with this client's pending edits on top. True
+   * when that changed the store (the sync state then commits with the entity's row).
+   */
+  #refresh(entityType: string, entityId: string): boolean {
     let desired: Entity | null | undefined;
     for (let i = this.#outbox.length - 1; i >= 0; i--) {
       const pending = this.#outbox[i];
@@ -1015,14 +1087,14 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     const current = this.#store.collection(entityType).findById(entityId);
     try {
       if (desired === null) {
-        if (current !== undefined)
-          this.#store.apply([{ operation: "delete", entityType, entityId }], "remote");
-      } else if (current === undefined || !deepEqual(current, desired)) {
-        this.#store.apply(
-          [{ operation: "upsert", entityType, entityId, entity: desired }],
-          "remote",
-        );
+        if (current === undefined) return false;
+        this.#store.apply([{ operation: "delete", entityType, entityId }], "remote");
+        return true;
       }
+      if (current !== undefined && (current === desired || deepEqual(current, desired)))
+        return false;
+      this.#store.apply([{ operation: "upsert", entityType, entityId, entity: desired }], "remote");
+      return true;
     } catch (cause) {
       this.emit(
         "error",
@@ -1031,6 +1103,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
           { code: "invalid-entity", cause },
         ),
       );
+      return false;
     }
   }
 
@@ -1038,17 +1111,46 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
 
   // #region persistence
 
+  #record(delta: SyncDelta, entity?: DeltaEntity): void {
+    this.#persistence?.record(delta, entity);
+  }
+
+  /**
+   * Records a confirmed version. Its entity is left to the store's (the row) when the store shows
+   * exactly it and no local edit is pending; a later local edit records it explicitly.
+   */
+  #recordVersion(key: string, version: ConfirmedVersion, entity?: DeltaEntity): void {
+    if (!this.#persistence) return;
+    const shown =
+      version.entity !== null &&
+      !this.#outbox.some(
+        (p) => p.entityType === version.entityType && p.entityId === version.entityId,
+      ) &&
+      this.#store.collection(version.entityType).findById(version.entityId) !== undefined;
+    if (shown) this.#shownKeys.add(key);
+    else this.#shownKeys.delete(key);
+    this.#record({ kind: "version", version, shown }, entity);
+  }
+
   async #load(): Promise<void> {
     try {
       const state = await this.#persistence?.load();
-      if (state && state.version === 1 && state.roomId === this.#config.roomId) {
-        this.#cursor = state.cursor;
-        for (const version of state.confirmed)
-          this.#confirmed.set(entityKey(version.entityType, version.entityId), version);
-        this.#outbox = [...state.outbox, ...this.#outbox];
+      if (state) {
+        this.#cursor = this.#recordedCursor = state.cursor;
+        if (state.limits) this.#limits = state.limits;
         const keys = new Map<string, [string, string]>();
-        for (const v of state.confirmed)
-          keys.set(entityKey(v.entityType, v.entityId), [v.entityType, v.entityId]);
+        for (const v of state.versions) {
+          const key = entityKey(v.entityType, v.entityId);
+          let entity = v.entity;
+          if (entity === undefined) {
+            // Recorded as shown: the store holds it (hydrated from its row).
+            entity = this.#store.collection(v.entityType).findById(v.entityId) ?? null;
+            this.#shownKeys.add(key);
+          }
+          this.#confirmed.set(key, { ...v, entity });
+          keys.set(key, [v.entityType, v.entityId]);
+        }
+        this.#outbox = [...state.outbox, ...this.#outbox];
         for (const o of state.outbox)
           keys.set(entityKey(o.entityType, o.entityId), [o.entityType, o.entityId]);
         this.#store.batch(() => {
@@ -1067,13 +1169,16 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#isLoaded = true;
     const early = this.#beforeLoad;
     this.#beforeLoad = [];
-    for (const change of early) this.#enqueue(this.#outboxEntryFor(change));
+    for (const change of early) this.#enqueue(this.#outboxEntryFor(change), change);
     this.#emitQueueSize({ always: true });
   }
 
-  /** After any change to the outbox or the cursor: persist, and announce a new queue size. */
+  /** After any change to the outbox or the cursor: record the cursor, announce the queue size. */
   #outboxChanged(): void {
-    this.#scheduleSave();
+    if (this.#cursor !== this.#recordedCursor) {
+      this.#recordedCursor = this.#cursor;
+      this.#record({ kind: "cursor", cursor: this.#cursor });
+    }
     this.#emitQueueSize();
   }
 
@@ -1084,232 +1189,8 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.emit("queue", size);
   }
 
-  #scheduleSave(): void {
-    if (!this.#persistence) return;
-    this.#dirty = true;
-    if (this.#saving) return;
-    const persistence = this.#persistence;
-    this.#saving = (async () => {
-      while (this.#dirty) {
-        this.#dirty = false;
-        try {
-          await persistence.save(this.#snapshot());
-        } catch (cause) {
-          this.emit(
-            "error",
-            new KalphiteSyncError(`Could not persist the sync state: ${(cause as Error).message}`, {
-              code: "persistence-failed",
-              cause,
-            }),
-          );
-        }
-      }
-    })().finally(() => {
-      this.#saving = undefined;
-    });
-  }
-
-  #snapshot(): SyncState {
-    return {
-      version: 1,
-      roomId: this.#config.roomId,
-      cursor: this.#cursor,
-      confirmed: [...this.#confirmed.values()],
-      outbox: [...this.#outbox],
-    };
-  }
-
   // #endregion
 }
-
-// #region configuration
-
-/** The longest delay timers honour (2^31 - 1 ms); a longer one fires at once. */
-const MAX_TIMER_MS = 2_147_483_647;
-
-/** The smallest `heartbeatInterval`: below it the handshake cannot finish within two intervals. */
-const MIN_HEARTBEAT_INTERVAL = 20;
-
-/**
- * Checks every option at construction, so a typo throws a `KalphiteUsageError` that names it
- * instead of surfacing later as a connection that never settles (`heartbeatInterval: 0`), flaps
- * (`1`) or gives up at once (`reconnectAttempts: -5`). Returns the numbers with defaults applied.
- */
-function checkedOptions(config: NetworkSyncEngineConfig): {
-  reconnectAttempts: number;
-  heartbeatInterval: number;
-  reconnectDelay: number;
-  maxReconnectDelay: number;
-  messagesPerSecond: number;
-  burst: number;
-} {
-  if (config === null || typeof config !== "object") {
-    throw new KalphiteUsageError("NetworkSyncEngine needs { wsUrl, roomId, userId, store }.");
-  }
-  checkUrl(config.wsUrl);
-  for (const name of ["roomId", "userId"] as const) {
-    const value = config[name];
-    if (typeof value !== "string" || value.length === 0 || value.length > 512) {
-      throw new KalphiteUsageError(
-        `${name} must be a non-empty string of at most 512 characters, got ${describe(value)}.`,
-      );
-    }
-  }
-  if (config.authToken !== undefined && typeof config.authToken !== "string") {
-    throw new KalphiteUsageError(
-      `authToken must be a string (a token from signToken, or "" with an insecure dev server), got ${describe(config.authToken)}.`,
-    );
-  }
-  if (!config.store || typeof config.store.onChange !== "function") {
-    throw new KalphiteUsageError("NetworkSyncEngine needs a KalphiteStore as `store`.");
-  }
-  for (const name of ["WebSocket", "random", "createMessageId"] as const) {
-    if (config[name] !== undefined && typeof config[name] !== "function") {
-      throw new KalphiteUsageError(`${name} must be a function, got ${describe(config[name])}.`);
-    }
-  }
-  needsMethods("clock", config.clock, ["now", "setTimeout", "clearTimeout"]);
-  needsMethods("persistence", config.persistence, ["load", "save"]);
-  needsMethods("database", config.database, ["getMeta", "setMeta"]);
-
-  const reconnectAttempts = config.reconnectAttempts ?? 10;
-  if (
-    typeof reconnectAttempts !== "number" ||
-    !(Number.isSafeInteger(reconnectAttempts) || reconnectAttempts === Number.POSITIVE_INFINITY) ||
-    reconnectAttempts < 0
-  ) {
-    throw new KalphiteUsageError(
-      `reconnectAttempts must be a whole number ≥ 0 (or Infinity to never give up), got ${describe(reconnectAttempts)}.`,
-    );
-  }
-  const heartbeatInterval = milliseconds(
-    "heartbeatInterval",
-    config.heartbeatInterval,
-    15_000,
-    MIN_HEARTBEAT_INTERVAL,
-  );
-  const reconnectDelay = milliseconds("reconnectDelay", config.reconnectDelay, 500, 1);
-  const maxReconnectDelay = milliseconds(
-    "maxReconnectDelay",
-    config.maxReconnectDelay,
-    Math.max(30_000, reconnectDelay),
-    reconnectDelay,
-  );
-  const sendRate = config.sendRate ?? {};
-  if (sendRate === null || typeof sendRate !== "object") {
-    throw new KalphiteUsageError(
-      `sendRate must be an object such as { messagesPerSecond: 180, burst: 300 }, got ${describe(sendRate)}.`,
-    );
-  }
-  const messagesPerSecond = sendRate.messagesPerSecond ?? 180;
-  if (
-    typeof messagesPerSecond !== "number" ||
-    !Number.isFinite(messagesPerSecond) ||
-    messagesPerSecond <= 0
-  ) {
-    throw new KalphiteUsageError(
-      `sendRate.messagesPerSecond must be a finite number above 0 (keep it under the server's rateLimit), got ${describe(messagesPerSecond)}.`,
-    );
-  }
-  const burst = sendRate.burst ?? 300;
-  if (typeof burst !== "number" || !Number.isSafeInteger(burst) || burst < 1) {
-    throw new KalphiteUsageError(
-      `sendRate.burst must be a whole number ≥ 1 (keep it under the server's rateLimit.burst), got ${describe(burst)}.`,
-    );
-  }
-  return {
-    reconnectAttempts,
-    heartbeatInterval,
-    reconnectDelay,
-    maxReconnectDelay,
-    messagesPerSecond,
-    burst,
-  };
-}
-
-/** A finite duration in ms within [min, 2^31 - 1], or the default. */
-function milliseconds(name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > MAX_TIMER_MS) {
-    throw new KalphiteUsageError(
-      `${name} must be a number of milliseconds from ${min} to ${MAX_TIMER_MS}, got ${describe(value)}.`,
-    );
-  }
-  return value;
-}
-
-function checkUrl(wsUrl: unknown): void {
-  let protocol: string | undefined;
-  try {
-    if (typeof wsUrl === "string") protocol = new URL(wsUrl).protocol;
-  } catch {
-    // Not a URL: reported below.
-  }
-  if (protocol !== "ws:" && protocol !== "wss:") {
-    throw new KalphiteUsageError(
-      `wsUrl must be an absolute ws:// or wss:// URL such as "ws://localhost:8787", got ${describe(wsUrl)}.` +
-        (protocol === "http:" || protocol === "https:"
-          ? ` Use ${protocol === "https:" ? "wss" : "ws"}:// for the sync server.`
-          : ""),
-    );
-  }
-}
-
-/** An optional object option must have these methods. */
-function needsMethods(name: string, value: unknown, methods: readonly string[]): void {
-  if (value === undefined) return;
-  const missing =
-    value === null || typeof value !== "object"
-      ? methods
-      : methods.filter((m) => typeof (value as Record<string, unknown>)[m] !== "function");
-  if (missing.length > 0) {
-    throw new KalphiteUsageError(
-      `${name} must be an object with ${methods.join(", ")} methods; missing ${missing.join(", ")}.`,
-    );
-  }
-}
-
-/**
- * Checks `conflictResolution` at construction: an unknown strategy would make the server refuse
- * every change (the outbox would resend forever), and `manual` without a resolver would drop this
- * client's concurrent edits with nothing to resolve them.
- */
-function conflictResolution(resolution: ConflictResolution | undefined): ConflictResolution {
-  if (resolution === undefined) return { strategy: "last-write-wins" };
-  const valid = CONFLICT_STRATEGIES.map((name) => `"${name}"`).join(", ");
-  if (resolution === null || typeof resolution !== "object") {
-    throw new KalphiteUsageError(
-      `conflictResolution must be an object such as { strategy: "last-write-wins" }, got ${describe(resolution)}.`,
-    );
-  }
-  if (!CONFLICT_STRATEGIES.includes(resolution.strategy)) {
-    throw new KalphiteUsageError(
-      `conflictResolution.strategy must be one of ${valid}, got ${describe(resolution.strategy)}.`,
-    );
-  }
-  if (resolution.resolver !== undefined && typeof resolution.resolver !== "function") {
-    throw new KalphiteUsageError(
-      `conflictResolution.resolver must be a function (local, remote) => entity, got ${describe(resolution.resolver)}.`,
-    );
-  }
-  if (resolution.strategy === "manual" && resolution.resolver === undefined) {
-    throw new KalphiteUsageError(
-      "conflictResolution { strategy: \"manual\" } needs a resolver(local, remote) => entity: without one, this client's concurrent edits would be dropped. To keep the server's version and decide later (e.g. in your UI from the `conflict` event), pass `resolver: (local, remote) => remote`.",
-    );
-  }
-  return resolution;
-}
-
-/** A value as it should appear in a configuration error. */
-function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "function") return "a function";
-  if (typeof value === "object" && value !== null)
-    return Array.isArray(value) ? "an array" : "an object";
-  return String(value);
-}
-
-// #endregion
 
 /** The `data` fields that differ between two versions, or undefined when unknown. */
 function changedDataFields(

@@ -1,4 +1,6 @@
+import { entityKey } from "../core/entity-key.js";
 import type { Entity } from "../core/index.js";
+import type { ServerLimits } from "../protocol/messages.js";
 import type { ConflictStrategy, VectorClock } from "./types.js";
 
 /** A local change waiting for the server's acknowledgement. */
@@ -24,7 +26,19 @@ export interface ConfirmedVersion {
   seq: number;
 }
 
-/** What a NetworkSyncEngine persists: its position, the server's versions, and the outbox. */
+/**
+ * A confirmed version as a persistence gives it back. `entity` is `undefined` when the version
+ * was recorded as `shown` and its entity is the one the store holds (its row in the database,
+ * hydrated by `persist()` before the engine loads): it is not stored twice.
+ */
+export interface LoadedVersion extends Omit<ConfirmedVersion, "entity"> {
+  entity: Entity | null | undefined;
+}
+
+/**
+ * The whole sync state, as the first release persisted it in one metadata value
+ * (`kalphite.sync.<room>`). Still read once, to migrate a database written by that release.
+ */
 export interface SyncState {
   version: 1;
   /** The room the state belongs to; state of another room is ignored. */
@@ -35,48 +49,144 @@ export interface SyncState {
   outbox: OutboxEntry[];
 }
 
-/**
- * Where a NetworkSyncEngine keeps its state between runs. `save` is called after changes,
- * one call at a time, each with the whole state.
- */
-export interface SyncPersistence {
-  load(): Promise<SyncState | undefined>;
-  save(state: SyncState): Promise<void>;
+/** What `SyncPersistence.load()` gives back: where the engine left off. */
+export interface LoadedSyncState {
+  /** The last seq applied. */
+  cursor: number;
+  versions: LoadedVersion[];
+  /** Oldest first. */
+  outbox: OutboxEntry[];
+  /** The limits the server announced last, if it ever did. */
+  limits?: ServerLimits;
 }
 
 /**
- * Persistence in memory: survives an engine being recreated in the same process (tests).
+ * One change of the sync state, proportional to the change that caused it. A persistence writes
+ * them in order; writing them again after a crash must be harmless (each is a row's new value).
+ */
+export type SyncDelta =
+  /** The confirmed version of an entity; `shown` when the store shows exactly its entity. */
+  | { kind: "version"; version: ConfirmedVersion; shown: boolean }
+  /** No confirmed version any more (a snapshot without the entity). */
+  | { kind: "forget-version"; entityType: string; entityId: string }
+  /** Every confirmed version goes (a snapshot replaces them all). */
+  | { kind: "reset-versions" }
+  | { kind: "outbox-add"; entry: OutboxEntry }
+  | { kind: "outbox-remove"; messageId: string }
+  | { kind: "cursor"; cursor: number }
+  | { kind: "limits"; limits: ServerLimits };
+
+/** The entity change (in the store, hence in the entity rows) a delta must be committed with. */
+export interface DeltaEntity {
+  entityType: string;
+  entityId: string;
+}
+
+/**
+ * Where a NetworkSyncEngine keeps its state between runs, written incrementally: each change
+ * of the outbox, the cursor or an entity's confirmed version is `record`ed as a delta. A
+ * FrontendDatabase (`db.syncState(roomId)`) commits a delta in the same transaction as the
+ * entity change it names (a local write and its outbox row; a remote batch, its confirmed
+ * versions and the cursor); `memoryPersistence()` keeps it in memory.
+ */
+export interface SyncPersistence {
+  /** The state recorded by earlier runs, or `undefined` for none. */
+  load(): Promise<LoadedSyncState | undefined>;
+  /**
+   * Records a delta, synchronously (it is written later, in order). With `entity`, the delta
+   * belongs with that entity's change in the store: it is committed together with it, never
+   * before it.
+   */
+  record(delta: SyncDelta, entity?: DeltaEntity): void;
+  /** Resolves once every delta recorded so far is committed. */
+  flush(): Promise<void>;
+}
+
+/** The state a `memoryPersistence()` holds, as plain values (for tests). */
+export interface MemorySyncState {
+  cursor: number;
+  confirmed: ConfirmedVersion[];
+  outbox: OutboxEntry[];
+  limits?: ServerLimits;
+}
+
+/**
+ * Persistence in memory: survives an engine being recreated in the same process (tests, or a
+ * store that is not persisted). `state` shows what it holds.
  *
  * @example const persistence = memoryPersistence(); new NetworkSyncEngine({ ...config, persistence });
  */
-export function memoryPersistence(): SyncPersistence & { state: SyncState | undefined } {
-  const holder = {
-    state: undefined as SyncState | undefined,
+export function memoryPersistence(): SyncPersistence & {
+  readonly state: MemorySyncState | undefined;
+} {
+  let loaded = false;
+  let cursor = 0;
+  let limits: ServerLimits | undefined;
+  const versions = new Map<string, ConfirmedVersion>();
+  const outbox = new Map<string, OutboxEntry>();
+  return {
+    get state() {
+      if (!loaded) return undefined;
+      return {
+        cursor,
+        confirmed: [...versions.values()],
+        outbox: [...outbox.values()],
+        ...(limits ? { limits } : {}),
+      };
+    },
     async load() {
-      return holder.state === undefined ? undefined : structuredClone(holder.state);
+      if (!loaded) return undefined;
+      // Entities are frozen values: sharing them is a faithful copy.
+      return {
+        cursor,
+        versions: [...versions.values()].map((v) => ({ ...v })),
+        outbox: [...outbox.values()],
+        ...(limits ? { limits } : {}),
+      };
     },
-    async save(state: SyncState) {
-      holder.state = structuredClone(state);
+    record(delta) {
+      loaded = true;
+      switch (delta.kind) {
+        case "version": {
+          const v = delta.version;
+          versions.set(entityKey(v.entityType, v.entityId), { ...v });
+          break;
+        }
+        case "forget-version":
+          versions.delete(entityKey(delta.entityType, delta.entityId));
+          break;
+        case "reset-versions":
+          versions.clear();
+          break;
+        case "outbox-add":
+          outbox.set(delta.entry.messageId, delta.entry);
+          break;
+        case "outbox-remove":
+          outbox.delete(delta.messageId);
+          break;
+        case "cursor":
+          cursor = delta.cursor;
+          break;
+        case "limits":
+          limits = delta.limits;
+          break;
+      }
     },
+    async flush() {},
   };
-  return holder;
 }
 
-/** The metadata methods of a FrontendDatabase (`kalphite/database`) that sync needs. */
-export interface MetaStore {
-  getMeta<T>(key: string): Promise<T | undefined>;
-  setMeta(key: string, value: unknown): Promise<void>;
+/** A source of per-room sync persistence: a FrontendDatabase (`kalphite/database`). */
+export interface SyncStateSource {
+  syncState(roomId: string): SyncPersistence;
 }
 
 /**
- * Persistence in a FrontendDatabase's metadata table, under one key per room.
+ * Persistence in a FrontendDatabase's sync tables (one row per confirmed version and per outbox
+ * entry, the cursor in one value), for one room. Same as `database.syncState(roomId)`.
  *
  * @example new NetworkSyncEngine({ ...config, persistence: databasePersistence(db, "room-1") });
  */
-export function databasePersistence(database: MetaStore, roomId: string): SyncPersistence {
-  const key = `kalphite.sync.${roomId}`;
-  return {
-    load: () => database.getMeta<SyncState>(key),
-    save: (state) => database.setMeta(key, state),
-  };
+export function databasePersistence(database: SyncStateSource, roomId: string): SyncPersistence {
+  return database.syncState(roomId);
 }

@@ -30,7 +30,8 @@ function thrownBy(extra: Partial<NetworkSyncEngineConfig> | Record<string, unkno
       started.push("load");
       return undefined;
     },
-    save: async () => {},
+    record: () => {},
+    flush: async () => {},
   };
   try {
     const engine = new NetworkSyncEngine({
@@ -195,7 +196,7 @@ describe("connection options are checked at construction", () => {
     [{ authToken: 42 }, /authToken must be a string/],
     [{ WebSocket: "ws" }, /WebSocket must be a function/],
     [{ clock: { now: () => 0 } }, /clock must be an object .* missing setTimeout, clearTimeout/],
-    [{ persistence: {} }, /persistence .* missing load, save/],
+    [{ persistence: {} }, /persistence .* missing load, record, flush/],
     [{ store: {} }, /needs a KalphiteStore/],
   ])("refuses %j", (extra, message) => {
     const error = thrownBy(extra);

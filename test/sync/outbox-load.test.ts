@@ -6,7 +6,6 @@ import {
   memoryPersistence,
   NetworkSyncEngine,
   type SyncPersistence,
-  type SyncState,
 } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
 import { cleanupAfterEach, devServer, WS, waitUntil } from "../server/helpers.js";
@@ -24,7 +23,8 @@ function heldPersistence(inner: SyncPersistence): SyncPersistence & { release():
       await held;
       return inner.load();
     },
-    save: (state: SyncState) => inner.save(state),
+    record: (delta, entity) => inner.record(delta, entity),
+    flush: () => inner.flush(),
     release: () => release(),
   };
 }

@@ -8,9 +8,9 @@ import { SyncHub } from "../../../src/server/sync-hub.js";
 import { entityValidator } from "../../../src/server/validate.js";
 import {
   type ConflictStrategy,
+  memoryPersistence,
   NetworkSyncEngine,
   type SyncPersistence,
-  type SyncState,
 } from "../../../src/sync/index.js";
 import { comment, Entity, review } from "../../fixtures/schema.js";
 import { VirtualClock } from "./clock.js";
@@ -24,24 +24,25 @@ interface SimClient {
   userId: string;
   store: ReturnType<typeof KalphiteStore<typeof Entity>>;
   engine: NetworkSyncEngine;
-  saved: { state: SyncState | undefined };
+  saved: ReturnType<typeof memoryPersistence>;
   acked: Set<string>;
   online: boolean;
 }
 
-/** Persistence whose saves stop when its engine "crashes", like a killed process. */
-function crashablePersistence(saved: {
-  state: SyncState | undefined;
-}): SyncPersistence & { crash(): void } {
+/**
+ * The incremental persistence the engine records into, whose recording stops when its engine
+ * "crashes", like a killed process: what was recorded before stays, later deltas are lost.
+ */
+function crashablePersistence(
+  saved: ReturnType<typeof memoryPersistence>,
+): SyncPersistence & { crash(): void } {
   let alive = true;
   return {
-    async load() {
-      // The engine never mutates a saved state, so keeping the reference is a faithful copy.
-      return saved.state;
+    load: () => saved.load(),
+    record(delta, entity) {
+      if (alive) saved.record(delta, entity);
     },
-    async save(state) {
-      if (alive) saved.state = state;
-    },
+    flush: () => saved.flush(),
     crash() {
       alive = false;
     },
@@ -76,7 +77,7 @@ export async function simulate(
   const persistences = new Map<string, ReturnType<typeof crashablePersistence>>();
   const makeClient = (
     userId: string,
-    saved: { state: SyncState | undefined },
+    saved: ReturnType<typeof memoryPersistence>,
     acked: Set<string>,
   ): SimClient => {
     const store = KalphiteStore(Entity, {
@@ -125,7 +126,7 @@ export async function simulate(
 
   const clients: SimClient[] = [];
   for (let i = 0; i < clientCount; i++)
-    clients.push(makeClient(`user${i}`, { state: undefined }, new Set()));
+    clients.push(makeClient(`user${i}`, memoryPersistence(), new Set()));
   for (const client of clients) client.engine.connect().catch(() => {});
   await settle();
 

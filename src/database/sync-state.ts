@@ -1,0 +1,373 @@
+// The sync engine's state in the database, written incrementally. A NetworkSyncEngine records
+// deltas here (through the `SyncPersistence` interface of src/sync); the flush target
+// `db.applyChanges` takes the deltas that belong with its entity changes into the same
+// transaction, and deltas with no entity change (an ack of what the store already shows) are
+// written on their own, never ahead of an entity change recorded before them.
+import type { PGlite, Transaction } from "@electric-sql/pglite";
+import { entityKey } from "../core/entity-key.js";
+import type { Entity } from "../core/index.js";
+import { durableTransaction } from "./durable-transaction.js";
+import { ENTITIES, META, queryError, SYNC_OUTBOX, SYNC_ROOMS, SYNC_VERSIONS } from "./sql.js";
+
+// The shapes of `SyncPersistence` in src/sync/persistence.ts, restated: the database layer may
+// not import the sync layer (test/database/sync-state.test.ts checks that they still fit).
+type VectorClock = Record<string, number>;
+interface ServerLimits {
+  maxMessageBytes: number;
+  maxDepth: number;
+}
+interface OutboxEntry {
+  messageId: string;
+  entityType: string;
+  entityId: string;
+  entity?: Entity;
+}
+interface ConfirmedVersion {
+  entityType: string;
+  entityId: string;
+  entity: Entity | null;
+  vector: VectorClock;
+  seq: number;
+}
+interface LoadedVersion extends Omit<ConfirmedVersion, "entity"> {
+  entity: Entity | null | undefined;
+}
+interface LoadedSyncState {
+  cursor: number;
+  versions: LoadedVersion[];
+  /** Outbox entries as the engine recorded them (their shape is the sync layer's). */
+  outbox: any[];
+  limits?: ServerLimits;
+}
+type SyncDelta =
+  | { kind: "version"; version: ConfirmedVersion; shown: boolean }
+  | { kind: "forget-version"; entityType: string; entityId: string }
+  | { kind: "reset-versions" }
+  | { kind: "outbox-add"; entry: OutboxEntry }
+  | { kind: "outbox-remove"; messageId: string }
+  | { kind: "cursor"; cursor: number }
+  | { kind: "limits"; limits: ServerLimits };
+interface DeltaEntity {
+  entityType: string;
+  entityId: string;
+}
+interface SyncPersistence {
+  load(): Promise<LoadedSyncState | undefined>;
+  record(delta: SyncDelta, entity?: DeltaEntity): void;
+  flush(): Promise<void>;
+}
+/** The first release's whole-state value. */
+interface SyncState {
+  version: 1;
+  roomId: string;
+  cursor: number;
+  confirmed: ConfirmedVersion[];
+  outbox: OutboxEntry[];
+}
+
+/** A store persisted into a database by `persist()`: its entity rows are the store's entities. */
+export interface PersistLink {
+  /** Resolves once hydration has put the stored entities into the store. */
+  hydrated: Promise<void>;
+  /** Writes every queued entity change (the flush engine's `flush()`). */
+  flush(): Promise<void>;
+}
+
+const links = new WeakMap<object, PersistLink>();
+
+/** Called by `persist()`: the database's entity rows now follow a store. */
+export function linkPersistence(database: object, link: PersistLink): () => void {
+  links.set(database, link);
+  return () => {
+    if (links.get(database) === link) links.delete(database);
+  };
+}
+
+/** What a SyncStateTable needs from its FrontendDatabase. */
+export interface SyncStateHost {
+  ready(): Promise<PGlite>;
+  /** Runs `fn` after every write started before it (the database's write order). */
+  serialize<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+interface Pending {
+  delta: SyncDelta;
+  /** The entity key of the entity change this delta belongs with. */
+  key: string | undefined;
+  /** The entity change it belongs with is in a flush batch (or there are no entity rows). */
+  satisfied: boolean;
+  n: number;
+}
+
+/** The meta key of the first release's whole-state value. */
+export const legacyKey = (roomId: string) => `kalphite.sync.${roomId}`;
+
+/** One room's sync state in a FrontendDatabase: `db.syncState(roomId)`. */
+export class SyncStateTable implements SyncPersistence {
+  readonly #host: SyncStateHost;
+  readonly #database: object;
+  readonly #room: string;
+  #queue: Pending[] = [];
+  #recorded = 0;
+  #committed = 0;
+  /** The write holding taken deltas, if any: `flush()` waits for it. */
+  #writing: Promise<void> | undefined;
+
+  constructor(database: object, host: SyncStateHost, room: string) {
+    this.#database = database;
+    this.#host = host;
+    this.#room = room;
+  }
+
+  async load(): Promise<LoadedSyncState | undefined> {
+    const link = links.get(this.#database);
+    if (link) await link.hydrated;
+    const pg = await this.#host.ready();
+    await this.#host.serialize(() => this.#migrateLegacy(pg));
+    const room = this.#room;
+    let sql = `select cursor::float8 as cursor, limits from ${SYNC_ROOMS} where room = $1`;
+    try {
+      const head = (await pg.query<{ cursor: number; limits: ServerLimits | null }>(sql, [room]))
+        .rows[0];
+      sql = `select coalesce(json_agg(entry order by pos)::text, '[]') as page from ${SYNC_OUTBOX} where room = $1`;
+      const outbox = JSON.parse(
+        (await pg.query<{ page: string }>(sql, [room])).rows[0]?.page ?? "[]",
+      ) as OutboxEntry[];
+      // Without a persisted store the entity rows are not the store's: read the shown entities
+      // from them here.
+      const entity = link
+        ? "case when v.shown then null else coalesce(v.entity, 'null'::jsonb) end"
+        : "case when v.shown then coalesce(e.entity, 'null'::jsonb) else coalesce(v.entity, 'null'::jsonb) end";
+      sql = `select coalesce(json_agg(json_build_array(v.type, v.id, v.vector, v.seq, ${entity}, v.shown))::text, '[]') as page
+        from ${SYNC_VERSIONS} v ${link ? "" : `left join ${ENTITIES} e on e.type = v.type and e.id = v.id`}
+        where v.room = $1`;
+      const rows = JSON.parse(
+        (await pg.query<{ page: string }>(sql, [room])).rows[0]?.page ?? "[]",
+      ) as [string, string, VectorClock, number, Entity | null, boolean][];
+      if (head === undefined && outbox.length === 0 && rows.length === 0) return undefined;
+      const versions: LoadedVersion[] = rows.map(
+        ([entityType, entityId, vector, seq, e, shown]) => ({
+          entityType,
+          entityId,
+          vector,
+          seq,
+          entity: link && shown ? undefined : e,
+        }),
+      );
+      return {
+        cursor: head?.cursor ?? 0,
+        versions,
+        outbox,
+        ...(head?.limits ? { limits: head.limits } : {}),
+      };
+    } catch (error) {
+      throw queryError(`Reading the sync state of room "${room}"`, error, sql);
+    }
+  }
+
+  record(delta: SyncDelta, entity?: DeltaEntity): void {
+    const key = entity ? entityKey(entity.entityType, entity.entityId) : undefined;
+    // Without a persisted store there is no entity row to wait for.
+    const satisfied = key === undefined || !links.has(this.#database);
+    this.#queue.push({ delta, key, satisfied, n: ++this.#recorded });
+  }
+
+  async flush(): Promise<void> {
+    const target = this.#recorded;
+    while (this.#committed < target) {
+      const head = this.#queue[0];
+      if (head === undefined) {
+        // Taken by a write in progress.
+        if (this.#writing) await this.#writing;
+        else break;
+        continue;
+      }
+      if (!head.satisfied) {
+        const link = links.get(this.#database);
+        if (link) await link.flush();
+        // Nothing of that entity was left to flush: the delta goes on its own.
+        if (this.#queue[0] === head && !head.satisfied) head.satisfied = true;
+        continue;
+      }
+      await this.#host.serialize(async () => {
+        const taken = this.take();
+        if (taken.length === 0) return;
+        const pg = await this.#host.ready();
+        try {
+          await durableTransaction(pg, (tx) => this.write(tx, taken));
+        } catch (error) {
+          this.putBack(taken);
+          throw queryError(`Writing the sync state of room "${this.#room}"`, error);
+        }
+        this.committed(taken);
+      });
+    }
+  }
+
+  /** A flush batch writes these entities: the deltas that belong with them may go with it. */
+  mark(keys: { has(key: string): boolean }): void {
+    for (const pending of this.#queue)
+      if (!pending.satisfied && keys.has(pending.key as string)) pending.satisfied = true;
+  }
+
+  /** Takes the deltas that may be written now: the longest prefix whose entity changes are in. */
+  take(): Pending[] {
+    let count = 0;
+    while (count < this.#queue.length && this.#queue[count]!.satisfied) count++;
+    if (count === 0) return [];
+    const taken = this.#queue.splice(0, count);
+    let done!: () => void;
+    this.#writing = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    (taken as Pending[] & { done?: () => void }).done = done;
+    return taken;
+  }
+
+  /** The write of `taken` failed: they go back to the head, to wait for their entities again. */
+  putBack(taken: Pending[]): void {
+    const linked = links.has(this.#database);
+    for (const pending of taken) if (pending.key !== undefined && linked) pending.satisfied = false;
+    this.#queue.unshift(...taken);
+    this.#release(taken);
+  }
+
+  committed(taken: Pending[]): void {
+    this.#committed = Math.max(this.#committed, taken.at(-1)?.n ?? 0);
+    this.#release(taken);
+  }
+
+  #release(taken: Pending[]): void {
+    this.#writing = undefined;
+    (taken as Pending[] & { done?: () => void }).done?.();
+  }
+
+  /** Writes the deltas, folded to one statement per table, inside `tx`. */
+  async write(tx: Transaction, taken: readonly Pending[]): Promise<void> {
+    let reset = false;
+    const versions = new Map<string, unknown[] | null>();
+    const adds = new Map<string, OutboxEntry>();
+    const removes = new Set<string>();
+    let cursor: number | undefined;
+    let limits: ServerLimits | undefined;
+    const keepRows = links.has(this.#database);
+    for (const { delta } of taken) {
+      switch (delta.kind) {
+        case "version": {
+          const v = delta.version;
+          const key = entityKey(v.entityType, v.entityId);
+          versions.delete(key);
+          // The entity is stored only when the entity row does not hold it.
+          const shown = delta.shown && keepRows && v.entity !== null;
+          versions.set(key, [
+            v.entityType,
+            v.entityId,
+            v.vector,
+            v.seq,
+            shown ? null : v.entity,
+            shown,
+          ]);
+          break;
+        }
+        case "forget-version": {
+          const key = entityKey(delta.entityType, delta.entityId);
+          versions.delete(key);
+          versions.set(key, [delta.entityType, delta.entityId]);
+          break;
+        }
+        case "reset-versions":
+          reset = true;
+          versions.clear();
+          break;
+        case "outbox-add":
+          adds.set(delta.entry.messageId, delta.entry);
+          break;
+        case "outbox-remove":
+          if (!adds.delete(delta.messageId)) removes.add(delta.messageId);
+          break;
+        case "cursor":
+          cursor = delta.cursor;
+          break;
+        case "limits":
+          limits = delta.limits;
+          break;
+      }
+    }
+    const room = this.#room;
+    if (reset) await tx.query(`delete from ${SYNC_VERSIONS} where room = $1`, [room]);
+    const forgets: unknown[] = [];
+    const sets: unknown[] = [];
+    for (const row of versions.values()) (row!.length === 2 ? forgets : sets).push(row);
+    if (forgets.length > 0) {
+      await tx.query(
+        `delete from ${SYNC_VERSIONS} v using jsonb_array_elements($2::jsonb) k
+         where v.room = $1 and v.type = k->>0 and v.id = k->>1`,
+        [room, JSON.stringify(forgets)],
+      );
+    }
+    if (sets.length > 0) {
+      await tx.query(
+        `insert into ${SYNC_VERSIONS} (room, type, id, vector, seq, entity, shown)
+         select $1, r->>0, r->>1, r->2, (r->>3)::bigint, nullif(r->4, 'null'::jsonb), (r->>5)::boolean
+         from jsonb_array_elements($2::jsonb) r
+         on conflict (room, type, id) do update set vector = excluded.vector, seq = excluded.seq,
+           entity = excluded.entity, shown = excluded.shown`,
+        [room, JSON.stringify(sets)],
+      );
+    }
+    if (removes.size > 0) {
+      await tx.query(
+        `delete from ${SYNC_OUTBOX} o using jsonb_array_elements_text($2::jsonb) m
+         where o.room = $1 and o.message_id = m`,
+        [room, JSON.stringify([...removes])],
+      );
+    }
+    if (adds.size > 0) {
+      await tx.query(
+        `insert into ${SYNC_OUTBOX} (room, message_id, entry)
+         select $1, r->>'messageId', r from jsonb_array_elements($2::jsonb) with ordinality x(r, n)
+         order by n on conflict do nothing`,
+        [room, JSON.stringify([...adds.values()])],
+      );
+    }
+    if (cursor !== undefined || limits !== undefined) {
+      await tx.query(
+        `insert into ${SYNC_ROOMS} (room, cursor, limits) values ($1, coalesce($2::bigint, 0), $3::jsonb)
+         on conflict (room) do update set cursor = coalesce($2::bigint, ${SYNC_ROOMS}.cursor),
+           limits = coalesce($3::jsonb, ${SYNC_ROOMS}.limits)`,
+        [room, cursor ?? null, limits === undefined ? null : JSON.stringify(limits)],
+      );
+    }
+  }
+
+  /**
+   * A database written by the first release holds the room's whole sync state in one metadata
+   * value: move it into the rows (every version with its entity, the outbox in order, the
+   * cursor) and drop the value, in one transaction. The outbox keeps its message ids, so
+   * nothing is sent twice (the server would ignore a resend anyway).
+   */
+  async #migrateLegacy(pg: PGlite): Promise<void> {
+    const key = legacyKey(this.#room);
+    const sql = `select value from ${META} where key = $1`;
+    try {
+      const row = (await pg.query<{ value: SyncState }>(sql, [key])).rows[0];
+      if (row === undefined) return;
+      const state = row.value;
+      await durableTransaction(pg, async (tx) => {
+        if (state?.version === 1 && state.roomId === this.#room) {
+          const taken: Pending[] = [];
+          let n = 0;
+          const push = (delta: SyncDelta) =>
+            taken.push({ delta, key: undefined, satisfied: true, n: ++n });
+          for (const version of state.confirmed) push({ kind: "version", version, shown: false });
+          for (const entry of state.outbox) push({ kind: "outbox-add", entry });
+          push({ kind: "cursor", cursor: state.cursor });
+          await this.write(tx, taken);
+        }
+        await tx.query(`delete from ${META} where key = $1`, [key]);
+      });
+    } catch (error) {
+      throw queryError(`Migrating the sync state of room "${this.#room}"`, error, sql);
+    }
+  }
+}

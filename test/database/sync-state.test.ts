@@ -1,0 +1,192 @@
+// The sync engine's state in a FrontendDatabase: rows per confirmed version and outbox entry,
+// committed with the entity rows, reloaded, and migrated from the first release's single value.
+import { describe, expect, it } from "vitest";
+import { KalphiteStore } from "../../src/core/index.js";
+import { FrontendDatabase, persist } from "../../src/database/index.js";
+import { memoryStorage } from "../../src/server/index.js";
+import {
+  NetworkSyncEngine,
+  type OutboxEntry,
+  type SyncPersistence,
+  type SyncState,
+} from "../../src/sync/index.js";
+import { comment, Entity } from "../fixtures/schema.js";
+import { cleanupAfterEach, devServer, tempDir, WS, waitUntil } from "../server/helpers.js";
+
+const cleanups = cleanupAfterEach();
+
+/** A persisted, synced client on `dir`; closed after the test unless closed before. */
+async function client(dir: string, url: string, userId = "ann") {
+  const store = KalphiteStore(Entity);
+  const db = new FrontendDatabase({ dbName: dir, schema: Entity });
+  const persistence = await persist(store, db);
+  const engine = new NetworkSyncEngine({
+    wsUrl: url,
+    roomId: "room",
+    userId,
+    store,
+    database: db,
+    WebSocket: WS,
+  });
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await engine.destroy();
+    await persistence.stop();
+    await db.close();
+  };
+  cleanups.push(close);
+  await engine.whenLoaded();
+  return { store, db, persistence, engine, close };
+}
+
+describe("sync state in the database", { timeout: 120_000 }, () => {
+  it("is what db.syncState(roomId) gives, and fits the sync layer's SyncPersistence", () => {
+    const db = new FrontendDatabase({ dbName: "memory://", schema: Entity });
+    const persistence: SyncPersistence = db.syncState("room");
+    expect(db.syncState("room")).toBe(persistence);
+    expect(() => db.syncState("")).toThrow(/non-empty string roomId/);
+  });
+
+  it("a write, its ack and a remote change reload: entities, outbox, cursor and versions", async () => {
+    const server = await devServer(cleanups);
+    const dir = tempDir();
+    cleanups.push(() => dir.remove());
+    const bob = new NetworkSyncEngine({
+      wsUrl: server.url,
+      roomId: "room",
+      userId: "bob",
+      store: KalphiteStore(Entity),
+      WebSocket: WS,
+    });
+    cleanups.push(() => bob.destroy());
+    await bob.connect();
+
+    const first = await client(dir.path, server.url);
+    await first.engine.connect();
+    first.store.comment.upsert("mine", comment("mine", { body: "acked" }));
+    await waitUntil(
+      () => first.engine.getOfflineQueueSize() === 0,
+      { engines: [first.engine] },
+      "ack",
+    );
+    bob.sendChange({
+      type: "change",
+      messageId: "from-bob",
+      userId: "bob",
+      timestamp: 1,
+      payload: {
+        operation: "upsert",
+        entityType: "comment",
+        entityId: "theirs",
+        entity: comment("theirs", { body: "from bob" }),
+        vector: {},
+      },
+    });
+    await waitUntil(
+      () => first.engine.getCursor() === 2,
+      { engines: [first.engine] },
+      "bob's change",
+    );
+    await first.engine.disconnect();
+    first.store.comment.upsert("offline", comment("offline", { body: "pending" }));
+    await first.engine.whenPersisted();
+    await first.close();
+
+    const again = await client(dir.path, server.url);
+    expect(again.engine.getCursor()).toBe(2);
+    expect(again.engine.getOutbox().map((e) => e.entityId)).toEqual(["offline"]);
+    expect(again.store.comment.findById("theirs")?.data.body).toBe("from bob");
+    expect(again.store.comment.findById("offline")?.data.body).toBe("pending");
+    // The confirmed version came back: an edit of "mine" is made on the server's version.
+    again.store.comment.upsert("mine", comment("mine", { body: "edited" }));
+    expect(again.engine.getOutbox().at(-1)?.vector).toEqual({ ann: 1 });
+    await again.engine.connect();
+    await waitUntil(
+      () => again.engine.getOfflineQueueSize() === 0,
+      { engines: [again.engine] },
+      "sent",
+    );
+    expect(again.engine.getCursor()).toBe(4);
+  });
+
+  it("opens a database of the first release (one kalphite.sync.<room> value): migrated, nothing lost or sent twice", async () => {
+    const storage = memoryStorage();
+    const server = await devServer(cleanups, { storage });
+    const dir = tempDir();
+    cleanups.push(() => dir.remove());
+    // The first release's exact shape, as its databasePersistence saved it with setMeta.
+    const acked = comment("acked", { body: "on the server" });
+    const pending = comment("pending", { body: "written offline" });
+    const outboxEntry: OutboxEntry = {
+      messageId: "m-pending",
+      timestamp: 5,
+      operation: "upsert",
+      entityType: "comment",
+      entityId: "pending",
+      entity: pending,
+      vector: {},
+      strategy: "last-write-wins",
+      changedFields: ["body", "lineNumber", "status"],
+    };
+    const old: SyncState = {
+      version: 1,
+      roomId: "room",
+      cursor: 0,
+      confirmed: [],
+      outbox: [outboxEntry],
+    };
+    {
+      const store = KalphiteStore(Entity);
+      const db = new FrontendDatabase({ dbName: dir.path, schema: Entity });
+      const persistence = await persist(store, db);
+      store.comment.upsert("pending", pending);
+      await persistence.stop();
+      await db.setMeta("kalphite.sync.room", old);
+      await db.close();
+    }
+    // The server already holds one change of this client, acknowledged before the upgrade.
+    const writer = await client(tempDir().path, server.url);
+    await writer.engine.connect();
+    writer.store.comment.upsert("acked", acked);
+    await waitUntil(
+      () => writer.engine.getOfflineQueueSize() === 0,
+      { engines: [writer.engine] },
+      "ack",
+    );
+    await writer.close();
+    {
+      const db = new FrontendDatabase({ dbName: dir.path, schema: Entity });
+      await db.setMeta("kalphite.sync.room", {
+        ...old,
+        cursor: 1,
+        confirmed: [
+          { entityType: "comment", entityId: "acked", entity: acked, vector: { ann: 1 }, seq: 1 },
+        ],
+      });
+      await db.close();
+    }
+
+    const upgraded = await client(dir.path, server.url);
+    expect(upgraded.engine.getCursor()).toBe(1);
+    expect(upgraded.engine.getOutbox()).toEqual([outboxEntry]);
+    expect(upgraded.store.comment.findById("acked")?.data.body).toBe("on the server");
+    expect(await upgraded.db.getMeta("kalphite.sync.room")).toBeUndefined();
+    await upgraded.engine.connect();
+    await waitUntil(
+      () => upgraded.engine.getOfflineQueueSize() === 0,
+      { engines: [upgraded.engine] },
+      "sent",
+    );
+    await upgraded.close();
+
+    // Reopened once more: nothing left to send, nothing migrated again.
+    const reopened = await client(dir.path, server.url);
+    expect(reopened.engine.getOutbox()).toEqual([]);
+    expect(reopened.engine.getCursor()).toBe(2);
+    const log = await storage.entriesAfter("room", 0, 100);
+    expect(log.map((e) => e.messageId).filter((id) => id === "m-pending")).toHaveLength(1);
+    expect(log).toHaveLength(2);
+  });
+});
