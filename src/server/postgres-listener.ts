@@ -3,7 +3,7 @@
 // by other processes are lost (PostgreSQL queues them only for live listeners), so after every
 // reconnect each channel's `onResync` runs once to make up for them.
 import pg from "pg";
-import type { SqlQuery } from "./sql-storage.js";
+import type { SqlQuery } from "./storage/sql.js";
 
 /** Options of a PostgresListener. */
 export interface PostgresListenerOptions {
