@@ -28,6 +28,7 @@ const LOAD_PROCESSES = 4;
 const RATES = (process.env.SYNC_BENCH_RATES ?? (QUICK ? "500,2000" : "200,1000,2000,3000,5000"))
   .split(",")
   .map(Number);
+const SETUPS = (process.env.SYNC_BENCH_SETUPS ?? "floor,pglite,postgres").split(",");
 const SECONDS = Number(process.env.SYNC_BENCH_SECONDS ?? (QUICK ? 4 : 8));
 const POSTGRES_URL =
   process.env.KALPHITE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -125,6 +126,7 @@ async function step(urls: string[], rate: number): Promise<Step> {
             rate: rate / LOAD_PROCESSES,
             seconds: SECONDS,
             startAt,
+            expectedWrites: LOAD_PROCESSES * Math.floor((rate / LOAD_PROCESSES) * SECONDS),
           };
           loader.send(command);
         }),
@@ -271,34 +273,40 @@ async function main(): Promise<void> {
   const checks: string[] = [];
   const dataDir = mkdtempSync(join(tmpdir(), "kalphite-bench-"));
   try {
-    const floor = [await startProcess(FLOOR, [])];
-    setups.push(await measure("`ws` floor (batched per tick, no storage)", floor));
-    await stop(floor);
-
-    const pglite = [await startProcess(CLI, ["--data-dir", join(dataDir, "server")])];
-    setups.push(await measure("1 server, PGlite (default)", pglite));
-    const c1 = await convergence(pglite.map((s) => s.url));
-    checks.push(
-      `PGlite: ${c1.converged ? "converged" : "DID NOT CONVERGE"} (10 full clients, ${c1.writes} concurrent writes, ${(c1.ms / 1000).toFixed(1)} s)`,
-    );
-    await stop(pglite);
-
-    try {
-      const prefix = `bench_${Date.now()}_`;
-      const one = [await startProcess(CLI, ["--postgres", POSTGRES_URL, "--table-prefix", prefix])];
-      setups.push(await measure("1 server, PostgreSQL", one));
-      const two = [
-        ...one,
-        await startProcess(CLI, ["--postgres", POSTGRES_URL, "--table-prefix", prefix]),
-      ];
-      setups.push(await measure("2 servers, one PostgreSQL", two));
-      const c2 = await convergence(two.map((s) => s.url));
+    if (SETUPS.includes("floor")) {
+      const floor = [await startProcess(FLOOR, [])];
+      setups.push(await measure("`ws` floor (batched per tick, no storage)", floor));
+      await stop(floor);
+    }
+    if (SETUPS.includes("pglite")) {
+      const pglite = [await startProcess(CLI, ["--data-dir", join(dataDir, "server")])];
+      setups.push(await measure("1 server, PGlite (default)", pglite));
+      const c1 = await convergence(pglite.map((s) => s.url));
       checks.push(
-        `2 servers on PostgreSQL: ${c2.converged ? "converged" : "DID NOT CONVERGE"} (10 full clients split over both, ${c2.writes} concurrent writes, ${(c2.ms / 1000).toFixed(1)} s)`,
+        `PGlite: ${c1.converged ? "converged" : "DID NOT CONVERGE"} (10 full clients, ${c1.writes} concurrent writes, ${(c1.ms / 1000).toFixed(1)} s)`,
       );
-      await stop(two);
-    } catch (error) {
-      console.error(`PostgreSQL runs skipped: ${(error as Error).message}`);
+      await stop(pglite);
+    }
+    if (SETUPS.includes("postgres")) {
+      try {
+        const prefix = `bench_${Date.now()}_`;
+        const one = [
+          await startProcess(CLI, ["--postgres", POSTGRES_URL, "--table-prefix", prefix]),
+        ];
+        setups.push(await measure("1 server, PostgreSQL", one));
+        const two = [
+          ...one,
+          await startProcess(CLI, ["--postgres", POSTGRES_URL, "--table-prefix", prefix]),
+        ];
+        setups.push(await measure("2 servers, one PostgreSQL", two));
+        const c2 = await convergence(two.map((s) => s.url));
+        checks.push(
+          `2 servers on PostgreSQL: ${c2.converged ? "converged" : "DID NOT CONVERGE"} (10 full clients split over both, ${c2.writes} concurrent writes, ${(c2.ms / 1000).toFixed(1)} s)`,
+        );
+        await stop(two);
+      } catch (error) {
+        console.error(`PostgreSQL runs skipped: ${(error as Error).message}`);
+      }
     }
   } finally {
     for (const child of children) child.kill("SIGTERM");

@@ -19,6 +19,8 @@ export interface RunCommand {
   seconds: number;
   /** Epoch ms at which every process starts writing. */
   startAt: number;
+  /** Writes the whole room will make (all processes): each connection should see them all. */
+  expectedWrites: number;
 }
 
 /** What it reports. */
@@ -215,14 +217,12 @@ async function run(command: RunCommand): Promise<RunResult> {
       }
     }, 5);
   });
-  // Drain: until every write is acknowledged and the room is quiet, at most 20 s.
+  // Drain: until every write is acknowledged and every connection saw the room's writes, at
+  // most 20 s.
   const deadline = Date.now() + 20_000;
-  let lastSeen = -1;
   while (Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const seen = clients.reduce((n, c) => n + c.seen.size, 0);
-    if (clients.every((c) => c.pending.size === 0) && seen === lastSeen) break;
-    lastSeen = seen;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (clients.every((c) => c.pending.size === 0 && c.seen.size >= command.expectedWrites)) break;
   }
   result.seen = clients.map((c) => c.seen.size);
   // Closes until now were the server's doing; the ones below are ours.
