@@ -31,19 +31,44 @@ export interface IncomingChange {
   changedFields?: string[];
 }
 
-/** What to store for an incoming change, or why it is refused. */
+/**
+ * What to store for an incoming change, or why it is refused. `time` is the time the change is
+ * ordered at from now on (its `updatedAt`, or a delete's timestamp, bounded by the server's
+ * clock): storages record it as the entry's `timestamp`.
+ */
 export type Decision =
-  | { accept: true; entity: Entity | null; vector: VectorClock; conflict?: ConflictRecord }
+  | {
+      accept: true;
+      entity: Entity | null;
+      vector: VectorClock;
+      time: number;
+      conflict?: ConflictRecord;
+    }
   | { accept: false; code: "forged-vector" | "invalid-entity"; message: string };
 
-/** The last-write-wins order: a version's time, then the writer's id, then the message id. */
-function lwwKey(
-  entity: Entity | null,
-  timestamp: number,
-  userId: string,
-  messageId: string,
-): [number, string, string] {
-  return [entity ? entity.updatedAt : timestamp, userId, messageId];
+/** How the server bounds the clocks it orders by. */
+export interface DecideOptions {
+  /**
+   * The latest time a change may be ordered at: the server's clock plus the allowed skew. A
+   * change claiming a later `updatedAt` is ordered at this time instead (its entity is kept as
+   * sent), so a client clock set ahead wins nothing past the moment it wrote.
+   * @default Infinity (unbounded; the hub always passes its clock)
+   */
+  latestTime?: number;
+}
+
+/** The time an incoming change is ordered at: its `updatedAt` (a delete's timestamp), bounded. */
+export function orderTime(incoming: IncomingChange, latestTime = Number.POSITIVE_INFINITY): number {
+  const claimed = incoming.entity ? incoming.entity.updatedAt : incoming.timestamp;
+  return Math.min(claimed, latestTime);
+}
+
+/**
+ * The time a stored version is ordered at: the time it was stored with (bounded when it was
+ * decided), never later than its entity's own `updatedAt`.
+ */
+function currentTime(current: CurrentVersion): number {
+  return current.entity ? Math.min(current.entity.updatedAt, current.timestamp) : current.timestamp;
 }
 
 /**
@@ -63,18 +88,15 @@ export function compareLastWrite(
   return 0;
 }
 
-function lastWriteWins(current: CurrentVersion, incoming: IncomingChange): Entity | null {
-  const [ta, ua, ma] = lwwKey(
-    incoming.entity ?? null,
-    incoming.timestamp,
-    incoming.userId,
-    incoming.messageId,
-  );
-  const [tb, ub, mb] = lwwKey(current.entity, current.timestamp, current.userId, current.messageId);
+function lastWriteWins(
+  current: CurrentVersion,
+  incoming: IncomingChange,
+  incomingTime: number,
+): Entity | null {
   const incomingWins =
     compareLastWrite(
-      { time: ta, userId: ua, messageId: ma },
-      { time: tb, userId: ub, messageId: mb },
+      { time: incomingTime, userId: incoming.userId, messageId: incoming.messageId },
+      { time: currentTime(current), userId: current.userId, messageId: current.messageId },
     ) > 0;
   return incomingWins ? (incoming.entity ?? null) : current.entity;
 }
@@ -114,14 +136,17 @@ export function mergeFields(
  *   a field-level merge, or (manual) the current version stays and the writer's client resolves.
  * The new version's vector is the merge of both, plus one for the writer, so it dominates both.
  * `validate` checks a merged entity; a merge the schema rejects falls back to last-write-wins.
+ * Last-write-wins orders by `updatedAt` bounded by `options.latestTime` (see `DecideOptions`).
  *
- * @example const decision = decideChange(current, incoming, (e) => e);
+ * @example const decision = decideChange(current, incoming, (e) => e, { latestTime: Date.now() });
  */
 export function decideChange(
   current: CurrentVersion | undefined,
   incoming: IncomingChange,
   validate: (entity: Entity) => Entity,
+  options: DecideOptions = {},
 ): Decision {
+  const time = orderTime(incoming, options.latestTime);
   const currentVector = current?.vector ?? {};
   for (const user in incoming.vector) {
     if (user === incoming.userId) continue;
@@ -138,7 +163,7 @@ export function decideChange(
     Math.max(currentVector[incoming.userId] ?? 0, incoming.vector[incoming.userId] ?? 0) + 1;
   const attempted = incoming.entity ?? null;
   if (current === undefined || dominates(incoming.vector, currentVector)) {
-    return { accept: true, entity: attempted, vector };
+    return { accept: true, entity: attempted, vector, time };
   }
   let entity: Entity | null;
   switch (incoming.strategy) {
@@ -148,7 +173,7 @@ export function decideChange(
         try {
           entity = validate(entity);
         } catch {
-          entity = lastWriteWins(current, incoming);
+          entity = lastWriteWins(current, incoming, time);
         }
       }
       break;
@@ -157,7 +182,7 @@ export function decideChange(
       entity = current.entity;
       break;
     default:
-      entity = lastWriteWins(current, incoming);
+      entity = lastWriteWins(current, incoming, time);
   }
   const conflict: ConflictRecord = {
     strategy: incoming.strategy,
@@ -167,6 +192,12 @@ export function decideChange(
   // The current version stayed: keep its vector, so edits already made on it still apply
   // cleanly (bumping it would make every pending resolution concurrent again: a livelock).
   if (entity === current.entity)
-    return { accept: true, entity, vector: { ...currentVector }, conflict };
-  return { accept: true, entity, vector, conflict };
+    return {
+      accept: true,
+      entity,
+      vector: { ...currentVector },
+      time: Math.max(time, currentTime(current)),
+      conflict,
+    };
+  return { accept: true, entity, vector, time, conflict };
 }

@@ -3,12 +3,12 @@ import type { AddressInfo } from "node:net";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { KalphiteSyncError } from "../core/index.js";
 import { type Authenticator, insecureDevAuthenticator, tokenAuthenticator } from "./auth.js";
+import { SyncHub, type SyncHubOptions } from "./hub/hub.js";
+import type { RateLimit } from "./hub/rate-limit.js";
 import { importOptional } from "./optional-dependency.js";
-import { pgliteStorage } from "./pglite-storage.js";
-import { postgresStorage } from "./postgres-storage.js";
-import type { RateLimit } from "./rate-limit.js";
-import type { SyncStorage } from "./storage.js";
-import { SyncHub } from "./sync-hub.js";
+import { pgliteStorage } from "./storage/pglite.js";
+import { postgresStorage } from "./storage/postgres.js";
+import type { SyncStorage } from "./storage/storage.js";
 import { entityValidator } from "./validate.js";
 
 /** Options of `createSyncServer`. */
@@ -71,6 +71,19 @@ export interface SyncServerOptions {
   maxMessageBytes?: number;
   /** @default { messagesPerSecond: 200, burst: 400, closeAfter: 100 } */
   rateLimit?: RateLimit;
+  /** The deepest nesting of an entity (see `SyncHubOptions.maxDepth`). @default 64 */
+  maxDepth?: number;
+  /** Pages of joins, catch-ups and broadcasts are cut at this size. @default 262144 (256 KiB) */
+  maxFrameBytes?: number;
+  /** A connection's unsent backlog above this is closed with 1013. @default 4194304 (4 MiB) */
+  maxBacklogBytes?: number;
+  /** How far past the server's clock an `updatedAt` may be ordered, in ms. @default 0 */
+  maxClockSkew?: number;
+  /**
+   * Background compaction of each room's log (see `SyncHubOptions.compaction`); false: never.
+   * @default { interval: 60000, keepEntries: 10000, tombstoneTtl: 30 days }
+   */
+  compaction?: SyncHubOptions["compaction"];
   /** Receives errors the server survives (storage failures). @default console.error */
   onError?: (error: unknown) => void;
   /** Where the insecure-mode warning goes. @default console.warn */
@@ -138,6 +151,11 @@ export async function createSyncServer(options: SyncServerOptions = {}): Promise
     maxMessageBytes,
     ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
+    ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}),
+    ...(options.maxFrameBytes !== undefined ? { maxFrameBytes: options.maxFrameBytes } : {}),
+    ...(options.maxBacklogBytes !== undefined ? { maxBacklogBytes: options.maxBacklogBytes } : {}),
+    ...(options.maxClockSkew !== undefined ? { maxClockSkew: options.maxClockSkew } : {}),
+    ...(options.compaction !== undefined ? { compaction: options.compaction } : {}),
   });
   const wss = options.server
     ? new WebSocketServer({
@@ -155,6 +173,9 @@ export async function createSyncServer(options: SyncServerOptions = {}): Promise
     const connection = hub.open({
       send: (text) => socket.send(text),
       close: (code, reason) => socket.close(code, reason),
+      get bufferedAmount() {
+        return socket.bufferedAmount;
+      },
     });
     socket.on("message", (data, isBinary) => {
       connection.receive(isBinary ? "\u0000binary" : data.toString());

@@ -9,22 +9,17 @@ export {
   verifyToken,
 } from "./auth.js";
 export { createSyncServer, type SyncServer, type SyncServerOptions } from "./create-sync-server.js";
-export { memoryStorage } from "./memory-storage.js";
-export { type PgliteStorageOptions, pgliteStorage } from "./pglite-storage.js";
-export { type PostgresStorageOptions, postgresStorage } from "./postgres-storage.js";
-export type { RateLimit } from "./rate-limit.js";
+export { CloseCode, type HubSocket } from "./hub/connection.js";
+export { type HubConnection, SyncHub, type SyncHubOptions } from "./hub/hub.js";
+export type { RateLimit } from "./hub/rate-limit.js";
+export { memoryStorage } from "./storage/memory.js";
+export { type PgliteStorageOptions, pgliteStorage } from "./storage/pglite.js";
+export { type PostgresStorageOptions, postgresStorage } from "./storage/postgres.js";
 export {
   type SqlDriver,
   type SqlQuery,
   type SqlStorageOptions,
   sqlStorage,
-} from "./sql-storage.js";
-export type { CommitOutcome, Decide, SyncStorage } from "./storage.js";
-export {
-  CloseCode,
-  type HubConnection,
-  type HubSocket,
-  SyncHub,
-  type SyncHubOptions,
-} from "./sync-hub.js";
+} from "./storage/sql.js";
+export type { CommitOutcome, Decide, SyncStorage } from "./storage/storage.js";
 export { entityValidator } from "./validate.js";

@@ -5,7 +5,7 @@
 import type pg from "pg";
 import { type Clock, systemClock, unrefTimer } from "../internal/clock.js";
 import { importOptional } from "./optional-dependency.js";
-import type { SqlQuery } from "./sql-storage.js";
+import type { SqlQuery } from "./storage/sql.js";
 
 /** Options of a PostgresListener. */
 export interface PostgresListenerOptions {

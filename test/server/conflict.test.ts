@@ -18,7 +18,8 @@ const current = (
 ): CurrentVersion => ({
   entity,
   vector,
-  timestamp: 1,
+  // The server stores the time it ordered a version at: its updatedAt, bounded by its clock.
+  timestamp: entity?.updatedAt ?? 1,
   userId: "ann",
   messageId: "m-ann",
   ...extra,
@@ -102,6 +103,39 @@ describe("decideChange", () => {
         { time: 1, userId: "a", messageId: "1" },
       ),
     ).toBeGreaterThan(0);
+  });
+
+  it("last-write-wins orders by updatedAt bounded by the server's clock (latestTime)", () => {
+    const decade = 10 * 365 * 24 * 3_600_000;
+    // A liar at server time 1,000 claims updatedAt 10 years ahead: ordered at 1,000.
+    const lie = accept(
+      decideChange(
+        undefined,
+        incoming(comment("c1", { body: "lie" }, 1_000 + decade), {}),
+        (e) => e,
+        {
+          latestTime: 1_000,
+        },
+      ),
+    );
+    expect(lie.time).toBe(1_000);
+    expect(lie.entity?.updatedAt).toBe(1_000 + decade); // stored as sent
+    const stored = current(lie.entity, lie.vector, { timestamp: lie.time, userId: "zed" });
+    // An honest concurrent edit made later (2,000) wins, though its updatedAt is far smaller.
+    const honest = accept(
+      decideChange(stored, incoming(comment("c1", { body: "honest" }, 2_000), {}), (e) => e, {
+        latestTime: 2_000,
+      }),
+    );
+    expect((honest.entity as ReturnType<typeof comment>).data.body).toBe("honest");
+    expect(honest.conflict).toBeDefined();
+    // One made earlier than the lie (500) still loses to it.
+    const earlier = accept(
+      decideChange(stored, incoming(comment("c1", { body: "early" }, 500), {}), (e) => e, {
+        latestTime: 2_000,
+      }),
+    );
+    expect((earlier.entity as ReturnType<typeof comment>).data.body).toBe("lie");
   });
 
   it("operational-transform merges the edited fields of data", () => {

@@ -38,6 +38,10 @@ function counted(inner: SyncStorage): Counted {
       return inner.entriesAfter(room, after, limit);
     },
     snapshot: (room) => inner.snapshot(room),
+    snapshotPage: (room, options) => inner.snapshotPage(room, options),
+    entityCount: (room) => inner.entityCount(room),
+    horizon: (room) => inner.horizon(room),
+    compact: (room, options) => inner.compact(room, options),
     head: (room) => inner.head(room),
     // Listeners are called in one synchronous loop: by the time a `heard` waiter resumes, the
     // hub has heard the same announcement and queued whatever broadcast it starts.

@@ -1,4 +1,4 @@
-import type { HubConnection, SyncHub } from "../../../src/server/sync-hub.js";
+import type { HubConnection, SyncHub } from "../../../src/server/hub/hub.js";
 import type { WebSocketLike } from "../../../src/sync/index.js";
 
 /** One message or event in flight. */

@@ -2,9 +2,9 @@
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { KalphiteStore } from "../../../src/core/index.js";
 import { insecureDevAuthenticator } from "../../../src/server/auth.js";
-import { memoryStorage } from "../../../src/server/memory-storage.js";
-import type { SyncStorage } from "../../../src/server/storage.js";
-import { SyncHub } from "../../../src/server/sync-hub.js";
+import { SyncHub } from "../../../src/server/hub/hub.js";
+import { memoryStorage } from "../../../src/server/storage/memory.js";
+import type { SyncStorage } from "../../../src/server/storage/storage.js";
 import { entityValidator } from "../../../src/server/validate.js";
 import {
   type ConflictStrategy,

@@ -1,9 +1,9 @@
 // The heart of SyncStorage.commit, shared by every storage: which changes of a batch are resends,
 // which are refused, and the log entries the others become. The storage reads what it holds
 // under the room's lock, calls this, then writes `entries` and announces them.
-import { entityKey } from "../core/entity-key.js";
-import type { LogEntry } from "../protocol/messages.js";
-import type { CurrentVersion, IncomingChange } from "./conflict.js";
+import { entityKey } from "../../core/entity-key.js";
+import type { LogEntry } from "../../protocol/messages.js";
+import type { CurrentVersion, IncomingChange } from "../conflict.js";
 import type { CommitOutcome, Decide } from "./storage.js";
 
 /** What a storage holds for the changes of one batch, read under the room's lock. */
@@ -67,7 +67,7 @@ export function commitBatch(
       seq: ++head,
       messageId,
       userId: change.userId,
-      timestamp: change.timestamp,
+      timestamp: decision.time,
       operation: decision.entity ? "upsert" : "delete",
       entityType,
       entityId,

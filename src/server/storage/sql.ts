@@ -1,9 +1,10 @@
 // SyncStorage over SQL, shared by the PGlite and PostgreSQL adapters. Bulk statements take JSON
 // (jsonb_to_recordset) so one batch is a fixed handful of queries, whatever its size.
-import { entityKey } from "../core/entity-key.js";
-import type { LogEntry, SnapshotEntity } from "../protocol/messages.js";
+import { entityKey } from "../../core/entity-key.js";
+import { KalphiteUsageError } from "../../core/index.js";
+import type { LogEntry, SnapshotEntity } from "../../protocol/messages.js";
+import type { CurrentVersion } from "../conflict.js";
 import { commitBatch } from "./commit-batch.js";
-import type { CurrentVersion } from "./conflict.js";
 import { CATCH_UP_LIMIT, type SyncStorage } from "./storage.js";
 
 /** Runs one statement. */
@@ -73,6 +74,16 @@ function toEntry(row: LogRow): LogEntry {
   return entry;
 }
 
+function toVersion(row: VersionRow): SnapshotEntity {
+  return {
+    entityType: row.entity_type,
+    entityId: row.entity_id,
+    entity: (row.entity ?? null) as SnapshotEntity["entity"],
+    vector: row.vector,
+    seq: Number(row.seq),
+  };
+}
+
 /**
  * A SyncStorage on any SQL driver (PostgreSQL dialect). Creates its tables on first use.
  *
@@ -84,7 +95,7 @@ export async function sqlStorage(
 ): Promise<SyncStorage> {
   const p = options.tablePrefix ?? "kalphite_";
   if (!/^[a-z_][a-z0-9_]*$/i.test(p))
-    throw new Error(`tablePrefix "${p}" must be letters, digits and _ only.`);
+    throw new KalphiteUsageError(`tablePrefix "${p}" must be letters, digits and _ only.`);
   const channel = `${p}sync`;
   await driver.transaction(async (query) => {
     // Serializes table creation between processes starting together on one PostgreSQL.
@@ -99,6 +110,13 @@ export async function sqlStorage(
     );
     await query(
       `CREATE UNIQUE INDEX IF NOT EXISTS ${p}log_message ON ${p}log (room_id, message_id)`,
+    );
+    // The lowest cursor the log covers (see SyncStorage.horizon); added after the first release.
+    await query(`ALTER TABLE ${p}rooms ADD COLUMN IF NOT EXISTS horizon bigint NOT NULL DEFAULT 0`);
+    // Message ids of entries compacted away, so a late resend is still recognized as one.
+    await query(
+      `CREATE TABLE IF NOT EXISTS ${p}compacted (room_id text NOT NULL, message_id text NOT NULL, entity_type text NOT NULL,
+        entity_id text NOT NULL, ts double precision NOT NULL, PRIMARY KEY (room_id, message_id))`,
     );
     await query(
       `CREATE TABLE IF NOT EXISTS ${p}entities (room_id text NOT NULL, entity_type text NOT NULL, entity_id text NOT NULL,
@@ -137,6 +155,17 @@ export async function sqlStorage(
           [roomId, JSON.stringify(ids)],
         );
         for (const row of dupRows.rows) existing.set(row.message_id, toEntry(row));
+        if (existing.size < ids.length) {
+          // Resends of entries compacted away: answered with their entity's latest entry.
+          const compacted = await query<LogRow & { compacted_id: string }>(
+            `SELECT c.message_id AS compacted_id, l.* FROM ${p}compacted c
+               JOIN ${p}entities e ON e.room_id = c.room_id AND e.entity_type = c.entity_type AND e.entity_id = c.entity_id
+               JOIN ${p}log l ON l.room_id = e.room_id AND l.seq = e.seq
+             WHERE c.room_id = $1 AND c.message_id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))`,
+            [roomId, JSON.stringify(ids.filter((id) => !existing.has(id)))],
+          );
+          for (const row of compacted.rows) existing.set(row.compacted_id, toEntry(row));
+        }
         // Index lookups on (room_id, entity_type, entity_id); the type × id superset is filtered below.
         const versionRows = await query<VersionRow>(
           `SELECT * FROM ${p}entities WHERE room_id = $1
@@ -242,14 +271,89 @@ export async function sqlStorage(
         const rows = await query<VersionRow>(`SELECT * FROM ${p}entities WHERE room_id = $1`, [
           roomId,
         ]);
-        const versions: SnapshotEntity[] = rows.rows.map((row) => ({
-          entityType: row.entity_type,
-          entityId: row.entity_id,
-          entity: (row.entity ?? null) as SnapshotEntity["entity"],
-          vector: row.vector,
-          seq: Number(row.seq),
-        }));
+        const versions = rows.rows.map(toVersion);
         return { head: Number(head.rows[0]?.head ?? 0), versions };
+      });
+    },
+    async snapshotPage(roomId, { after, limit }) {
+      // Keyset pagination on the primary key's order: each page is an index range scan.
+      const rows = after
+        ? await driver.query<VersionRow>(
+            `SELECT * FROM ${p}entities WHERE room_id = $1 AND (entity_type, entity_id) > ($2, $3)
+             ORDER BY entity_type, entity_id LIMIT $4`,
+            [roomId, after[0], after[1], limit],
+          )
+        : await driver.query<VersionRow>(
+            `SELECT * FROM ${p}entities WHERE room_id = $1 ORDER BY entity_type, entity_id LIMIT $2`,
+            [roomId, limit],
+          );
+      return rows.rows.map(toVersion);
+    },
+    async entityCount(roomId) {
+      const result = await driver.query<{ n: string | number }>(
+        `SELECT count(*) AS n FROM ${p}entities WHERE room_id = $1`,
+        [roomId],
+      );
+      return Number(result.rows[0]?.n ?? 0);
+    },
+    async horizon(roomId) {
+      const result = await driver.query<{ horizon: string | number }>(
+        `SELECT horizon FROM ${p}rooms WHERE room_id = $1`,
+        [roomId],
+      );
+      return Number(result.rows[0]?.horizon ?? 0);
+    },
+    async compact(roomId, { horizon, tombstonesBefore }) {
+      return driver.transaction(async (query) => {
+        const locked = await query<{ head: string | number }>(
+          `SELECT head FROM ${p}rooms WHERE room_id = $1 FOR UPDATE`,
+          [roomId],
+        );
+        const upTo = Math.min(horizon, Number(locked.rows[0]?.head ?? 0));
+        if (upTo <= 0) return { removed: 0 };
+        // Tombstones past their time: the entity and every entry of it are forgotten.
+        const forgotten = await query<{ entity_type: string; entity_id: string }>(
+          `DELETE FROM ${p}entities WHERE room_id = $1 AND entity IS NULL AND seq <= $2 AND ts < $3
+           RETURNING entity_type, entity_id`,
+          [roomId, upTo, tombstonesBefore],
+        );
+        let removed = 0;
+        if (forgotten.rows.length > 0) {
+          const gone = await query(
+            `DELETE FROM ${p}log l USING jsonb_to_recordset($2::jsonb) AS f(entity_type text, entity_id text)
+             WHERE l.room_id = $1 AND l.entity_type = f.entity_type AND l.entity_id = f.entity_id RETURNING 1`,
+            [roomId, JSON.stringify(forgotten.rows)],
+          );
+          removed += gone.rows.length;
+          await query(
+            `DELETE FROM ${p}compacted c USING jsonb_to_recordset($2::jsonb) AS f(entity_type text, entity_id text)
+             WHERE c.room_id = $1 AND c.entity_type = f.entity_type AND c.entity_id = f.entity_id`,
+            [roomId, JSON.stringify(forgotten.rows)],
+          );
+        }
+        // Entries superseded by a later entry of their entity: their ids are kept for resends.
+        const superseded = await query<{ n: string | number }>(
+          `WITH dropped AS (
+             DELETE FROM ${p}log l USING ${p}entities e
+             WHERE l.room_id = $1 AND e.room_id = $1 AND e.entity_type = l.entity_type AND e.entity_id = l.entity_id
+               AND l.seq < e.seq AND l.seq <= $2
+             RETURNING l.message_id, l.entity_type, l.entity_id, l.ts),
+           kept AS (
+             INSERT INTO ${p}compacted (room_id, message_id, entity_type, entity_id, ts)
+             SELECT $1, message_id, entity_type, entity_id, ts FROM dropped ON CONFLICT DO NOTHING)
+           SELECT count(*) AS n FROM dropped`,
+          [roomId, upTo],
+        );
+        removed += Number(superseded.rows[0]?.n ?? 0);
+        await query(`DELETE FROM ${p}compacted WHERE room_id = $1 AND ts < $2`, [
+          roomId,
+          tombstonesBefore,
+        ]);
+        await query(`UPDATE ${p}rooms SET horizon = GREATEST(horizon, $2) WHERE room_id = $1`, [
+          roomId,
+          upTo,
+        ]);
+        return { removed };
       });
     },
     async head(roomId) {

@@ -1,7 +1,7 @@
-import type { Clock } from "../internal/clock.js";
-import { importOptional } from "./optional-dependency.js";
-import { PostgresListener } from "./postgres-listener.js";
-import { type SqlQuery, type SqlStorageOptions, sqlStorage } from "./sql-storage.js";
+import type { Clock } from "../../internal/clock.js";
+import { importOptional } from "../optional-dependency.js";
+import { PostgresListener } from "../postgres-listener.js";
+import { type SqlQuery, type SqlStorageOptions, sqlStorage } from "./sql.js";
 import type { SyncStorage } from "./storage.js";
 
 /** Options of `postgresStorage`. */
@@ -139,6 +139,10 @@ export async function postgresStorage(options: PostgresStorageOptions): Promise<
       rooms.add(roomId);
       return storage.snapshot(roomId);
     },
+    snapshotPage: (roomId, options) => storage.snapshotPage(roomId, options),
+    entityCount: (roomId) => storage.entityCount(roomId),
+    horizon: (roomId) => storage.horizon(roomId),
+    compact: (roomId, options) => storage.compact(roomId, options),
     head(roomId) {
       rooms.add(roomId);
       return storage.head(roomId);

@@ -1,5 +1,5 @@
-import type { LogEntry, SnapshotEntity } from "../protocol/messages.js";
-import type { CurrentVersion, Decision, IncomingChange } from "./conflict.js";
+import type { LogEntry, SnapshotEntity } from "../../protocol/messages.js";
+import type { CurrentVersion, Decision, IncomingChange } from "../conflict.js";
 
 /** What happened to one change handed to `SyncStorage.commit`. */
 export interface CommitOutcome {
@@ -36,6 +36,32 @@ export interface SyncStorage {
   entriesAfter(roomId: string, after: number, limit?: number): Promise<LogEntry[]>;
   /** The latest version of every entity (tombstones included) and the head they are current at. */
   snapshot(roomId: string): Promise<{ head: number; versions: SnapshotEntity[] }>;
+  /**
+   * At most `limit` latest versions (tombstones included), in the storage's order of
+   * (entityType, entityId), starting after `after`: a join reads the room page by page, never
+   * the whole room at once.
+   */
+  snapshotPage(
+    roomId: string,
+    options: { after?: [entityType: string, entityId: string] | undefined; limit: number },
+  ): Promise<SnapshotEntity[]>;
+  /** How many entities (tombstones included) the room holds. */
+  entityCount(roomId: string): Promise<number>;
+  /**
+   * The lowest cursor the log still covers: entries after it are all there. 0 until the room is
+   * compacted; a client whose cursor is below it catches up by snapshot.
+   */
+  horizon(roomId: string): Promise<number>;
+  /**
+   * Compacts the room's log up to seq `horizon` (at most the head): drops every entry superseded
+   * by a later entry of the same entity, and forgets tombstones (entity and entry) of entities
+   * deleted before `tombstonesBefore` (ms since the epoch, the entry's timestamp). Entries after
+   * `horizon` stay, so cursors at or above it still catch up from the log.
+   */
+  compact(
+    roomId: string,
+    options: { horizon: number; tombstonesBefore: number },
+  ): Promise<{ removed: number }>;
   /** The seq of the room's last entry (0 when empty). */
   head(roomId: string): Promise<number>;
   /**
