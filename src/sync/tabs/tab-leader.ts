@@ -10,9 +10,9 @@ import {
 } from "./messages.js";
 
 /** Options of `serveTabs()`. */
-export interface TabLeaderOptions {
+export interface TabLeaderOptions<E extends Entity = Entity> {
   /** The leader's store: the one persisted to the database and synced with the server. */
-  store: StoreApi<Entity>;
+  store: StoreApi<E>;
   /** The database's name: the tabs of one name (and origin) share one leader. */
   name: string;
   /**
@@ -62,8 +62,10 @@ export interface TabLeader {
  *   durable: () => Promise.all([persistence.flush(), engine.whenPersisted()]).then(() => {}) });
  * leader.publish({ connection: engine.getConnectionStatus() });
  */
-export function serveTabs(options: TabLeaderOptions): TabLeader {
-  const { store, durable } = options;
+export function serveTabs<E extends Entity>(options: TabLeaderOptions<E>): TabLeader {
+  const { durable } = options;
+  // Entities pass through untouched: the type of each is only read, never narrowed.
+  const store = options.store as unknown as StoreApi<Entity>;
   const onError = options.onError ?? ((error: unknown) => console.error(error));
   const channel = options.channel ?? openTabChannel(options.name);
   const id = randomTabId();

@@ -12,9 +12,9 @@ import {
 } from "./messages.js";
 
 /** Options of `mirrorTabs()`. */
-export interface TabMirrorOptions {
+export interface TabMirrorOptions<E extends Entity = Entity> {
   /** This tab's store: shows the leader's, and its local writes go to the leader. */
-  store: StoreApi<Entity>;
+  store: StoreApi<E>;
   /** The database's name, as given to the leader's `serveTabs()`. */
   name: string;
   /**
@@ -63,8 +63,9 @@ export interface TabMirror {
  * await mirror.ready; // the store holds what the leader holds
  * store.comment.upsert("c1", comment); // sent to the leader, persisted and synced there
  */
-export function mirrorTabs(options: TabMirrorOptions): TabMirror {
-  const { store } = options;
+export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabMirror {
+  // Entities pass through untouched: the type of each is only read, never narrowed.
+  const store = options.store as unknown as StoreApi<Entity>;
   const onError = options.onError ?? ((error: Error) => console.error(error));
   const channel = options.channel ?? openTabChannel(options.name);
   const id = randomTabId();

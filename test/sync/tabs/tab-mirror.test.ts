@@ -48,13 +48,13 @@ function followerOf(name: string) {
   return { store, mirror };
 }
 
-function copyOf(store: ReturnType<typeof KalphiteStore<Entity>>) {
+function copyOf(store: KalphiteStore<Entity>) {
   const copy = KalphiteStore(Entity);
   copy.note.upsertMany(store.note.slice());
   return copy;
 }
 
-const texts = (store: ReturnType<typeof KalphiteStore<Entity>>) =>
+const texts = (store: KalphiteStore<Entity>) =>
   store.note.map((n) => n.data.text).sort();
 
 describe("tabs of one database", () => {
