@@ -34,6 +34,14 @@ export {
   type SyncState,
   type SyncStateSource,
 } from "./persistence.js";
+export {
+  electTabLeader,
+  type TabElectionOptions,
+  type TabLeadership,
+} from "./tabs/leader-election.js";
+export type { ForwardedWrite, TabChannel, TabMessage } from "./tabs/messages.js";
+export { serveTabs, type TabLeader, type TabLeaderOptions } from "./tabs/tab-leader.js";
+export { mirrorTabs, type TabMirror, type TabMirrorOptions } from "./tabs/tab-mirror.js";
 export type {
   ChangeMessage,
   ConflictResolution,

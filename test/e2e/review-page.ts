@@ -146,6 +146,18 @@ export class ReviewPage {
     return Number(await this.page.getByTestId(`count-${status}`).textContent());
   }
 
+  /** Renders per component since the page loaded (`window.__reviewRenders`). */
+  renders(): Promise<Record<string, number>> {
+    return this.page.evaluate(() => ({
+      ...(window as { __reviewRenders?: object }).__reviewRenders,
+    }));
+  }
+
+  /** The card of the comment with this id. */
+  card(id: string): Locator {
+    return this.page.locator(`[data-testid=comment][data-comment-id="${id}"]`);
+  }
+
   async screenshot(name: string): Promise<string> {
     const path = join(screenshotDir, `${name}.png`);
     await this.page.mouse.move(0, 0); // no hover effects in the picture

@@ -23,6 +23,7 @@ import {
   tempDataDir,
 } from "./harness.js";
 import { type CommentState, ReviewPage } from "./review-page.js";
+import { openWriter } from "./writer.js";
 
 interface TestContext {
   browser: Browser;
@@ -356,6 +357,70 @@ test("closing the tab that has the database lets a reloaded second tab take it",
   await second.waitForConnection("connected");
   await second.waitForOutbox((n) => n === 0, "to send G");
   await second.screenshot("f-tab-handover");
+});
+
+test("one changed comment re-renders one card, not every card, here and in another window", async (t) => {
+  const room = "renders";
+  const lin = await openWriter(t.server.url, room, "lin");
+  try {
+    const ids = await lin.addComments(400, 40);
+    const ada = await t.open(await t.newContext(), room, "ada");
+    await ada.waitForConnection("connected");
+    await eventuallyEqual("ada: open comments", () => ada.countOf("open"), 400);
+    const last = ids.at(-1)!;
+    await ada.card(last).waitFor({ timeout: TIMEOUT });
+    assert(
+      (await ada.page.getByTestId("comment").count()) < 400,
+      "long threads show their latest comments only",
+    );
+
+    // A local change: one card, and the one line whose thread changed.
+    const before = await ada.renders();
+    await ada.card(last).getByRole("button", { name: "Resolve" }).click();
+    await eventuallyEqual(
+      "ada: the resolved card",
+      () => ada.card(last).getAttribute("data-status"),
+      "resolved",
+    );
+    await ada.waitForOutbox((n) => n === 0, "to be acknowledged");
+    const afterLocal = await ada.renders();
+    assert(
+      afterLocal.CommentCard! - before.CommentCard! === 1,
+      `a resolve re-rendered ${afterLocal.CommentCard! - before.CommentCard!} comment cards, not 1`,
+    );
+    assert(
+      afterLocal.LineBlock! - before.LineBlock! === 1,
+      `a resolve re-rendered ${afterLocal.LineBlock! - before.LineBlock!} lines, not 1`,
+    );
+
+    // A change from another client: the same.
+    const edited = ids.at(-2)!;
+    const current = lin.store.comment.findById(edited)!;
+    lin.store.comment.upsert(edited, {
+      ...current,
+      updatedAt: current.updatedAt + 1,
+      data: { ...current.data, body: "Edited elsewhere: one card re-renders." },
+    });
+    await ada.waitForComment("Edited elsewhere");
+    const afterRemote = await ada.renders();
+    assert(
+      afterRemote.CommentCard! - afterLocal.CommentCard! === 1,
+      `a remote edit re-rendered ${afterRemote.CommentCard! - afterLocal.CommentCard!} comment cards, not 1`,
+    );
+    assert(
+      afterRemote.LineBlock! - afterLocal.LineBlock! === 1,
+      `a remote edit re-rendered ${afterRemote.LineBlock! - afterLocal.LineBlock!} lines, not 1`,
+    );
+    await ada.page.getByTestId("show-earlier-40").click();
+    await eventuallyEqual(
+      "ada: line 40's thread, expanded",
+      () => ada.page.getByTestId("thread-40").getByTestId("comment").count(),
+      10,
+    );
+    await ada.screenshot("g-renders");
+  } finally {
+    await lin.close();
+  }
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -12,8 +12,15 @@ import {
 import { KalphiteStore } from "../../../src/index.js";
 import { NetworkSyncEngine, type SyncConflict } from "../../../src/sync/index.js";
 import { type Comment, Entity } from "./schema.js";
+import { createViews, type ReviewViews } from "./views.js";
 
-export { useEntity, useLiveQuery, useSignalValue, useValue } from "../../../src/react/index.js";
+export {
+  useEntity,
+  useLiveGroups,
+  useLiveQuery,
+  useSignalValue,
+  useValue,
+} from "../../../src/react/index.js";
 
 export type ReviewStore = KalphiteStore<Entity>;
 export type ConnectionStatus = "connected" | "connecting" | "disconnected";
@@ -38,6 +45,8 @@ export interface Session {
   readonly room: string;
   readonly user: string;
   readonly store: ReviewStore;
+  /** The live queries the screens share. */
+  readonly views: ReviewViews;
   /** The WebSocket connection to the sync server. */
   readonly connection: ReadonlySignal<ConnectionStatus>;
   /** Local changes not yet acknowledged by the server. */
@@ -220,6 +229,7 @@ async function startSession(
     room,
     user,
     store,
+    views: createViews(store),
     connection,
     outbox,
     storedOnDevice: db !== undefined,

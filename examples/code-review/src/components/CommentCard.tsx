@@ -1,14 +1,19 @@
-import { useState } from "react";
+import { memo, useState } from "react";
 import { deleteComment, setStatus, updateComment } from "../actions.js";
-import { formatTime } from "../format.js";
+import { formatFullTime, formatTime } from "../format.js";
 import { useEntity } from "../kalphite.js";
+import { countRender } from "../render-count.js";
 import type { Comment } from "../schema.js";
 import { useSession } from "../session-context.js";
 import { Avatar } from "./Avatar.js";
 import { Composer } from "./Composer.js";
 
-/** One comment. It reads its own entity, so an edit elsewhere re-renders this card only. */
-export function CommentCard({ id }: { id: string }) {
+/**
+ * One comment. Memoized by id and reading its own entity (`useEntity`), so a write to this
+ * comment re-renders this card only, and a write to another comment re-renders none.
+ */
+export const CommentCard = memo(function CommentCard({ id }: { id: string }) {
+  countRender("CommentCard");
   const { store, user } = useSession();
   const comment: Comment | undefined = useEntity(store.comment, id);
   const [editing, setEditing] = useState(false);
@@ -33,11 +38,11 @@ export function CommentCard({ id }: { id: string }) {
       <header className="comment-header">
         <Avatar name={author} />
         <span className="comment-author">{author}</span>
-        <span className="comment-time" title={new Date(createdAt).toLocaleString()}>
+        <span className="comment-time" title={formatFullTime(createdAt)}>
           {formatTime(createdAt)}
         </span>
         {note && (
-          <span className="comment-edited" title={new Date(comment.updatedAt).toLocaleString()}>
+          <span className="comment-edited" title={formatFullTime(comment.updatedAt)}>
             · {note}
           </span>
         )}
@@ -95,4 +100,4 @@ export function CommentCard({ id }: { id: string }) {
       )}
     </article>
   );
-}
+});

@@ -1,6 +1,7 @@
+import { useState } from "react";
 import { clearVerdict, reviewId, setVerdict } from "../actions.js";
 import { plural } from "../format.js";
-import { useLiveQuery, useValue } from "../kalphite.js";
+import { useLiveGroups, useLiveQuery, useValue } from "../kalphite.js";
 import type { Verdict } from "../schema.js";
 import { useSession } from "../session-context.js";
 import { Avatar } from "./Avatar.js";
@@ -61,12 +62,14 @@ function ReviewPanel() {
   );
 }
 
+function useStatusCounts(): { open: number; resolved: number } {
+  const { views } = useSession();
+  const groups = useLiveGroups(views.byStatus);
+  return { open: groups.open?.length ?? 0, resolved: groups.resolved?.length ?? 0 };
+}
+
 function StatusCounts() {
-  const { store } = useSession();
-  const counts = useValue(() => {
-    const groups = store.comment.groupBy((c) => c.data.status);
-    return { open: groups.open?.length ?? 0, resolved: groups.resolved?.length ?? 0 };
-  }, [store]);
+  const counts = useStatusCounts();
   const total = counts.open + counts.resolved;
   return (
     <section className="panel" aria-labelledby="counts-title">
@@ -95,17 +98,15 @@ function StatusCounts() {
   );
 }
 
+/** How many open comments the list shows at first, and how many more each "Show more" adds. */
+export const OPEN_PAGE = 100;
+
 function OpenComments({ onSelectLine }: { onSelectLine(line: number): void }) {
-  const { store } = useSession();
+  const { views } = useSession();
+  const [limit, setLimit] = useState(OPEN_PAGE);
   // A live query: kept up to date incrementally as comments change, here or in another window.
-  const open = useLiveQuery(
-    () =>
-      store.comment.live
-        .where((c) => c.data.status === "open")
-        .orderBy((c) => c.data.lineNumber)
-        .limit(100),
-    [store],
-  );
+  const open = useLiveQuery(() => views.openComments(limit), [views, limit]);
+  const total = useStatusCounts().open;
   return (
     <section className="panel grow" aria-labelledby="open-title">
       <h2 id="open-title">Open comments</h2>
@@ -126,7 +127,22 @@ function OpenComments({ onSelectLine }: { onSelectLine(line: number): void }) {
           ))}
         </ul>
       )}
-      {open.length > 0 && <p className="panel-foot">{plural(open.length, "thread")} to resolve</p>}
+      {total > 0 && (
+        <p className="panel-foot" data-testid="open-foot">
+          {open.length < total
+            ? `Showing ${open.length.toLocaleString("en-US")} of ${plural(total, "open thread")}`
+            : `${plural(total, "thread")} to resolve`}
+          {open.length < total && (
+            <button
+              type="button"
+              className="button small ghost"
+              onClick={() => setLimit((n) => n + OPEN_PAGE)}
+            >
+              Show {Math.min(OPEN_PAGE, total - open.length).toLocaleString("en-US")} more
+            </button>
+          )}
+        </p>
+      )}
     </section>
   );
 }

@@ -1,0 +1,140 @@
+/**
+ * The demo in Chromium at the size of a busy review: `npm run bench:browser`. Writes the
+ * "Browser (the code-review demo)" section of bench/RESULTS.md.
+ *
+ * The demo server runs as `npm start` does (its own process); the other client writing comments
+ * runs in this process (a Kalphite store and sync engine on `ws`); the receiving window is the
+ * built app in headless Chromium. Figures come from the page itself: long tasks from a
+ * PerformanceObserver, times shown from the first animation frame showing them.
+ */
+import type { Page } from "playwright-core";
+import { launchBrowser, removeDir, startServer, tempDataDir } from "../../test/e2e/harness.js";
+import { openWriter } from "../../test/e2e/writer.js";
+import { median, writeResults } from "../results.js";
+import { PROBES } from "./page-probes.js";
+
+const STREAM = Number(process.env.BENCH_STREAM ?? 2000);
+const ROOM_SIZE = Number(process.env.BENCH_ROOM ?? 5000);
+const CLICKS = 15;
+const LINES = 40;
+
+interface LongTask {
+  start: number;
+  duration: number;
+}
+
+const longTasks = (page: Page, since = 0): Promise<LongTask[]> =>
+  page.evaluate(
+    (from) =>
+      (window as unknown as { __longTasks: LongTask[] }).__longTasks.filter((t) => t.start >= from),
+    since,
+  );
+const pageNow = (page: Page): Promise<number> => page.evaluate(() => performance.now());
+const longest = (tasks: LongTask[]) => Math.max(0, ...tasks.map((t) => t.duration));
+const blocked = (tasks: LongTask[]) => tasks.reduce((sum, t) => sum + t.duration, 0);
+const ms = (value: number) => `${Math.round(value).toLocaleString("en-US")} ms`;
+
+/** Opens the app and returns the time until it is ready (the review is on screen). */
+async function openApp(page: Page, url: string): Promise<number> {
+  const started = Date.now();
+  await page.goto(url);
+  await page.getByTestId("app-ready").waitFor({ timeout: 120_000 });
+  return Date.now() - started;
+}
+
+/** Click → the frame after the DOM changed, measured in the page from the click event's time. */
+async function clickToPaint(page: Page, commentId: string): Promise<number> {
+  const card = page.locator(`[data-testid=comment][data-comment-id="${commentId}"]`);
+  const done = page.evaluate(
+    (id) =>
+      (window as unknown as { __clickToPaint(id: string): Promise<number> }).__clickToPaint(id),
+    commentId,
+  );
+  await card.getByRole("button", { name: /^(Resolve|Reopen)$/ }).click();
+  return done;
+}
+
+async function main(): Promise<void> {
+  const dataDir = tempDataDir();
+  const server = await startServer({ dataDir });
+  const browser = await launchBrowser();
+  const lines: string[] = [];
+  try {
+    // --- Opening: a first visit (PGlite creates its database), then a reload.
+    const context = await browser.newContext();
+    await context.addInitScript({ content: PROBES });
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 1360, height: 900 });
+    const url = `${server.url}/?room=stream&user=ada`;
+    const firstVisit = await openApp(page, url);
+    const firstLongest = longest(await longTasks(page));
+    await page.getByTestId("connection").and(page.locator("[data-status=connected]")).waitFor();
+    const reload = await openApp(page, url);
+    const reloadLongest = longest(await longTasks(page));
+
+    // --- A stream: another client writes STREAM comments; the window shows them.
+    const lin = await openWriter(server.url, "stream", "lin");
+    const since = await pageNow(page);
+    const shown = page.evaluate(
+      (n) =>
+        (window as unknown as { __whenCount(id: string, n: number): Promise<number> }).__whenCount(
+          "count-open",
+          n,
+        ),
+      STREAM,
+    );
+    const writeStarted = Date.now();
+    await lin.addComments(STREAM, LINES);
+    const lastAck = Date.now();
+    const shownAt = await shown;
+    const streamTasks = await longTasks(page, since);
+
+    // --- The room at ROOM_SIZE: clicks on Resolve/Reopen.
+    const more = page.evaluate(
+      (n) =>
+        (window as unknown as { __whenCount(id: string, n: number): Promise<number> }).__whenCount(
+          "count-open",
+          n,
+        ),
+      ROOM_SIZE,
+    );
+    const ids = await lin.addComments(ROOM_SIZE - STREAM, LINES);
+    await more;
+    const clicks: number[] = [];
+    const clickSince = await pageNow(page);
+    for (let i = 0; i < CLICKS; i++) {
+      // The newest comments: shown in every thread's preview.
+      clicks.push(await clickToPaint(page, ids[ids.length - 1 - (i % LINES)]!));
+    }
+    const clickTasks = await longTasks(page, clickSince);
+    const roomReload = await openApp(page, url);
+    const roomReloadLongest = longest(await longTasks(page));
+    await lin.close();
+    await context.close();
+
+    lines.push(
+      "## Browser (the code-review demo)",
+      "",
+      '`npm run bench:browser`: the demo server as `npm start` runs it, the built app in headless Chromium, another client (a Kalphite store and sync engine in the benchmark\'s process) writing comments. Figures from the page: long tasks from a PerformanceObserver (`longtask`), "shown" at the first animation frame showing the count, click → paint from the click event to the frame after the card changed.',
+      "",
+      "| what | figure | target |",
+      "| --- | --- | --- |",
+      `| first visit (fresh browser profile) → review on screen | ${ms(firstVisit)}, longest main-thread task ${ms(firstLongest)} | < 3 s, < 200 ms |`,
+      `| reload (empty room) → review on screen | ${ms(reload)}, longest task ${ms(reloadLongest)} | < 1 s, < 200 ms |`,
+      `| ${STREAM.toLocaleString("en-US")} comments from another client: written and acknowledged | ${ms(lastAck - writeStarted)} (the server's rate limit paces the writer) | |`,
+      `| … all shown in the receiving window, after the last acknowledgement | ${ms(Math.max(0, shownAt - lastAck))} | < 2 s |`,
+      `| … long tasks in the receiving window meanwhile | ${streamTasks.length}, longest ${ms(longest(streamTasks))}, ${ms(blocked(streamTasks))} blocked in all | none over 200 ms |`,
+      `| ${ROOM_SIZE.toLocaleString("en-US")} comments: click Resolve/Reopen → paint (${CLICKS} clicks) | median ${ms(median(clicks))}, max ${ms(Math.max(...clicks))}; longest task ${ms(longest(clickTasks))} | < 100 ms |`,
+      `| ${ROOM_SIZE.toLocaleString("en-US")} comments: reload → review on screen | ${ms(roomReload)}, longest task ${ms(roomReloadLongest)} | |`,
+    );
+  } finally {
+    await browser.close().catch(() => {});
+    await server.stop().catch(() => {});
+    removeDir(dataDir);
+  }
+  const markdown = lines.join("\n");
+  console.log(markdown);
+  if (process.env.BENCH_NO_WRITE !== "1") writeResults("browser", markdown);
+}
+
+await main();

@@ -1,0 +1,164 @@
+import type { ChangeInput, Entity, StoreApi, StoreChange } from "../../core/index.js";
+import { deepEqual } from "../deep-equal.js";
+import {
+  type ForwardedWrite,
+  isTabMessage,
+  openTabChannel,
+  randomTabId,
+  type TabChannel,
+  type TabMessage,
+} from "./messages.js";
+
+/** Options of `serveTabs()`. */
+export interface TabLeaderOptions<E extends Entity = Entity> {
+  /** The leader's store: the one persisted to the database and synced with the server. */
+  store: StoreApi<E>;
+  /** The database's name: the tabs of one name (and origin) share one leader. */
+  name: string;
+  /**
+   * Resolves once every change made so far is durable (the database committed it, and the sync
+   * outbox holds it). A follower's write is confirmed to it only after this resolves, so a
+   * follower resends what a leader that went away had not made durable.
+   */
+  durable: () => Promise<void>;
+  /**
+   * What the tabs talk over.
+   * @default new BroadcastChannel(`kalphite-tabs:${name}`)
+   */
+  channel?: TabChannel;
+  /**
+   * Receives what went wrong while serving (a write the database could not make durable).
+   * @default console.error
+   */
+  onError?: (error: unknown) => void;
+}
+
+/** The leader side of a database's tabs, from `serveTabs()`. */
+export interface TabLeader {
+  /** This leader's id (a new one per leader). */
+  readonly id: string;
+  /** Sends `state` (any structured-cloneable value) to every tab now and to every tab that joins later. */
+  publish(state: unknown): void;
+  /** Sends a one-off `event` to the tabs listening now. */
+  notify(event: unknown): void;
+  /** Stops serving: the store is left as it is; followers wait for the next leader. */
+  close(): void;
+}
+
+/**
+ * Serves the other tabs of a database from the tab (or worker) that won the election (see
+ * `electTabLeader`) and owns the database and the server connection: every follower gets a
+ * snapshot of the store, then each of its changes; a follower's writes are applied here as
+ * `local` writes (so they are persisted and sent to the server by this tab) and confirmed to it
+ * once `durable()` resolves. A write resent to a new leader that the old one had already made
+ * durable finds its changes in the store already and is confirmed without being made twice.
+ *
+ * @example
+ * const elected = await electTabLeader({ name: "idb://review" });
+ * const db = new FrontendDatabase({ dbName: "idb://review", schema: Entity, lock: "wait" });
+ * const persistence = await persist(store, db);
+ * const engine = new NetworkSyncEngine({ ..., store, database: db });
+ * const leader = serveTabs({ store, name: "idb://review",
+ *   durable: () => Promise.all([persistence.flush(), engine.whenPersisted()]).then(() => {}) });
+ * leader.publish({ connection: engine.getConnectionStatus() });
+ */
+export function serveTabs<E extends Entity>(options: TabLeaderOptions<E>): TabLeader {
+  const { durable } = options;
+  // Entities pass through untouched: the type of each is only read, never narrowed.
+  const store = options.store as unknown as StoreApi<Entity>;
+  const onError = options.onError ?? ((error: unknown) => console.error(error));
+  const channel = options.channel ?? openTabChannel(options.name);
+  const id = randomTabId();
+  let state: unknown;
+  let closed = false;
+  const post = (message: TabMessage) => {
+    if (!closed) channel.postMessage(message);
+  };
+
+  // Changes go out once per task, in the order the store made them.
+  let outgoing: ChangeInput[] = [];
+  const flushOutgoing = () => {
+    const changes = outgoing;
+    outgoing = [];
+    if (changes.length > 0) post({ kind: "changes", leader: id, changes });
+  };
+  const stopChanges = store.onChange((change: StoreChange<Entity>) => {
+    if (outgoing.length === 0) queueMicrotask(flushOutgoing);
+    outgoing.push(toInput(change));
+  });
+
+  // Writes are applied at once and confirmed in arrival order, after the next durable point.
+  let confirmations: Promise<void> = Promise.resolve();
+  const receiveWrites = (tab: string, writes: ForwardedWrite[]) => {
+    const applied: string[] = [];
+    for (const write of writes) {
+      try {
+        const changes = write.changes.filter((change) => !alreadyApplied(store, change));
+        if (changes.length > 0) store.apply(changes, "local");
+        applied.push(write.id);
+      } catch (error) {
+        post({ kind: "refused", leader: id, to: tab, id: write.id, reason: String(error) });
+      }
+    }
+    if (applied.length === 0) return;
+    // The broadcast of these changes goes first: the follower then knows the leader's version
+    // of every entity it wrote before it stops holding its own.
+    flushOutgoing();
+    confirmations = confirmations.then(durable).then(
+      () => post({ kind: "ack", leader: id, to: tab, ids: applied }),
+      // Not durable: not confirmed. The follower keeps the writes and resends them to the
+      // next leader; the changes stay in this store and its flush queue.
+      onError,
+    );
+  };
+
+  const onMessage = ({ data }: { data: unknown }) => {
+    if (!isTabMessage(data)) return;
+    if (data.kind === "hello") {
+      flushOutgoing();
+      post({ kind: "snapshot", leader: id, to: data.tab, entities: store.entities(), state });
+    } else if (data.kind === "write") {
+      receiveWrites(data.tab, data.writes);
+    }
+  };
+  channel.addEventListener("message", onMessage);
+  post({ kind: "leader", leader: id });
+
+  return {
+    id,
+    publish(next) {
+      state = next;
+      post({ kind: "state", leader: id, state });
+    },
+    notify(event) {
+      post({ kind: "event", leader: id, event });
+    },
+    close() {
+      if (closed) return;
+      flushOutgoing();
+      closed = true;
+      stopChanges();
+      channel.removeEventListener("message", onMessage);
+      if (!options.channel) channel.close();
+    },
+  };
+}
+
+function toInput(change: StoreChange<Entity>): ChangeInput {
+  return change.operation === "upsert"
+    ? {
+        operation: "upsert",
+        entityType: change.entityType,
+        entityId: change.entityId,
+        entity: change.entity,
+      }
+    : { operation: "delete", entityType: change.entityType, entityId: change.entityId };
+}
+
+/** Whether the store already holds what `change` would make (a write resent after a handover). */
+function alreadyApplied(store: StoreApi<Entity>, change: ChangeInput): boolean {
+  const current = store.collection(change.entityType).findById(change.entityId);
+  return change.operation === "delete"
+    ? current === undefined
+    : current !== undefined && deepEqual(current, change.entity);
+}

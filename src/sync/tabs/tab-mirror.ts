@@ -1,0 +1,252 @@
+import { type ReadonlySignal, signal } from "@preact/signals-core";
+import { entityKey } from "../../core/entity-key.js";
+import type { ChangeInput, Entity, StoreApi, StoreChange } from "../../core/index.js";
+import { deepEqual } from "../deep-equal.js";
+import {
+  type ForwardedWrite,
+  isTabMessage,
+  openTabChannel,
+  randomTabId,
+  type TabChannel,
+  type TabMessage,
+} from "./messages.js";
+
+/** Options of `mirrorTabs()`. */
+export interface TabMirrorOptions<E extends Entity = Entity> {
+  /** This tab's store: shows the leader's, and its local writes go to the leader. */
+  store: StoreApi<E>;
+  /** The database's name, as given to the leader's `serveTabs()`. */
+  name: string;
+  /**
+   * What the tabs talk over.
+   * @default new BroadcastChannel(`kalphite-tabs:${name}`)
+   */
+  channel?: TabChannel;
+  /**
+   * Receives a write the leader refused (it failed validation there); the entity then shows the
+   * leader's version again.
+   * @default console.error
+   */
+  onError?: (error: Error) => void;
+}
+
+/** A tab mirroring the leader's store, from `mirrorTabs()`. */
+export interface TabMirror {
+  /** This tab's id. */
+  readonly id: string;
+  /** Resolves with the first snapshot from a leader: the store then shows the leader's data. */
+  readonly ready: Promise<void>;
+  /** The leader this tab follows, once one answered. */
+  readonly leader: ReadonlySignal<string | undefined>;
+  /** This tab's writes not yet durable in the leader's database (kept here, resent to a new leader). */
+  readonly pending: ReadonlySignal<number>;
+  /** The leader's published state (see `TabLeader.publish`). */
+  readonly state: ReadonlySignal<unknown>;
+  /** Calls `listener` with each event the leader sends (see `TabLeader.notify`); returns the unsubscribe. */
+  onEvent(listener: (event: unknown) => void): () => void;
+  /** Stops mirroring: unconfirmed writes are no longer resent from this tab. */
+  close(): void;
+}
+
+/**
+ * Mirrors the store of a database's leader tab (see `serveTabs`) into this tab's store, and
+ * sends this tab's local writes to the leader, which persists them and syncs them with the
+ * server. Every change from the leader is applied with origin `remote`. A write is kept here
+ * until the leader confirms it durable; when the leader goes away, the next one gets every
+ * unconfirmed write again (in order), so closing the leader's tab loses nothing another tab
+ * wrote. While a write of this tab to an entity is unconfirmed, the tab shows its own version
+ * of that entity, then the leader's.
+ *
+ * @example
+ * const store = KalphiteStore(Entity);
+ * const mirror = mirrorTabs({ store, name: "idb://review" });
+ * await mirror.ready; // the store holds what the leader holds
+ * store.comment.upsert("c1", comment); // sent to the leader, persisted and synced there
+ */
+export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabMirror {
+  // Entities pass through untouched: the type of each is only read, never narrowed.
+  const store = options.store as unknown as StoreApi<Entity>;
+  const onError = options.onError ?? ((error: Error) => console.error(error));
+  const channel = options.channel ?? openTabChannel(options.name);
+  const id = randomTabId();
+  const leader = signal<string | undefined>(undefined);
+  const pendingCount = signal(0);
+  const state = signal<unknown>(undefined);
+  const eventListeners = new Set<(event: unknown) => void>();
+  let closed = false;
+  let snapshotFrom: string | undefined;
+  let resolveReady!: () => void;
+  const ready = new Promise<void>((resolve) => {
+    resolveReady = resolve;
+  });
+  const post = (message: TabMessage) => {
+    if (!closed) channel.postMessage(message);
+  };
+
+  // Unconfirmed writes in order, and per entity how many of them touch it. While an entity has
+  // one, the leader's versions of it wait in `held` (the latest only) until the last is confirmed.
+  const pending = new Map<string, ForwardedWrite>();
+  const writesPerEntity = new Map<string, number>();
+  const held = new Map<string, ChangeInput>();
+  let writeCount = 0;
+
+  const applyFromLeader = (changes: readonly ChangeInput[]) => {
+    const effective = changes.filter((change) => {
+      const key = entityKey(change.entityType, change.entityId);
+      if (writesPerEntity.has(key)) {
+        held.set(key, change);
+        return false;
+      }
+      return !alreadyShown(store, change);
+    });
+    applying = true;
+    try {
+      if (effective.length > 0) store.apply(effective, "remote");
+    } finally {
+      applying = false;
+    }
+  };
+
+  // Local writes of one task go out as one write.
+  let applying = false;
+  let outgoing: ChangeInput[] = [];
+  const sendOutgoing = () => {
+    const changes = outgoing;
+    outgoing = [];
+    if (changes.length === 0) return;
+    const write: ForwardedWrite = { id: `${id}:${++writeCount}`, changes };
+    pending.set(write.id, write);
+    for (const change of changes) {
+      const key = entityKey(change.entityType, change.entityId);
+      writesPerEntity.set(key, (writesPerEntity.get(key) ?? 0) + 1);
+    }
+    pendingCount.value = pending.size;
+    post({ kind: "write", tab: id, writes: [write] });
+  };
+  const stopChanges = store.onChange((change: StoreChange<Entity>) => {
+    if (applying || change.origin !== "local") return;
+    if (outgoing.length === 0) queueMicrotask(sendOutgoing);
+    outgoing.push(
+      change.operation === "upsert"
+        ? {
+            operation: "upsert",
+            entityType: change.entityType,
+            entityId: change.entityId,
+            entity: change.entity,
+          }
+        : { operation: "delete", entityType: change.entityType, entityId: change.entityId },
+    );
+  });
+
+  const confirm = (writeId: string) => {
+    const write = pending.get(writeId);
+    if (!write) return;
+    pending.delete(writeId);
+    const released: ChangeInput[] = [];
+    for (const change of write.changes) {
+      const key = entityKey(change.entityType, change.entityId);
+      const left = (writesPerEntity.get(key) ?? 1) - 1;
+      if (left > 0) {
+        writesPerEntity.set(key, left);
+        continue;
+      }
+      writesPerEntity.delete(key);
+      const latest = held.get(key);
+      if (latest) {
+        held.delete(key);
+        released.push(latest);
+      }
+    }
+    applyFromLeader(released);
+    pendingCount.value = pending.size;
+  };
+
+  const applySnapshot = (entities: unknown[]) => {
+    const changes: ChangeInput[] = [];
+    const present = new Set<string>();
+    for (const entity of entities as Entity[]) {
+      present.add(entityKey(entity.type, entity.id));
+      changes.push({ operation: "upsert", entityType: entity.type, entityId: entity.id, entity });
+    }
+    for (const entity of store.entities()) {
+      if (!present.has(entityKey(entity.type, entity.id)))
+        changes.push({ operation: "delete", entityType: entity.type, entityId: entity.id });
+    }
+    applyFromLeader(changes);
+  };
+
+  const follow = (leaderId: string) => {
+    if (leader.peek() === leaderId) return;
+    leader.value = leaderId;
+    snapshotFrom = undefined;
+    post({ kind: "hello", tab: id });
+    // A new leader knows nothing of what this tab sent the last one: everything unconfirmed
+    // goes again, in order (the leader skips what its database already has).
+    if (pending.size > 0) post({ kind: "write", tab: id, writes: [...pending.values()] });
+  };
+
+  const onMessage = ({ data }: { data: unknown }) => {
+    if (!isTabMessage(data)) return;
+    switch (data.kind) {
+      case "leader":
+        follow(data.leader);
+        break;
+      case "snapshot":
+        if (data.to !== id) break;
+        follow(data.leader);
+        if (data.leader !== leader.peek()) break;
+        snapshotFrom = data.leader;
+        applySnapshot(data.entities);
+        state.value = data.state;
+        resolveReady();
+        break;
+      case "changes":
+        if (data.leader === snapshotFrom) applyFromLeader(data.changes);
+        break;
+      case "state":
+        if (data.leader === snapshotFrom) state.value = data.state;
+        break;
+      case "event":
+        for (const listener of eventListeners) listener(data.event);
+        break;
+      case "ack":
+        if (data.to === id) for (const writeId of data.ids) confirm(writeId);
+        break;
+      case "refused":
+        if (data.to !== id) break;
+        onError(new Error(`The leader tab refused a write of this tab: ${data.reason}`));
+        confirm(data.id);
+        break;
+    }
+  };
+  channel.addEventListener("message", onMessage);
+  post({ kind: "hello", tab: id });
+
+  return {
+    id,
+    ready,
+    leader,
+    pending: pendingCount,
+    state,
+    onEvent(listener) {
+      eventListeners.add(listener);
+      return () => eventListeners.delete(listener);
+    },
+    close() {
+      if (closed) return;
+      sendOutgoing();
+      closed = true;
+      stopChanges();
+      channel.removeEventListener("message", onMessage);
+      if (!options.channel) channel.close();
+    },
+  };
+}
+
+/** Whether the store shows `change` already (the echo of this tab's own write, an unchanged row). */
+function alreadyShown(store: StoreApi<Entity>, change: ChangeInput): boolean {
+  const current = store.collection(change.entityType).findById(change.entityId);
+  return change.operation === "delete"
+    ? current === undefined
+    : current !== undefined && deepEqual(current, change.entity);
+}
