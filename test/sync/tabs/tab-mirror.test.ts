@@ -54,8 +54,7 @@ function copyOf(store: KalphiteStore<Entity>) {
   return copy;
 }
 
-const texts = (store: KalphiteStore<Entity>) =>
-  store.note.map((n) => n.data.text).sort();
+const texts = (store: KalphiteStore<Entity>) => store.note.map((n) => n.data.text).sort();
 
 describe("tabs of one database", () => {
   it("a follower shows the leader's store, then each of its changes", async () => {
