@@ -5,9 +5,9 @@ import {
   KalphitePersistenceError,
   KalphiteUsageError,
 } from "../core/index.js";
+import { backoffDelay } from "../internal/backoff.js";
 import { type Clock, systemClock } from "../internal/clock.js";
 import { reportRejection } from "../internal/report-rejection.js";
-import { retryDelay } from "./backoff.js";
 import type {
   ChangeSource,
   FlushChange,
@@ -504,7 +504,9 @@ export class MemoryFlushEngine {
   }
 
   #delay(attempt: number): number {
-    return retryDelay(this.#baseRetryDelay, attempt, this.#jitter, () => this.#clock.random());
+    return backoffDelay(attempt, { base: this.#baseRetryDelay, jitter: this.#jitter }, () =>
+      this.#clock.random(),
+    );
   }
 
   #clearTimers(): void {

@@ -3,6 +3,7 @@
 // by other processes are lost (PostgreSQL queues them only for live listeners), so after every
 // reconnect each channel's `onResync` runs once to make up for them.
 import type pg from "pg";
+import { backoffDelay } from "../internal/backoff.js";
 import { type Clock, systemClock, unrefTimer } from "../internal/clock.js";
 import { importOptional } from "./optional-dependency.js";
 import type { SqlQuery } from "./sql-storage.js";
@@ -13,7 +14,7 @@ export interface PostgresListenerOptions {
   url: string;
   /** `application_name` of the connection (shows in pg_stat_activity). */
   applicationName?: string;
-  /** First delay before reconnecting, in ms; doubles per failed attempt. @default 100 */
+  /** First delay before reconnecting, in ms; doubles per failed attempt (up to 20% shorter at random). @default 100 */
   reconnectDelay?: number;
   /** Longest delay between attempts, in ms. @default 5000 */
   maxReconnectDelay?: number;
@@ -70,7 +71,7 @@ async function shut(client: pg.Client, clock: Clock, graceMs = 1_000): Promise<v
 }
 
 /**
- * A LISTEN connection that reconnects with backoff (doubling, ±20% jitter), re-issues LISTEN for
+ * A LISTEN connection that reconnects with backoff (doubling, up to 20% shorter at random), re-issues LISTEN for
  * every channel and then calls each channel's `onResync`. `close()` stops every attempt and timer.
  */
 export class PostgresListener {
@@ -232,11 +233,15 @@ export class PostgresListener {
 
   #schedule(): void {
     if (this.#closed || this.#client || this.#retry || this.#attempt) return;
-    const base = Math.min(
-      this.#options.maxReconnectDelay ?? 5_000,
-      (this.#options.reconnectDelay ?? 100) * 2 ** Math.min(this.#failures, 20),
+    const delay = backoffDelay(
+      this.#failures,
+      {
+        base: this.#options.reconnectDelay ?? 100,
+        max: this.#options.maxReconnectDelay ?? 5_000,
+        jitter: 0.2,
+      },
+      () => this.#clock.random(),
     );
-    const delay = base * (0.8 + this.#clock.random() * 0.4);
     this.#retry = this.#clock.setTimeout(() => {
       this.#retry = undefined;
       this.#attempt = this.#reconnect().finally(() => {

@@ -89,19 +89,25 @@ describe("the clock option", () => {
   });
 });
 
+/** An engine on a manual clock whose target fails (until `state.failing` is unset), with c1 queued. */
+function failingEngine(maxRetries: number) {
+  const clock = new ManualClock();
+  const { target, state } = memoryTarget();
+  state.failing = true;
+  const errors: unknown[] = [];
+  const engine = new MemoryFlushEngine({
+    flushTarget: target,
+    clock,
+    maxRetries,
+    onError: (error) => errors.push(error),
+  });
+  engine.scheduleFlush("c1", comment("c1"));
+  return { clock, engine, errors, state };
+}
+
 describe("no unhandled rejection from a public method", () => {
   it("destroy() left unawaited while its final flush fails: reported, changes kept, no timer", async () => {
-    const clock = new ManualClock();
-    const { target, state } = memoryTarget();
-    state.failing = true;
-    const errors: unknown[] = [];
-    const engine = new MemoryFlushEngine({
-      flushTarget: target,
-      clock,
-      maxRetries: 1,
-      onError: (error) => errors.push(error),
-    });
-    engine.scheduleFlush("c1", comment("c1"));
+    const { clock, engine, errors } = failingEngine(1);
     void engine.destroy(); // as the seed declares it: destroy(): void
     await runUntil(clock, () => errors.length > 0);
     await turn();
@@ -114,17 +120,7 @@ describe("no unhandled rejection from a public method", () => {
   });
 
   it("destroy() awaited rejects with the same error; a second call returns the same promise", async () => {
-    const clock = new ManualClock();
-    const { target, state } = memoryTarget();
-    state.failing = true;
-    const errors: unknown[] = [];
-    const engine = new MemoryFlushEngine({
-      flushTarget: target,
-      clock,
-      maxRetries: 0,
-      onError: (error) => errors.push(error),
-    });
-    engine.scheduleFlush("c1", comment("c1"));
+    const { clock, engine, errors } = failingEngine(0);
     const first = engine.destroy();
     expect(engine.destroy()).toBe(first);
     const outcome = first.catch((error: unknown) => error);
@@ -135,17 +131,7 @@ describe("no unhandled rejection from a public method", () => {
   });
 
   it("flush() left unawaited while writing fails: reported, no unhandled rejection", async () => {
-    const clock = new ManualClock();
-    const { target, state } = memoryTarget();
-    state.failing = true;
-    const errors: unknown[] = [];
-    const engine = new MemoryFlushEngine({
-      flushTarget: target,
-      clock,
-      maxRetries: 1,
-      onError: (error) => errors.push(error),
-    });
-    engine.scheduleFlush("c1", comment("c1"));
+    const { clock, engine, errors, state } = failingEngine(1);
     void engine.flush();
     await runUntil(clock, () => errors.length > 0);
     await turn();
