@@ -14,7 +14,10 @@ export interface PostgresListenerOptions {
   url: string;
   /** `application_name` of the connection (shows in pg_stat_activity). */
   applicationName?: string;
-  /** First delay before reconnecting, in ms; doubles per failed attempt (up to 20% shorter at random). @default 100 */
+  /**
+   * First delay before reconnecting, in ms; doubles per failed attempt (each up to 20% shorter,
+   * at random). @default 100
+   */
   reconnectDelay?: number;
   /** Longest delay between attempts, in ms. @default 5000 */
   maxReconnectDelay?: number;
@@ -71,8 +74,9 @@ async function shut(client: pg.Client, clock: Clock, graceMs = 1_000): Promise<v
 }
 
 /**
- * A LISTEN connection that reconnects with backoff (doubling, up to 20% shorter at random), re-issues LISTEN for
- * every channel and then calls each channel's `onResync`. `close()` stops every attempt and timer.
+ * A LISTEN connection that reconnects with backoff (doubling, up to 20% shorter at random),
+ * re-issues LISTEN for every channel and then calls each channel's `onResync`. `close()` stops
+ * every attempt and timer.
  */
 export class PostgresListener {
   readonly #options: PostgresListenerOptions;
