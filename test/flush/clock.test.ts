@@ -85,7 +85,7 @@ describe("the clock option", () => {
           flushTarget: async () => {},
           clock: { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} } as never,
         }),
-    ).toThrow(/lacks random/);
+    ).toThrow(/clock must be an object with .* missing random/);
   });
 });
 
