@@ -1,7 +1,7 @@
 // The flush engine schedules only through its `clock`, and none of its public methods leaves an
 // unhandled rejection behind: a failure it gives up on is reported, and the promise it returns
 // may be left unawaited.
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FrontendDatabase, persist } from "../../src/database/index.js";
 import { MemoryFlushEngine } from "../../src/flush/index.js";
 import { KalphitePersistenceError, KalphiteStore, KalphiteUsageError } from "../../src/index.js";
@@ -170,5 +170,48 @@ describe("no unhandled rejection from a public method", () => {
     expect(unhandled).toEqual([]);
     expect(errors[0]).toBeInstanceOf(KalphitePersistenceError);
     expect(persistence.engine.getQueuedChanges().map((change) => change.entityId)).toEqual(["c1"]);
+  });
+});
+
+describe("listeners", () => {
+  it("a throwing flush listener is reported on error and stops no other listener", async () => {
+    const clock = new ManualClock();
+    const errors: unknown[] = [];
+    const seen: string[] = [];
+    const engine = new MemoryFlushEngine({
+      flushTarget: async () => {},
+      clock,
+      onError: (error) => errors.push(error),
+    });
+    engine.on("flush", () => {
+      throw new Error("listener bug");
+    });
+    engine.on("flush", (event) => seen.push(...event.changes.map((change) => change.entityId)));
+    engine.scheduleFlush("c1", comment("c1"));
+    await engine.flush();
+    expect(seen).toEqual(["c1"]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(KalphitePersistenceError);
+    expect((errors[0] as Error).message).toMatch(/A "flush" listener threw: Error: listener bug/);
+    await engine.destroy();
+  });
+
+  it("a throwing error listener goes to the console, and the other error listeners still run", async () => {
+    const { clock, engine, errors } = failingEngine(0);
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      engine.on("error", () => {
+        throw new Error("error listener bug");
+      });
+      const off = engine.on("error", (error) => errors.push(error));
+      void engine.flush();
+      await runUntil(clock, () => errors.length === 2); // onError and the second listener
+      expect(logged).toHaveBeenCalledWith(
+        expect.objectContaining({ message: "error listener bug" }),
+      );
+      off();
+    } finally {
+      logged.mockRestore();
+    }
   });
 });
