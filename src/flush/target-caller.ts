@@ -6,6 +6,7 @@ import type { FlushChange, FlushTarget } from "./types.js";
  * Calls a flush target, one call at a time, with a deadline. A call that misses it counts as
  * failed, and no other call starts until it settles: a late write must never land after a
  * newer one. Every failure is a `KalphitePersistenceError`.
+ * @internal
  */
 export class TargetCaller {
   readonly #target: FlushTarget;
