@@ -3,6 +3,7 @@
 // by other processes are lost (PostgreSQL queues them only for live listeners), so after every
 // reconnect each channel's `onResync` runs once to make up for them.
 import type pg from "pg";
+import { KalphitePersistenceError, KalphiteUsageError } from "../core/index.js";
 import { backoffDelay } from "../internal/backoff.js";
 import { type Clock, systemClock, unrefTimer } from "../internal/clock.js";
 import { importOptional } from "./optional-dependency.js";
@@ -105,7 +106,11 @@ export class PostgresListener {
     onPayload: (payload: string) => void,
     onResync: (query: SqlQuery) => Promise<void> | void = () => {},
   ): Promise<() => Promise<void>> {
-    if (this.#closed) throw new Error("The PostgreSQL listener is closed.");
+    if (this.#closed) {
+      throw new KalphiteUsageError(
+        "The PostgreSQL listener is closed: listen() after close() hears nothing. Open a new storage.",
+      );
+    }
     this.#channels.set(channel, { onPayload, onResync });
     const client = this.#client;
     if (client) {
@@ -230,7 +235,7 @@ export class PostgresListener {
   }
 
   #report(message: string, cause: unknown): void {
-    const error = new Error(`kalphite: ${message}`, { cause });
+    const error = new KalphitePersistenceError(`kalphite: ${message}`, { cause });
     if (this.#options.onError) this.#options.onError(error);
     else console.error(error);
   }
