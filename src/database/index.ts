@@ -1,15 +1,7 @@
 // `kalphite/database`: the only entry that loads PGlite.
 
-export type {
-  ChangeSource,
-  FlushChange,
-  FlushConfig,
-  FlushEngineOptions,
-  FlushEvent,
-  FlushState,
-  FlushTarget,
-} from "../flush/index.js";
-export { MemoryFlushEngine } from "../flush/index.js";
+// Everything of kalphite/flush, so that one import gives the whole persistence layer.
+export * from "../flush/index.js";
 export type { BackupContent } from "./backup-format.js";
 export { FrontendDatabase } from "./frontend-database.js";
 export { type Persistence, type PersistOptions, persist } from "./persist.js";

@@ -4,6 +4,7 @@ export type {
   ChangeSource,
   FlushChange,
   FlushConfig,
+  FlushEngineEvents,
   FlushEngineOptions,
   FlushEvent,
   FlushState,

@@ -5,16 +5,18 @@ import {
   KalphitePersistenceError,
   KalphiteUsageError,
 } from "../core/index.js";
+import { backoffDelay } from "../internal/backoff.js";
 import { type Clock, systemClock } from "../internal/clock.js";
+import { Emitter } from "../internal/emitter.js";
+import { needsMethods, nonNegative } from "../internal/options.js";
 import { reportRejection } from "../internal/report-rejection.js";
-import { retryDelay } from "./backoff.js";
+import { TargetCaller } from "./target-caller.js";
 import type {
   ChangeSource,
   FlushChange,
+  FlushEngineEvents,
   FlushEngineOptions,
-  FlushEvent,
   FlushState,
-  FlushTarget,
 } from "./types.js";
 
 /** A queued change and its place in the order of writes. */
@@ -25,11 +27,6 @@ interface Queued {
 }
 
 type Timer = unknown;
-
-interface Listeners {
-  flush: Set<(event: FlushEvent) => void>;
-  error: Set<(error: KalphitePersistenceError) => void>;
-}
 
 /**
  * Writes a store's changes to a `FlushTarget` in the background: debounced, coalesced per entity,
@@ -50,7 +47,7 @@ interface Listeners {
  * await engine.destroy();
  */
 export class MemoryFlushEngine {
-  readonly #target: FlushTarget;
+  readonly #target: TargetCaller;
   readonly #debounceMs: number;
   readonly #maxWaitMs: number;
   readonly #maxRetries: number;
@@ -58,17 +55,16 @@ export class MemoryFlushEngine {
   readonly #maxBatchSize: number;
   readonly #enablePersistence: boolean;
   readonly #jitter: number;
-  readonly #timeoutMs: number;
   readonly #clock: Clock;
-  readonly #listeners: Listeners = { flush: new Set(), error: new Set() };
+  readonly #events = new Emitter<FlushEngineEvents>();
+  /** Set while error listeners run: one that throws goes to the console, not back to them. */
+  #reportingError = false;
 
   #pending = new Map<string, Queued>();
   #retry = new Map<string, Queued>();
   readonly #inFlight = new Map<string, Queued>();
   #seq = 0;
   #running: Promise<void> | undefined;
-  /** A target call that timed out and has not settled yet; no other call starts before it does. */
-  #stuck: Promise<void> | undefined;
   #debounceTimer: Timer | undefined;
   #retryTimer: Timer | undefined;
   /** When the debounce timer should fire; writes move it instead of re-arming the timer. */
@@ -90,7 +86,6 @@ export class MemoryFlushEngine {
         "MemoryFlushEngine needs a flushTarget: a function (changes) => Promise<void> that writes a batch, e.g. (changes) => db.applyChanges(changes).",
       );
     }
-    this.#target = options.flushTarget;
     this.#debounceMs = nonNegative("debounceMs", options.debounceMs, 100);
     this.#maxWaitMs = nonNegative("maxWaitMs", options.maxWaitMs, this.#debounceMs * 2);
     this.#maxRetries = nonNegative("maxRetries", options.maxRetries, 3);
@@ -98,18 +93,24 @@ export class MemoryFlushEngine {
     this.#maxBatchSize = Math.max(1, nonNegative("maxBatchSize", options.maxBatchSize, 100));
     this.#enablePersistence = options.enablePersistence ?? true;
     this.#jitter = Math.min(1, nonNegative("retryJitter", options.retryJitter, 0.5));
-    this.#timeoutMs = nonNegative("targetTimeoutMs", options.targetTimeoutMs, 30_000);
+    needsMethods("clock", options.clock, ["now", "setTimeout", "clearTimeout", "random"]);
     this.#clock = options.clock ?? systemClock;
-    const missing = ["now", "setTimeout", "clearTimeout", "random"].filter(
-      (method) => typeof (this.#clock as unknown as Record<string, unknown>)[method] !== "function",
+    this.#target = new TargetCaller(
+      options.flushTarget,
+      nonNegative("targetTimeoutMs", options.targetTimeoutMs, 30_000),
+      this.#clock,
     );
-    if (missing.length > 0) {
-      throw new KalphiteUsageError(
-        `clock must have now, setTimeout, clearTimeout and random functions; it lacks ${missing.join(", ")}. Leave it out to use the platform's timers.`,
-      );
-    }
-    if (options.onError) this.#listeners.error.add(options.onError);
-    if (options.onFlush) this.#listeners.flush.add(options.onFlush);
+    this.#events.onListenerError = (error) => {
+      if (this.#reportingError) console.error(error);
+      else
+        this.#report(
+          new KalphitePersistenceError(`A "flush" listener threw: ${String(error)}`, {
+            cause: error,
+          }),
+        );
+    };
+    if (options.onError) this.#events.on("error", options.onError);
+    if (options.onFlush) this.#events.on("flush", options.onFlush);
   }
 
   /**
@@ -285,13 +286,11 @@ export class MemoryFlushEngine {
    *
    * @example engine.on("error", (error) => showOfflineBanner(error.message));
    */
-  on<K extends keyof Listeners>(
+  on<K extends keyof FlushEngineEvents>(
     event: K,
-    listener: Listeners[K] extends Set<infer L> ? L : never,
+    listener: (...args: FlushEngineEvents[K]) => void,
   ): () => void {
-    const set = this.#listeners[event] as Set<typeof listener>;
-    set.add(listener);
-    return () => set.delete(listener);
+    return this.#events.on(event, listener);
   }
 
   #assertOpen(method: string): void {
@@ -437,7 +436,7 @@ export class MemoryFlushEngine {
   async #write(batch: Queued[]): Promise<void> {
     const changes = batch.map((queued) => queued.change);
     try {
-      if (this.#enablePersistence) await this.#callTarget(changes);
+      if (this.#enablePersistence) await this.#target.call(changes);
     } catch (error) {
       // Back to the head of the retry queue, unless a newer change to the entity is pending.
       const requeued = new Map<string, Queued>();
@@ -453,46 +452,7 @@ export class MemoryFlushEngine {
       }
     }
     this.#lastFlushTime = this.#clock.now();
-    this.#emit("flush", { changes, persisted: this.#enablePersistence });
-  }
-
-  async #callTarget(changes: FlushChange[]): Promise<void> {
-    if (this.#stuck) {
-      throw new KalphitePersistenceError(
-        `The previous flush target call has not settled after ${this.#timeoutMs} ms, so nothing newer is written (it could land after it). Check that the flushTarget's promise settles; the changes stay queued.`,
-      );
-    }
-    const call = Promise.resolve().then(() => this.#target(changes));
-    let timer: Timer | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = this.#clock.setTimeout(() => {
-        this.#stuck = call.then(
-          () => {
-            this.#stuck = undefined;
-          },
-          () => {
-            this.#stuck = undefined;
-          },
-        );
-        reject(
-          new KalphitePersistenceError(
-            `The flush target did not settle within ${this.#timeoutMs} ms (targetTimeoutMs); the ${changes.length} change(s) stay queued and are retried once it settles.`,
-          ),
-        );
-      }, this.#timeoutMs);
-    });
-    try {
-      await Promise.race([call, timeout]);
-    } catch (error) {
-      throw error instanceof KalphitePersistenceError
-        ? error
-        : new KalphitePersistenceError(
-            `Writing ${changes.length} change(s) failed: ${error instanceof Error ? error.message : String(error)}. They stay queued and are retried.`,
-            { cause: error },
-          );
-    } finally {
-      this.#clock.clearTimeout(timer);
-    }
+    this.#events.emit("flush", { changes, persisted: this.#enablePersistence });
   }
 
   #hasQueuedThrough(seq: number): boolean {
@@ -504,7 +464,9 @@ export class MemoryFlushEngine {
   }
 
   #delay(attempt: number): number {
-    return retryDelay(this.#baseRetryDelay, attempt, this.#jitter, () => this.#clock.random());
+    return backoffDelay(attempt, { base: this.#baseRetryDelay, jitter: this.#jitter }, () =>
+      this.#clock.random(),
+    );
   }
 
   #clearTimers(): void {
@@ -513,20 +475,6 @@ export class MemoryFlushEngine {
     this.#debounceTimer = undefined;
     this.#retryTimer = undefined;
     this.#firstPendingAt = undefined;
-  }
-
-  #emit(event: "flush", payload: FlushEvent): void {
-    for (const listener of this.#listeners[event]) {
-      try {
-        listener(payload);
-      } catch (error) {
-        this.#report(
-          new KalphitePersistenceError(`A "flush" listener threw: ${String(error)}`, {
-            cause: error,
-          }),
-        );
-      }
-    }
   }
 
   /** Reports a failed flush()/destroy(): the target's failure after the retries, or a usage error. */
@@ -538,25 +486,13 @@ export class MemoryFlushEngine {
     );
   }
 
+  /** To the `error` listeners, or the console when there is none. */
   #report(error: KalphitePersistenceError): void {
-    if (this.#listeners.error.size === 0) {
-      console.error(error);
-      return;
-    }
-    for (const listener of this.#listeners.error) {
-      try {
-        listener(error);
-      } catch (thrown) {
-        console.error(thrown);
-      }
+    this.#reportingError = true;
+    try {
+      if (!this.#events.emit("error", error)) console.error(error);
+    } finally {
+      this.#reportingError = false;
     }
   }
-}
-
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
-    throw new KalphiteUsageError(`${name} must be a number ≥ 0, got ${String(value)}.`);
-  }
-  return value;
 }

@@ -70,6 +70,14 @@ export interface FlushEvent {
   persisted: boolean;
 }
 
+/** The events of a `MemoryFlushEngine` and their arguments (`engine.on(event, listener)`). */
+export interface FlushEngineEvents {
+  /** After each batch written (or reported, in a dry run). */
+  flush: [event: FlushEvent];
+  /** Automatic flushing gave up after `maxRetries`, or a `flush()`/`destroy()` failed. */
+  error: [error: KalphitePersistenceError];
+}
+
 /** The part of a store the engine listens to (`store.onChange`). */
 export interface ChangeSource {
   onChange(listener: (change: StoreChange) => void): () => void;

@@ -4,7 +4,14 @@
  * engine's `SyncClock` plus `random`, so one clock serves every layer.
  *
  * @example
- * new MemoryFlushEngine({ flushTarget, clock: { ...systemClock, random: () => 0.5 } });
+ * // The platform's timers with jitter fixed at its middle:
+ * const clock: Clock = {
+ *   now: () => Date.now(),
+ *   setTimeout: (fn, ms) => setTimeout(fn, ms),
+ *   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+ *   random: () => 0.5,
+ * };
+ * new MemoryFlushEngine({ flushTarget, clock });
  */
 export interface Clock {
   /** Milliseconds since the epoch, like `Date.now()`. */
@@ -20,6 +27,7 @@ export interface Clock {
 /**
  * The platform's timers, `Date.now` and `Math.random`, each looked up when called (so fake
  * timers installed later, e.g. by a test framework, still apply).
+ * @internal
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
@@ -31,6 +39,7 @@ export const systemClock: Clock = {
 /**
  * Lets a timer of the system clock not keep a Node process alive (`unref`); a no-op for other
  * clocks' handles and in browsers.
+ * @internal
  */
 export function unrefTimer(handle: unknown): void {
   (handle as { unref?: () => void } | undefined)?.unref?.();

@@ -4,6 +4,7 @@
  * not await it (the seed declares `destroy(): void`) gets no unhandled rejection, which would end
  * a Node process: the error still reaches the reporter (an `onError` callback or `error` event).
  *
+ * @internal
  * @example destroy(): Promise<void> { return reportRejection(this.#close(), (e) => this.#report(e)); }
  */
 export function reportRejection<T>(

@@ -3,7 +3,7 @@
 // package to install when it is missing instead of failing at import with a resolution error.
 import { KalphiteUsageError } from "../core/index.js";
 
-/** Loads a module by name: `(name) => import(name)` unless a test injects another. */
+/** Loads a module by name: `(name) => import(name)` unless a test injects another. @internal */
 export type Importer = (name: string) => Promise<unknown>;
 
 /** The server's optional packages, and what needs each. */
@@ -20,6 +20,7 @@ const nativeImport: Importer = (name) => import(name);
  * Imports the optional package `name`, or throws a `KalphiteUsageError` that names it, what needs
  * it and how to install it. Errors other than "not installed" pass through unchanged.
  *
+ * @internal
  * @example const { WebSocketServer } = await importOptional<typeof import("ws")>("ws");
  */
 export async function importOptional<T>(

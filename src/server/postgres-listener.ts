@@ -3,6 +3,8 @@
 // by other processes are lost (PostgreSQL queues them only for live listeners), so after every
 // reconnect each channel's `onResync` runs once to make up for them.
 import type pg from "pg";
+import { KalphitePersistenceError, KalphiteUsageError } from "../core/index.js";
+import { backoffDelay } from "../internal/backoff.js";
 import { type Clock, systemClock, unrefTimer } from "../internal/clock.js";
 import { importOptional } from "./optional-dependency.js";
 import type { SqlQuery } from "./storage/sql.js";
@@ -13,7 +15,10 @@ export interface PostgresListenerOptions {
   url: string;
   /** `application_name` of the connection (shows in pg_stat_activity). */
   applicationName?: string;
-  /** First delay before reconnecting, in ms; doubles per failed attempt. @default 100 */
+  /**
+   * First delay before reconnecting, in ms; doubles per failed attempt (each up to 20% shorter,
+   * at random). @default 100
+   */
   reconnectDelay?: number;
   /** Longest delay between attempts, in ms. @default 5000 */
   maxReconnectDelay?: number;
@@ -70,8 +75,9 @@ async function shut(client: pg.Client, clock: Clock, graceMs = 1_000): Promise<v
 }
 
 /**
- * A LISTEN connection that reconnects with backoff (doubling, ±20% jitter), re-issues LISTEN for
- * every channel and then calls each channel's `onResync`. `close()` stops every attempt and timer.
+ * A LISTEN connection that reconnects with backoff (doubling, up to 20% shorter at random),
+ * re-issues LISTEN for every channel and then calls each channel's `onResync`. `close()` stops
+ * every attempt and timer.
  */
 export class PostgresListener {
   readonly #options: PostgresListenerOptions;
@@ -100,7 +106,11 @@ export class PostgresListener {
     onPayload: (payload: string) => void,
     onResync: (query: SqlQuery) => Promise<void> | void = () => {},
   ): Promise<() => Promise<void>> {
-    if (this.#closed) throw new Error("The PostgreSQL listener is closed.");
+    if (this.#closed) {
+      throw new KalphiteUsageError(
+        "The PostgreSQL listener is closed: listen() after close() hears nothing. Open a new storage.",
+      );
+    }
     this.#channels.set(channel, { onPayload, onResync });
     const client = this.#client;
     if (client) {
@@ -225,18 +235,22 @@ export class PostgresListener {
   }
 
   #report(message: string, cause: unknown): void {
-    const error = new Error(`kalphite: ${message}`, { cause });
+    const error = new KalphitePersistenceError(`kalphite: ${message}`, { cause });
     if (this.#options.onError) this.#options.onError(error);
     else console.error(error);
   }
 
   #schedule(): void {
     if (this.#closed || this.#client || this.#retry || this.#attempt) return;
-    const base = Math.min(
-      this.#options.maxReconnectDelay ?? 5_000,
-      (this.#options.reconnectDelay ?? 100) * 2 ** Math.min(this.#failures, 20),
+    const delay = backoffDelay(
+      this.#failures,
+      {
+        base: this.#options.reconnectDelay ?? 100,
+        max: this.#options.maxReconnectDelay ?? 5_000,
+        jitter: 0.2,
+      },
+      () => this.#clock.random(),
     );
-    const delay = base * (0.8 + this.#clock.random() * 0.4);
     this.#retry = this.#clock.setTimeout(() => {
       this.#retry = undefined;
       this.#attempt = this.#reconnect().finally(() => {

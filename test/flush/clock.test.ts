@@ -1,7 +1,7 @@
 // The flush engine schedules only through its `clock`, and none of its public methods leaves an
 // unhandled rejection behind: a failure it gives up on is reported, and the promise it returns
 // may be left unawaited.
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FrontendDatabase, persist } from "../../src/database/index.js";
 import { MemoryFlushEngine } from "../../src/flush/index.js";
 import { KalphitePersistenceError, KalphiteStore, KalphiteUsageError } from "../../src/index.js";
@@ -85,23 +85,29 @@ describe("the clock option", () => {
           flushTarget: async () => {},
           clock: { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} } as never,
         }),
-    ).toThrow(/lacks random/);
+    ).toThrow(/clock must be an object with .* missing random/);
   });
 });
 
+/** An engine on a manual clock whose target fails (until `state.failing` is unset), with c1 queued. */
+function failingEngine(maxRetries: number) {
+  const clock = new ManualClock();
+  const { target, state } = memoryTarget();
+  state.failing = true;
+  const errors: unknown[] = [];
+  const engine = new MemoryFlushEngine({
+    flushTarget: target,
+    clock,
+    maxRetries,
+    onError: (error) => errors.push(error),
+  });
+  engine.scheduleFlush("c1", comment("c1"));
+  return { clock, engine, errors, state };
+}
+
 describe("no unhandled rejection from a public method", () => {
   it("destroy() left unawaited while its final flush fails: reported, changes kept, no timer", async () => {
-    const clock = new ManualClock();
-    const { target, state } = memoryTarget();
-    state.failing = true;
-    const errors: unknown[] = [];
-    const engine = new MemoryFlushEngine({
-      flushTarget: target,
-      clock,
-      maxRetries: 1,
-      onError: (error) => errors.push(error),
-    });
-    engine.scheduleFlush("c1", comment("c1"));
+    const { clock, engine, errors } = failingEngine(1);
     void engine.destroy(); // as the seed declares it: destroy(): void
     await runUntil(clock, () => errors.length > 0);
     await turn();
@@ -114,17 +120,7 @@ describe("no unhandled rejection from a public method", () => {
   });
 
   it("destroy() awaited rejects with the same error; a second call returns the same promise", async () => {
-    const clock = new ManualClock();
-    const { target, state } = memoryTarget();
-    state.failing = true;
-    const errors: unknown[] = [];
-    const engine = new MemoryFlushEngine({
-      flushTarget: target,
-      clock,
-      maxRetries: 0,
-      onError: (error) => errors.push(error),
-    });
-    engine.scheduleFlush("c1", comment("c1"));
+    const { clock, engine, errors } = failingEngine(0);
     const first = engine.destroy();
     expect(engine.destroy()).toBe(first);
     const outcome = first.catch((error: unknown) => error);
@@ -135,17 +131,7 @@ describe("no unhandled rejection from a public method", () => {
   });
 
   it("flush() left unawaited while writing fails: reported, no unhandled rejection", async () => {
-    const clock = new ManualClock();
-    const { target, state } = memoryTarget();
-    state.failing = true;
-    const errors: unknown[] = [];
-    const engine = new MemoryFlushEngine({
-      flushTarget: target,
-      clock,
-      maxRetries: 1,
-      onError: (error) => errors.push(error),
-    });
-    engine.scheduleFlush("c1", comment("c1"));
+    const { clock, engine, errors, state } = failingEngine(1);
     void engine.flush();
     await runUntil(clock, () => errors.length > 0);
     await turn();
@@ -184,5 +170,48 @@ describe("no unhandled rejection from a public method", () => {
     expect(unhandled).toEqual([]);
     expect(errors[0]).toBeInstanceOf(KalphitePersistenceError);
     expect(persistence.engine.getQueuedChanges().map((change) => change.entityId)).toEqual(["c1"]);
+  });
+});
+
+describe("listeners", () => {
+  it("a throwing flush listener is reported on error and stops no other listener", async () => {
+    const clock = new ManualClock();
+    const errors: unknown[] = [];
+    const seen: string[] = [];
+    const engine = new MemoryFlushEngine({
+      flushTarget: async () => {},
+      clock,
+      onError: (error) => errors.push(error),
+    });
+    engine.on("flush", () => {
+      throw new Error("listener bug");
+    });
+    engine.on("flush", (event) => seen.push(...event.changes.map((change) => change.entityId)));
+    engine.scheduleFlush("c1", comment("c1"));
+    await engine.flush();
+    expect(seen).toEqual(["c1"]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(KalphitePersistenceError);
+    expect((errors[0] as Error).message).toMatch(/A "flush" listener threw: Error: listener bug/);
+    await engine.destroy();
+  });
+
+  it("a throwing error listener goes to the console, and the other error listeners still run", async () => {
+    const { clock, engine, errors } = failingEngine(0);
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      engine.on("error", () => {
+        throw new Error("error listener bug");
+      });
+      const off = engine.on("error", (error) => errors.push(error));
+      void engine.flush();
+      await runUntil(clock, () => errors.length === 2); // onError and the second listener
+      expect(logged).toHaveBeenCalledWith(
+        expect.objectContaining({ message: "error listener bug" }),
+      );
+      off();
+    } finally {
+      logged.mockRestore();
+    }
   });
 });

