@@ -111,11 +111,15 @@ const plain = plainSignals();
 // 1. Create and subscribe the ten tie-heavy queries.
 const setupKalphite = setupMs(() => {
   const stops = tieQueries(store).map((q) => q.subscribe(() => {}));
-  return () => stops.forEach((stop) => stop());
+  return () => {
+    for (const stop of stops) stop();
+  };
 });
 const setupPlain = setupMs(() => {
   const stops = plain.queries().map((q) => q.subscribe(() => {}));
-  return () => stops.forEach((stop) => stop());
+  return () => {
+    for (const stop of stops) stop();
+  };
 }, 3);
 log(
   `create + subscribe 10 tie-heavy queries: Kalphite ${setupKalphite.toFixed(1)} ms, naive computeds ${setupPlain.toFixed(1)} ms`,
