@@ -3,6 +3,7 @@
 
 import { type GuaranteeCosts, guaranteeCosts } from "./guarantees.js";
 import { check, heapUsed, MAX_STEPS, makeUpdates, medianMs, perUpdateMicros } from "./harness.js";
+import type { OperatorResult } from "./operators/measure.js";
 import { systems } from "./systems/index.js";
 import { type Comment, idOf, LIMIT, makeComments, QUERIES } from "./workload.js";
 
@@ -29,10 +30,15 @@ export interface PeerResult {
   coldMs: number;
   /** Kalphite only: what its guarantees cost alone (measured in a process of their own). */
   guarantees?: GuaranteeCosts;
+  /** The operator workloads (bench/peers/operators), for systems that have them. */
+  operators?: OperatorResult;
 }
 
 const name = process.argv[2] ?? "kalphite";
 const N = Number(process.argv[3] ?? 100_000);
+/** Quick mode (for iteration): shorter warm-ups and budgets. */
+const quick = process.argv[4] === "quick";
+const timing = quick ? { warmupMs: 100, budgetMs: 500 } : {};
 if (name === "guarantees") {
   console.log(JSON.stringify(guaranteeCosts(makeComments(N))));
   process.exit(0);
@@ -54,7 +60,7 @@ for (const n of [10_000, N]) {
   do {
     system.load(rows);
     system.dispose();
-  } while (performance.now() - warmStart < 500);
+  } while (performance.now() - warmStart < (quick ? 100 : 500));
   load[n] = medianMs(
     () => system.load(rows),
     n > 10_000 ? 5 : 9,
@@ -100,10 +106,14 @@ let entityRunsPerUpdate = 0;
   const t0 = performance.now();
   const set = system.live(QUERIES, LIMIT);
   subscribeMs = performance.now() - t0;
-  const r = perUpdateMicros(stream, (c) => {
-    system.update(c);
-    set.read();
-  });
+  const r = perUpdateMicros(
+    stream,
+    (c) => {
+      system.update(c);
+      set.read();
+    },
+    timing,
+  );
   set.stop();
   updateLimitMicros = r.micros;
   log(
@@ -112,10 +122,14 @@ let entityRunsPerUpdate = 0;
 }
 {
   const set = system.live(QUERIES, undefined);
-  const r = perUpdateMicros(stream, (c) => {
-    system.update(c);
-    set.read();
-  });
+  const r = perUpdateMicros(
+    stream,
+    (c) => {
+      system.update(c);
+      set.read();
+    },
+    timing,
+  );
   set.stop();
   updateFullMicros = r.micros;
   log(`update+read (no limit): ${r.micros.toFixed(2)} µs over ${r.steps}`);
@@ -128,7 +142,7 @@ system.load(rows);
   const subs = system.subscribeEntities(ids);
   subs.takeRuns();
   const subStream = makeUpdates(rows, MAX_STEPS, 10_000, 11);
-  const r = perUpdateMicros(subStream, (c) => system.update(c));
+  const r = perUpdateMicros(subStream, (c) => system.update(c), timing);
   const runs = subs.takeRuns();
   entityMicros = r.micros;
   // Every timed and warm-up update targets a subscribed entity: exactly one run each.

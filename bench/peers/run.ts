@@ -1,6 +1,8 @@
 // Runs the peer comparison: each system in its own Node process (--expose-gc), the same seeded
 // workload, then writes the "peers" section of bench/RESULTS.md and bench/peers.svg.
-// Usage: npm run bench:peers [-- system ...]
+// Usage: npm run bench:peers [-- [--quick] [--operators] system ...]
+//   --quick      20,000 entities and short budgets, printed only (RESULTS.md is left alone)
+//   --operators  only the operator workloads (ties, window, join, counts); other figures kept
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -8,22 +10,33 @@ import { machineLine, writeResults } from "../results.js";
 import { chart } from "./chart.js";
 import type { PeerResult } from "./child.js";
 import type { GuaranteeCosts } from "./guarantees.js";
+import { operatorColumns, operatorTable } from "./operators/table.js";
 
 const ORDER = ["kalphite", "tanstack", "tinybase", "legend", "mobx", "signals", "floor"];
-const only = process.argv.slice(2);
+const flags = new Set(process.argv.slice(2).filter((arg) => arg.startsWith("--")));
+const only = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
+const quick = flags.has("--quick");
+const operatorsOnly = flags.has("--operators");
+const SIZE = quick ? 20_000 : 100_000;
 const names = only.length ? ORDER.filter((name) => only.includes(name)) : ORDER;
 const child = fileURLToPath(new URL("./child.ts", import.meta.url));
+const operatorsChild = fileURLToPath(new URL("./operators/child.ts", import.meta.url));
+/** The systems with the operator workloads (the floor and the signals baseline have none). */
+const OPERATOR_SYSTEMS = ["kalphite", "tanstack", "tinybase", "legend", "mobx"];
 // The figures of the last run, so that `npm run bench:peers -- kalphite` re-measures one system
 // and keeps the others' figures.
 const saved = fileURLToPath(new URL("./results.json", import.meta.url));
 const previous: PeerResult[] =
-  only.length && existsSync(saved) ? JSON.parse(readFileSync(saved, "utf8")) : [];
+  (only.length || operatorsOnly) && !quick && existsSync(saved)
+    ? JSON.parse(readFileSync(saved, "utf8"))
+    : [];
 const fresh: PeerResult[] = [];
 /** Runs child.ts in its own process; returns its last line of output, parsed, or undefined. */
-function runChild<T>(name: string): T | undefined {
-  console.log(`=== ${name}`);
+function runChild<T>(name: string, script = child): T | undefined {
+  console.log(`=== ${name}${script === child ? "" : " (operators)"}`);
   const started = performance.now();
-  const run = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", child, name], {
+  const args = [script, name, String(SIZE), quick ? "quick" : "full"];
+  const run = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", ...args], {
     stdio: ["ignore", "pipe", "inherit"],
     encoding: "utf8",
     maxBuffer: 1 << 24,
@@ -36,19 +49,26 @@ function runChild<T>(name: string): T | undefined {
   return JSON.parse(run.stdout.trim().split("\n").pop()!) as T;
 }
 
+const runStarted = performance.now();
 for (const name of names) {
-  const result = runChild<PeerResult>(name);
+  const result: PeerResult | undefined = operatorsOnly
+    ? previous.find((p) => p.key === name)
+    : runChild<PeerResult>(name);
   if (!result) continue;
   // What Kalphite's guarantees cost alone, in a fresh process like every system's.
-  if (name === "kalphite") result.guarantees = runChild<GuaranteeCosts>("guarantees");
+  if (name === "kalphite" && !operatorsOnly) {
+    result.guarantees = runChild<GuaranteeCosts>("guarantees");
+  }
+  if (OPERATOR_SYSTEMS.includes(name)) result.operators = runChild(name, operatorsChild);
   fresh.push(result);
 }
+console.log(`Ran in ${((performance.now() - runStarted) / 60_000).toFixed(1)} min.`);
 
 const results: PeerResult[] = [
   ...fresh,
   ...previous.filter((p) => !fresh.some((r) => r.system === p.system)),
 ].sort((a, b) => ORDER.indexOf(keyOf(a)) - ORDER.indexOf(keyOf(b)));
-writeFileSync(saved, `${JSON.stringify(results, null, 2)}\n`);
+if (!quick) writeFileSync(saved, `${JSON.stringify(results, null, 2)}\n`);
 
 function keyOf(result: PeerResult): string {
   return result.key ?? "";
@@ -94,6 +114,8 @@ const rows = results.map((r) => {
   });
   return `| ${r.system} | ${cells.join(" | ")} | ${r.entityRunsPerUpdate} |`;
 });
+
+const operators = operatorTable(results, kalphite, format);
 
 const apis = results.map((r) => `- **${r.system}**: ${r.api}.`).join("\n");
 const floor = results.find((r) => r.system.startsWith("Floor"));
@@ -145,6 +167,12 @@ ${ahead}
 
 ${guarantees}
 
+### Live-query operators
+
+The workloads of the operators beyond \`where\`/\`orderBy\`/\`limit\` (\`bench/peers/operators/\`), on ${N.toLocaleString("en")} comments in 1,000 reviews, each system in its own process and first checked against naive answers on 3,000 comments: **ties**: 10 queries \`status === "open" && lineNumber < k\` ordered by \`lineNumber\` (5,000 distinct values, ties broken by id; 2.5% to 25% of the comments), an update that moves a comment to another line and status, then every result read; **window**: a window of 50 rows over all comments by line, moved to a random offset, or one of its rows edited, then the window read; **join**: comments on lines below 500 joined with their review, by line, first 50, after an update of a comment or of a review; **counts**: open comments per review, an update that moves a comment to another review, then the counts of 10 reviews read. Systems without an operator (Legend-State, MobX) use \`computed\`s that recompute from scratch; a window is a computed slice of a cached sorted computed.
+
+${operators}
+
 Where a peer can win, and why Kalphite does not follow: loading. Legend-State (\`observable({ comments })\` wraps the object it is given, lazily) and MobX (\`observable.map\` with \`deep: false\`) neither validate nor copy, so their load costs about what the floor's does. Kalphite validates every entity against the schema (bad data never enters the store), keeps its own copy (a caller that later mutates its object changes nothing in the store), freezes it (nobody can change a stored entity behind the store's back) and refuses strings PostgreSQL could not store (nothing is accepted that could never be persisted or synced); the figures above show those two alone costing more than such a load, so this row cannot be won without giving up a guarantee. The same holds for "within 3× of the floor on updates": the guarantees alone (validation, the frozen copy, the signal that wakes the one subscriber) cost several times a bare \`Map.set\`, and a live-query update also keeps 10 sorted results current, which the floor does not do at all.
 
 What was changed in Kalphite for these workloads, and what it bought:
@@ -160,10 +188,15 @@ How each system is used:
 ${apis}
 `;
 
+if (quick) {
+  console.log(markdown);
+  console.log("Quick mode: RESULTS.md, results.json and peers.svg were left alone.");
+  process.exit(0);
+}
 writeResults("peers", markdown);
 const svg = chart(
   results.map((r) => r.system),
-  columns
+  [...columns, ...operatorColumns]
     .filter((c) => c.unit !== "B")
     .map((c) => ({ title: `${c.title} (${c.unit})`, values: results.map((r) => c.value(r)) })),
   machineLine(),

@@ -66,6 +66,17 @@ export function toKeyFunction<T>(selector: KeySelector<T>): (entity: T) => unkno
     const key = parts[0]!;
     return (entity) => (entity as Record<string, unknown>)[key];
   }
+  // The common paths ("data.lineNumber", "comment.data.lineNumber") without a loop: a key is
+  // read for every row a query sorts, so this is on the path of every subscription.
+  if (parts.length === 2) {
+    const [first, second] = parts as [string, string];
+    return (entity) => {
+      const value = (entity as Record<string, unknown>)[first];
+      return value === null || value === undefined
+        ? undefined
+        : (value as Record<string, unknown>)[second];
+    };
+  }
   return (entity) => {
     let value: unknown = entity;
     for (const part of parts) {

@@ -97,6 +97,12 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
   readonly #changeListeners = new Set<(change: LiveQueryChange<T>) => void>();
   #index: SortedIndex<T> | undefined;
   #lastRows: T[] | undefined;
+  /**
+   * Writes that changed the rows shown since the last read, and whether the one write (if one)
+   * changed them for certain: then the read skips comparing the new rows with the last ones.
+   */
+  #writesSinceRead = 0;
+  #certainChange = false;
   #refs = 0;
 
   /** @internal */
@@ -417,7 +423,13 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
     }
     if (oldIndex === -1 && newIndex === -1) return;
     if ((oldIndex === -1) !== (newIndex === -1)) this.#size.value = index.size;
-    if (this.#shows(oldIndex, newIndex, end)) this.#tick.value = ++this.#ticks;
+    if (this.#shows(oldIndex, newIndex, end)) {
+      // With no offset, one row that entered, left, moved or was replaced (by a new object)
+      // within the rows shown changes them; a batch of several may cancel out.
+      this.#certainChange =
+        ++this.#writesSinceRead === 1 && this.#offset === 0 && previous !== next;
+      this.#tick.value = ++this.#ticks;
+    }
     if (wantsPositions) {
       const change: LiveQueryChange<T> = {
         entity: newIndex === -1 ? undefined : next,
@@ -461,6 +473,7 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
     if (offset === this.#offset && count === this.#limit) return;
     this.#offset = offset;
     this.#limit = count;
+    this.#writesSinceRead = 2;
     this.#tick.value = ++this.#ticks;
   }
 
@@ -508,7 +521,9 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
     // a row, a switch between modes), so that no subscriber runs for an unchanged result. The
     // comparison costs no more than the copy just made.
     const last = this.#lastRows;
-    if (last !== undefined && sameRows(last, rows)) return last;
+    const certain = this.#index !== undefined && this.#writesSinceRead === 1 && this.#certainChange;
+    this.#writesSinceRead = 0;
+    if (last !== undefined && !certain && sameRows(last, rows)) return last;
     this.#lastRows = rows;
     return rows;
   }
@@ -544,7 +559,9 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
     }
     this.#index = index;
     this.#size.value = index.size;
-    // A value computed before this point came from the unsubscribed path: read from the index now.
+    // A value computed before this point came from the unsubscribed path: read from the index now
+    // (and compare, as the rows may be the same).
+    this.#writesSinceRead = 2;
     this.#tick.value = ++this.#ticks;
   }
 

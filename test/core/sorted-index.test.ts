@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compareKeys } from "../../src/core/compare.js";
 import { SortedIndex } from "../../src/core/sorted-index.js";
+import { sortedMatches } from "../../src/core/sorted-matches.js";
 
 interface Row {
   id: string;
@@ -117,5 +118,41 @@ describe("compareKeys", () => {
 
   it("compares strings by code unit, the same on every machine", () => {
     expect(["b", "B", "a", "é", "Z"].sort(compareKeys)).toEqual(["B", "Z", "a", "b", "é"]);
+  });
+});
+
+describe("sortedMatches", () => {
+  it("sorts by (key, id) whatever the keys: packed integers, huge or fractional numbers, mixed", () => {
+    const keyArb = fc.oneof(
+      fc.integer({ min: -5, max: 5 }),
+      fc.constantFrom(-(2 ** 31) + 1, 2 ** 31 - 1, 2 ** 40, 0.5, -0),
+      fc.constantFrom("a", undefined),
+    );
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.boolean(),
+        fc.array(fc.record({ id: fc.string({ maxLength: 3 }), key: keyArb }), { maxLength: 80 }),
+        (descending, integersOnly, entries) => {
+          const values = new Map<string, { id: string; key: unknown }>();
+          for (const { id, key } of entries) {
+            values.set(id, { id, key: integersOnly ? (Number.isInteger(key) ? key : 1) : key });
+          }
+          const sign = descending ? -1 : 1;
+          const expected = [...values.values()].sort(
+            (a, b) => sign * compareKeys(a.key, b.key) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+          );
+          const { rows, keys } = sortedMatches(
+            values,
+            () => true,
+            (row) => row.key,
+            descending,
+          );
+          expect(rows).toEqual(expected);
+          expect(keys).toEqual(expected.map((row) => row.key));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -1,0 +1,64 @@
+// The operators table of the peers section: one column per operator workload, ratios to Kalphite.
+import type { PeerResult } from "../child.js";
+import type { OperatorResult } from "./measure.js";
+
+interface Column {
+  title: string;
+  unit: string;
+  value: (r: PeerResult) => number | undefined;
+}
+
+const of =
+  (key: keyof OperatorResult) =>
+  (r: PeerResult): number | undefined =>
+    r.operators?.[key];
+
+export const operatorColumns: Column[] = [
+  { title: "ties: subscribe 10", unit: "ms", value: of("tieSubscribeMs") },
+  { title: "ties: update + read, limit 50", unit: "µs", value: of("tieLimitMicros") },
+  { title: "ties: update + read, no limit", unit: "µs", value: of("tieFullMicros") },
+  { title: "window: move + read", unit: "µs", value: of("windowMoveMicros") },
+  { title: "window: update inside + read", unit: "µs", value: of("windowUpdateMicros") },
+  { title: "join: update comment + read", unit: "µs", value: of("joinCommentMicros") },
+  { title: "join: update review + read", unit: "µs", value: of("joinReviewMicros") },
+  { title: "counts: move between groups + read", unit: "µs", value: of("countsMicros") },
+];
+
+/** The markdown table, and a sentence on where a peer is ahead (if anywhere). */
+export function operatorTable(
+  results: readonly PeerResult[],
+  kalphite: PeerResult | undefined,
+  format: (value: number) => string,
+): string {
+  const rows = results.filter((r) => r.operators !== undefined);
+  if (rows.length === 0) return "No operator figures in this run.";
+  const header = `| system | ${operatorColumns.map((c) => `${c.title} (${c.unit})`).join(" | ")} |`;
+  const rule = `|---|${operatorColumns.map(() => "---:").join("|")}|`;
+  const lines = rows.map((r) => {
+    const cells = operatorColumns.map((c) => {
+      const v = c.value(r);
+      if (v === undefined) return "—";
+      const base = kalphite ? c.value(kalphite) : undefined;
+      if (r === kalphite || base === undefined || base <= 0) return `**${format(v)}**`;
+      return `${format(v)} (${format(v / base)}×)`;
+    });
+    return `| ${r.system} | ${cells.join(" | ")} |`;
+  });
+  const behind = kalphite
+    ? operatorColumns.flatMap((c) => {
+        const own = c.value(kalphite);
+        if (own === undefined) return [];
+        return rows
+          .filter((r) => r !== kalphite && (c.value(r) ?? Number.POSITIVE_INFINITY) < own)
+          .map(
+            (r) =>
+              `${c.title}: ${r.system} ${format(c.value(r)!)} ${c.unit} against Kalphite's ${format(own)} ${c.unit}`,
+          );
+      })
+    : [];
+  const verdict =
+    behind.length === 0
+      ? "In this run Kalphite is ahead of every peer on every operator workload."
+      : `In this run a peer is ahead on: ${behind.join("; ")}.`;
+  return `${header}\n${rule}\n${lines.join("\n")}\n\n${verdict}`;
+}
