@@ -4,6 +4,7 @@ export {
   KalphiteAuthError,
   KalphiteDatabaseLockedError,
   KalphiteError,
+  KalphiteLimitError,
   KalphitePersistenceError,
   KalphiteStorageLimitError,
   KalphiteSyncError,

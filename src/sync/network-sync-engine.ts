@@ -1,6 +1,8 @@
+import { computed, type ReadonlySignal, signal } from "@preact/signals-core";
 import { entityKey } from "../core/entity-key.js";
 import type { Entity, StoreChange } from "../core/index.js";
 import { KalphiteAuthError, KalphiteSyncError } from "../core/index.js";
+import { addWriteCheck } from "../core/store.js";
 import {
   type ClientMessage,
   type ConflictRecord,
@@ -19,6 +21,7 @@ import {
 } from "../protocol/messages.js";
 import { deepEqual } from "./deep-equal.js";
 import { Emitter } from "./emitter.js";
+import { checkSendable, utf8Length } from "./limits.js";
 import {
   checkedOptions,
   conflictResolution,
@@ -93,6 +96,26 @@ export interface SyncEvents {
    * store shows none of them until `done`.
    */
   snapshot: [progress: SnapshotProgress];
+  /**
+   * The server refused a change for good (its schema, its size, a forged vector): it left the
+   * outbox and the entity shows the server's version again (see `refused`).
+   */
+  refused: [refusal: RefusedChange];
+}
+
+/** What `status` says (see `NetworkSyncEngine.status`). */
+export type SyncStatus = "synced" | "pending" | "connecting" | "offline" | "refused";
+
+/** A local change the server refused for good. */
+export interface RefusedChange {
+  messageId: string;
+  operation: "upsert" | "delete";
+  entityType: string;
+  entityId: string;
+  /** What this client tried to write (absent for a delete). */
+  entity?: Entity;
+  /** The server's reason; `error.code` is machine-readable (e.g. `"invalid-entity"`). */
+  error: KalphiteSyncError;
 }
 
 /** Progress of a snapshot arriving in pages (the `snapshot` event). */
@@ -108,6 +131,14 @@ const THROTTLE_PAUSE_MS = 1_000;
 const THROTTLE_RECOVERY_MS = 5_000;
 /** The slowest pace flow control goes down to, in messages per second. */
 const MIN_SEND_RATE = 1;
+
+/** Refusals of a change that a resend may overcome (when the server does not say `permanent`). */
+const RETRYABLE_CODES = new Set<SyncErrorCode>([
+  "storage-failed",
+  "server-closing",
+  "not-joined",
+  "rate-limited",
+]);
 
 const FATAL_CODES = new Set<SyncErrorCode>([
   "auth-failed",
@@ -170,6 +201,8 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   readonly #confirmed = new Map<string, ConfirmedVersion>();
   #outbox: OutboxEntry[] = [];
   readonly #sentAt = new Map<string, number>();
+  /** The size of each change sent on this connection and not yet acknowledged. */
+  readonly #sentBytes = new Map<string, number>();
 
   // Pacing (see `sendRate`): a token bucket for everything sent, and the changes waiting for it.
   readonly #maxRate: number;
@@ -199,6 +232,43 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #recordedCursor = 0;
   /** Entities whose recorded confirmed version leaves its entity to the store's (its row). */
   readonly #shownKeys = new Set<string>();
+  readonly #connection = signal<ConnectionStatus>("disconnected");
+  readonly #queueSignal = signal(0);
+  readonly #lastErrorSignal = signal<KalphiteSyncError | undefined>(undefined);
+  readonly #refusedSignal = signal<readonly RefusedChange[]>([]);
+
+  /**
+   * Where sync stands, as a signal (read it in a `computed`, an effect or `useValue`):
+   * `"synced"` (connected, nothing waiting), `"pending"` (connected, local changes waiting for
+   * the server), `"connecting"`, `"offline"`, or `"refused"` (the server refused a change for
+   * good: see `refused`; until `dismissRefused()`).
+   *
+   * @example effect(() => (badge.textContent = engine.status.value));
+   */
+  readonly status: ReadonlySignal<SyncStatus> = computed(() => {
+    if (this.#refusedSignal.value.length > 0) return "refused";
+    const connection = this.#connection.value;
+    if (connection === "disconnected") return "offline";
+    if (connection === "connecting") return "connecting";
+    return this.#queueSignal.value > 0 ? "pending" : "synced";
+  });
+  /**
+   * `getOfflineQueueSize()` as a signal: local changes not yet acknowledged.
+   * @example const pending = computed(() => engine.queueSize.value);
+   */
+  readonly queueSize: ReadonlySignal<number> = this.#queueSignal;
+  /**
+   * The last error the engine reported on `error`, or undefined.
+   * @example effect(() => engine.lastError.value && toast(engine.lastError.value.message));
+   */
+  readonly lastError: ReadonlySignal<KalphiteSyncError | undefined> = this.#lastErrorSignal;
+  /**
+   * The changes the server refused for good since the last `dismissRefused()`, oldest first.
+   * Each left the outbox, and the store shows the server's version of its entity again.
+   * @example effect(() => engine.refused.value.forEach((r) => warn(r.entityId, r.error.message)));
+   */
+  readonly refused: ReadonlySignal<readonly RefusedChange[]> = this.#refusedSignal;
+
   /** Server messages read and not yet handled (see `#readInbox`). */
   #inbox: ServerMessage[] = [];
   #inboxTimer: unknown;
@@ -235,7 +305,12 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#maxReconnectDelay = options.maxReconnectDelay;
     this.#maxRate = this.#rate = options.messagesPerSecond;
     this.#maxBurst = options.burst;
-    this.#unsubscribe = this.#store.onChange((change) => this.#onStoreChange(change));
+    const stopChecking = addWriteCheck(config.store, (entity) => this.#checkWrite(entity));
+    const stopListening = this.#store.onChange((change) => this.#onStoreChange(change));
+    this.#unsubscribe = () => {
+      stopChecking();
+      stopListening();
+    };
     this.#loaded = this.#load();
   }
 
@@ -311,6 +386,19 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#enqueue(entry);
   }
 
+  /**
+   * Forgets the refusals in `refused` (the user has seen them): `status` leaves `"refused"`.
+   * @example engine.dismissRefused();
+   */
+  dismissRefused(): void {
+    this.#refusedSignal.value = [];
+  }
+
+  override emit<K extends keyof SyncEvents>(event: K, ...args: SyncEvents[K]): boolean {
+    if (event === "error") this.#lastErrorSignal.value = args[0] as KalphiteSyncError;
+    return super.emit(event, ...args);
+  }
+
   /** `"connected"` once joined, `"connecting"` while (re)connecting, else `"disconnected"`. */
   getConnectionStatus(): ConnectionStatus {
     return this.#status;
@@ -375,6 +463,20 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   }
 
   // #region local changes
+
+  /** Refuses at `upsert` what could never be sent under the last known limits. */
+  #checkWrite(entity: Entity): void {
+    const vector = this.#confirmed.get(entityKey(entity.type, entity.id))?.vector;
+    const vectorBytes = vector
+      ? JSON.stringify(vector).length + 2 * this.#config.userId.length
+      : 64;
+    checkSendable(entity, this.#limits, { vectorBytes: vectorBytes + this.#config.userId.length });
+  }
+
+  /** The limits this client checks writes against: the server's last announced, or the defaults. */
+  getLimits(): ServerLimits {
+    return this.#limits;
+  }
 
   #onStoreChange(change: StoreChange): void {
     if (change.origin !== "local") return;
@@ -523,13 +625,14 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #sendEntry(entry: OutboxEntry): void {
     const payload = changePayload(entry);
     this.#sentAt.set(entry.messageId, this.#clock.now());
-    this.#send({
+    const bytes = this.#send({
       type: "change",
       payload,
       timestamp: entry.timestamp,
       userId: this.#config.userId,
       messageId: entry.messageId,
     });
+    this.#sentBytes.set(entry.messageId, bytes);
   }
 
   // #endregion
@@ -540,6 +643,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     if (status === this.#status) return;
     const previous = this.#status;
     this.#status = status;
+    this.#connection.value = status;
     this.emit("status", status, previous);
   }
 
@@ -690,6 +794,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#headAtLastHeartbeat = 0;
     this.#lateCheck = false;
     this.#sentAt.clear();
+    this.#sentBytes.clear();
     this.#sendQueue = [];
     this.#sendHead = 0;
     this.#queued.clear();
@@ -716,7 +821,24 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   }
 
   #socketGone(code?: number, reason?: string): void {
+    // 1009: a message was too large for the server. A change over its limit is refused for
+    // good (resending it would close the connection again, forever).
+    let tooLarge: [string, number][] = [];
+    if (code === 1009) {
+      tooLarge = [...this.#sentBytes].filter(([, bytes]) => bytes > this.#limits.maxMessageBytes);
+      // A server below the limits it announced (or announcing none): one change in flight is it.
+      if (tooLarge.length === 0 && this.#sentBytes.size === 1) tooLarge = [...this.#sentBytes];
+    }
     this.#closeSocket(1000, "");
+    for (const [messageId, bytes] of tooLarge) {
+      this.#refuse(
+        messageId,
+        new KalphiteSyncError(
+          `The server closed the connection (1009: message too large) on a ${bytes.toLocaleString("en")}-byte change: it was refused for good.`,
+          { code: "message-too-large" },
+        ),
+      );
+    }
     if (!this.#wantConnected) return;
     if (this.#fatal) {
       // Already emitted when the server's error arrived: only settle connect() now.
@@ -754,17 +876,20 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     for (const waiter of waiters) waiter.reject(error);
   }
 
-  #send(message: ClientMessage): void {
+  /** Sends a message if the socket is open; returns its size in bytes (0 when not sent). */
+  #send(message: ClientMessage): number {
     const ws = this.#ws;
-    if (ws?.readyState !== 1) return;
+    if (ws?.readyState !== 1) return 0;
     // Every message counts against the server's rate limit, so against the pace too.
     this.#refill(this.#clock.now());
     this.#tokens -= 1;
+    const text = JSON.stringify(message);
     try {
-      ws.send(JSON.stringify(message));
+      ws.send(text);
     } catch {
       // The close event will follow.
     }
+    return text.length * 3 <= this.#limits.maxMessageBytes ? text.length : utf8Length(text);
   }
 
   // #endregion
@@ -809,7 +934,8 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         // heartbeat. Entries committed since are normally on their way; fetching them too would
         // make every client re-download the stream under load.
         const head = message.payload.head;
-        if (head !== undefined && this.#joined) {
+        // While a snapshot arrives in pages the cursor waits for its last page.
+        if (head !== undefined && this.#joined && this.#snapshotPages === undefined) {
           if (this.#cursor < this.#headAtLastHeartbeat) {
             this.#send({
               type: "fetch",
@@ -833,6 +959,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     code: SyncErrorCode;
     message: string;
     rejectedId?: string;
+    permanent?: boolean;
     fatal?: boolean;
   }): void {
     if (payload.code === "rate-limited") {
@@ -844,17 +971,16 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     const error = isAuth
       ? new KalphiteAuthError(payload.message, { code: payload.code })
       : new KalphiteSyncError(payload.message, { code: payload.code });
-    if (payload.rejectedId !== undefined) {
-      const index = this.#outbox.findIndex((entry) => entry.messageId === payload.rejectedId);
-      if (index >= 0) {
-        // Refused for good (e.g. the server's schema rejects it): drop it and show the server's version.
-        const entry = this.#takeFromOutbox(index);
-        if (entry) this.#store.batch(() => this.#dropped(entry));
-        this.#outboxChanged();
-      }
-    }
     if (payload.fatal || isAuth) this.#fatal = error;
     this.emit("error", error);
+    // A change refused for good (the server's schema, its size, a forged vector) leaves the
+    // outbox; one the server may still take (storage failed) is resent later. A server that does
+    // not say `permanent` refuses for good whatever it does not call retryable.
+    if (
+      payload.rejectedId !== undefined &&
+      (payload.permanent ?? !RETRYABLE_CODES.has(payload.code))
+    )
+      this.#refuse(payload.rejectedId, error);
   }
 
   /** Keeps the limits a server announced (persisted: a later offline upsert is checked too). */
@@ -866,11 +992,35 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#record({ kind: "limits", limits: this.#limits });
   }
 
+  /**
+   * A change refused for good: out of the outbox, the entity back to the server's version, the
+   * refusal announced (`refused` event and signal, `status` says so until `dismissRefused()`).
+   */
+  #refuse(messageId: string, error: KalphiteSyncError): void {
+    const index = this.#outbox.findIndex((entry) => entry.messageId === messageId);
+    if (index < 0) return;
+    const entry = this.#takeFromOutbox(index);
+    if (!entry) return;
+    this.#store.batch(() => this.#dropped(entry));
+    this.#outboxChanged();
+    const refusal: RefusedChange = {
+      messageId,
+      operation: entry.operation,
+      entityType: entry.entityType,
+      entityId: entry.entityId,
+      ...(entry.entity ? { entity: entry.entity } : {}),
+      error,
+    };
+    this.#refusedSignal.value = [...this.#refusedSignal.value, refusal];
+    this.emit("refused", refusal);
+  }
+
   /** Removes an outbox entry, with its send time, so nothing about it outlives it. */
   #takeFromOutbox(index: number): OutboxEntry | undefined {
     const [entry] = this.#outbox.splice(index, 1);
     if (entry) {
       this.#sentAt.delete(entry.messageId);
+      this.#sentBytes.delete(entry.messageId);
       this.#queued.delete(entry.messageId);
     }
     return entry;
@@ -903,6 +1053,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   ): void {
     let snapshot = payload.snapshot;
     let snapshotHead = payload.head;
+    let done: SnapshotProgress | undefined;
     if (snapshot) {
       // A snapshot in pages is shown only once its last page is in: never a half-loaded room.
       const paging = this.#snapshotPages;
@@ -931,7 +1082,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         this.#snapshotPages = undefined;
       }
       if (paging || payload.snapshotTotal !== undefined)
-        this.emit("snapshot", { loaded, ...(total === undefined ? {} : { total }), done: true });
+        done = { loaded, ...(total === undefined ? {} : { total }), done: true };
     }
     this.#store.batch(() => {
       if (snapshot) this.#applySnapshot(snapshot, snapshotHead);
@@ -940,6 +1091,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       this.#drain();
     });
     this.#outboxChanged();
+    if (done) this.emit("snapshot", done);
     // A catch-up is paged: ask for the rest.
     if (this.#joined && payload.head > this.#cursor && !this.#pending.has(this.#cursor + 1)) {
       this.#send({
@@ -1184,6 +1336,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
 
   #emitQueueSize(options: { always: boolean } = { always: false }): void {
     const size = this.getOfflineQueueSize();
+    this.#queueSignal.value = size;
     if (size === this.#queueSize && !options.always) return;
     this.#queueSize = size;
     this.emit("queue", size);
