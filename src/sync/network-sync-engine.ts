@@ -1293,14 +1293,14 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         const keys = new Map<string, [string, string]>();
         for (const v of state.versions) {
           const key = entityKey(v.entityType, v.entityId);
-          let entity = v.entity;
-          if (entity === undefined) {
-            // Recorded as shown: the store holds it (hydrated from its row).
-            entity = this.#store.collection(v.entityType).findById(v.entityId) ?? null;
+          if (v.entity === undefined) {
+            // Recorded as shown: the store holds it (hydrated from its row), nothing to refresh.
+            v.entity = this.#store.collection(v.entityType).findById(v.entityId) ?? null;
             this.#shownKeys.add(key);
+          } else {
+            keys.set(key, [v.entityType, v.entityId]);
           }
-          this.#confirmed.set(key, { ...v, entity });
-          keys.set(key, [v.entityType, v.entityId]);
+          this.#confirmed.set(key, v as ConfirmedVersion);
         }
         this.#outbox = [...state.outbox, ...this.#outbox];
         for (const o of state.outbox)
