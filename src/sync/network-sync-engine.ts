@@ -1,13 +1,10 @@
 import { computed, type ReadonlySignal, signal } from "@preact/signals-core";
-import { entityKey } from "../core/entity-key.js";
 import type { Entity, StoreChange } from "../core/index.js";
 import { KalphiteAuthError, KalphiteSyncError } from "../core/index.js";
 import { addWriteCheck } from "../core/store.js";
 import {
   type ClientMessage,
-  type ConflictRecord,
   changePayload,
-  DEFAULT_LIMITS,
   entryFromChange,
   type LogEntry,
   newMessageId,
@@ -19,7 +16,6 @@ import {
   type SnapshotPage,
   type SyncErrorCode,
 } from "../protocol/messages.js";
-import { deepEqual } from "./deep-equal.js";
 import { Emitter } from "./emitter.js";
 import { checkSendable, utf8Length } from "./limits.js";
 import {
@@ -31,14 +27,9 @@ import {
   type WebSocketConstructor,
   type WebSocketLike,
 } from "./options.js";
-import type {
-  ConfirmedVersion,
-  DeltaEntity,
-  OutboxEntry,
-  SyncDelta,
-  SyncPersistence,
-} from "./persistence.js";
-import type { ChangeMessage, ConflictResolution, SyncConfig, VectorClock } from "./types.js";
+import type { OutboxEntry, SyncPersistence } from "./persistence.js";
+import { type RemoteChange, Replica, type SyncConflict } from "./replica.js";
+import type { ChangeMessage, ConflictResolution, SyncConfig } from "./types.js";
 
 export type {
   NetworkSyncEngineConfig,
@@ -48,28 +39,10 @@ export type {
   WebSocketConstructor,
   WebSocketLike,
 } from "./options.js";
+export type { RemoteChange, SyncConflict } from "./replica.js";
 
 /** The connection states `getConnectionStatus()` reports and the `status` event announces. */
 export type ConnectionStatus = "connected" | "connecting" | "disconnected";
-
-/** A change another client made, as it was applied here. */
-export interface RemoteChange {
-  operation: "upsert" | "delete";
-  entityType: string;
-  entityId: string;
-  entity?: Entity;
-  userId: string;
-  seq: number;
-}
-
-/** A concurrent edit of this client's that the server resolved. */
-export interface SyncConflict extends ConflictRecord {
-  entityType: string;
-  entityId: string;
-  messageId: string;
-  /** What the server stored (null when deleted). */
-  resolved: Entity | null;
-}
 
 /** The events of a NetworkSyncEngine. */
 export interface SyncEvents {
@@ -175,6 +148,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   readonly #store: SyncStore;
   readonly #resolution: ConflictResolution;
   readonly #persistence: SyncPersistence | undefined;
+  readonly #replica: Replica;
   readonly #WebSocket: WebSocketConstructor | undefined;
   readonly #clock: SyncClock;
   readonly #random: () => number;
@@ -197,9 +171,6 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #headAtLastHeartbeat = 0;
   #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
 
-  #cursor = 0;
-  readonly #confirmed = new Map<string, ConfirmedVersion>();
-  #outbox: OutboxEntry[] = [];
   readonly #sentAt = new Map<string, number>();
   /** The size of each change sent on this connection and not yet acknowledged. */
   readonly #sentBytes = new Map<string, number>();
@@ -222,16 +193,11 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #sendHead = 0;
   /** Message ids in `#sendQueue` still to send (an acknowledged one is removed and skipped). */
   readonly #queued = new Set<string>();
-  readonly #pending = new Map<number, LogEntry>();
   readonly #acked = new Set<string>();
 
   readonly #loaded: Promise<void>;
   #isLoaded = false;
   #beforeLoad: StoreChange[] = [];
-  /** The cursor last recorded in the persistence. */
-  #recordedCursor = 0;
-  /** Entities whose recorded confirmed version leaves its entity to the store's (its row). */
-  readonly #shownKeys = new Set<string>();
   readonly #connection = signal<ConnectionStatus>("disconnected");
   readonly #queueSignal = signal(0);
   readonly #lastErrorSignal = signal<KalphiteSyncError | undefined>(undefined);
@@ -276,8 +242,6 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #snapshotPages:
     | { head: number; versions: SnapshotEntity[]; total: number | undefined }
     | undefined;
-  /** The last limits a server announced (persisted), or the defaults. */
-  #limits: ServerLimits = DEFAULT_LIMITS;
   /** The size the last `queue` event announced. */
   #queueSize = 0;
   readonly #unsubscribe: () => void;
@@ -296,6 +260,22 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#store = config.store as SyncStore;
     this.#resolution = conflictResolution(config.conflictResolution);
     this.#persistence = config.persistence ?? config.database?.syncState(config.roomId);
+    this.#replica = new Replica({
+      store: this.#store,
+      persistence: this.#persistence,
+      userId: config.userId,
+      resolution: this.#resolution,
+      createId: () => this.#createId(),
+      now: () => this.#clock.now(),
+      emitChange: (change) => this.emit("change", change),
+      emitConflict: (conflict) => this.emit("conflict", conflict),
+      emitError: (error) => this.emit("error", error),
+      forget: (entry) => {
+        this.#sentAt.delete(entry.messageId);
+        this.#sentBytes.delete(entry.messageId);
+        this.#queued.delete(entry.messageId);
+      },
+    });
     this.#WebSocket =
       config.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     this.#clock = config.clock ?? realClock;
@@ -370,7 +350,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
    * @example engine.sendChange({ type: "change", messageId: "m1", userId: "ann", timestamp: Date.now(), payload: { operation: "delete", entityType: "comment", entityId: "c1", vector: {} } });
    */
   sendChange(change: ChangeMessage): void {
-    if (this.#outbox.some((entry) => entry.messageId === change.messageId)) return;
+    if (this.#replica.has(change.messageId)) return;
     const p = change.payload;
     const entry: OutboxEntry = {
       messageId: change.messageId,
@@ -413,7 +393,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
    * @example await engine.whenLoaded(); showPending(engine.getOfflineQueueSize());
    */
   getOfflineQueueSize(): number {
-    return this.#outbox.length + this.#beforeLoad.length;
+    return this.#replica.outbox.length + this.#beforeLoad.length;
   }
 
   /**
@@ -434,12 +414,12 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
 
   /** The last position in the room's order this client has applied. */
   getCursor(): number {
-    return this.#cursor;
+    return this.#replica.cursor;
   }
 
   /** The unacknowledged local changes, oldest first. */
   getOutbox(): readonly OutboxEntry[] {
-    return this.#outbox;
+    return this.#replica.outbox;
   }
 
   /**
@@ -466,16 +446,18 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
 
   /** Refuses at `upsert` what could never be sent under the last known limits. */
   #checkWrite(entity: Entity): void {
-    const vector = this.#confirmed.get(entityKey(entity.type, entity.id))?.vector;
+    const vector = this.#replica.confirmed(entity.type, entity.id)?.vector;
     const vectorBytes = vector
       ? JSON.stringify(vector).length + 2 * this.#config.userId.length
       : 64;
-    checkSendable(entity, this.#limits, { vectorBytes: vectorBytes + this.#config.userId.length });
+    checkSendable(entity, this.#replica.limits, {
+      vectorBytes: vectorBytes + this.#config.userId.length,
+    });
   }
 
   /** The limits this client checks writes against: the server's last announced, or the defaults. */
   getLimits(): ServerLimits {
-    return this.#limits;
+    return this.#replica.limits;
   }
 
   #onStoreChange(change: StoreChange): void {
@@ -485,49 +467,12 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       this.#emitQueueSize();
       return;
     }
-    this.#enqueue(this.#outboxEntryFor(change), change);
+    this.#enqueue(this.#replica.entryFor(change), true);
   }
 
-  #outboxEntryFor(change: StoreChange): OutboxEntry {
-    const key = entityKey(change.entityType, change.entityId);
-    const me = this.#config.userId;
-    const base = this.#confirmed.get(key)?.vector ?? {};
-    // The server adds one to the writer's entry per applied change, so a change made on top of
-    // this client's own pending changes predicts that, and is not mistaken for a concurrent edit.
-    let pendingForKey = 0;
-    for (const entry of this.#outbox)
-      if (entry.entityType === change.entityType && entry.entityId === change.entityId)
-        pendingForKey++;
-    const vector: VectorClock = { ...base, [me]: (base[me] ?? 0) + pendingForKey };
-    if (vector[me] === 0) delete vector[me];
-    const entry: OutboxEntry = {
-      messageId: this.#createId(),
-      timestamp: this.#clock.now(),
-      operation: change.operation,
-      entityType: change.entityType,
-      entityId: change.entityId,
-      vector,
-      strategy: this.#resolution.strategy,
-    };
-    if (change.entity) entry.entity = change.entity;
-    const changed = changedDataFields(change.previous, change.entity);
-    if (changed) entry.changedFields = changed;
-    return entry;
-  }
-
-  /** Adds to the outbox; `withEntity` when the entry is a store change (committed with its row). */
-  #enqueue(entry: OutboxEntry, withEntity?: DeltaEntity): void {
-    this.#outbox.push(entry);
-    const entity = withEntity
-      ? { entityType: entry.entityType, entityId: entry.entityId }
-      : undefined;
-    this.#record({ kind: "outbox-add", entry }, entity);
-    const key = entityKey(entry.entityType, entry.entityId);
-    const confirmed = this.#confirmed.get(key);
-    if (confirmed && this.#shownKeys.delete(key)) {
-      // The row no longer holds the confirmed entity: record it explicitly, with the row's change.
-      this.#record({ kind: "version", version: confirmed, shown: false }, entity);
-    }
+  /** Adds to the outbox and sends it when joined; `fromStore` for a store change. */
+  #enqueue(entry: OutboxEntry, fromStore = false): void {
+    this.#replica.add(entry, fromStore);
     this.#outboxChanged();
     if (this.#joined) {
       this.#queueSend(entry);
@@ -545,7 +490,9 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #resend(ids: ReadonlySet<string>): void {
     if (ids.size === 0) return;
     for (const id of ids) this.#sentAt.delete(id);
-    const queue = this.#outbox.filter((e) => ids.has(e.messageId) || this.#queued.has(e.messageId));
+    const queue = this.#replica.outbox.filter(
+      (e) => ids.has(e.messageId) || this.#queued.has(e.messageId),
+    );
     this.#sendQueue = queue;
     this.#sendHead = 0;
     this.#queued.clear();
@@ -683,7 +630,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
           protocol: PROTOCOL_VERSION,
           roomId: this.#config.roomId,
           token: this.#config.authToken,
-          cursor: this.#cursor,
+          cursor: this.#replica.cursor,
         },
         timestamp: this.#clock.now(),
         userId: this.#config.userId,
@@ -763,7 +710,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#lateCheck = false;
     this.#send({
       type: "heartbeat",
-      payload: { cursor: this.#cursor },
+      payload: { cursor: this.#replica.cursor },
       timestamp: now,
       userId: this.#config.userId,
       messageId: this.#createId(),
@@ -772,7 +719,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       // A change unacknowledged for two intervals was probably refused (storage failure) or
       // lost: resend it (idempotent), paced like every other send.
       const stale = new Set<string>();
-      for (const entry of this.#outbox) {
+      for (const entry of this.#replica.outbox) {
         const sent = this.#sentAt.get(entry.messageId);
         if (sent === undefined ? !this.#queued.has(entry.messageId) : now - sent >= deadline)
           stale.add(entry.messageId);
@@ -825,7 +772,9 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     // good (resending it would close the connection again, forever).
     let tooLarge: [string, number][] = [];
     if (code === 1009) {
-      tooLarge = [...this.#sentBytes].filter(([, bytes]) => bytes > this.#limits.maxMessageBytes);
+      tooLarge = [...this.#sentBytes].filter(
+        ([, bytes]) => bytes > this.#replica.limits.maxMessageBytes,
+      );
       // A server below the limits it announced (or announcing none): one change in flight is it.
       if (tooLarge.length === 0 && this.#sentBytes.size === 1) tooLarge = [...this.#sentBytes];
     }
@@ -889,7 +838,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     } catch {
       // The close event will follow.
     }
-    return text.length * 3 <= this.#limits.maxMessageBytes ? text.length : utf8Length(text);
+    return text.length * 3 <= this.#replica.limits.maxMessageBytes ? text.length : utf8Length(text);
   }
 
   // #endregion
@@ -901,13 +850,13 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       case "welcome":
         this.#joined = true;
         this.#failures = 0;
-        if (message.payload.limits) this.#learnLimits(message.payload.limits);
+        if (message.payload.limits) this.#replica.learnLimits(message.payload.limits);
         this.#catchUp(message.payload);
         this.#setStatus("connected");
         // A new connection has a fresh budget on the server; the pace learned stays.
         this.#tokens = this.#burst();
         this.#tokensAt = this.#clock.now();
-        for (const entry of this.#outbox) this.#queueSend(entry);
+        for (const entry of this.#replica.outbox) this.#queueSend(entry);
         this.#pump();
         for (const waiter of this.#waiters.splice(0)) waiter.resolve();
         this.emit("synced", message.payload.head);
@@ -925,7 +874,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
           if (this.#acked.size > 10_000) this.#acked.clear();
           this.emit("ack", message.payload.ackedId, message.payload.entry.seq);
         }
-        if (message.payload.entry.seq <= this.#cursor)
+        if (message.payload.entry.seq <= this.#replica.cursor)
           this.#settledBySnapshot(message.payload.ackedId);
         else this.#receive(message.payload.entry);
         break;
@@ -936,10 +885,10 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         const head = message.payload.head;
         // While a snapshot arrives in pages the cursor waits for its last page.
         if (head !== undefined && this.#joined && this.#snapshotPages === undefined) {
-          if (this.#cursor < this.#headAtLastHeartbeat) {
+          if (this.#replica.cursor < this.#headAtLastHeartbeat) {
             this.#send({
               type: "fetch",
-              payload: { after: this.#cursor },
+              payload: { after: this.#replica.cursor },
               timestamp: this.#clock.now(),
               userId: this.#config.userId,
               messageId: this.#createId(),
@@ -983,25 +932,13 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       this.#refuse(payload.rejectedId, error);
   }
 
-  /** Keeps the limits a server announced (persisted: a later offline upsert is checked too). */
-  #learnLimits(limits: ServerLimits): void {
-    const known = this.#limits;
-    if (known.maxMessageBytes === limits.maxMessageBytes && known.maxDepth === limits.maxDepth)
-      return;
-    this.#limits = { maxMessageBytes: limits.maxMessageBytes, maxDepth: limits.maxDepth };
-    this.#record({ kind: "limits", limits: this.#limits });
-  }
-
   /**
    * A change refused for good: out of the outbox, the entity back to the server's version, the
    * refusal announced (`refused` event and signal, `status` says so until `dismissRefused()`).
    */
   #refuse(messageId: string, error: KalphiteSyncError): void {
-    const index = this.#outbox.findIndex((entry) => entry.messageId === messageId);
-    if (index < 0) return;
-    const entry = this.#takeFromOutbox(index);
+    const entry = this.#store.batch(() => this.#replica.drop(messageId));
     if (!entry) return;
-    this.#store.batch(() => this.#dropped(entry));
     this.#outboxChanged();
     const refusal: RefusedChange = {
       messageId,
@@ -1015,37 +952,14 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.emit("refused", refusal);
   }
 
-  /** Removes an outbox entry, with its send time, so nothing about it outlives it. */
-  #takeFromOutbox(index: number): OutboxEntry | undefined {
-    const [entry] = this.#outbox.splice(index, 1);
-    if (entry) {
-      this.#sentAt.delete(entry.messageId);
-      this.#sentBytes.delete(entry.messageId);
-      this.#queued.delete(entry.messageId);
-    }
-    return entry;
-  }
-
   /**
    * An ack for a change whose seq this client already passed: a snapshot covered it (snapshots
    * carry versions, not message ids), so the change is done.
    */
   #settledBySnapshot(messageId: string): void {
-    const index = this.#outbox.findIndex((entry) => entry.messageId === messageId);
-    if (index < 0) return;
-    const entry = this.#takeFromOutbox(index);
-    if (entry) this.#store.batch(() => this.#dropped(entry));
+    if (!this.#replica.has(messageId)) return;
+    this.#store.batch(() => this.#replica.drop(messageId));
     this.#outboxChanged();
-  }
-
-  /** An outbox entry left (settled or refused): show the server's version again, and record it. */
-  #dropped(entry: OutboxEntry): void {
-    const changed = this.#refresh(entry.entityType, entry.entityId);
-    const entity = changed ? entry : undefined;
-    this.#record({ kind: "outbox-remove", messageId: entry.messageId }, entity);
-    const key = entityKey(entry.entityType, entry.entityId);
-    const confirmed = this.#confirmed.get(key);
-    if (confirmed) this.#recordVersion(key, confirmed, entity);
   }
 
   #catchUp(
@@ -1070,7 +984,11 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         this.emit("snapshot", { loaded, ...(total === undefined ? {} : { total }), done: false });
         this.#send({
           type: "fetch",
-          payload: { after: this.#cursor, snapshotFrom: payload.snapshotNext, snapshotHead },
+          payload: {
+            after: this.#replica.cursor,
+            snapshotFrom: payload.snapshotNext,
+            snapshotHead,
+          },
           timestamp: this.#clock.now(),
           userId: this.#config.userId,
           messageId: this.#createId(),
@@ -1085,18 +1003,17 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         done = { loaded, ...(total === undefined ? {} : { total }), done: true };
     }
     this.#store.batch(() => {
-      if (snapshot) this.#applySnapshot(snapshot, snapshotHead);
-      for (const entry of payload.entries ?? [])
-        if (entry.seq > this.#cursor) this.#pending.set(entry.seq, entry);
-      this.#drain();
+      if (snapshot) this.#replica.applySnapshot(snapshot, snapshotHead);
+      for (const entry of payload.entries ?? []) this.#replica.receive(entry);
+      this.#replica.drain();
     });
     this.#outboxChanged();
     if (done) this.emit("snapshot", done);
     // A catch-up is paged: ask for the rest.
-    if (this.#joined && payload.head > this.#cursor && !this.#pending.has(this.#cursor + 1)) {
+    if (this.#joined && payload.head > this.#replica.cursor && !this.#replica.canDrain) {
       this.#send({
         type: "fetch",
-        payload: { after: this.#cursor },
+        payload: { after: this.#replica.cursor },
         timestamp: this.#clock.now(),
         userId: this.#config.userId,
         messageId: this.#createId(),
@@ -1104,158 +1021,12 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     }
   }
 
-  /** Replaces every confirmed version with a snapshot's, at `head`, and rebases the view. */
-  #applySnapshot(snapshot: readonly SnapshotEntity[], head: number): void {
-    // Every entity of the old or the new versions, by its stored type and id: keys are for
-    // lookups and never parsed back (an id may contain any character).
-    const touched = new Map<string, ConfirmedVersion>(this.#confirmed);
-    this.#confirmed.clear();
-    for (const version of snapshot) {
-      const key = entityKey(version.entityType, version.entityId);
-      this.#confirmed.set(key, { ...version });
-      touched.set(key, version);
-    }
-    this.#cursor = head;
-    for (const [seq] of this.#pending) if (seq <= this.#cursor) this.#pending.delete(seq);
-    const changed: DeltaEntity[] = [];
-    const unchanged: DeltaEntity[] = [];
-    for (const version of touched.values())
-      (this.#refresh(version.entityType, version.entityId) ? changed : unchanged).push(version);
-    if (!this.#persistence) return;
-    this.#shownKeys.clear();
-    // The reset goes with the first entity change, so it never commits ahead of them.
-    this.#record({ kind: "reset-versions" }, changed[0]);
-    for (const list of [changed, unchanged]) {
-      for (const { entityType, entityId } of list) {
-        const key = entityKey(entityType, entityId);
-        const version = this.#confirmed.get(key);
-        if (version) this.#recordVersion(key, version, list === changed ? version : undefined);
-      }
-    }
-  }
-
   #receive(entry: LogEntry): void {
-    if (entry.seq <= this.#cursor) return;
-    this.#pending.set(entry.seq, entry);
+    if (!this.#replica.receive(entry)) return;
     if (!this.#joined) return; // the welcome's catch-up drains
-    if (this.#pending.has(this.#cursor + 1)) {
-      this.#store.batch(() => this.#drain());
+    if (this.#replica.canDrain) {
+      this.#store.batch(() => this.#replica.drain());
       this.#outboxChanged();
-    }
-  }
-
-  #drain(): void {
-    let entry = this.#pending.get(this.#cursor + 1);
-    while (entry !== undefined) {
-      this.#pending.delete(entry.seq);
-      this.#cursor = entry.seq;
-      this.#apply(entry);
-      entry = this.#pending.get(this.#cursor + 1);
-    }
-  }
-
-  /** Applies one entry of the room's order: the new server version, then the rebased view. */
-  #apply(entry: LogEntry): void {
-    const key = entityKey(entry.entityType, entry.entityId);
-    const version: ConfirmedVersion = {
-      entityType: entry.entityType,
-      entityId: entry.entityId,
-      entity: entry.entity ?? null,
-      vector: entry.vector,
-      seq: entry.seq,
-    };
-    this.#confirmed.set(key, version);
-    const index = this.#outbox.findIndex((pending) => pending.messageId === entry.messageId);
-    const mine = index >= 0;
-    if (mine) this.#takeFromOutbox(index);
-    const changed = this.#refresh(entry.entityType, entry.entityId);
-    const entity = changed ? version : undefined;
-    this.#recordVersion(key, version, entity);
-    if (mine) this.#record({ kind: "outbox-remove", messageId: entry.messageId }, entity);
-    if (!mine) {
-      const change: RemoteChange = {
-        operation: entry.operation,
-        entityType: entry.entityType,
-        entityId: entry.entityId,
-        userId: entry.userId,
-        seq: entry.seq,
-      };
-      if (entry.entity) change.entity = entry.entity;
-      this.emit("change", change);
-      return;
-    }
-    if (entry.conflict) {
-      this.emit("conflict", {
-        ...entry.conflict,
-        entityType: entry.entityType,
-        entityId: entry.entityId,
-        messageId: entry.messageId,
-        resolved: entry.entity ?? null,
-      });
-      this.#resolveManually(entry, entry.conflict);
-    }
-  }
-
-  #resolveManually(entry: LogEntry, conflict: ConflictRecord): void {
-    const resolver = this.#resolution.resolver;
-    if (conflict.strategy !== "manual" || !resolver || !conflict.attempted || !entry.entity) return;
-    // A newer local edit of the same entity is still on its way: it supersedes this one.
-    if (
-      this.#outbox.some((p) => p.entityType === entry.entityType && p.entityId === entry.entityId)
-    )
-      return;
-    try {
-      const resolved = resolver(conflict.attempted, entry.entity);
-      // Keeping the server's version needs no change (the store already shows it).
-      if (deepEqual(resolved, entry.entity)) return;
-      // Written locally, so it goes out as a new change made on the server's version.
-      this.#store.collection(entry.entityType).upsert(entry.entityId, resolved as never);
-    } catch (cause) {
-      this.emit(
-        "error",
-        new KalphiteSyncError(
-          `The manual conflict resolver failed for ${entry.entityType} "${entry.entityId}": ${(cause as Error).message}`,
-          { code: "resolver-failed", cause },
-        ),
-      );
-    }
-  }
-
-  /**
-   * Makes the store show the server's version with this client's pending edits on top. True
-   * when that changed the store (the sync state then commits with the entity's row).
-   */
-  #refresh(entityType: string, entityId: string): boolean {
-    let desired: Entity | null | undefined;
-    for (let i = this.#outbox.length - 1; i >= 0; i--) {
-      const pending = this.#outbox[i];
-      if (pending && pending.entityType === entityType && pending.entityId === entityId) {
-        desired = pending.entity ?? null;
-        break;
-      }
-    }
-    if (desired === undefined)
-      desired = this.#confirmed.get(entityKey(entityType, entityId))?.entity ?? null;
-    const current = this.#store.collection(entityType).findById(entityId);
-    try {
-      if (desired === null) {
-        if (current === undefined) return false;
-        this.#store.apply([{ operation: "delete", entityType, entityId }], "remote");
-        return true;
-      }
-      if (current !== undefined && (current === desired || deepEqual(current, desired)))
-        return false;
-      this.#store.apply([{ operation: "upsert", entityType, entityId, entity: desired }], "remote");
-      return true;
-    } catch (cause) {
-      this.emit(
-        "error",
-        new KalphiteSyncError(
-          `The server's ${entityType} "${entityId}" does not pass this client's schema: ${(cause as Error).message}`,
-          { code: "invalid-entity", cause },
-        ),
-      );
-      return false;
     }
   }
 
@@ -1263,52 +1034,10 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
 
   // #region persistence
 
-  #record(delta: SyncDelta, entity?: DeltaEntity): void {
-    this.#persistence?.record(delta, entity);
-  }
-
-  /**
-   * Records a confirmed version. Its entity is left to the store's (the row) when the store shows
-   * exactly it and no local edit is pending; a later local edit records it explicitly.
-   */
-  #recordVersion(key: string, version: ConfirmedVersion, entity?: DeltaEntity): void {
-    if (!this.#persistence) return;
-    const shown =
-      version.entity !== null &&
-      !this.#outbox.some(
-        (p) => p.entityType === version.entityType && p.entityId === version.entityId,
-      ) &&
-      this.#store.collection(version.entityType).findById(version.entityId) !== undefined;
-    if (shown) this.#shownKeys.add(key);
-    else this.#shownKeys.delete(key);
-    this.#record({ kind: "version", version, shown }, entity);
-  }
-
   async #load(): Promise<void> {
     try {
       const state = await this.#persistence?.load();
-      if (state) {
-        this.#cursor = this.#recordedCursor = state.cursor;
-        if (state.limits) this.#limits = state.limits;
-        const keys = new Map<string, [string, string]>();
-        for (const v of state.versions) {
-          const key = entityKey(v.entityType, v.entityId);
-          if (v.entity === undefined) {
-            // Recorded as shown: the store holds it (hydrated from its row), nothing to refresh.
-            v.entity = this.#store.collection(v.entityType).findById(v.entityId) ?? null;
-            this.#shownKeys.add(key);
-          } else {
-            keys.set(key, [v.entityType, v.entityId]);
-          }
-          this.#confirmed.set(key, v as ConfirmedVersion);
-        }
-        this.#outbox = [...state.outbox, ...this.#outbox];
-        for (const o of state.outbox)
-          keys.set(entityKey(o.entityType, o.entityId), [o.entityType, o.entityId]);
-        this.#store.batch(() => {
-          for (const [entityType, entityId] of keys.values()) this.#refresh(entityType, entityId);
-        });
-      }
+      if (state) this.#replica.restore(state);
     } catch (cause) {
       this.emit(
         "error",
@@ -1321,16 +1050,13 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#isLoaded = true;
     const early = this.#beforeLoad;
     this.#beforeLoad = [];
-    for (const change of early) this.#enqueue(this.#outboxEntryFor(change), change);
+    for (const change of early) this.#enqueue(this.#replica.entryFor(change), true);
     this.#emitQueueSize({ always: true });
   }
 
   /** After any change to the outbox or the cursor: record the cursor, announce the queue size. */
   #outboxChanged(): void {
-    if (this.#cursor !== this.#recordedCursor) {
-      this.#recordedCursor = this.#cursor;
-      this.#record({ kind: "cursor", cursor: this.#cursor });
-    }
+    this.#replica.recordCursor();
     this.#emitQueueSize();
   }
 
@@ -1343,18 +1069,4 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   }
 
   // #endregion
-}
-
-/** The `data` fields that differ between two versions, or undefined when unknown. */
-function changedDataFields(
-  previous: Entity | undefined,
-  next: Entity | undefined,
-): string[] | undefined {
-  const a = (previous as { data?: unknown } | undefined)?.data;
-  const b = (next as { data?: unknown } | undefined)?.data;
-  if (!a || !b || typeof a !== "object" || typeof b !== "object") return undefined;
-  const fields = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...fields].filter(
-    (f) => !deepEqual((a as Record<string, unknown>)[f], (b as Record<string, unknown>)[f]),
-  );
 }
