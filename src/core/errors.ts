@@ -30,6 +30,37 @@ export class KalphiteValidationError extends KalphiteError {
   }
 }
 
+/**
+ * A write refused at `upsert` because its change could never be sent to the sync server: its
+ * message would be larger than the server's `maxMessageBytes`, or the entity nested deeper than
+ * its `maxDepth` (the limits the server announced last, or the defaults before a first
+ * connection). Nothing in the store changed.
+ */
+export class KalphiteLimitError extends KalphiteValidationError {
+  override name = "KalphiteLimitError";
+  /** Which limit: `"maxMessageBytes"` or `"maxDepth"`. */
+  readonly limit: "maxMessageBytes" | "maxDepth";
+  /** The entity's message size in bytes, or its depth. */
+  readonly actual: number;
+  /** The server's limit. */
+  readonly max: number;
+  constructor(
+    message: string,
+    options: {
+      limit: "maxMessageBytes" | "maxDepth";
+      actual: number;
+      max: number;
+      entityType?: string;
+      entityId?: string;
+    },
+  ) {
+    super(message, { entityType: options.entityType, entityId: options.entityId });
+    this.limit = options.limit;
+    this.actual = options.actual;
+    this.max = options.max;
+  }
+}
+
 /** An operation the store does not allow, such as mutating a collection snapshot in place. */
 export class KalphiteUsageError extends KalphiteError {
   override name = "KalphiteUsageError";

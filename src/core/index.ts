@@ -10,6 +10,7 @@ export {
   KalphiteAuthError,
   KalphiteDatabaseLockedError,
   KalphiteError,
+  KalphiteLimitError,
   KalphitePersistenceError,
   KalphiteStorageLimitError,
   KalphiteSyncError,

@@ -18,6 +18,26 @@ import type {
   WriteOptions,
 } from "./types.js";
 
+/**
+ * Checks a local write before anything changes; throwing refuses it (internal: the sync engine
+ * registers one that refuses what could never be sent, see `addWriteCheck`).
+ */
+export type WriteCheck = (entity: Entity) => void;
+
+const ADD_WRITE_CHECK = Symbol("kalphite.addWriteCheck");
+
+/**
+ * Registers a check that every local upsert of `store` runs after validation and before the
+ * write; a check that throws refuses the write (nothing changes). Returns its removal. Internal:
+ * for the sync engine's limits; a store that is not a KalphiteStore is left alone.
+ */
+export function addWriteCheck(store: unknown, check: WriteCheck): () => void {
+  const add = (store as { [ADD_WRITE_CHECK]?: (check: WriteCheck) => () => void } | null)?.[
+    ADD_WRITE_CHECK
+  ];
+  return typeof add === "function" ? add(check) : () => {};
+}
+
 /** Options of `KalphiteStore`. */
 export interface StoreOptions {
   /**
@@ -95,6 +115,7 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
   readonly #onError: (error: unknown) => void;
   #batchDepth = 0;
   #batched: StoreChange<E>[] = [];
+  readonly #writeChecks = new Set<WriteCheck>();
 
   constructor(schema: StandardSchemaV1<unknown, E>, options: StoreOptions) {
     if (
@@ -112,6 +133,17 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
 
   // The public methods are arrow properties: the store is used through a Proxy, so `this` must
   // not depend on the receiver.
+
+  [ADD_WRITE_CHECK] = (check: WriteCheck): (() => void) => {
+    this.#writeChecks.add(check);
+    return () => this.#writeChecks.delete(check);
+  };
+
+  /** Runs the write checks on local upserts (see `addWriteCheck`). */
+  #checkWrites(entities: readonly Entity[], origin: Origin): void {
+    if (origin !== "local" || this.#writeChecks.size === 0) return;
+    for (const entity of entities) for (const check of this.#writeChecks) check(entity);
+  }
 
   batch = <R>(fn: () => R): R => {
     this.#batchDepth++;
@@ -173,6 +205,10 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
         entity: validateEntity(this.schema, change.entity, change.entityType, change.entityId),
       };
     });
+    this.#checkWrites(
+      validated.flatMap((change) => (change.entity ? [change.entity as Entity] : [])),
+      origin,
+    );
     const applied: StoreChange<E>[] = [];
     this.batch(() => {
       for (const change of validated) {
@@ -194,6 +230,7 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
     }
     const entity = validateEntity(this.schema, value, entityType, id);
     const origin = originOf(options);
+    this.#checkWrites([entity], origin);
     this.batch(() => this.#set(entity, origin));
     return entity;
   }
@@ -215,6 +252,7 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
       );
     }
     const origin = originOf(options);
+    this.#checkWrites(entities, origin);
     this.batch(() => {
       // A change listener may read the collection while it runs: then every write must be
       // visible when its change is emitted, so the version changes write by write.

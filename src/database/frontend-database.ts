@@ -316,15 +316,30 @@ export class FrontendDatabase<E extends Entity = Entity> {
       const withSync = taken.filter(([, deltas]) => deltas.length > 0);
       if (upserts.length === 0 && deletes.length === 0 && withSync.length === 0) return;
       try {
-        await this.#writeEntities(
-          latest.size,
-          upserts,
-          deletes,
-          async (tx) => {
-            for (const [state, deltas] of withSync) await state.write(tx, deltas);
-          },
-          withSync.length > 0,
-        );
+        const [only] = withSync;
+        const one =
+          only && withSync.length === 1 && !this.#limited
+            ? only[0].statements(only[1], 2)
+            : undefined;
+        if (one && !one.reset) {
+          await this.#writeOneStatement(
+            latest.size,
+            upserts,
+            deletes,
+            only![0].room,
+            one.statements,
+          );
+        } else {
+          await this.#writeEntities(
+            latest.size,
+            upserts,
+            deletes,
+            async (tx) => {
+              for (const [state, deltas] of withSync) await state.write(tx, deltas);
+            },
+            withSync.length > 0,
+          );
+        }
       } catch (error) {
         for (const [state, deltas] of withSync) state.putBack(deltas);
         throw error;
@@ -363,6 +378,37 @@ export class FrontendDatabase<E extends Entity = Entity> {
     const run = this.#writes.then(fn, fn);
     this.#writes = run.catch(() => {});
     return run;
+  }
+
+  /**
+   * Entity rows and one room's sync state as the parts of ONE statement (data-modifying CTEs on
+   * disjoint rows): atomic without BEGIN and COMMIT, so a local write and its outbox row cost
+   * one round trip into PGlite.
+   */
+  async #writeOneStatement(
+    count: number,
+    upserts: { t: string; i: string; e: E }[],
+    deletes: [string, string][],
+    room: string,
+    statements: readonly { sql: string; param: string }[],
+  ): Promise<void> {
+    const parts = statements.map((statement) => statement.sql);
+    const params: unknown[] = [room, ...statements.map((statement) => statement.param)];
+    if (deletes.length > 0) {
+      params.push(JSON.stringify(deletes));
+      parts.push(DELETE_MANY.replaceAll("$1", `$${params.length}`));
+    }
+    if (upserts.length > 0) {
+      params.push(JSON.stringify(upserts));
+      parts.push(UPSERT_MANY_UNCOUNTED.replaceAll("$1", `$${params.length}`));
+    }
+    const sql = `with ${parts.map((part, i) => `w${i} as (${part})`).join(", ")} select 1`;
+    const pg = await this.#ready();
+    try {
+      await pg.query(sql, params);
+    } catch (error) {
+      throw queryError(`Writing ${count} change(s) with the sync state`, error, sql);
+    }
   }
 
   async #writeEntities(

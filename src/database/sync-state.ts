@@ -113,6 +113,11 @@ export class SyncStateTable implements SyncPersistence {
   /** The write holding taken deltas, if any: `flush()` waits for it. */
   #writing: Promise<void> | undefined;
 
+  /** The room this state belongs to. */
+  get room(): string {
+    return this.#room;
+  }
+
   constructor(database: object, host: SyncStateHost, room: string) {
     this.#database = database;
     this.#host = host;
@@ -136,24 +141,37 @@ export class SyncStateTable implements SyncPersistence {
       // Without a persisted store the entity rows are not the store's: read the shown entities
       // from them here.
       const entity = link
-        ? "case when v.shown then null else coalesce(v.entity, 'null'::jsonb) end"
-        : "case when v.shown then coalesce(e.entity, 'null'::jsonb) else coalesce(v.entity, 'null'::jsonb) end";
-      sql = `select coalesce(json_agg(json_build_array(v.type, v.id, v.vector, v.seq, ${entity}, v.shown))::text, '[]') as page
+        ? "case when v.shown then null else v.entity end"
+        : "case when v.shown then e.entity else v.entity end";
+      // One aggregate per column (as the entities are read, see aggregateRows): PGlite then
+      // hands over a few long strings instead of a row per version.
+      const order = "order by v.type, v.id";
+      sql = `select coalesce(json_agg(v.type ${order})::text, '[]') as types,
+          coalesce(json_agg(v.id ${order})::text, '[]') as ids,
+          coalesce(json_agg(v.vector ${order})::text, '[]') as vectors,
+          coalesce(json_agg(v.seq ${order})::text, '[]') as seqs,
+          coalesce(json_agg(${entity} ${order})::text, '[]') as entities,
+          coalesce(json_agg(v.shown ${order})::text, '[]') as shown
         from ${SYNC_VERSIONS} v ${link ? "" : `left join ${ENTITIES} e on e.type = v.type and e.id = v.id`}
         where v.room = $1`;
-      const rows = JSON.parse(
-        (await pg.query<{ page: string }>(sql, [room])).rows[0]?.page ?? "[]",
-      ) as [string, string, VectorClock, number, Entity | null, boolean][];
-      if (head === undefined && outbox.length === 0 && rows.length === 0) return undefined;
-      const versions: LoadedVersion[] = rows.map(
-        ([entityType, entityId, vector, seq, e, shown]) => ({
-          entityType,
-          entityId,
-          vector,
-          seq,
-          entity: link && shown ? undefined : e,
-        }),
-      );
+      const columns = (await pg.query<Record<string, string>>(sql, [room])).rows[0]!;
+      const types = JSON.parse(columns.types!) as string[];
+      const ids = JSON.parse(columns.ids!) as string[];
+      const vectors = JSON.parse(columns.vectors!) as VectorClock[];
+      const seqs = JSON.parse(columns.seqs!) as number[];
+      const entities = JSON.parse(columns.entities!) as (Entity | null)[];
+      const shown = JSON.parse(columns.shown!) as boolean[];
+      if (head === undefined && outbox.length === 0 && types.length === 0) return undefined;
+      const versions: LoadedVersion[] = new Array(types.length);
+      for (let i = 0; i < types.length; i++) {
+        versions[i] = {
+          entityType: types[i]!,
+          entityId: ids[i]!,
+          vector: vectors[i]!,
+          seq: Number(seqs[i]),
+          entity: link && shown[i] ? undefined : (entities[i] ?? null),
+        };
+      }
       return {
         cursor: head?.cursor ?? 0,
         versions,
@@ -244,6 +262,22 @@ export class SyncStateTable implements SyncPersistence {
 
   /** Writes the deltas, folded to one statement per table, inside `tx`. */
   async write(tx: Transaction, taken: readonly Pending[]): Promise<void> {
+    const { reset, statements } = this.statements(taken, 0);
+    if (reset) await tx.query(`delete from ${SYNC_VERSIONS} where room = $1`, [this.#room]);
+    for (const { sql, param } of statements) await tx.query(sql.trim(), [this.#room, param]);
+  }
+
+  /**
+   * The deltas folded to one statement per table (the last value of each row wins): each
+   * statement takes the room as `$1` and its JSON rows as `$<param>` (`$firstParam`, the next
+   * one for the next statement, or `$2` for each when `firstParam` is 0); the statements touch
+   * disjoint rows, so they may also run as the parts of ONE statement (see `applyChanges`).
+   * `reset` asks for every confirmed version to go first (then they must run in order).
+   */
+  statements(
+    taken: readonly Pending[],
+    firstParam: number,
+  ): { reset: boolean; statements: { sql: string; param: string }[] } {
     let reset = false;
     const versions = new Map<string, unknown[] | null>();
     const adds = new Map<string, OutboxEntry>();
@@ -293,51 +327,57 @@ export class SyncStateTable implements SyncPersistence {
           break;
       }
     }
-    const room = this.#room;
-    if (reset) await tx.query(`delete from ${SYNC_VERSIONS} where room = $1`, [room]);
+    const statements: { sql: string; param: string }[] = [];
+    let n = firstParam;
+    const add = (sql: (p: string) => string, rows: unknown) => {
+      statements.push({ sql: sql(`$${firstParam === 0 ? 2 : n++}`), param: JSON.stringify(rows) });
+    };
     const forgets: unknown[] = [];
     const sets: unknown[] = [];
     for (const row of versions.values()) (row!.length === 2 ? forgets : sets).push(row);
     if (forgets.length > 0) {
-      await tx.query(
-        `delete from ${SYNC_VERSIONS} v using jsonb_array_elements($2::jsonb) k
+      add(
+        (p) => `delete from ${SYNC_VERSIONS} v using jsonb_array_elements(${p}::jsonb) k
          where v.room = $1 and v.type = k->>0 and v.id = k->>1`,
-        [room, JSON.stringify(forgets)],
+        forgets,
       );
     }
     if (sets.length > 0) {
-      await tx.query(
-        `insert into ${SYNC_VERSIONS} (room, type, id, vector, seq, entity, shown)
+      add(
+        (p) => `insert into ${SYNC_VERSIONS} (room, type, id, vector, seq, entity, shown)
          select $1, r->>0, r->>1, r->2, (r->>3)::bigint, nullif(r->4, 'null'::jsonb), (r->>5)::boolean
-         from jsonb_array_elements($2::jsonb) r
+         from jsonb_array_elements(${p}::jsonb) r
          on conflict (room, type, id) do update set vector = excluded.vector, seq = excluded.seq,
            entity = excluded.entity, shown = excluded.shown`,
-        [room, JSON.stringify(sets)],
+        sets,
       );
     }
     if (removes.size > 0) {
-      await tx.query(
-        `delete from ${SYNC_OUTBOX} o using jsonb_array_elements_text($2::jsonb) m
+      add(
+        (p) => `delete from ${SYNC_OUTBOX} o using jsonb_array_elements_text(${p}::jsonb) m
          where o.room = $1 and o.message_id = m`,
-        [room, JSON.stringify([...removes])],
+        [...removes],
       );
     }
     if (adds.size > 0) {
-      await tx.query(
-        `insert into ${SYNC_OUTBOX} (room, message_id, entry)
-         select $1, r->>'messageId', r from jsonb_array_elements($2::jsonb) with ordinality x(r, n)
+      add(
+        (p) => `insert into ${SYNC_OUTBOX} (room, message_id, entry)
+         select $1, r->>'messageId', r from jsonb_array_elements(${p}::jsonb) with ordinality x(r, n)
          order by n on conflict do nothing`,
-        [room, JSON.stringify([...adds.values()])],
+        [...adds.values()],
       );
     }
     if (cursor !== undefined || limits !== undefined) {
-      await tx.query(
-        `insert into ${SYNC_ROOMS} (room, cursor, limits) values ($1, coalesce($2::bigint, 0), $3::jsonb)
-         on conflict (room) do update set cursor = coalesce($2::bigint, ${SYNC_ROOMS}.cursor),
-           limits = coalesce($3::jsonb, ${SYNC_ROOMS}.limits)`,
-        [room, cursor ?? null, limits === undefined ? null : JSON.stringify(limits)],
+      add(
+        (p) => `insert into ${SYNC_ROOMS} (room, cursor, limits)
+         values ($1, coalesce((${p}::jsonb->>0)::bigint, 0), nullif(${p}::jsonb->1, 'null'::jsonb))
+         on conflict (room) do update set
+           cursor = coalesce((${p}::jsonb->>0)::bigint, ${SYNC_ROOMS}.cursor),
+           limits = coalesce(nullif(${p}::jsonb->1, 'null'::jsonb), ${SYNC_ROOMS}.limits)`,
+        [cursor ?? null, limits ?? null],
       );
     }
+    return { reset, statements };
   }
 
   /**

@@ -6,16 +6,19 @@ export type {
 } from "../protocol/messages.js";
 export { PROTOCOL_VERSION } from "../protocol/messages.js";
 export { Emitter } from "./emitter.js";
+export { checkSendable, depthOf } from "./limits.js";
 export {
   type ConnectionStatus,
   NetworkSyncEngine,
   type NetworkSyncEngineConfig,
+  type RefusedChange,
   type RemoteChange,
   type SendRate,
   type SnapshotProgress,
   type SyncClock,
   type SyncConflict,
   type SyncEvents,
+  type SyncStatus,
   type SyncStore,
   type WebSocketConstructor,
   type WebSocketLike,

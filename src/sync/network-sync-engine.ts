@@ -1,11 +1,10 @@
-import { entityKey } from "../core/entity-key.js";
+import { computed, type ReadonlySignal, signal } from "@preact/signals-core";
 import type { Entity, StoreChange } from "../core/index.js";
 import { KalphiteAuthError, KalphiteSyncError } from "../core/index.js";
+import { addWriteCheck } from "../core/store.js";
 import {
   type ClientMessage,
-  type ConflictRecord,
   changePayload,
-  DEFAULT_LIMITS,
   entryFromChange,
   type LogEntry,
   newMessageId,
@@ -17,8 +16,8 @@ import {
   type SnapshotPage,
   type SyncErrorCode,
 } from "../protocol/messages.js";
-import { deepEqual } from "./deep-equal.js";
 import { Emitter } from "./emitter.js";
+import { checkSendable, utf8Length } from "./limits.js";
 import {
   checkedOptions,
   conflictResolution,
@@ -28,14 +27,9 @@ import {
   type WebSocketConstructor,
   type WebSocketLike,
 } from "./options.js";
-import type {
-  ConfirmedVersion,
-  DeltaEntity,
-  OutboxEntry,
-  SyncDelta,
-  SyncPersistence,
-} from "./persistence.js";
-import type { ChangeMessage, ConflictResolution, SyncConfig, VectorClock } from "./types.js";
+import type { OutboxEntry, SyncPersistence } from "./persistence.js";
+import { type RemoteChange, Replica, type SyncConflict } from "./replica.js";
+import type { ChangeMessage, ConflictResolution, SyncConfig } from "./types.js";
 
 export type {
   NetworkSyncEngineConfig,
@@ -45,28 +39,10 @@ export type {
   WebSocketConstructor,
   WebSocketLike,
 } from "./options.js";
+export type { RemoteChange, SyncConflict } from "./replica.js";
 
 /** The connection states `getConnectionStatus()` reports and the `status` event announces. */
 export type ConnectionStatus = "connected" | "connecting" | "disconnected";
-
-/** A change another client made, as it was applied here. */
-export interface RemoteChange {
-  operation: "upsert" | "delete";
-  entityType: string;
-  entityId: string;
-  entity?: Entity;
-  userId: string;
-  seq: number;
-}
-
-/** A concurrent edit of this client's that the server resolved. */
-export interface SyncConflict extends ConflictRecord {
-  entityType: string;
-  entityId: string;
-  messageId: string;
-  /** What the server stored (null when deleted). */
-  resolved: Entity | null;
-}
 
 /** The events of a NetworkSyncEngine. */
 export interface SyncEvents {
@@ -93,6 +69,26 @@ export interface SyncEvents {
    * store shows none of them until `done`.
    */
   snapshot: [progress: SnapshotProgress];
+  /**
+   * The server refused a change for good (its schema, its size, a forged vector): it left the
+   * outbox and the entity shows the server's version again (see `refused`).
+   */
+  refused: [refusal: RefusedChange];
+}
+
+/** What `status` says (see `NetworkSyncEngine.status`). */
+export type SyncStatus = "synced" | "pending" | "connecting" | "offline" | "refused";
+
+/** A local change the server refused for good. */
+export interface RefusedChange {
+  messageId: string;
+  operation: "upsert" | "delete";
+  entityType: string;
+  entityId: string;
+  /** What this client tried to write (absent for a delete). */
+  entity?: Entity;
+  /** The server's reason; `error.code` is machine-readable (e.g. `"invalid-entity"`). */
+  error: KalphiteSyncError;
 }
 
 /** Progress of a snapshot arriving in pages (the `snapshot` event). */
@@ -108,6 +104,14 @@ const THROTTLE_PAUSE_MS = 1_000;
 const THROTTLE_RECOVERY_MS = 5_000;
 /** The slowest pace flow control goes down to, in messages per second. */
 const MIN_SEND_RATE = 1;
+
+/** Refusals of a change that a resend may overcome (when the server does not say `permanent`). */
+const RETRYABLE_CODES = new Set<SyncErrorCode>([
+  "storage-failed",
+  "server-closing",
+  "not-joined",
+  "rate-limited",
+]);
 
 const FATAL_CODES = new Set<SyncErrorCode>([
   "auth-failed",
@@ -144,6 +148,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   readonly #store: SyncStore;
   readonly #resolution: ConflictResolution;
   readonly #persistence: SyncPersistence | undefined;
+  readonly #replica: Replica;
   readonly #WebSocket: WebSocketConstructor | undefined;
   readonly #clock: SyncClock;
   readonly #random: () => number;
@@ -166,10 +171,9 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #headAtLastHeartbeat = 0;
   #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
 
-  #cursor = 0;
-  readonly #confirmed = new Map<string, ConfirmedVersion>();
-  #outbox: OutboxEntry[] = [];
   readonly #sentAt = new Map<string, number>();
+  /** The size of each change sent on this connection and not yet acknowledged. */
+  readonly #sentBytes = new Map<string, number>();
 
   // Pacing (see `sendRate`): a token bucket for everything sent, and the changes waiting for it.
   readonly #maxRate: number;
@@ -189,16 +193,48 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #sendHead = 0;
   /** Message ids in `#sendQueue` still to send (an acknowledged one is removed and skipped). */
   readonly #queued = new Set<string>();
-  readonly #pending = new Map<number, LogEntry>();
   readonly #acked = new Set<string>();
 
   readonly #loaded: Promise<void>;
   #isLoaded = false;
   #beforeLoad: StoreChange[] = [];
-  /** The cursor last recorded in the persistence. */
-  #recordedCursor = 0;
-  /** Entities whose recorded confirmed version leaves its entity to the store's (its row). */
-  readonly #shownKeys = new Set<string>();
+  readonly #connection = signal<ConnectionStatus>("disconnected");
+  readonly #queueSignal = signal(0);
+  readonly #lastErrorSignal = signal<KalphiteSyncError | undefined>(undefined);
+  readonly #refusedSignal = signal<readonly RefusedChange[]>([]);
+
+  /**
+   * Where sync stands, as a signal (read it in a `computed`, an effect or `useValue`):
+   * `"synced"` (connected, nothing waiting), `"pending"` (connected, local changes waiting for
+   * the server), `"connecting"`, `"offline"`, or `"refused"` (the server refused a change for
+   * good: see `refused`; until `dismissRefused()`).
+   *
+   * @example effect(() => (badge.textContent = engine.status.value));
+   */
+  readonly status: ReadonlySignal<SyncStatus> = computed(() => {
+    if (this.#refusedSignal.value.length > 0) return "refused";
+    const connection = this.#connection.value;
+    if (connection === "disconnected") return "offline";
+    if (connection === "connecting") return "connecting";
+    return this.#queueSignal.value > 0 ? "pending" : "synced";
+  });
+  /**
+   * `getOfflineQueueSize()` as a signal: local changes not yet acknowledged.
+   * @example const pending = computed(() => engine.queueSize.value);
+   */
+  readonly queueSize: ReadonlySignal<number> = this.#queueSignal;
+  /**
+   * The last error the engine reported on `error`, or undefined.
+   * @example effect(() => engine.lastError.value && toast(engine.lastError.value.message));
+   */
+  readonly lastError: ReadonlySignal<KalphiteSyncError | undefined> = this.#lastErrorSignal;
+  /**
+   * The changes the server refused for good since the last `dismissRefused()`, oldest first.
+   * Each left the outbox, and the store shows the server's version of its entity again.
+   * @example effect(() => engine.refused.value.forEach((r) => warn(r.entityId, r.error.message)));
+   */
+  readonly refused: ReadonlySignal<readonly RefusedChange[]> = this.#refusedSignal;
+
   /** Server messages read and not yet handled (see `#readInbox`). */
   #inbox: ServerMessage[] = [];
   #inboxTimer: unknown;
@@ -206,8 +242,6 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #snapshotPages:
     | { head: number; versions: SnapshotEntity[]; total: number | undefined }
     | undefined;
-  /** The last limits a server announced (persisted), or the defaults. */
-  #limits: ServerLimits = DEFAULT_LIMITS;
   /** The size the last `queue` event announced. */
   #queueSize = 0;
   readonly #unsubscribe: () => void;
@@ -226,6 +260,22 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#store = config.store as SyncStore;
     this.#resolution = conflictResolution(config.conflictResolution);
     this.#persistence = config.persistence ?? config.database?.syncState(config.roomId);
+    this.#replica = new Replica({
+      store: this.#store,
+      persistence: this.#persistence,
+      userId: config.userId,
+      resolution: this.#resolution,
+      createId: () => this.#createId(),
+      now: () => this.#clock.now(),
+      emitChange: (change) => this.emit("change", change),
+      emitConflict: (conflict) => this.emit("conflict", conflict),
+      emitError: (error) => this.emit("error", error),
+      forget: (entry) => {
+        this.#sentAt.delete(entry.messageId);
+        this.#sentBytes.delete(entry.messageId);
+        this.#queued.delete(entry.messageId);
+      },
+    });
     this.#WebSocket =
       config.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     this.#clock = config.clock ?? realClock;
@@ -235,7 +285,12 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#maxReconnectDelay = options.maxReconnectDelay;
     this.#maxRate = this.#rate = options.messagesPerSecond;
     this.#maxBurst = options.burst;
-    this.#unsubscribe = this.#store.onChange((change) => this.#onStoreChange(change));
+    const stopChecking = addWriteCheck(config.store, (entity) => this.#checkWrite(entity));
+    const stopListening = this.#store.onChange((change) => this.#onStoreChange(change));
+    this.#unsubscribe = () => {
+      stopChecking();
+      stopListening();
+    };
     this.#loaded = this.#load();
   }
 
@@ -295,7 +350,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
    * @example engine.sendChange({ type: "change", messageId: "m1", userId: "ann", timestamp: Date.now(), payload: { operation: "delete", entityType: "comment", entityId: "c1", vector: {} } });
    */
   sendChange(change: ChangeMessage): void {
-    if (this.#outbox.some((entry) => entry.messageId === change.messageId)) return;
+    if (this.#replica.has(change.messageId)) return;
     const p = change.payload;
     const entry: OutboxEntry = {
       messageId: change.messageId,
@@ -309,6 +364,19 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     if (p.entity) entry.entity = p.entity;
     if (p.changedFields) entry.changedFields = p.changedFields;
     this.#enqueue(entry);
+  }
+
+  /**
+   * Forgets the refusals in `refused` (the user has seen them): `status` leaves `"refused"`.
+   * @example engine.dismissRefused();
+   */
+  dismissRefused(): void {
+    this.#refusedSignal.value = [];
+  }
+
+  override emit<K extends keyof SyncEvents>(event: K, ...args: SyncEvents[K]): boolean {
+    if (event === "error") this.#lastErrorSignal.value = args[0] as KalphiteSyncError;
+    return super.emit(event, ...args);
   }
 
   /** `"connected"` once joined, `"connecting"` while (re)connecting, else `"disconnected"`. */
@@ -325,7 +393,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
    * @example await engine.whenLoaded(); showPending(engine.getOfflineQueueSize());
    */
   getOfflineQueueSize(): number {
-    return this.#outbox.length + this.#beforeLoad.length;
+    return this.#replica.outbox.length + this.#beforeLoad.length;
   }
 
   /**
@@ -346,12 +414,12 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
 
   /** The last position in the room's order this client has applied. */
   getCursor(): number {
-    return this.#cursor;
+    return this.#replica.cursor;
   }
 
   /** The unacknowledged local changes, oldest first. */
   getOutbox(): readonly OutboxEntry[] {
-    return this.#outbox;
+    return this.#replica.outbox;
   }
 
   /**
@@ -376,6 +444,22 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
 
   // #region local changes
 
+  /** Refuses at `upsert` what could never be sent under the last known limits. */
+  #checkWrite(entity: Entity): void {
+    const vector = this.#replica.confirmed(entity.type, entity.id)?.vector;
+    const vectorBytes = vector
+      ? JSON.stringify(vector).length + 2 * this.#config.userId.length
+      : 64;
+    checkSendable(entity, this.#replica.limits, {
+      vectorBytes: vectorBytes + this.#config.userId.length,
+    });
+  }
+
+  /** The limits this client checks writes against: the server's last announced, or the defaults. */
+  getLimits(): ServerLimits {
+    return this.#replica.limits;
+  }
+
   #onStoreChange(change: StoreChange): void {
     if (change.origin !== "local") return;
     if (!this.#isLoaded) {
@@ -383,49 +467,12 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       this.#emitQueueSize();
       return;
     }
-    this.#enqueue(this.#outboxEntryFor(change), change);
+    this.#enqueue(this.#replica.entryFor(change), true);
   }
 
-  #outboxEntryFor(change: StoreChange): OutboxEntry {
-    const key = entityKey(change.entityType, change.entityId);
-    const me = this.#config.userId;
-    const base = this.#confirmed.get(key)?.vector ?? {};
-    // The server adds one to the writer's entry per applied change, so a change made on top of
-    // this client's own pending changes predicts that, and is not mistaken for a concurrent edit.
-    let pendingForKey = 0;
-    for (const entry of this.#outbox)
-      if (entry.entityType === change.entityType && entry.entityId === change.entityId)
-        pendingForKey++;
-    const vector: VectorClock = { ...base, [me]: (base[me] ?? 0) + pendingForKey };
-    if (vector[me] === 0) delete vector[me];
-    const entry: OutboxEntry = {
-      messageId: this.#createId(),
-      timestamp: this.#clock.now(),
-      operation: change.operation,
-      entityType: change.entityType,
-      entityId: change.entityId,
-      vector,
-      strategy: this.#resolution.strategy,
-    };
-    if (change.entity) entry.entity = change.entity;
-    const changed = changedDataFields(change.previous, change.entity);
-    if (changed) entry.changedFields = changed;
-    return entry;
-  }
-
-  /** Adds to the outbox; `withEntity` when the entry is a store change (committed with its row). */
-  #enqueue(entry: OutboxEntry, withEntity?: DeltaEntity): void {
-    this.#outbox.push(entry);
-    const entity = withEntity
-      ? { entityType: entry.entityType, entityId: entry.entityId }
-      : undefined;
-    this.#record({ kind: "outbox-add", entry }, entity);
-    const key = entityKey(entry.entityType, entry.entityId);
-    const confirmed = this.#confirmed.get(key);
-    if (confirmed && this.#shownKeys.delete(key)) {
-      // The row no longer holds the confirmed entity: record it explicitly, with the row's change.
-      this.#record({ kind: "version", version: confirmed, shown: false }, entity);
-    }
+  /** Adds to the outbox and sends it when joined; `fromStore` for a store change. */
+  #enqueue(entry: OutboxEntry, fromStore = false): void {
+    this.#replica.add(entry, fromStore);
     this.#outboxChanged();
     if (this.#joined) {
       this.#queueSend(entry);
@@ -443,7 +490,9 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #resend(ids: ReadonlySet<string>): void {
     if (ids.size === 0) return;
     for (const id of ids) this.#sentAt.delete(id);
-    const queue = this.#outbox.filter((e) => ids.has(e.messageId) || this.#queued.has(e.messageId));
+    const queue = this.#replica.outbox.filter(
+      (e) => ids.has(e.messageId) || this.#queued.has(e.messageId),
+    );
     this.#sendQueue = queue;
     this.#sendHead = 0;
     this.#queued.clear();
@@ -523,13 +572,14 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #sendEntry(entry: OutboxEntry): void {
     const payload = changePayload(entry);
     this.#sentAt.set(entry.messageId, this.#clock.now());
-    this.#send({
+    const bytes = this.#send({
       type: "change",
       payload,
       timestamp: entry.timestamp,
       userId: this.#config.userId,
       messageId: entry.messageId,
     });
+    this.#sentBytes.set(entry.messageId, bytes);
   }
 
   // #endregion
@@ -540,6 +590,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     if (status === this.#status) return;
     const previous = this.#status;
     this.#status = status;
+    this.#connection.value = status;
     this.emit("status", status, previous);
   }
 
@@ -579,7 +630,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
           protocol: PROTOCOL_VERSION,
           roomId: this.#config.roomId,
           token: this.#config.authToken,
-          cursor: this.#cursor,
+          cursor: this.#replica.cursor,
         },
         timestamp: this.#clock.now(),
         userId: this.#config.userId,
@@ -659,7 +710,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#lateCheck = false;
     this.#send({
       type: "heartbeat",
-      payload: { cursor: this.#cursor },
+      payload: { cursor: this.#replica.cursor },
       timestamp: now,
       userId: this.#config.userId,
       messageId: this.#createId(),
@@ -668,7 +719,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       // A change unacknowledged for two intervals was probably refused (storage failure) or
       // lost: resend it (idempotent), paced like every other send.
       const stale = new Set<string>();
-      for (const entry of this.#outbox) {
+      for (const entry of this.#replica.outbox) {
         const sent = this.#sentAt.get(entry.messageId);
         if (sent === undefined ? !this.#queued.has(entry.messageId) : now - sent >= deadline)
           stale.add(entry.messageId);
@@ -690,6 +741,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#headAtLastHeartbeat = 0;
     this.#lateCheck = false;
     this.#sentAt.clear();
+    this.#sentBytes.clear();
     this.#sendQueue = [];
     this.#sendHead = 0;
     this.#queued.clear();
@@ -716,7 +768,26 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   }
 
   #socketGone(code?: number, reason?: string): void {
+    // 1009: a message was too large for the server. A change over its limit is refused for
+    // good (resending it would close the connection again, forever).
+    let tooLarge: [string, number][] = [];
+    if (code === 1009) {
+      tooLarge = [...this.#sentBytes].filter(
+        ([, bytes]) => bytes > this.#replica.limits.maxMessageBytes,
+      );
+      // A server below the limits it announced (or announcing none): one change in flight is it.
+      if (tooLarge.length === 0 && this.#sentBytes.size === 1) tooLarge = [...this.#sentBytes];
+    }
     this.#closeSocket(1000, "");
+    for (const [messageId, bytes] of tooLarge) {
+      this.#refuse(
+        messageId,
+        new KalphiteSyncError(
+          `The server closed the connection (1009: message too large) on a ${bytes.toLocaleString("en")}-byte change: it was refused for good.`,
+          { code: "message-too-large" },
+        ),
+      );
+    }
     if (!this.#wantConnected) return;
     if (this.#fatal) {
       // Already emitted when the server's error arrived: only settle connect() now.
@@ -754,17 +825,20 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     for (const waiter of waiters) waiter.reject(error);
   }
 
-  #send(message: ClientMessage): void {
+  /** Sends a message if the socket is open; returns its size in bytes (0 when not sent). */
+  #send(message: ClientMessage): number {
     const ws = this.#ws;
-    if (ws?.readyState !== 1) return;
+    if (ws?.readyState !== 1) return 0;
     // Every message counts against the server's rate limit, so against the pace too.
     this.#refill(this.#clock.now());
     this.#tokens -= 1;
+    const text = JSON.stringify(message);
     try {
-      ws.send(JSON.stringify(message));
+      ws.send(text);
     } catch {
       // The close event will follow.
     }
+    return text.length * 3 <= this.#replica.limits.maxMessageBytes ? text.length : utf8Length(text);
   }
 
   // #endregion
@@ -776,13 +850,13 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       case "welcome":
         this.#joined = true;
         this.#failures = 0;
-        if (message.payload.limits) this.#learnLimits(message.payload.limits);
+        if (message.payload.limits) this.#replica.learnLimits(message.payload.limits);
         this.#catchUp(message.payload);
         this.#setStatus("connected");
         // A new connection has a fresh budget on the server; the pace learned stays.
         this.#tokens = this.#burst();
         this.#tokensAt = this.#clock.now();
-        for (const entry of this.#outbox) this.#queueSend(entry);
+        for (const entry of this.#replica.outbox) this.#queueSend(entry);
         this.#pump();
         for (const waiter of this.#waiters.splice(0)) waiter.resolve();
         this.emit("synced", message.payload.head);
@@ -800,7 +874,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
           if (this.#acked.size > 10_000) this.#acked.clear();
           this.emit("ack", message.payload.ackedId, message.payload.entry.seq);
         }
-        if (message.payload.entry.seq <= this.#cursor)
+        if (message.payload.entry.seq <= this.#replica.cursor)
           this.#settledBySnapshot(message.payload.ackedId);
         else this.#receive(message.payload.entry);
         break;
@@ -809,11 +883,12 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         // heartbeat. Entries committed since are normally on their way; fetching them too would
         // make every client re-download the stream under load.
         const head = message.payload.head;
-        if (head !== undefined && this.#joined) {
-          if (this.#cursor < this.#headAtLastHeartbeat) {
+        // While a snapshot arrives in pages the cursor waits for its last page.
+        if (head !== undefined && this.#joined && this.#snapshotPages === undefined) {
+          if (this.#replica.cursor < this.#headAtLastHeartbeat) {
             this.#send({
               type: "fetch",
-              payload: { after: this.#cursor },
+              payload: { after: this.#replica.cursor },
               timestamp: this.#clock.now(),
               userId: this.#config.userId,
               messageId: this.#createId(),
@@ -833,6 +908,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     code: SyncErrorCode;
     message: string;
     rejectedId?: string;
+    permanent?: boolean;
     fatal?: boolean;
   }): void {
     if (payload.code === "rate-limited") {
@@ -844,36 +920,36 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     const error = isAuth
       ? new KalphiteAuthError(payload.message, { code: payload.code })
       : new KalphiteSyncError(payload.message, { code: payload.code });
-    if (payload.rejectedId !== undefined) {
-      const index = this.#outbox.findIndex((entry) => entry.messageId === payload.rejectedId);
-      if (index >= 0) {
-        // Refused for good (e.g. the server's schema rejects it): drop it and show the server's version.
-        const entry = this.#takeFromOutbox(index);
-        if (entry) this.#store.batch(() => this.#dropped(entry));
-        this.#outboxChanged();
-      }
-    }
     if (payload.fatal || isAuth) this.#fatal = error;
     this.emit("error", error);
+    // A change refused for good (the server's schema, its size, a forged vector) leaves the
+    // outbox; one the server may still take (storage failed) is resent later. A server that does
+    // not say `permanent` refuses for good whatever it does not call retryable.
+    if (
+      payload.rejectedId !== undefined &&
+      (payload.permanent ?? !RETRYABLE_CODES.has(payload.code))
+    )
+      this.#refuse(payload.rejectedId, error);
   }
 
-  /** Keeps the limits a server announced (persisted: a later offline upsert is checked too). */
-  #learnLimits(limits: ServerLimits): void {
-    const known = this.#limits;
-    if (known.maxMessageBytes === limits.maxMessageBytes && known.maxDepth === limits.maxDepth)
-      return;
-    this.#limits = { maxMessageBytes: limits.maxMessageBytes, maxDepth: limits.maxDepth };
-    this.#record({ kind: "limits", limits: this.#limits });
-  }
-
-  /** Removes an outbox entry, with its send time, so nothing about it outlives it. */
-  #takeFromOutbox(index: number): OutboxEntry | undefined {
-    const [entry] = this.#outbox.splice(index, 1);
-    if (entry) {
-      this.#sentAt.delete(entry.messageId);
-      this.#queued.delete(entry.messageId);
-    }
-    return entry;
+  /**
+   * A change refused for good: out of the outbox, the entity back to the server's version, the
+   * refusal announced (`refused` event and signal, `status` says so until `dismissRefused()`).
+   */
+  #refuse(messageId: string, error: KalphiteSyncError): void {
+    const entry = this.#store.batch(() => this.#replica.drop(messageId));
+    if (!entry) return;
+    this.#outboxChanged();
+    const refusal: RefusedChange = {
+      messageId,
+      operation: entry.operation,
+      entityType: entry.entityType,
+      entityId: entry.entityId,
+      ...(entry.entity ? { entity: entry.entity } : {}),
+      error,
+    };
+    this.#refusedSignal.value = [...this.#refusedSignal.value, refusal];
+    this.emit("refused", refusal);
   }
 
   /**
@@ -881,21 +957,9 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
    * carry versions, not message ids), so the change is done.
    */
   #settledBySnapshot(messageId: string): void {
-    const index = this.#outbox.findIndex((entry) => entry.messageId === messageId);
-    if (index < 0) return;
-    const entry = this.#takeFromOutbox(index);
-    if (entry) this.#store.batch(() => this.#dropped(entry));
+    if (!this.#replica.has(messageId)) return;
+    this.#store.batch(() => this.#replica.drop(messageId));
     this.#outboxChanged();
-  }
-
-  /** An outbox entry left (settled or refused): show the server's version again, and record it. */
-  #dropped(entry: OutboxEntry): void {
-    const changed = this.#refresh(entry.entityType, entry.entityId);
-    const entity = changed ? entry : undefined;
-    this.#record({ kind: "outbox-remove", messageId: entry.messageId }, entity);
-    const key = entityKey(entry.entityType, entry.entityId);
-    const confirmed = this.#confirmed.get(key);
-    if (confirmed) this.#recordVersion(key, confirmed, entity);
   }
 
   #catchUp(
@@ -903,6 +967,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   ): void {
     let snapshot = payload.snapshot;
     let snapshotHead = payload.head;
+    let done: SnapshotProgress | undefined;
     if (snapshot) {
       // A snapshot in pages is shown only once its last page is in: never a half-loaded room.
       const paging = this.#snapshotPages;
@@ -919,7 +984,11 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         this.emit("snapshot", { loaded, ...(total === undefined ? {} : { total }), done: false });
         this.#send({
           type: "fetch",
-          payload: { after: this.#cursor, snapshotFrom: payload.snapshotNext, snapshotHead },
+          payload: {
+            after: this.#replica.cursor,
+            snapshotFrom: payload.snapshotNext,
+            snapshotHead,
+          },
           timestamp: this.#clock.now(),
           userId: this.#config.userId,
           messageId: this.#createId(),
@@ -931,20 +1000,20 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         this.#snapshotPages = undefined;
       }
       if (paging || payload.snapshotTotal !== undefined)
-        this.emit("snapshot", { loaded, ...(total === undefined ? {} : { total }), done: true });
+        done = { loaded, ...(total === undefined ? {} : { total }), done: true };
     }
     this.#store.batch(() => {
-      if (snapshot) this.#applySnapshot(snapshot, snapshotHead);
-      for (const entry of payload.entries ?? [])
-        if (entry.seq > this.#cursor) this.#pending.set(entry.seq, entry);
-      this.#drain();
+      if (snapshot) this.#replica.applySnapshot(snapshot, snapshotHead);
+      for (const entry of payload.entries ?? []) this.#replica.receive(entry);
+      this.#replica.drain();
     });
     this.#outboxChanged();
+    if (done) this.emit("snapshot", done);
     // A catch-up is paged: ask for the rest.
-    if (this.#joined && payload.head > this.#cursor && !this.#pending.has(this.#cursor + 1)) {
+    if (this.#joined && payload.head > this.#replica.cursor && !this.#replica.canDrain) {
       this.#send({
         type: "fetch",
-        payload: { after: this.#cursor },
+        payload: { after: this.#replica.cursor },
         timestamp: this.#clock.now(),
         userId: this.#config.userId,
         messageId: this.#createId(),
@@ -952,158 +1021,12 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     }
   }
 
-  /** Replaces every confirmed version with a snapshot's, at `head`, and rebases the view. */
-  #applySnapshot(snapshot: readonly SnapshotEntity[], head: number): void {
-    // Every entity of the old or the new versions, by its stored type and id: keys are for
-    // lookups and never parsed back (an id may contain any character).
-    const touched = new Map<string, ConfirmedVersion>(this.#confirmed);
-    this.#confirmed.clear();
-    for (const version of snapshot) {
-      const key = entityKey(version.entityType, version.entityId);
-      this.#confirmed.set(key, { ...version });
-      touched.set(key, version);
-    }
-    this.#cursor = head;
-    for (const [seq] of this.#pending) if (seq <= this.#cursor) this.#pending.delete(seq);
-    const changed: DeltaEntity[] = [];
-    const unchanged: DeltaEntity[] = [];
-    for (const version of touched.values())
-      (this.#refresh(version.entityType, version.entityId) ? changed : unchanged).push(version);
-    if (!this.#persistence) return;
-    this.#shownKeys.clear();
-    // The reset goes with the first entity change, so it never commits ahead of them.
-    this.#record({ kind: "reset-versions" }, changed[0]);
-    for (const list of [changed, unchanged]) {
-      for (const { entityType, entityId } of list) {
-        const key = entityKey(entityType, entityId);
-        const version = this.#confirmed.get(key);
-        if (version) this.#recordVersion(key, version, list === changed ? version : undefined);
-      }
-    }
-  }
-
   #receive(entry: LogEntry): void {
-    if (entry.seq <= this.#cursor) return;
-    this.#pending.set(entry.seq, entry);
+    if (!this.#replica.receive(entry)) return;
     if (!this.#joined) return; // the welcome's catch-up drains
-    if (this.#pending.has(this.#cursor + 1)) {
-      this.#store.batch(() => this.#drain());
+    if (this.#replica.canDrain) {
+      this.#store.batch(() => this.#replica.drain());
       this.#outboxChanged();
-    }
-  }
-
-  #drain(): void {
-    let entry = this.#pending.get(this.#cursor + 1);
-    while (entry !== undefined) {
-      this.#pending.delete(entry.seq);
-      this.#cursor = entry.seq;
-      this.#apply(entry);
-      entry = this.#pending.get(this.#cursor + 1);
-    }
-  }
-
-  /** Applies one entry of the room's order: the new server version, then the rebased view. */
-  #apply(entry: LogEntry): void {
-    const key = entityKey(entry.entityType, entry.entityId);
-    const version: ConfirmedVersion = {
-      entityType: entry.entityType,
-      entityId: entry.entityId,
-      entity: entry.entity ?? null,
-      vector: entry.vector,
-      seq: entry.seq,
-    };
-    this.#confirmed.set(key, version);
-    const index = this.#outbox.findIndex((pending) => pending.messageId === entry.messageId);
-    const mine = index >= 0;
-    if (mine) this.#takeFromOutbox(index);
-    const changed = this.#refresh(entry.entityType, entry.entityId);
-    const entity = changed ? version : undefined;
-    this.#recordVersion(key, version, entity);
-    if (mine) this.#record({ kind: "outbox-remove", messageId: entry.messageId }, entity);
-    if (!mine) {
-      const change: RemoteChange = {
-        operation: entry.operation,
-        entityType: entry.entityType,
-        entityId: entry.entityId,
-        userId: entry.userId,
-        seq: entry.seq,
-      };
-      if (entry.entity) change.entity = entry.entity;
-      this.emit("change", change);
-      return;
-    }
-    if (entry.conflict) {
-      this.emit("conflict", {
-        ...entry.conflict,
-        entityType: entry.entityType,
-        entityId: entry.entityId,
-        messageId: entry.messageId,
-        resolved: entry.entity ?? null,
-      });
-      this.#resolveManually(entry, entry.conflict);
-    }
-  }
-
-  #resolveManually(entry: LogEntry, conflict: ConflictRecord): void {
-    const resolver = this.#resolution.resolver;
-    if (conflict.strategy !== "manual" || !resolver || !conflict.attempted || !entry.entity) return;
-    // A newer local edit of the same entity is still on its way: it supersedes this one.
-    if (
-      this.#outbox.some((p) => p.entityType === entry.entityType && p.entityId === entry.entityId)
-    )
-      return;
-    try {
-      const resolved = resolver(conflict.attempted, entry.entity);
-      // Keeping the server's version needs no change (the store already shows it).
-      if (deepEqual(resolved, entry.entity)) return;
-      // Written locally, so it goes out as a new change made on the server's version.
-      this.#store.collection(entry.entityType).upsert(entry.entityId, resolved as never);
-    } catch (cause) {
-      this.emit(
-        "error",
-        new KalphiteSyncError(
-          `The manual conflict resolver failed for ${entry.entityType} "${entry.entityId}": ${(cause as Error).message}`,
-          { code: "resolver-failed", cause },
-        ),
-      );
-    }
-  }
-
-  /**
-   * Makes the store show the server's version with this client's pending edits on top. True
-   * when that changed the store (the sync state then commits with the entity's row).
-   */
-  #refresh(entityType: string, entityId: string): boolean {
-    let desired: Entity | null | undefined;
-    for (let i = this.#outbox.length - 1; i >= 0; i--) {
-      const pending = this.#outbox[i];
-      if (pending && pending.entityType === entityType && pending.entityId === entityId) {
-        desired = pending.entity ?? null;
-        break;
-      }
-    }
-    if (desired === undefined)
-      desired = this.#confirmed.get(entityKey(entityType, entityId))?.entity ?? null;
-    const current = this.#store.collection(entityType).findById(entityId);
-    try {
-      if (desired === null) {
-        if (current === undefined) return false;
-        this.#store.apply([{ operation: "delete", entityType, entityId }], "remote");
-        return true;
-      }
-      if (current !== undefined && (current === desired || deepEqual(current, desired)))
-        return false;
-      this.#store.apply([{ operation: "upsert", entityType, entityId, entity: desired }], "remote");
-      return true;
-    } catch (cause) {
-      this.emit(
-        "error",
-        new KalphiteSyncError(
-          `The server's ${entityType} "${entityId}" does not pass this client's schema: ${(cause as Error).message}`,
-          { code: "invalid-entity", cause },
-        ),
-      );
-      return false;
     }
   }
 
@@ -1111,52 +1034,10 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
 
   // #region persistence
 
-  #record(delta: SyncDelta, entity?: DeltaEntity): void {
-    this.#persistence?.record(delta, entity);
-  }
-
-  /**
-   * Records a confirmed version. Its entity is left to the store's (the row) when the store shows
-   * exactly it and no local edit is pending; a later local edit records it explicitly.
-   */
-  #recordVersion(key: string, version: ConfirmedVersion, entity?: DeltaEntity): void {
-    if (!this.#persistence) return;
-    const shown =
-      version.entity !== null &&
-      !this.#outbox.some(
-        (p) => p.entityType === version.entityType && p.entityId === version.entityId,
-      ) &&
-      this.#store.collection(version.entityType).findById(version.entityId) !== undefined;
-    if (shown) this.#shownKeys.add(key);
-    else this.#shownKeys.delete(key);
-    this.#record({ kind: "version", version, shown }, entity);
-  }
-
   async #load(): Promise<void> {
     try {
       const state = await this.#persistence?.load();
-      if (state) {
-        this.#cursor = this.#recordedCursor = state.cursor;
-        if (state.limits) this.#limits = state.limits;
-        const keys = new Map<string, [string, string]>();
-        for (const v of state.versions) {
-          const key = entityKey(v.entityType, v.entityId);
-          let entity = v.entity;
-          if (entity === undefined) {
-            // Recorded as shown: the store holds it (hydrated from its row).
-            entity = this.#store.collection(v.entityType).findById(v.entityId) ?? null;
-            this.#shownKeys.add(key);
-          }
-          this.#confirmed.set(key, { ...v, entity });
-          keys.set(key, [v.entityType, v.entityId]);
-        }
-        this.#outbox = [...state.outbox, ...this.#outbox];
-        for (const o of state.outbox)
-          keys.set(entityKey(o.entityType, o.entityId), [o.entityType, o.entityId]);
-        this.#store.batch(() => {
-          for (const [entityType, entityId] of keys.values()) this.#refresh(entityType, entityId);
-        });
-      }
+      if (state) this.#replica.restore(state);
     } catch (cause) {
       this.emit(
         "error",
@@ -1169,39 +1050,23 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#isLoaded = true;
     const early = this.#beforeLoad;
     this.#beforeLoad = [];
-    for (const change of early) this.#enqueue(this.#outboxEntryFor(change), change);
+    for (const change of early) this.#enqueue(this.#replica.entryFor(change), true);
     this.#emitQueueSize({ always: true });
   }
 
   /** After any change to the outbox or the cursor: record the cursor, announce the queue size. */
   #outboxChanged(): void {
-    if (this.#cursor !== this.#recordedCursor) {
-      this.#recordedCursor = this.#cursor;
-      this.#record({ kind: "cursor", cursor: this.#cursor });
-    }
+    this.#replica.recordCursor();
     this.#emitQueueSize();
   }
 
   #emitQueueSize(options: { always: boolean } = { always: false }): void {
     const size = this.getOfflineQueueSize();
+    this.#queueSignal.value = size;
     if (size === this.#queueSize && !options.always) return;
     this.#queueSize = size;
     this.emit("queue", size);
   }
 
   // #endregion
-}
-
-/** The `data` fields that differ between two versions, or undefined when unknown. */
-function changedDataFields(
-  previous: Entity | undefined,
-  next: Entity | undefined,
-): string[] | undefined {
-  const a = (previous as { data?: unknown } | undefined)?.data;
-  const b = (next as { data?: unknown } | undefined)?.data;
-  if (!a || !b || typeof a !== "object" || typeof b !== "object") return undefined;
-  const fields = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...fields].filter(
-    (f) => !deepEqual((a as Record<string, unknown>)[f], (b as Record<string, unknown>)[f]),
-  );
 }

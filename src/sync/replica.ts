@@ -1,0 +1,399 @@
+// The client's copy of its room: the server's confirmed version of each entity, the cursor, the
+// outbox of local changes, and the store kept showing the confirmed versions with the outbox on
+// top (the rebased view). Every change of that state is recorded, as it happens, as a delta in
+// the persistence (see persistence.ts).
+import { entityKey } from "../core/entity-key.js";
+import type { Entity, StoreChange } from "../core/index.js";
+import { KalphiteSyncError } from "../core/index.js";
+import {
+  type ConflictRecord,
+  DEFAULT_LIMITS,
+  type LogEntry,
+  type ServerLimits,
+  type SnapshotEntity,
+} from "../protocol/messages.js";
+import { deepEqual } from "./deep-equal.js";
+import type { SyncStore } from "./options.js";
+import type {
+  ConfirmedVersion,
+  DeltaEntity,
+  LoadedSyncState,
+  OutboxEntry,
+  SyncDelta,
+  SyncPersistence,
+} from "./persistence.js";
+import type { ConflictResolution, VectorClock } from "./types.js";
+
+/** A change another client made, as it was applied here. */
+export interface RemoteChange {
+  operation: "upsert" | "delete";
+  entityType: string;
+  entityId: string;
+  entity?: Entity;
+  userId: string;
+  seq: number;
+}
+
+/** A concurrent edit of this client's that the server resolved. */
+export interface SyncConflict extends ConflictRecord {
+  entityType: string;
+  entityId: string;
+  messageId: string;
+  /** What the server stored (null when deleted). */
+  resolved: Entity | null;
+}
+
+/** What a Replica needs from its engine. */
+export interface ReplicaHost {
+  store: SyncStore;
+  persistence: SyncPersistence | undefined;
+  userId: string;
+  resolution: ConflictResolution;
+  createId(): string;
+  now(): number;
+  emitChange(change: RemoteChange): void;
+  emitConflict(conflict: SyncConflict): void;
+  emitError(error: KalphiteSyncError): void;
+  /** An entry left the outbox: the sender forgets it. */
+  forget(entry: OutboxEntry): void;
+}
+
+export class Replica {
+  readonly #host: ReplicaHost;
+  #cursor = 0;
+  readonly #confirmed = new Map<string, ConfirmedVersion>();
+  #outbox: OutboxEntry[] = [];
+  /** Entries received ahead of the cursor, by seq, applied once the gap before them is filled. */
+  readonly #pending = new Map<number, LogEntry>();
+  /** The cursor last recorded in the persistence. */
+  #recordedCursor = 0;
+  /** Entities whose recorded confirmed version leaves its entity to the store's (its row). */
+  readonly #shownKeys = new Set<string>();
+  /** The last limits a server announced (persisted), or the defaults. */
+  #limits: ServerLimits = DEFAULT_LIMITS;
+
+  constructor(host: ReplicaHost) {
+    this.#host = host;
+  }
+
+  /** The last position in the room's order applied here. */
+  get cursor(): number {
+    return this.#cursor;
+  }
+
+  /** The unacknowledged local changes, oldest first. */
+  get outbox(): readonly OutboxEntry[] {
+    return this.#outbox;
+  }
+
+  get limits(): ServerLimits {
+    return this.#limits;
+  }
+
+  /** The confirmed version of an entity, if any. */
+  confirmed(entityType: string, entityId: string): ConfirmedVersion | undefined {
+    return this.#confirmed.get(entityKey(entityType, entityId));
+  }
+
+  /** Takes the state a persistence loaded: cursor, limits, versions, outbox; shows it. */
+  restore(state: LoadedSyncState): void {
+    const store = this.#host.store;
+    this.#cursor = this.#recordedCursor = state.cursor;
+    if (state.limits) this.#limits = state.limits;
+    const keys = new Map<string, [string, string]>();
+    for (const v of state.versions) {
+      const key = entityKey(v.entityType, v.entityId);
+      if (v.entity === undefined) {
+        // Recorded as shown: the store holds it (hydrated from its row), nothing to refresh.
+        v.entity = store.collection(v.entityType).findById(v.entityId) ?? null;
+        this.#shownKeys.add(key);
+      } else {
+        keys.set(key, [v.entityType, v.entityId]);
+      }
+      this.#confirmed.set(key, v as ConfirmedVersion);
+    }
+    this.#outbox = [...state.outbox, ...this.#outbox];
+    for (const o of state.outbox)
+      keys.set(entityKey(o.entityType, o.entityId), [o.entityType, o.entityId]);
+    store.batch(() => {
+      for (const [entityType, entityId] of keys.values()) this.refresh(entityType, entityId);
+    });
+  }
+
+  /** The outbox entry for a local store change, made on the confirmed version. */
+  entryFor(change: StoreChange): OutboxEntry {
+    const key = entityKey(change.entityType, change.entityId);
+    const me = this.#host.userId;
+    const base = this.#confirmed.get(key)?.vector ?? {};
+    // The server adds one to the writer's entry per applied change, so a change made on top of
+    // this client's own pending changes predicts that, and is not mistaken for a concurrent edit.
+    let pendingForKey = 0;
+    for (const entry of this.#outbox)
+      if (entry.entityType === change.entityType && entry.entityId === change.entityId)
+        pendingForKey++;
+    const vector: VectorClock = { ...base, [me]: (base[me] ?? 0) + pendingForKey };
+    if (vector[me] === 0) delete vector[me];
+    const entry: OutboxEntry = {
+      messageId: this.#host.createId(),
+      timestamp: this.#host.now(),
+      operation: change.operation,
+      entityType: change.entityType,
+      entityId: change.entityId,
+      vector,
+      strategy: this.#host.resolution.strategy,
+    };
+    if (change.entity) entry.entity = change.entity;
+    const changed = changedDataFields(change.previous, change.entity);
+    if (changed) entry.changedFields = changed;
+    return entry;
+  }
+
+  /** Adds to the outbox; `fromStore` when the entry is a store change (committed with its row). */
+  add(entry: OutboxEntry, fromStore: boolean): void {
+    this.#outbox.push(entry);
+    const entity = fromStore
+      ? { entityType: entry.entityType, entityId: entry.entityId }
+      : undefined;
+    this.#record({ kind: "outbox-add", entry }, entity);
+    const key = entityKey(entry.entityType, entry.entityId);
+    const confirmed = this.#confirmed.get(key);
+    if (confirmed && this.#shownKeys.delete(key)) {
+      // The row no longer holds the confirmed entity: record it explicitly, with the row's change.
+      this.#record({ kind: "version", version: confirmed, shown: false }, entity);
+    }
+  }
+
+  has(messageId: string): boolean {
+    return this.#outbox.some((entry) => entry.messageId === messageId);
+  }
+
+  /**
+   * Takes an entry out of the outbox for good (refused, or settled by a snapshot): the store
+   * shows the server's version again. Returns it, or undefined when it was not there.
+   */
+  drop(messageId: string): OutboxEntry | undefined {
+    const entry = this.#take(messageId);
+    if (!entry) return undefined;
+    const changed = this.refresh(entry.entityType, entry.entityId);
+    const entity = changed ? entry : undefined;
+    this.#record({ kind: "outbox-remove", messageId }, entity);
+    const key = entityKey(entry.entityType, entry.entityId);
+    const confirmed = this.#confirmed.get(key);
+    if (confirmed) this.#recordVersion(key, confirmed, entity);
+    return entry;
+  }
+
+  #take(messageId: string): OutboxEntry | undefined {
+    const index = this.#outbox.findIndex((entry) => entry.messageId === messageId);
+    if (index < 0) return undefined;
+    const [entry] = this.#outbox.splice(index, 1);
+    if (entry) this.#host.forget(entry);
+    return entry;
+  }
+
+  /** Keeps an entry of the room's order to apply in seq order; false if already applied. */
+  receive(entry: LogEntry): boolean {
+    if (entry.seq <= this.#cursor) return false;
+    this.#pending.set(entry.seq, entry);
+    return true;
+  }
+
+  /** Whether the entry right after the cursor is in. */
+  get canDrain(): boolean {
+    return this.#pending.has(this.#cursor + 1);
+  }
+
+  /** Applies the received entries that follow the cursor without a gap. */
+  drain(): void {
+    let entry = this.#pending.get(this.#cursor + 1);
+    while (entry !== undefined) {
+      this.#pending.delete(entry.seq);
+      this.#cursor = entry.seq;
+      this.#apply(entry);
+      entry = this.#pending.get(this.#cursor + 1);
+    }
+  }
+
+  /** Replaces every confirmed version with a snapshot's, at `head`, and rebases the view. */
+  applySnapshot(snapshot: readonly SnapshotEntity[], head: number): void {
+    // Every entity of the old or the new versions, by its stored type and id: keys are for
+    // lookups and never parsed back (an id may contain any character).
+    const touched = new Map<string, ConfirmedVersion>(this.#confirmed);
+    this.#confirmed.clear();
+    for (const version of snapshot) {
+      const key = entityKey(version.entityType, version.entityId);
+      this.#confirmed.set(key, { ...version });
+      touched.set(key, version);
+    }
+    this.#cursor = head;
+    for (const [seq] of this.#pending) if (seq <= this.#cursor) this.#pending.delete(seq);
+    const changed: DeltaEntity[] = [];
+    const unchanged: DeltaEntity[] = [];
+    for (const version of touched.values())
+      (this.refresh(version.entityType, version.entityId) ? changed : unchanged).push(version);
+    if (!this.#host.persistence) return;
+    this.#shownKeys.clear();
+    // The reset goes with the first entity change, so it never commits ahead of them.
+    this.#record({ kind: "reset-versions" }, changed[0]);
+    for (const list of [changed, unchanged]) {
+      for (const { entityType, entityId } of list) {
+        const key = entityKey(entityType, entityId);
+        const version = this.#confirmed.get(key);
+        if (version) this.#recordVersion(key, version, list === changed ? version : undefined);
+      }
+    }
+  }
+
+  /** Records the cursor if it moved since it was last recorded (once per batch of entries). */
+  recordCursor(): void {
+    if (this.#cursor === this.#recordedCursor) return;
+    this.#recordedCursor = this.#cursor;
+    this.#record({ kind: "cursor", cursor: this.#cursor });
+  }
+
+  /** Keeps the limits a server announced (persisted: a later offline upsert is checked too). */
+  learnLimits(limits: ServerLimits): void {
+    const known = this.#limits;
+    if (known.maxMessageBytes === limits.maxMessageBytes && known.maxDepth === limits.maxDepth)
+      return;
+    this.#limits = { maxMessageBytes: limits.maxMessageBytes, maxDepth: limits.maxDepth };
+    this.#record({ kind: "limits", limits: this.#limits });
+  }
+
+  /** Applies one entry of the room's order: the new server version, then the rebased view. */
+  #apply(entry: LogEntry): void {
+    const key = entityKey(entry.entityType, entry.entityId);
+    const version: ConfirmedVersion = {
+      entityType: entry.entityType,
+      entityId: entry.entityId,
+      entity: entry.entity ?? null,
+      vector: entry.vector,
+      seq: entry.seq,
+    };
+    this.#confirmed.set(key, version);
+    const mine = this.#take(entry.messageId) !== undefined;
+    const changed = this.refresh(entry.entityType, entry.entityId);
+    const entity = changed ? version : undefined;
+    this.#recordVersion(key, version, entity);
+    if (mine) this.#record({ kind: "outbox-remove", messageId: entry.messageId }, entity);
+    if (!mine) {
+      const change: RemoteChange = {
+        operation: entry.operation,
+        entityType: entry.entityType,
+        entityId: entry.entityId,
+        userId: entry.userId,
+        seq: entry.seq,
+      };
+      if (entry.entity) change.entity = entry.entity;
+      this.#host.emitChange(change);
+      return;
+    }
+    if (entry.conflict) {
+      this.#host.emitConflict({
+        ...entry.conflict,
+        entityType: entry.entityType,
+        entityId: entry.entityId,
+        messageId: entry.messageId,
+        resolved: entry.entity ?? null,
+      });
+      this.#resolveManually(entry, entry.conflict);
+    }
+  }
+
+  #resolveManually(entry: LogEntry, conflict: ConflictRecord): void {
+    const resolver = this.#host.resolution.resolver;
+    if (conflict.strategy !== "manual" || !resolver || !conflict.attempted || !entry.entity) return;
+    // A newer local edit of the same entity is still on its way: it supersedes this one.
+    if (
+      this.#outbox.some((p) => p.entityType === entry.entityType && p.entityId === entry.entityId)
+    )
+      return;
+    try {
+      const resolved = resolver(conflict.attempted, entry.entity);
+      // Keeping the server's version needs no change (the store already shows it).
+      if (deepEqual(resolved, entry.entity)) return;
+      // Written locally, so it goes out as a new change made on the server's version.
+      this.#host.store.collection(entry.entityType).upsert(entry.entityId, resolved as never);
+    } catch (cause) {
+      this.#host.emitError(
+        new KalphiteSyncError(
+          `The manual conflict resolver failed for ${entry.entityType} "${entry.entityId}": ${(cause as Error).message}`,
+          { code: "resolver-failed", cause },
+        ),
+      );
+    }
+  }
+
+  /**
+   * Makes the store show the server's version with this client's pending edits on top. True
+   * when that changed the store (the sync state then commits with the entity's row).
+   */
+  refresh(entityType: string, entityId: string): boolean {
+    const store = this.#host.store;
+    let desired: Entity | null | undefined;
+    for (let i = this.#outbox.length - 1; i >= 0; i--) {
+      const pending = this.#outbox[i];
+      if (pending && pending.entityType === entityType && pending.entityId === entityId) {
+        desired = pending.entity ?? null;
+        break;
+      }
+    }
+    if (desired === undefined)
+      desired = this.#confirmed.get(entityKey(entityType, entityId))?.entity ?? null;
+    const current = store.collection(entityType).findById(entityId);
+    try {
+      if (desired === null) {
+        if (current === undefined) return false;
+        store.apply([{ operation: "delete", entityType, entityId }], "remote");
+        return true;
+      }
+      if (current !== undefined && (current === desired || deepEqual(current, desired)))
+        return false;
+      store.apply([{ operation: "upsert", entityType, entityId, entity: desired }], "remote");
+      return true;
+    } catch (cause) {
+      this.#host.emitError(
+        new KalphiteSyncError(
+          `The server's ${entityType} "${entityId}" does not pass this client's schema: ${(cause as Error).message}`,
+          { code: "invalid-entity", cause },
+        ),
+      );
+      return false;
+    }
+  }
+
+  #record(delta: SyncDelta, entity?: DeltaEntity): void {
+    this.#host.persistence?.record(delta, entity);
+  }
+
+  /**
+   * Records a confirmed version. Its entity is left to the store's (the row) when the store shows
+   * exactly it and no local edit is pending; a later local edit records it explicitly.
+   */
+  #recordVersion(key: string, version: ConfirmedVersion, entity?: DeltaEntity): void {
+    if (!this.#host.persistence) return;
+    const shown =
+      version.entity !== null &&
+      !this.#outbox.some(
+        (p) => p.entityType === version.entityType && p.entityId === version.entityId,
+      ) &&
+      this.#host.store.collection(version.entityType).findById(version.entityId) !== undefined;
+    if (shown) this.#shownKeys.add(key);
+    else this.#shownKeys.delete(key);
+    this.#record({ kind: "version", version, shown }, entity);
+  }
+}
+
+/** The `data` fields that differ between two versions, or undefined when unknown. */
+function changedDataFields(
+  previous: Entity | undefined,
+  next: Entity | undefined,
+): string[] | undefined {
+  const a = (previous as { data?: unknown } | undefined)?.data;
+  const b = (next as { data?: unknown } | undefined)?.data;
+  if (!a || !b || typeof a !== "object" || typeof b !== "object") return undefined;
+  const fields = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...fields].filter(
+    (f) => !deepEqual((a as Record<string, unknown>)[f], (b as Record<string, unknown>)[f]),
+  );
+}

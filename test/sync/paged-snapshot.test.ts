@@ -1,0 +1,95 @@
+// A first join in pages: the client asks for each next page, shows nothing until the last one is
+// in, then applies the snapshot at once and the entries after it, with progress on `snapshot`.
+import { describe, expect, it } from "vitest";
+import { KalphiteStore } from "../../src/core/index.js";
+import type { LogEntry, SnapshotEntity } from "../../src/protocol/index.js";
+import { NetworkSyncEngine, type SnapshotProgress } from "../../src/sync/index.js";
+import { comment, Entity } from "../fixtures/schema.js";
+import { cleanupAfterEach, WS, waitUntil } from "../server/helpers.js";
+import { scriptedServer, welcome } from "./support/scripted-server.js";
+
+const cleanups = cleanupAfterEach();
+
+const version = (i: number): SnapshotEntity => ({
+  entityType: "comment",
+  entityId: `c${i}`,
+  entity: comment(`c${i}`, { lineNumber: i }),
+  vector: { bob: 1 },
+  seq: i,
+});
+
+describe("a snapshot in pages", { timeout: 30_000 }, () => {
+  it("is shown only once its last page is in, then the entries after its head", async () => {
+    // The room: 30 entities at seq 1..30 (the snapshot, head 30), then one more change at 31.
+    const pages = [0, 1, 2].map((p) =>
+      Array.from({ length: 10 }, (_, i) => version(p * 10 + i + 1)),
+    );
+    const after: LogEntry = {
+      seq: 31,
+      messageId: "m31",
+      userId: "bob",
+      timestamp: 31,
+      operation: "upsert",
+      entityType: "comment",
+      entityId: "c1",
+      entity: comment("c1", { body: "after the snapshot" }),
+      vector: { bob: 2 },
+    };
+    const server = await scriptedServer((message, connection) => {
+      if (message.type === "hello")
+        connection.send(
+          "welcome",
+          welcome(message, {
+            head: 30,
+            entries: undefined,
+            snapshot: pages[0],
+            snapshotNext: "p1",
+            snapshotTotal: 30,
+          }),
+        );
+      if (message.type === "fetch" && message.payload.snapshotFrom === "p1")
+        connection.send("catch-up", {
+          head: 31,
+          snapshot: pages[1],
+          snapshotNext: "p2",
+          snapshotTotal: 30,
+        });
+      if (message.type === "fetch" && message.payload.snapshotFrom === "p2")
+        connection.send("catch-up", { head: 31, snapshot: pages[2], snapshotTotal: 30 });
+      if (message.type === "fetch" && message.payload.snapshotFrom === undefined)
+        connection.send("catch-up", { head: 31, entries: [after] });
+    });
+    cleanups.push(() => server.close());
+    const store = KalphiteStore(Entity);
+    const engine = new NetworkSyncEngine({
+      wsUrl: server.url,
+      roomId: "room",
+      userId: "ann",
+      store,
+      WebSocket: WS,
+    });
+    cleanups.push(() => engine.destroy());
+    const progress: (SnapshotProgress & { shown: number })[] = [];
+    engine.on("snapshot", (p) => progress.push({ ...p, shown: store.comment.length }));
+    await engine.connect();
+    await waitUntil(
+      () => engine.getCursor() === 31,
+      { engines: [engine], stores: [store] },
+      "caught up",
+    );
+
+    expect(progress).toEqual([
+      { loaded: 10, total: 30, done: false, shown: 0 },
+      { loaded: 20, total: 30, done: false, shown: 0 },
+      { loaded: 30, total: 30, done: true, shown: 30 },
+    ]);
+    const fetches = server.received.filter((m) => m.type === "fetch").map((m) => m.payload);
+    expect(fetches).toEqual([
+      { after: 0, snapshotFrom: "p1", snapshotHead: 30 },
+      { after: 0, snapshotFrom: "p2", snapshotHead: 30 },
+      { after: 30 },
+    ]);
+    expect(store.comment.length).toBe(30);
+    expect(store.comment.findById("c1")?.data.body).toBe("after the snapshot");
+  });
+});
