@@ -1,6 +1,6 @@
 // The transport-independent heart of the sync server: connections, their messages, and rooms.
 // createSyncServer wires it to `ws`; the simulation test wires it to a fake network.
-import { type Entity, KalphiteUsageError } from "../../core/index.js";
+import { type Entity, KalphiteSyncError, KalphiteUsageError } from "../../core/index.js";
 import {
   type CatchUpMessage,
   DEFAULT_LIMITS,
@@ -409,6 +409,11 @@ export class SyncHub {
   }
 
   #fail(connection: Connection, error: unknown): void {
+    // A request the client got wrong (an unknown snapshot cursor) is its error, not the server's.
+    if (error instanceof KalphiteSyncError && error.code === "invalid-message") {
+      connection.error("invalid-message", error.message);
+      return;
+    }
     this.#report(error);
     connection.error("storage-failed", "The server failed to answer; try again.");
   }
