@@ -296,7 +296,8 @@ export async function simulate(
     })),
     (change, current) => decideChange(current, change, (e) => e),
   );
-  resent.forEach((outcome, i) => ok(outcome.duplicate, `seed ${seed}: acked ${acked[i]} lost`));
+  for (const [i, outcome] of resent.entries())
+    ok(outcome.duplicate, `seed ${seed}: acked ${acked[i]} lost`);
   await network.hub?.close();
   for (const client of clients) void client.engine.destroy();
 }
