@@ -3,6 +3,7 @@
 // by other processes are lost (PostgreSQL queues them only for live listeners), so after every
 // reconnect each channel's `onResync` runs once to make up for them.
 import pg from "pg";
+import { KalphitePersistenceError, KalphiteUsageError } from "../core/index.js";
 import type { SqlQuery } from "./storage/sql.js";
 
 /** Options of a PostgresListener. */
@@ -94,7 +95,8 @@ export class PostgresListener {
     onPayload: (payload: string) => void,
     onResync: (query: SqlQuery) => Promise<void> | void = () => {},
   ): Promise<() => Promise<void>> {
-    if (this.#closed) throw new Error("The PostgreSQL listener is closed.");
+    if (this.#closed)
+      throw new KalphiteUsageError("The PostgreSQL listener is closed: create a new storage.");
     this.#channels.set(channel, { onPayload, onResync });
     const client = this.#client;
     if (client) {
@@ -150,7 +152,8 @@ export class PostgresListener {
       if (this.#client === client) this.#lost(client, error);
     });
     client.on("end", () => {
-      if (this.#client === client) this.#lost(client, new Error("Connection ended"));
+      if (this.#client === client)
+        this.#lost(client, new KalphitePersistenceError("Connection ended"));
     });
     client.on("notification", (message) => {
       if (this.#closed || !message.payload) return;
@@ -182,7 +185,10 @@ export class PostgresListener {
     Promise.race([
       client.query("SELECT 1"),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`No answer to a health check in ${ms} ms`)), ms);
+        timer = setTimeout(
+          () => reject(new KalphitePersistenceError(`No answer to a health check in ${ms} ms`)),
+          ms,
+        );
       }),
     ])
       .catch((error: unknown) => {
@@ -207,7 +213,7 @@ export class PostgresListener {
   }
 
   #report(message: string, cause: unknown): void {
-    const error = new Error(`kalphite: ${message}`, { cause });
+    const error = new KalphitePersistenceError(`kalphite: ${message}`, { cause });
     if (this.#options.onError) this.#options.onError(error);
     else console.error(error);
   }

@@ -9,6 +9,7 @@ import {
 import type { RateLimit } from "./rate-limit.js";
 import { TokenBucket } from "./rate-limit.js";
 import type { Room } from "./room.js";
+import { serverError } from "./server-error.js";
 
 /** What the hub needs of a socket. */
 export interface HubSocket {
@@ -103,7 +104,7 @@ export class Connection {
       else if (this.#socket.sendUtf8) this.#socket.sendUtf8(text.bytes);
       else this.#socket.send(text.text);
     } catch (error) {
-      this.#context.report(error);
+      this.#context.report(serverError(error, "socket", "Sending a message to a client"));
     }
   }
 

@@ -19,6 +19,7 @@ import { readCatchUp } from "./catch-up.js";
 import { CloseCode, Connection, type HubSocket } from "./connection.js";
 import type { RateLimit } from "./rate-limit.js";
 import { Room } from "./room.js";
+import { serverError } from "./server-error.js";
 
 /** Options of a SyncHub. */
 export interface SyncHubOptions {
@@ -137,7 +138,9 @@ export class SyncHub {
       };
       this.#compactTimer = setInterval(() => {
         for (const roomId of this.#rooms.keys())
-          this.compact(roomId).catch((error) => this.#report(error));
+          this.compact(roomId).catch((error) =>
+            this.#report(serverError(error, "storage", `Compacting room "${roomId}"`)),
+          );
       }, this.#compaction.interval);
       this.#compactTimer.unref?.();
     }
@@ -414,7 +417,7 @@ export class SyncHub {
       connection.error("invalid-message", error.message);
       return;
     }
-    this.#report(error);
+    this.#report(serverError(error, "storage", "Answering a join or fetch"));
     connection.error("storage-failed", "The server failed to answer; try again.");
   }
 

@@ -11,6 +11,7 @@ import { decideChange, type IncomingChange } from "../conflict.js";
 import { CATCH_UP_LIMIT, type CommitOutcome, type SyncStorage } from "../storage/storage.js";
 import { type Connection, SharedFrame } from "./connection.js";
 import { FRAME_OVERHEAD, pagesOf } from "./pages.js";
+import { serverError } from "./server-error.js";
 
 /** What a room needs from its hub. */
 export interface RoomContext {
@@ -144,7 +145,9 @@ export class Room {
           }),
       );
     } catch (error) {
-      this.#context.report(error);
+      this.#context.report(
+        serverError(error, "storage", `Storing ${batch.length} changes in room "${this.id}"`),
+      );
       // Not stored: the clients keep the changes in their outboxes and resend them.
       for (const { change, connection } of batch)
         connection.error(
@@ -199,7 +202,9 @@ export class Room {
           this.#broadcast(entries);
         }
       } catch (error) {
-        this.#context.report(error);
+        this.#context.report(
+          serverError(error, "storage", `Reading room "${this.id}"'s log to broadcast it`),
+        );
       }
     });
     return this.#pumping;
