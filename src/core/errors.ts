@@ -125,6 +125,7 @@ export type LocalSyncErrorCode =
   | "no-secret"
   | "persistence-failed"
   | "resolver-failed"
+  | "send-failed"
   | "unreachable";
 
 /** Every `code` a `KalphiteSyncError` may carry. */

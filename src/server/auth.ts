@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { KalphiteUsageError } from "../core/index.js";
 
 /** Who a connection is, as the authenticator decided. */
 export interface Identity {
@@ -43,7 +44,9 @@ const hmac = (body: string, secret: string) => createHmac("sha256", secret).upda
  */
 export function signToken(claims: TokenClaims, secret: string): string {
   if (!secret)
-    throw new Error("signToken needs a non-empty secret (the server's KALPHITE_SECRET).");
+    throw new KalphiteUsageError(
+      "signToken needs a non-empty secret (the server's KALPHITE_SECRET).",
+    );
   const body = b64(JSON.stringify(claims));
   return `v1.${body}.${b64(hmac(body, secret))}`;
 }

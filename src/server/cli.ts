@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { KalphiteUsageError } from "../core/index.js";
 import { createSyncServer } from "./create-sync-server.js";
 
 const USAGE = `Usage: kalphite-server [--port 8787] [--host 127.0.0.1] [--data-dir ./.data/server] [--postgres URL] [--schema ./schema.js] [--insecure]
@@ -42,7 +43,10 @@ async function main(): Promise<void> {
       default?: StandardSchemaV1;
     };
     schema = module.schema ?? module.default;
-    if (!schema) throw new Error(`${values.schema} exports no "schema" or default export.`);
+    if (!schema)
+      throw new KalphiteUsageError(
+        `${values.schema} exports no "schema" or default export: export the entity schema as either.`,
+      );
   }
   const server = await createSyncServer({
     port: Number(values.port),

@@ -154,7 +154,7 @@ export function decideChange(
       return {
         accept: false,
         code: "forged-vector",
-        message: `The change's vector claims ${incoming.vector[user]} edits by "${user}" to ${incoming.entityType} "${incoming.entityId}", but the server has ${currentVector[user] ?? 0}. Send the vector of the version you edited, as the server sent it.`,
+        message: `The change's vector claims ${incoming.vector[user]} edits by "${user}" to ${incoming.entityType} "${incoming.entityId}", but the server has ${currentVector[user] ?? 0}. Send the vector of the version you edited, as the server sent it${current === undefined ? " (if you did, the entity was deleted and its tombstone forgotten since: the server's compaction keeps tombstones for tombstoneTtl)" : ""}.`,
       };
     }
   }
@@ -162,6 +162,17 @@ export function decideChange(
   vector[incoming.userId] =
     Math.max(currentVector[incoming.userId] ?? 0, incoming.vector[incoming.userId] ?? 0) + 1;
   const attempted = incoming.entity ?? null;
+  if (current === undefined && (incoming.vector[incoming.userId] ?? 0) > 0) {
+    // The writer edited a version the server no longer has (deleted, and the tombstone
+    // forgotten after tombstoneTtl): stored, but as a conflict, so the writer is told.
+    return {
+      accept: true,
+      entity: attempted,
+      vector,
+      time,
+      conflict: { strategy: incoming.strategy, attempted, current: null },
+    };
+  }
   if (current === undefined || dominates(incoming.vector, currentVector)) {
     return { accept: true, entity: attempted, vector, time };
   }

@@ -172,6 +172,7 @@ export async function createSyncServer(options: SyncServerOptions = {}): Promise
   wss.on("connection", (socket) => {
     const connection = hub.open({
       send: (text) => socket.send(text),
+      sendUtf8: (bytes) => socket.send(bytes, { binary: false }),
       close: (code, reason) => socket.close(code, reason),
       get bufferedAmount() {
         return socket.bufferedAmount;

@@ -167,7 +167,8 @@ export class PostgresListener {
       if (this.#client === client) this.#lost(client, error);
     });
     client.on("end", () => {
-      if (this.#client === client) this.#lost(client, new Error("Connection ended"));
+      if (this.#client === client)
+        this.#lost(client, new KalphitePersistenceError("Connection ended"));
     });
     client.on("notification", (message) => {
       if (this.#closed || !message.payload) return;
@@ -208,7 +209,7 @@ export class PostgresListener {
       client.query("SELECT 1"),
       new Promise((_, reject) => {
         timer = this.#clock.setTimeout(
-          () => reject(new Error(`No answer to a health check in ${ms} ms`)),
+          () => reject(new KalphitePersistenceError(`No answer to a health check in ${ms} ms`)),
           ms,
         );
       }),

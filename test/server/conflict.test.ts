@@ -138,6 +138,20 @@ describe("decideChange", () => {
     expect((earlier.entity as ReturnType<typeof comment>).data.body).toBe("lie");
   });
 
+  it("an edit of a version the server no longer has (a forgotten tombstone) is stored as a conflict", () => {
+    const d = accept(decideChange(undefined, incoming(comment("c1"), { bob: 2 }), (e) => e));
+    expect(d.entity).toMatchObject({ id: "c1" });
+    expect(d.conflict).toEqual({
+      strategy: "last-write-wins",
+      attempted: comment("c1"),
+      current: null,
+    });
+    // A new entity (nothing edited before) is no conflict.
+    expect(accept(decideChange(undefined, incoming(comment("c2"), {}), (e) => e)).conflict).toBe(
+      undefined,
+    );
+  });
+
   it("operational-transform merges the edited fields of data", () => {
     const server: Entity = comment("c1", { body: "ann's body", status: "open" }, 2);
     const mine = comment("c1", { body: "old", status: "resolved" }, 3);

@@ -108,7 +108,8 @@ describe("a stalled server", () => {
       expect(clients.map((c) => c.closed)).toEqual(clients.map(() => undefined));
       expect(clients.flatMap((c) => c.errors)).toEqual([]);
       expect(clients.reduce((n, c) => n + c.acked.size, 0)).toBe(sent);
-      expect(sent).toBeGreaterThan(15_000);
+      // The stall alone held ~750 changes per client, past the burst (400) charged on arrival.
+      expect(sent).toBeGreaterThan(10_000);
       for (const c of clients) c.socket.close();
     } finally {
       server.child.kill("SIGCONT");

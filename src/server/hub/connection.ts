@@ -1,4 +1,5 @@
 // One client connection as the hub sees it: its socket, its message budget and its backlog.
+import { Buffer } from "node:buffer";
 import {
   type ErrorMessage,
   newMessageId,
@@ -8,16 +9,35 @@ import {
 import type { RateLimit } from "./rate-limit.js";
 import { TokenBucket } from "./rate-limit.js";
 import type { Room } from "./room.js";
+import { serverError } from "./server-error.js";
 
 /** What the hub needs of a socket. */
 export interface HubSocket {
   send(text: string): void;
+  /**
+   * Sends UTF-8 bytes as a text message. When given, a broadcast is encoded once for the
+   * whole room instead of once per socket.
+   */
+  sendUtf8?(bytes: Uint8Array): void;
   close(code: number, reason: string): void;
   /**
    * Bytes queued on the socket and not yet sent (`ws`'s `bufferedAmount`). When given, a
    * connection whose backlog passes `maxBacklogBytes` is closed with 1013.
    */
   readonly bufferedAmount?: number;
+}
+
+/** A message sent to many connections: serialized once, encoded to UTF-8 at most once. */
+export class SharedFrame {
+  readonly text: string;
+  #bytes: Uint8Array | undefined;
+  constructor(text: string) {
+    this.text = text;
+  }
+  get bytes(): Uint8Array {
+    this.#bytes ??= Buffer.from(this.text);
+    return this.#bytes;
+  }
 }
 
 /** Close codes the server uses. */
@@ -65,14 +85,14 @@ export class Connection {
   }
 
   /**
-   * Sends a serialized message, unless the socket's backlog would pass the limit: then the
+   * Sends a serialized message, unless the socket's backlog already passed the limit: then the
    * connection is closed with 1013 (its client reconnects and catches up from its cursor), so a
-   * reader that does not read never makes the server hold more than the limit for it.
+   * reader that does not read never makes the server hold more than the limit (plus one group
+   * commit's frames, themselves bounded) for it. A reader that keeps up drains between commits.
    */
-  sendText(text: string): void {
+  sendText(text: string | SharedFrame): void {
     if (this.closed) return;
-    const buffered = this.#socket.bufferedAmount ?? 0;
-    if (buffered > 0 && buffered + text.length > this.#context.maxBacklogBytes) {
+    if ((this.#socket.bufferedAmount ?? 0) > this.#context.maxBacklogBytes) {
       this.close(
         CloseCode.tryAgainLater,
         "backlog over limit: reconnect and catch up from your cursor",
@@ -80,9 +100,11 @@ export class Connection {
       return;
     }
     try {
-      this.#socket.send(text);
+      if (typeof text === "string") this.#socket.send(text);
+      else if (this.#socket.sendUtf8) this.#socket.sendUtf8(text.bytes);
+      else this.#socket.send(text.text);
     } catch (error) {
-      this.#context.report(error);
+      this.#context.report(serverError(error, "socket", "Sending a message to a client"));
     }
   }
 

@@ -1,6 +1,6 @@
 // The transport-independent heart of the sync server: connections, their messages, and rooms.
 // createSyncServer wires it to `ws`; the simulation test wires it to a fake network.
-import type { Entity } from "../../core/index.js";
+import { type Entity, KalphiteSyncError, KalphiteUsageError } from "../../core/index.js";
 import {
   type CatchUpMessage,
   DEFAULT_LIMITS,
@@ -19,6 +19,7 @@ import { readCatchUp } from "./catch-up.js";
 import { CloseCode, Connection, type HubSocket } from "./connection.js";
 import type { RateLimit } from "./rate-limit.js";
 import { Room } from "./room.js";
+import { serverError } from "./server-error.js";
 
 /** Options of a SyncHub. */
 export interface SyncHubOptions {
@@ -64,6 +65,12 @@ export interface SyncHubOptions {
   now?: () => number;
   /** Changes committed in one storage transaction at most. @default 500 */
   maxBatch?: number;
+  /**
+   * Bytes of changes (as received) committed in one transaction at most: bounds the burst one
+   * commit broadcasts to each connection.
+   * @default a quarter of maxBacklogBytes (1 MiB)
+   */
+  maxBatchBytes?: number;
   /**
    * Background compaction of each open room's log, every `interval` ms: entries superseded by a
    * later entry of their entity are dropped once `keepEntries` newer entries follow them (a
@@ -115,6 +122,11 @@ export class SyncHub {
       maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
     };
     this.#maxFrameBytes = options.maxFrameBytes ?? 256 * 1024;
+    const backlog = options.maxBacklogBytes ?? 4 * 1024 * 1024;
+    if (backlog < this.#maxFrameBytes)
+      throw new KalphiteUsageError(
+        `maxBacklogBytes (${backlog}) is smaller than maxFrameBytes (${this.#maxFrameBytes}): every connection would be closed at its first full page. Raise maxBacklogBytes or lower maxFrameBytes.`,
+      );
     this.#unsubscribe = options.storage.onCommit((roomId, head) =>
       this.#rooms.get(roomId)?.heard(head),
     );
@@ -126,7 +138,9 @@ export class SyncHub {
       };
       this.#compactTimer = setInterval(() => {
         for (const roomId of this.#rooms.keys())
-          this.compact(roomId).catch((error) => this.#report(error));
+          this.compact(roomId).catch((error) =>
+            this.#report(serverError(error, "storage", `Compacting room "${roomId}"`)),
+          );
       }, this.#compaction.interval);
       this.#compactTimer.unref?.();
     }
@@ -242,7 +256,7 @@ export class SyncHub {
         this.#fetch(connection, message).catch((error) => this.#fail(connection, error));
         return;
       case "change":
-        this.#change(connection, message);
+        this.#change(connection, message, text.length);
         return;
     }
   }
@@ -304,7 +318,7 @@ export class SyncHub {
     return readCatchUp(this.#options.storage, roomId, from, this.#maxFrameBytes);
   }
 
-  #change(connection: Connection, message: ChangeMessage): void {
+  #change(connection: Connection, message: ChangeMessage, bytes: number): void {
     const room = connection.room;
     if (!room || !connection.userId) {
       this.#notJoined(connection);
@@ -353,7 +367,7 @@ export class SyncHub {
     };
     if (entity) change.entity = entity;
     if (p.changedFields) change.changedFields = p.changedFields;
-    room.enqueue(change, connection);
+    room.enqueue(change, connection, bytes);
   }
 
   // #endregion
@@ -369,6 +383,8 @@ export class SyncHub {
         validate: this.#options.validate,
         now: this.#now,
         maxBatch: this.#options.maxBatch ?? 500,
+        maxBatchBytes:
+          this.#options.maxBatchBytes ?? (this.#options.maxBacklogBytes ?? 4 * 1024 * 1024) / 4,
         maxFrameBytes: this.#maxFrameBytes,
         latestTime: () => this.#now() + skew,
         closing: () => this.#closing,
@@ -396,7 +412,12 @@ export class SyncHub {
   }
 
   #fail(connection: Connection, error: unknown): void {
-    this.#report(error);
+    // A request the client got wrong (an unknown snapshot cursor) is its error, not the server's.
+    if (error instanceof KalphiteSyncError && error.code === "invalid-message") {
+      connection.error("invalid-message", error.message);
+      return;
+    }
+    this.#report(serverError(error, "storage", "Answering a join or fetch"));
     connection.error("storage-failed", "The server failed to answer; try again.");
   }
 

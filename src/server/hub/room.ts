@@ -9,8 +9,9 @@ import {
 } from "../../protocol/messages.js";
 import { decideChange, type IncomingChange } from "../conflict.js";
 import { CATCH_UP_LIMIT, type CommitOutcome, type SyncStorage } from "../storage/storage.js";
-import type { Connection } from "./connection.js";
+import { type Connection, SharedFrame } from "./connection.js";
 import { FRAME_OVERHEAD, pagesOf } from "./pages.js";
+import { serverError } from "./server-error.js";
 
 /** What a room needs from its hub. */
 export interface RoomContext {
@@ -19,12 +20,20 @@ export interface RoomContext {
   now: () => number;
   /** Changes committed in one storage transaction at most. */
   maxBatch: number;
+  /** Bytes of changes (as received) committed in one transaction at most (one change at least). */
+  maxBatchBytes: number;
   /** The largest frame a broadcast of several entries is split at. */
   maxFrameBytes: number;
   /** The latest time a change may be ordered at (the server's clock plus the allowed skew). */
   latestTime: () => number;
   closing: () => boolean;
   report: (error: unknown) => void;
+}
+
+interface Queued {
+  change: IncomingChange;
+  connection: Connection;
+  bytes: number;
 }
 
 /** A room: group commit, pump and broadcast. */
@@ -36,7 +45,7 @@ export class Room {
   /** The last seq sent to this process's connections. */
   broadcastSeq = 0;
   readonly #context: RoomContext;
-  #queue: { change: IncomingChange; connection: Connection }[] = [];
+  #queue: Queued[] = [];
   #committing = false;
   /** The highest head the storage announced (commits by any process sharing it). */
   #heard = 0;
@@ -55,10 +64,23 @@ export class Room {
     this.#pumping = this.ready.catch(() => {});
   }
 
-  /** Queues a change for the next group commit. */
-  enqueue(change: IncomingChange, connection: Connection): void {
-    this.#queue.push({ change, connection });
+  /** Queues a change (received as `bytes` of text) for the next group commit. */
+  enqueue(change: IncomingChange, connection: Connection, bytes: number): void {
+    this.#queue.push({ change, connection, bytes });
     void this.#commit();
+  }
+
+  /** The next batch: at most `maxBatch` changes and `maxBatchBytes` (at least one change). */
+  #nextBatch(): Queued[] {
+    let count = 0;
+    let bytes = 0;
+    const { maxBatch, maxBatchBytes } = this.#context;
+    for (const item of this.#queue) {
+      if (count > 0 && (count >= maxBatch || bytes + item.bytes > maxBatchBytes)) break;
+      count++;
+      bytes += item.bytes;
+    }
+    return this.#queue.splice(0, count);
   }
 
   /** The storage announced a commit of this room at `head` (by this process or another). */
@@ -88,7 +110,7 @@ export class Room {
       await this.ready;
       while (this.#queue.length > 0 && !this.#context.closing()) {
         await new Promise<void>((resolve) => setImmediate(resolve));
-        const batch = this.#queue.splice(0, this.#context.maxBatch);
+        const batch = this.#nextBatch();
         const outcomes = await this.#store(batch);
         const fresh: LogEntry[] = [];
         outcomes.forEach((outcome, i) => {
@@ -110,9 +132,7 @@ export class Room {
     if (this.#queue.length > 0 && !this.#context.closing()) void this.#commit();
   }
 
-  async #store(
-    batch: { change: IncomingChange; connection: Connection }[],
-  ): Promise<CommitOutcome[]> {
+  async #store(batch: Queued[]): Promise<CommitOutcome[]> {
     const { storage, validate, latestTime } = this.#context;
     try {
       const latest = latestTime();
@@ -125,7 +145,9 @@ export class Room {
           }),
       );
     } catch (error) {
-      this.#context.report(error);
+      this.#context.report(
+        serverError(error, "storage", `Storing ${batch.length} changes in room "${this.id}"`),
+      );
       // Not stored: the clients keep the changes in their outboxes and resend them.
       for (const { change, connection } of batch)
         connection.error(
@@ -180,7 +202,9 @@ export class Room {
           this.#broadcast(entries);
         }
       } catch (error) {
-        this.#context.report(error);
+        this.#context.report(
+          serverError(error, "storage", `Reading room "${this.id}"'s log to broadcast it`),
+        );
       }
     });
     return this.#pumping;
@@ -193,16 +217,16 @@ export class Room {
     if (entries.length === 1) {
       // One entry: a change to everyone but its writer, who got the ack.
       const origin = this.#origin.get(last.messageId);
-      const text = JSON.stringify(changeFromEntry(last));
+      const frame = new SharedFrame(JSON.stringify(changeFromEntry(last)));
       for (const connection of this.connections)
-        if (connection !== origin) connection.sendText(text);
+        if (connection !== origin) connection.sendText(frame);
     } else {
       // Several (a group commit under load): one frame per page of entries, serialized once
       // for all. Writers also get their own entries back; they ignore seqs they already applied.
       for (const page of pagesOf(entries, this.#context.maxFrameBytes - FRAME_OVERHEAD)) {
         const head = page.items.at(-1)?.seq ?? last.seq;
-        const text = catchUpFrame(head, page.json, this.#context.now());
-        for (const connection of this.connections) connection.sendText(text);
+        const frame = new SharedFrame(catchUpFrame(head, page.json, this.#context.now()));
+        for (const connection of this.connections) connection.sendText(frame);
       }
     }
     for (const entry of entries) this.#origin.delete(entry.messageId);

@@ -13,6 +13,8 @@ interface Room {
   compacted: Map<string, { key: string; timestamp: number }>;
   /** The last entry of each entity: its current version. */
   latest: Map<string, LogEntry>;
+  /** The keys of `latest` in snapshot order, rebuilt when an entity appears or is forgotten. */
+  order: { key: string; pair: [string, string] }[] | undefined;
 }
 
 const toVersion = ({ entityType, entityId, entity, vector, seq }: LogEntry): SnapshotEntity => ({
@@ -46,6 +48,7 @@ export function memoryStorage(): SyncStorage {
         byMessageId: new Map(),
         compacted: new Map(),
         latest: new Map(),
+        order: undefined,
       };
       rooms.set(roomId, r);
     }
@@ -89,7 +92,9 @@ export function memoryStorage(): SyncStorage {
         const stored = copy(entry);
         r.log.push(stored);
         r.byMessageId.set(stored.messageId, stored);
-        r.latest.set(entityKey(stored.entityType, stored.entityId), stored);
+        const key = entityKey(stored.entityType, stored.entityId);
+        if (!r.latest.has(key)) r.order = undefined;
+        r.latest.set(key, stored);
         r.head = stored.seq;
       }
       // Only commits that appended entries are announced (see CommitBatch.entries).
@@ -106,11 +111,24 @@ export function memoryStorage(): SyncStorage {
       return { head: r.head, versions: copy([...r.latest.values()].map(toVersion)) };
     },
     async snapshotPage(roomId, { after, limit }) {
-      const versions = [...room(roomId).latest.values()]
-        .filter((e) => !after || compareKeys([e.entityType, e.entityId], after) > 0)
-        .sort((a, b) => compareKeys([a.entityType, a.entityId], [b.entityType, b.entityId]))
-        .slice(0, limit);
-      return copy(versions.map(toVersion));
+      const r = room(roomId);
+      r.order ??= [...r.latest.values()]
+        .map((e) => ({
+          key: entityKey(e.entityType, e.entityId),
+          pair: [e.entityType, e.entityId] as [string, string],
+        }))
+        .sort((a, b) => compareKeys(a.pair, b.pair));
+      const order = r.order;
+      let low = 0;
+      let high = order.length;
+      while (after && low < high) {
+        const mid = (low + high) >> 1;
+        if (compareKeys((order[mid] as (typeof order)[number]).pair, after) <= 0) low = mid + 1;
+        else high = mid;
+      }
+      return order
+        .slice(low, low + limit)
+        .map(({ key }) => copy(toVersion(r.latest.get(key) as LogEntry)));
     },
     async entityCount(roomId) {
       return room(roomId).latest.size;
@@ -139,6 +157,7 @@ export function memoryStorage(): SyncStorage {
         return false;
       });
       for (const key of forgotten) r.latest.delete(key);
+      if (forgotten.size > 0) r.order = undefined;
       // Ids of entries whose entity is forgotten, or older than the tombstones, go too.
       for (const [id, compacted] of r.compacted)
         if (forgotten.has(compacted.key) || compacted.timestamp < tombstonesBefore)

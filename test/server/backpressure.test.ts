@@ -1,0 +1,167 @@
+// A client that stops reading is closed with 1013 once its unsent backlog passes the limit: the
+// server never holds what it owes it, and everyone else's round trips carry on.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import { signToken } from "../../src/server/index.js";
+import { SECRET, startServerProcess, tempDir, uniqueName, withTimeout } from "./helpers.js";
+
+const rssMiB = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+
+interface Client {
+  socket: WebSocket;
+  acks: Map<string, number>;
+  sentAt: Map<string, number>;
+  closed: Promise<number>;
+  sent: number;
+  /** Bytes of messages received. */
+  bytes: number;
+}
+
+async function join(url: string, room: string, userId: string): Promise<Client> {
+  const socket = new WebSocket(url);
+  const client: Client = {
+    socket,
+    acks: new Map(),
+    sentAt: new Map(),
+    sent: 0,
+    bytes: 0,
+    closed: new Promise((resolve) => socket.on("close", (code) => resolve(code))),
+  };
+  socket.on("error", () => {});
+  await withTimeout(
+    new Promise<void>((resolve) => {
+      socket.on("message", (data) => {
+        client.bytes += (data as Buffer).length;
+        const m = JSON.parse(data.toString());
+        if (m.type === "welcome") resolve();
+        if (m.type === "ack") {
+          const sent = client.sentAt.get(m.payload.ackedId);
+          if (sent !== undefined) client.acks.set(m.payload.ackedId, performance.now() - sent);
+        }
+      });
+      socket.on("open", () =>
+        socket.send(
+          JSON.stringify({
+            type: "hello",
+            payload: {
+              protocol: 1,
+              roomId: room,
+              token: signToken({ userId, rooms: [room] }, SECRET),
+              cursor: 0,
+            },
+            timestamp: Date.now(),
+            userId,
+            messageId: `${userId}-hello`,
+          }),
+        ),
+      );
+    }),
+    20_000,
+    `${userId} to join`,
+  );
+  return client;
+}
+
+function write(client: Client, userId: string, body: string): void {
+  const n = client.sent++;
+  const id = `${userId}-${n}`;
+  client.sentAt.set(id, performance.now());
+  client.socket.send(
+    JSON.stringify({
+      type: "change",
+      payload: {
+        operation: "upsert",
+        entityType: "comment",
+        entityId: id,
+        entity: { id, type: "comment", updatedAt: Date.now(), data: { body } },
+        vector: {},
+      },
+      timestamp: Date.now(),
+      userId,
+      messageId: id,
+    }),
+  );
+}
+
+describe("backpressure", () => {
+  it("closes a paused reader owed 150 MiB with 1013; the server grows < 50 MiB; others' round trips stay fast", async () => {
+    const dir = tempDir();
+    const server = await startServerProcess(["--port", "0", "--data-dir", dir.path]);
+    const pid = server.child.pid as number;
+    try {
+      const room = uniqueName("backlog");
+      const writers = await Promise.all(
+        Array.from({ length: 4 }, (_, i) => join(server.url, room, `w${i}`)),
+      );
+      const body = "x".repeat(8 * 1024);
+      const total = 19_200; // × 8 KiB ≈ 150 MiB to every reader
+      // Writers keep 8 writes in flight each, so they go at the pace the server stores (its
+      // inbound queue stays small); the probe's round trips are timed throughout.
+      const writeAll = (probe: Client, probeUser: string) =>
+        withTimeout(
+          new Promise<void>((resolve) => {
+            let written = 0;
+            const pace = setInterval(() => {
+              for (const [i, w] of writers.entries())
+                while (w.sent - w.acks.size < 8 && written < total) {
+                  write(w, `w${i}`, body);
+                  written++;
+                }
+              if (probe.sent === probe.acks.size) write(probe, probeUser, "ping");
+              if (written >= total && writers.every((w) => w.acks.size === w.sent)) {
+                clearInterval(pace);
+                resolve();
+              }
+            }, 5);
+          }),
+          240_000,
+          "the writes",
+        );
+      // Warm up: PGlite's WebAssembly heap grows to its working size once (it never shrinks),
+      // whoever reads; the measured phase below then shows what the paused reader costs.
+      const warmProbe = await join(server.url, room, "warm-probe");
+      let warmPeak = rssMiB(pid);
+      const warmSampler = setInterval(() => {
+        warmPeak = Math.max(warmPeak, rssMiB(pid));
+      }, 100);
+      await writeAll(warmProbe, "warm-probe");
+      clearInterval(warmSampler);
+      warmProbe.socket.close();
+      const probe = await join(server.url, room, "probe");
+      const paused = await join(server.url, room, "sleepy");
+      paused.socket.pause(); // stops reading: the server's sends to it pile up
+      // The server's working set under this load without a paused reader: the higher of its
+      // peak during the warm-up and its size now. What the paused reader adds is above it.
+      const before = Math.max(warmPeak, rssMiB(pid));
+      let peak = before;
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, rssMiB(pid));
+      }, 100);
+      await writeAll(probe, "probe");
+      clearInterval(sampler);
+      // Reading again, it gets what the sockets' buffers held, then the close: the server did
+      // not keep the rest. (It closed with 1013 long before; the close frame sat behind unsent
+      // data, which ws gives up on after 30 s, so the reader may see 1006. The 1013 itself is
+      // checked on the hub in hub-backlog.test.ts.)
+      paused.socket.resume();
+      const code = await withTimeout(paused.closed, 60_000, "the paused reader to be closed");
+      expect([1013, 1006]).toContain(code);
+      expect(paused.bytes).toBeLessThan(40 * 2 ** 20);
+      const trips = [...probe.acks.values()].sort((a, b) => a - b);
+      const p50 = trips[Math.floor(trips.length / 2)] as number;
+      const p99 = trips[Math.floor(trips.length * 0.99)] as number;
+      console.log(
+        `backpressure: the paused reader got ${(paused.bytes / 2 ** 20).toFixed(1)} MiB of ~150 and was closed (${code}); server RSS peak ${before.toFixed(0)} MiB without it → ${peak.toFixed(0)} MiB with it; probe round trips p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms over ${trips.length}`,
+      );
+      expect(peak - before).toBeLessThan(50);
+      expect(trips.length).toBeGreaterThan(20);
+      expect(p50).toBeLessThan(100);
+      for (const c of [...writers, probe]) c.socket.close();
+    } finally {
+      await server.kill();
+      dir.remove();
+    }
+  }, 600_000);
+});
