@@ -8,11 +8,20 @@
  *   DATA_DIR=.data/...   the sync server's database directory
  *   --build              rebuild the app even if it looks up to date
  */
-import { createReadStream, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, extname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { brotliCompressSync, gzipSync, constants as zlib } from "node:zlib";
 import { createSyncServer } from "../../src/server/index.js";
 import { Entity } from "./src/schema.js";
 
@@ -55,6 +64,52 @@ async function buildIfNeeded(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Compression: every text and binary asset is stored beside itself as .br and .gz once, after a
+// build, and served in the encoding the browser accepts (PGlite's 15 MB shrink to about 4 MB).
+
+const COMPRESSIBLE = new Set([".html", ".js", ".css", ".json", ".svg", ".wasm", ".data", ".map"]);
+const ENCODINGS = [
+  { name: "br", suffix: ".br" },
+  { name: "gzip", suffix: ".gz" },
+] as const;
+
+function compressBuild(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      compressBuild(path);
+      continue;
+    }
+    if (!COMPRESSIBLE.has(extname(entry.name))) continue;
+    const mtime = statSync(path).mtimeMs;
+    const fresh = (suffix: string) =>
+      existsSync(path + suffix) && statSync(path + suffix).mtimeMs >= mtime;
+    if (fresh(".br") && fresh(".gz")) continue;
+    const content = readFileSync(path);
+    // Quality 9: within a few percent of 11 for PGlite's files, in seconds instead of a minute.
+    writeFileSync(
+      `${path}.br`,
+      brotliCompressSync(content, {
+        params: {
+          [zlib.BROTLI_PARAM_QUALITY]: 9,
+          [zlib.BROTLI_PARAM_SIZE_HINT]: content.length,
+        },
+      }),
+    );
+    writeFileSync(`${path}.gz`, gzipSync(content, { level: 9 }));
+  }
+}
+
+/** The stored encoding of `file` to send for this request's Accept-Encoding, if any. */
+function encodingFor(request: IncomingMessage, file: string) {
+  const accepted = String(request.headers["accept-encoding"] ?? "");
+  return ENCODINGS.find(
+    (encoding) =>
+      new RegExp(`\\b${encoding.name}\\b`).test(accepted) && existsSync(file + encoding.suffix),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Static files
 
 const MIME: Record<string, string> = {
@@ -91,19 +146,24 @@ function serveStatic(request: IncomingMessage, response: ServerResponse): void {
     file = join(distDir, "index.html");
   }
   const hashed = relative(distDir, file).startsWith(`assets${sep}`);
+  const encoding = COMPRESSIBLE.has(extname(file)) ? encodingFor(request, file) : undefined;
+  const sent = encoding ? file + encoding.suffix : file;
   response.writeHead(200, {
     "content-type": MIME[extname(file)] ?? "application/octet-stream",
-    "content-length": statSync(file).size,
+    "content-length": statSync(sent).size,
     "cache-control": hashed ? "public, max-age=31536000, immutable" : "no-cache",
+    vary: "accept-encoding",
+    ...(encoding ? { "content-encoding": encoding.name } : {}),
   });
   if (request.method === "HEAD") response.end();
-  else createReadStream(file).pipe(response);
+  else createReadStream(sent).pipe(response);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Main
 
 await buildIfNeeded();
+compressBuild(distDir);
 
 // PGlite creates its data directory but not the parents (.data/ on a fresh clone).
 mkdirSync(dataDir, { recursive: true });

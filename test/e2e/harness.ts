@@ -4,10 +4,12 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
+import { type AddressInfo, connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, type BrowserContext, chromium } from "playwright-core";
+import { type Browser, chromium } from "playwright-core";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const screenshotDir = join(repoRoot, "test/e2e/screenshots");
@@ -114,26 +116,81 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
+/** A way to the demo server whose sync endpoint can be cut (see `syncSwitch`). */
+export interface SyncSwitch {
+  /** The app's address through this way: open pages here. */
+  readonly url: string;
+  /** Closes every sync connection through here and refuses new ones; the page still loads. */
+  block(): void;
+  unblock(): void;
+  close(): Promise<void>;
+}
+
 /**
- * Makes the sync server unreachable for one browser context, while the page itself still loads:
- * every WebSocket the context opens goes through Playwright, which connects it to the server or,
- * while blocked, closes it at once. Install it before opening pages; it holds across reloads.
- * (Chromium's offline mode and URL blocking leave WebSockets alone, so they cannot do this.)
+ * Makes the sync server unreachable for the pages opened through it, while the app itself still
+ * loads: a proxy on its own port in front of the server (at `serverPort`, so a restarted server
+ * is reached again), which, while blocked, closes every WebSocket and refuses new ones. The
+ * demo's WebSocket lives in a worker, where Playwright's WebSocket routing does not reach, and
+ * Chromium's offline mode and URL blocking leave WebSockets alone, so neither can do this.
+ * The proxy's port is another origin than the server's: its pages have their own storage.
  */
-export async function syncSwitch(
-  context: BrowserContext,
-): Promise<{ block(): void; unblock(): void }> {
+export async function syncSwitch(serverPort: () => number): Promise<SyncSwitch> {
   let blocked = false;
-  await context.routeWebSocket(/\/sync$/, (ws) => {
-    if (blocked) ws.close({ code: 1011, reason: "sync blocked by the test" });
-    else ws.connectToServer();
+  const upgraded = new Set<Socket>();
+  const proxy = createServer((request, response) => {
+    const upstream = httpRequest(
+      {
+        host: "127.0.0.1",
+        port: serverPort(),
+        path: request.url,
+        method: request.method,
+        headers: request.headers,
+      },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    upstream.on("error", () => response.destroy());
+    request.pipe(upstream);
   });
+  proxy.on("upgrade", (request: IncomingMessage, socket: Socket, head: Buffer) => {
+    if (blocked) {
+      socket.destroy();
+      return;
+    }
+    const upstream = connect(serverPort(), "127.0.0.1", () => {
+      let lines = `${request.method} ${request.url} HTTP/1.1\r\n`;
+      for (let i = 0; i < request.rawHeaders.length; i += 2)
+        lines += `${request.rawHeaders[i]}: ${request.rawHeaders[i + 1]}\r\n`;
+      upstream.write(`${lines}\r\n`);
+      upstream.write(head);
+      socket.pipe(upstream).pipe(socket);
+    });
+    const drop = () => {
+      socket.destroy();
+      upstream.destroy();
+      upgraded.delete(socket);
+    };
+    upgraded.add(socket);
+    socket.on("close", drop).on("error", drop);
+    upstream.on("close", drop).on("error", drop);
+  });
+  await new Promise<void>((done) => proxy.listen(0, "127.0.0.1", () => done()));
+  const { port } = proxy.address() as AddressInfo;
   return {
-    block: () => {
+    url: `http://localhost:${port}`,
+    block() {
       blocked = true;
+      for (const socket of upgraded) socket.destroy();
     },
-    unblock: () => {
+    unblock() {
       blocked = false;
+    },
+    async close() {
+      for (const socket of upgraded) socket.destroy();
+      proxy.closeAllConnections();
+      await new Promise<void>((done) => proxy.close(() => done()));
     },
   };
 }

@@ -132,14 +132,18 @@ export class ReviewPage {
     );
   }
 
-  /** The notice of a tab working in memory only: another tab has this room's database open. */
-  tabNotice(): Locator {
-    return this.page.getByTestId("tab-notice");
+  /** Whether this tab's worker leads: owns the browser's database and the connection. */
+  async leading(): Promise<boolean> {
+    return (await this.page.getByTestId("local-save").getAttribute("data-leading")) === "true";
   }
 
-  /** Whether the page shows the notice (checked once, no waiting). */
-  async showsTabNotice(): Promise<boolean> {
-    return (await this.tabNotice().count()) > 0;
+  /** Waits until the service worker controls the page (it cached the app when it installed). */
+  async waitForServiceWorker(): Promise<void> {
+    await eventuallyEqual(
+      `${this.user}: the service worker to control the page`,
+      () => this.page.evaluate(() => navigator.serviceWorker.controller !== null),
+      true,
+    );
   }
 
   async countOf(status: "open" | "resolved"): Promise<number> {

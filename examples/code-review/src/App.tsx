@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import { CodeView } from "./components/CodeView.js";
 import { Sidebar } from "./components/Sidebar.js";
-import { ConflictToasts, OfflineBanner, TabNotice, TopBar } from "./components/TopBar.js";
+import { ConflictToasts, OfflineBanner, ProblemBanner, TopBar } from "./components/TopBar.js";
 import { openSession, type Session } from "./kalphite.js";
 import { SessionContext } from "./session-context.js";
 
@@ -10,17 +10,30 @@ export interface Identity {
   user: string;
 }
 
-/** Room and user from the URL (`?room=demo&user=ada`), the user falling back to the last name used. */
+const LAST_NAME_KEY = "kalphite-review-user";
+
+/**
+ * Room and user from the URL (`?room=demo&user=ada`). The user is the URL's only: two windows
+ * of one browser are two people when their URLs say so; the last name used only fills the join
+ * screen's field.
+ */
 export function identityFromUrl(): { room: string; user?: string } {
   const params = new URLSearchParams(location.search);
   const room = params.get("room")?.trim() || "demo";
-  const user =
-    params.get("user")?.trim() || localStorage.getItem("kalphite-review-user") || undefined;
+  const user = params.get("user")?.trim() || undefined;
   return user ? { room, user } : { room };
 }
 
+function setUserInUrl(room: string, user: string | undefined): void {
+  const url = new URL(location.href);
+  url.searchParams.set("room", room);
+  if (user) url.searchParams.set("user", user);
+  else url.searchParams.delete("user");
+  history.replaceState(null, "", url);
+}
+
 function JoinScreen({ room, onJoin }: { room: string; onJoin(user: string): void }) {
-  const [name, setName] = useState("");
+  const [name, setName] = useState(() => localStorage.getItem(LAST_NAME_KEY) ?? "");
   return (
     <main className="join">
       <form
@@ -38,6 +51,10 @@ function JoinScreen({ room, onJoin }: { room: string; onJoin(user: string): void
           same comments, live.
         </p>
         <label htmlFor="name">Your name</label>
+        <span className="join-hint">
+          Another window of this browser can join as someone else: each window's address says who it
+          is (<code>?user=</code>).
+        </span>
         <input
           id="name"
           value={name}
@@ -54,7 +71,7 @@ function JoinScreen({ room, onJoin }: { room: string; onJoin(user: string): void
   );
 }
 
-function ReviewScreen({ session }: { session: Session }) {
+function ReviewScreen({ session, onSwitchUser }: { session: Session; onSwitchUser(): void }) {
   const [focusedLine, setFocusedLine] = useState<number | null>(null);
   const selectLine = (line: number) => {
     setFocusedLine(line);
@@ -63,8 +80,8 @@ function ReviewScreen({ session }: { session: Session }) {
   return (
     <SessionContext.Provider value={session}>
       <div className="app" data-testid="app-ready">
-        <TopBar />
-        <TabNotice />
+        <TopBar onSwitchUser={onSwitchUser} />
+        <ProblemBanner />
         <OfflineBanner />
         <main className="workspace">
           <CodeView focusedLine={focusedLine} />
@@ -107,11 +124,8 @@ export function App() {
       <JoinScreen
         room={room}
         onJoin={(name) => {
-          localStorage.setItem("kalphite-review-user", name);
-          const url = new URL(location.href);
-          url.searchParams.set("room", room);
-          url.searchParams.set("user", name);
-          history.replaceState(null, "", url);
+          localStorage.setItem(LAST_NAME_KEY, name);
+          setUserInUrl(room, name);
           setIdentity({ room, user: name });
         }}
       />
@@ -132,12 +146,21 @@ export function App() {
         <div>
           <div className="loading-title">Opening #{room} from this browser's database…</div>
           <div className="loading-note">
-            The first visit creates a PostgreSQL database in this browser (PGlite); that takes a few
-            seconds. Later visits open at once, even offline.
+            The first visit creates a PostgreSQL database in this browser (PGlite, in a worker);
+            later visits open from it at once, even offline.
           </div>
         </div>
       </main>
     );
   }
-  return <ReviewScreen session={session} />;
+  return (
+    <ReviewScreen
+      session={session}
+      onSwitchUser={() => {
+        setUserInUrl(room, undefined);
+        setSession(null);
+        setIdentity({ room });
+      }}
+    />
+  );
 }

@@ -1,4 +1,8 @@
-/** The writes of the demo: plain synchronous store calls; persistence and sync follow on their own. */
+/**
+ * The writes of the demo: plain synchronous store calls; persistence and sync follow on their own.
+ * A comment too large to send throws `CommentRefusedError` and stores nothing.
+ */
+import { refuseIfTooLarge } from "./comment-limits.js";
 import type { ReviewStore } from "./kalphite.js";
 import type { Comment, CommentStatus, Verdict } from "./schema.js";
 
@@ -18,12 +22,14 @@ export function addComment(
 ): Comment {
   const now = Date.now();
   const id = newId("c");
-  return store.comment.upsert(id, {
+  const comment: Comment = {
     id,
     type: "comment",
     updatedAt: now,
     data: { body, lineNumber, author, status: "open", createdAt: now, updatedBy: author },
-  });
+  };
+  refuseIfTooLarge(comment);
+  return store.comment.upsert(id, comment);
 }
 
 export function updateComment(
@@ -34,12 +40,14 @@ export function updateComment(
 ): void {
   const current = store.comment.findById(id);
   if (!current) return;
-  store.comment.upsert(id, {
+  const next: Comment = {
     ...current,
     // Strictly increasing, so a quick edit never ties with the write it follows.
     updatedAt: Math.max(Date.now(), current.updatedAt + 1),
     data: { ...current.data, ...patch, updatedBy: user },
-  });
+  };
+  refuseIfTooLarge(next);
+  store.comment.upsert(id, next);
 }
 
 export function setStatus(

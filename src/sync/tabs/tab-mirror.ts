@@ -28,6 +28,14 @@ export interface TabMirrorOptions<E extends Entity = Entity> {
    * @default console.error
    */
   onError?: (error: Error) => void;
+  /**
+   * Changes from the leader that arrive within this many milliseconds are applied together, in
+   * one `store.apply`: one notification and one render per frame while a stream of changes
+   * arrives (each of the leader's messages is its own task), instead of one per message. 0
+   * applies each message as it arrives.
+   * @default 16
+   */
+  applyEveryMs?: number;
 }
 
 /** A tab mirroring the leader's store, from `mirrorTabs()`. */
@@ -67,6 +75,7 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
   // Entities pass through untouched: the type of each is only read, never narrowed.
   const store = options.store as unknown as StoreApi<Entity>;
   const onError = options.onError ?? ((error: Error) => console.error(error));
+  const applyEveryMs = options.applyEveryMs ?? 16;
   const channel = options.channel ?? openTabChannel(options.name);
   const id = randomTabId();
   const leader = signal<string | undefined>(undefined);
@@ -91,14 +100,19 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
   let writeCount = 0;
 
   const applyFromLeader = (changes: readonly ChangeInput[]) => {
-    const effective = changes.filter((change) => {
+    // The last change of each entity is what the leader holds; it alone is compared with what
+    // this tab shows (an earlier one of the same batch would be compared with a stale row).
+    const latest = new Map<string, ChangeInput>();
+    for (const change of changes) {
       const key = entityKey(change.entityType, change.entityId);
-      if (writesPerEntity.has(key)) {
-        held.set(key, change);
-        return false;
-      }
-      return !alreadyShown(store, change);
-    });
+      latest.delete(key);
+      latest.set(key, change);
+    }
+    const effective: ChangeInput[] = [];
+    for (const [key, change] of latest) {
+      if (writesPerEntity.has(key)) held.set(key, change);
+      else if (!alreadyShown(store, change)) effective.push(change);
+    }
     applying = true;
     try {
       if (effective.length > 0) store.apply(effective, "remote");
@@ -175,33 +189,55 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
     applyFromLeader(changes);
   };
 
-  const follow = (leaderId: string) => {
+  /** Follows a leader heard of for the first time; `snapshot` when it is already sending one. */
+  const follow = (leaderId: string, snapshot = false) => {
     if (leader.peek() === leaderId) return;
     leader.value = leaderId;
     snapshotFrom = undefined;
-    post({ kind: "hello", tab: id });
+    if (!snapshot) post({ kind: "hello", tab: id });
     // A new leader knows nothing of what this tab sent the last one: everything unconfirmed
     // goes again, in order (the leader skips what its database already has).
     if (pending.size > 0) post({ kind: "write", tab: id, writes: [...pending.values()] });
   };
 
+  // The leader's changes wait here up to `applyEveryMs`; any other message applies them first,
+  // so that everything is still applied in the leader's order.
+  let incoming: ChangeInput[] = [];
+  let incomingTimer: ReturnType<typeof setTimeout> | undefined;
+  const applyIncoming = () => {
+    if (incomingTimer !== undefined) clearTimeout(incomingTimer);
+    incomingTimer = undefined;
+    const changes = incoming;
+    incoming = [];
+    if (changes.length > 0) applyFromLeader(changes);
+  };
+
   const onMessage = ({ data }: { data: unknown }) => {
     if (!isTabMessage(data)) return;
+    if (data.kind === "changes") {
+      if (data.leader !== snapshotFrom) return;
+      if (applyEveryMs <= 0) {
+        applyFromLeader(data.changes);
+        return;
+      }
+      for (const change of data.changes) incoming.push(change);
+      incomingTimer ??= setTimeout(applyIncoming, applyEveryMs);
+      return;
+    }
+    applyIncoming();
     switch (data.kind) {
       case "leader":
         follow(data.leader);
         break;
       case "snapshot":
         if (data.to !== id) break;
-        follow(data.leader);
+        // The first leader's answer to this tab's hello: its "leader" came before this tab listened.
+        if (leader.peek() === undefined) follow(data.leader, true);
         if (data.leader !== leader.peek()) break;
         snapshotFrom = data.leader;
         applySnapshot(data.entities);
         state.value = data.state;
         resolveReady();
-        break;
-      case "changes":
-        if (data.leader === snapshotFrom) applyFromLeader(data.changes);
         break;
       case "state":
         if (data.leader === snapshotFrom) state.value = data.state;
@@ -234,6 +270,7 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
     },
     close() {
       if (closed) return;
+      applyIncoming();
       sendOutgoing();
       closed = true;
       stopChanges();

@@ -41,9 +41,13 @@ function leaderOf(name: string, store = KalphiteStore(Entity), durable = () => P
   return { store, leader };
 }
 
-function followerOf(name: string) {
+function followerOf(name: string, applyEveryMs?: number) {
   const store = KalphiteStore(Entity);
-  const mirror: TabMirror = mirrorTabs({ store, name });
+  const mirror: TabMirror = mirrorTabs({
+    store,
+    name,
+    ...(applyEveryMs === undefined ? {} : { applyEveryMs }),
+  });
   open.push(mirror);
   return { store, mirror };
 }
@@ -141,6 +145,27 @@ describe("tabs of one database", () => {
     expect(store.note.findById("g")?.data.text).toBe("mine");
     durable.resolve();
     await vi.waitFor(() => expect(store.note.findById("g")?.data.text).toBe("the server's"));
+  });
+
+  it("changes arriving in separate messages within the window are applied as one batch, in order", async () => {
+    const name = `tabs-${++names}`;
+    const { store: leaderStore, leader } = leaderOf(name);
+    // A window longer than the test: only the next other message applies what waits.
+    const { store, mirror } = followerOf(name, 60_000);
+    await mirror.ready;
+    const notifications: number[] = [];
+    store.subscribe((changes) => notifications.push(changes.length));
+    for (const id of ["a", "b", "c"]) {
+      leaderStore.note.upsert(id, note(id, `note ${id}`));
+      await new Promise((done) => setImmediate(done)); // its own message
+    }
+    leaderStore.note.delete("a");
+    await new Promise((done) => setImmediate(done));
+    leader.publish({ connection: "connected" });
+    await vi.waitFor(() => expect(mirror.state.value).toEqual({ connection: "connected" }));
+    expect(texts(store)).toEqual(["note b", "note c"]);
+    // One notification; a, written and deleted within it, never showed.
+    expect(notifications).toEqual([2]);
   });
 
   it("the leader's state and events reach every follower, also one that joins later", async () => {

@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { refusalMessage } from "../comment-limits.js";
 
 interface ComposerProps {
   initial?: string;
@@ -9,7 +10,10 @@ interface ComposerProps {
   onCancel(): void;
 }
 
-/** A textarea with submit (Ctrl/Cmd+Enter) and cancel (Escape). */
+/**
+ * A textarea with submit (Ctrl/Cmd+Enter) and cancel (Escape). A comment the write refuses
+ * (too large to send) stays in the textarea, with the reason under it.
+ */
 export function Composer({
   initial = "",
   placeholder,
@@ -19,9 +23,17 @@ export function Composer({
   onCancel,
 }: ComposerProps) {
   const [body, setBody] = useState(initial);
+  const [refusal, setRefusal] = useState<string | null>(null);
   const trimmed = body.trim();
   const submit = () => {
-    if (trimmed) onSubmit(trimmed);
+    if (!trimmed) return;
+    try {
+      onSubmit(trimmed);
+    } catch (error) {
+      const message = refusalMessage(error);
+      if (message === undefined) throw error;
+      setRefusal(message);
+    }
   };
   return (
     <form
@@ -38,7 +50,11 @@ export function Composer({
         rows={3}
         // biome-ignore lint/a11y/noAutofocus: the composer opens on an explicit click.
         autoFocus
-        onChange={(event) => setBody(event.target.value)}
+        aria-invalid={refusal !== null}
+        onChange={(event) => {
+          setBody(event.target.value);
+          setRefusal(null);
+        }}
         onKeyDown={(event) => {
           if (event.key === "Enter" && (event.metaKey || event.ctrlKey)) {
             event.preventDefault();
@@ -48,6 +64,11 @@ export function Composer({
           }
         }}
       />
+      {refusal && (
+        <p className="composer-error" role="alert" data-testid="composer-error">
+          {refusal}
+        </p>
+      )}
       <div className="composer-actions">
         <span className="hint">Ctrl+Enter to submit</span>
         <button type="button" className="button ghost" onClick={onCancel}>

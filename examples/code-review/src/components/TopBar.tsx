@@ -11,11 +11,16 @@ const STATUS_LABEL: Record<ConnectionStatus, string> = {
   disconnected: "Offline",
 };
 
-export function TopBar() {
+export function TopBar({ onSwitchUser }: { onSwitchUser(): void }) {
   const session = useSession();
   const connection = useSignalValue(session.connection);
   const outbox = useSignalValue(session.outbox);
   const saved = useSignalValue(session.savedLocally);
+  const syncProblem = useSignalValue(session.syncProblem);
+  const saveProblem = useSignalValue(session.saveProblem);
+  const leading = useSignalValue(session.leading);
+  // Never "Live" while changes do not get through: the pill says so instead.
+  const stuck = connection === "connected" && syncProblem !== null;
 
   return (
     <header className="topbar">
@@ -34,13 +39,14 @@ export function TopBar() {
       </nav>
       <div className="topbar-right">
         <span
-          className={`sync-pill ${connection}`}
+          className={`sync-pill ${stuck ? "stuck" : connection}`}
           data-testid="connection"
           data-status={connection}
-          title="Connection to the sync server"
+          data-stuck={stuck}
+          title={stuck ? syncProblem : "Connection to the sync server"}
         >
           <span className="dot" aria-hidden="true" />
-          {STATUS_LABEL[connection]}
+          {stuck ? "Not syncing" : STATUS_LABEL[connection]}
         </span>
         <span
           className={`outbox${outbox > 0 ? " pending" : ""}`}
@@ -50,31 +56,32 @@ export function TopBar() {
         >
           {outbox === 0 ? "All changes synced" : `${plural(outbox, "change")} to send`}
         </span>
-        {session.storedOnDevice ? (
-          <span
-            className={`local-save${saved ? " saved" : ""}`}
-            data-testid="local-save"
-            data-saved={saved}
-            title="Every change is written to this browser's database (PGlite)"
-          >
-            {saved ? "Saved on this device" : "Saving…"}
-          </span>
-        ) : (
-          <span
-            className="local-save memory-only"
-            data-testid="local-save"
-            data-saved={false}
-            title="Another tab has this room's database open; this tab keeps its changes in memory"
-          >
-            In memory only
-          </span>
-        )}
-        <span className="me">
+        <span
+          className={`local-save${saveProblem ? " failed" : saved ? " saved" : ""}`}
+          data-testid="local-save"
+          data-saved={saved}
+          data-leading={leading}
+          title={
+            saveProblem ??
+            (leading
+              ? "Every change is written to this browser's database (PGlite); this tab holds it"
+              : "Every change is written to this browser's database (PGlite) through another tab of this room")
+          }
+        >
+          {saveProblem ? "Not saved on this device" : saved ? "Saved on this device" : "Saving…"}
+        </span>
+        <button
+          type="button"
+          className="me"
+          data-testid="switch-user"
+          title="Review as someone else"
+          onClick={onSwitchUser}
+        >
           <Avatar name={session.user} size={26} />
           <span className="me-name" data-testid="user-name">
             {session.user}
           </span>
-        </span>
+        </button>
       </div>
     </header>
   );
@@ -91,28 +98,32 @@ export function OfflineBanner() {
       <strong>
         {connection === "connecting" ? "Reconnecting to the sync server." : "You are offline."}
       </strong>{" "}
-      {session.storedOnDevice
-        ? `Keep reviewing: every change is saved in this browser and ${sent} as soon as the connection is back.`
-        : `Changes made here wait in this tab's memory: ${sent} when the connection is back, unless this tab is closed first.`}
+      Keep reviewing: every change is saved in this browser and {sent} as soon as the connection is
+      back.
     </div>
   );
 }
 
-/**
- * Shown when another tab has this room open as the same user: that tab owns the browser's
- * database for it (one PGlite per IndexedDB database, or they overwrite each other's writes),
- * and this one works in memory, still synced live.
- */
-export function TabNotice() {
+/** Changes that do not get through, or are not saved: said plainly, never hidden behind "Live". */
+export function ProblemBanner() {
   const session = useSession();
-  if (session.storedOnDevice) return null;
+  const connection = useSignalValue(session.connection);
+  const syncProblem = useSignalValue(session.syncProblem);
+  const saveProblem = useSignalValue(session.saveProblem);
+  const problems = [
+    saveProblem,
+    connection === "connected" && syncProblem
+      ? `Changes are not getting through to the server: ${syncProblem}`
+      : null,
+  ].filter((problem): problem is string => problem !== null);
+  if (problems.length === 0) return null;
   return (
-    <div className="banner memory-only" role="status" data-testid="tab-notice">
-      <strong>
-        This room is open in another tab as {session.user}; this tab does not keep offline changes.
-      </strong>{" "}
-      It shows and sends everything live, but saves nothing on this device: the other tab does. To
-      save here, close the other tab and reload this one.
+    <div className="banner problem" role="alert" data-testid="problem-banner">
+      {problems.map((problem) => (
+        <div key={problem}>
+          <strong>{problem}</strong>
+        </div>
+      ))}
     </div>
   );
 }

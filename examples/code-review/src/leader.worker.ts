@@ -1,0 +1,157 @@
+/**
+ * The leader of this browser's database for one room and user, in a worker: every tab starts
+ * one, the first to get the database's Web Lock leads and the others wait in line. The leader
+ * owns PGlite (off the page's main thread: creating the database takes seconds on a first visit)
+ * and the WebSocket, and serves every tab's store, its own tab's included, over a
+ * BroadcastChannel (see kalphite.ts). When its tab closes, the next worker in line takes over.
+ */
+import { FrontendDatabase, type Persistence, persist } from "../../../src/database/index.js";
+import { KalphiteStore } from "../../../src/index.js";
+import {
+  electTabLeader,
+  NetworkSyncEngine,
+  type SyncConflict,
+  serveTabs,
+  type TabLeader,
+} from "../../../src/sync/index.js";
+import { watchEngineStatus } from "./engine-status.js";
+import { type Comment, Entity } from "./schema.js";
+import type { ConflictEvent, LeaderState, WorkerCommand, WorkerReport } from "./tab-protocol.js";
+
+const report = (message: WorkerReport) => postMessage(message);
+let online = true;
+let stopLeading: (() => Promise<void>) | undefined;
+let closing = false;
+
+function describe(entity: unknown): { text: string; by: string } {
+  if (entity === null || typeof entity !== "object") return { text: "(deleted)", by: "someone" };
+  const data = (entity as Partial<Comment>).data;
+  return { text: data?.body ?? JSON.stringify(data), by: data?.updatedBy ?? "someone" };
+}
+
+/** The sync server is served by the same origin as the app (see server.ts). */
+function syncUrl(): string {
+  return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/sync`;
+}
+
+async function lead(command: Extract<WorkerCommand, { type: "start" }>): Promise<void> {
+  const { room, user, dbName, tab } = command;
+  await electTabLeader({ name: dbName });
+  if (closing) return;
+  report({ type: "leading" });
+  const store = KalphiteStore(Entity);
+  // The last leader let go of its lock when its worker went away; "wait" covers the moment
+  // between the two.
+  const db = new FrontendDatabase({ dbName, schema: Entity, lock: "wait" });
+  await db.init();
+  const persistence: Persistence = await persist(store, db);
+  const engine = new NetworkSyncEngine({
+    wsUrl: syncUrl(),
+    roomId: room,
+    userId: user,
+    // The demo server runs with insecure dev auth: it trusts the user id. See server.ts.
+    authToken: "",
+    store,
+    // The outbox and the sync position live in the same database: they survive a reload.
+    database: db,
+    conflictResolution: { strategy: "last-write-wins" },
+    // Keep trying for as long as the page is open, at most 5 s apart.
+    reconnectAttempts: Number.POSITIVE_INFINITY,
+    reconnectDelay: 300,
+    maxReconnectDelay: 5000,
+  });
+
+  let saveProblem: string | null = null;
+  const durable = async () => {
+    try {
+      await Promise.all([persistence.flush(), engine.whenPersisted()]);
+      // PGlite 0.5 copies a transaction's writes to IndexedDB only at the next query run
+      // outside a transaction, so a plain read makes every earlier write durable.
+      await db.getMeta("kalphite-review.durable");
+      if (saveProblem !== null) {
+        saveProblem = null;
+        publish();
+      }
+    } catch (error) {
+      saveProblem = `Changes are not being saved in this browser: ${error instanceof Error ? error.message : String(error)}`;
+      publish();
+      throw error;
+    }
+  };
+  const leader: TabLeader = serveTabs({
+    store,
+    name: dbName,
+    durable,
+    onError: (error) => console.error("[kalphite] could not save locally", error),
+  });
+  let sync: LeaderState = {
+    leaderTab: tab,
+    connection: engine.getConnectionStatus(),
+    outbox: engine.getOfflineQueueSize(),
+    syncProblem: null,
+    saveProblem,
+  };
+  function publish(): void {
+    leader.publish({ ...sync, saveProblem } satisfies LeaderState);
+  }
+  const stopStatus = watchEngineStatus(engine, (status) => {
+    sync = {
+      ...sync,
+      connection: status.connection,
+      outbox: status.outbox,
+      syncProblem: status.problem,
+    };
+    publish();
+  });
+  const stopConflicts = engine.on("conflict", (conflict: SyncConflict) => {
+    if (conflict.entityType !== "comment") return;
+    const mine = describe(conflict.attempted);
+    const kept = describe(conflict.resolved);
+    leader.notify({
+      kind: "conflict",
+      entityId: conflict.entityId,
+      won: mine.text === kept.text,
+      mine: mine.text,
+      kept: kept.text,
+      keptBy: kept.by,
+      other: describe(conflict.current).by,
+    } satisfies ConflictEvent);
+  });
+  const stopErrors = engine.on("error", (error) => console.warn("[kalphite sync]", error.message));
+
+  const connect = () => {
+    if (online) engine.connect().catch(() => {});
+    else void engine.disconnect();
+  };
+  connect();
+  onlineChanged = connect;
+  stopLeading = async () => {
+    stopStatus();
+    stopConflicts();
+    stopErrors();
+    leader.close();
+    await engine.destroy();
+    await persistence.stop();
+    await db.close();
+  };
+}
+
+let onlineChanged: () => void = () => {};
+
+addEventListener("message", (event: MessageEvent<WorkerCommand>) => {
+  const command = event.data;
+  if (command.type === "start") {
+    online = command.online;
+    lead(command).catch((error: unknown) =>
+      report({ type: "failed", message: error instanceof Error ? error.message : String(error) }),
+    );
+  } else if (command.type === "online") {
+    online = command.online;
+    onlineChanged();
+  } else if (command.type === "close") {
+    closing = true;
+    void (stopLeading?.() ?? Promise.resolve())
+      .catch((error: unknown) => console.error(error))
+      .finally(() => report({ type: "closed" }));
+  }
+});
