@@ -32,6 +32,9 @@ export interface PeerResult {
   guarantees?: GuaranteeCosts;
   /** The operator workloads (bench/peers/operators), for systems that have them. */
   operators?: OperatorResult;
+  /** When, where and under what load the figures were measured (set by run.ts). */
+  measured?: string;
+  operatorsMeasured?: string;
 }
 
 const name = process.argv[2] ?? "kalphite";

@@ -1,5 +1,5 @@
 import { type ReadonlySignal, type Signal, signal } from "@preact/signals-core";
-import type { LiveQueryEngine, LiveSource } from "./live-query.js";
+import type { LiveQueryEngine, LiveSource } from "./live-source.js";
 import type { Entity } from "./types.js";
 
 /**

@@ -1,7 +1,7 @@
 import { computed, type ReadonlySignal, type Signal, signal } from "@preact/signals-core";
 import type { AggregateKind, Aggregator } from "./aggregators.js";
 import { KalphiteUsageError } from "./errors.js";
-import type { LiveQueryEngine, LiveSource } from "./live-query.js";
+import type { LiveQueryEngine, LiveSource } from "./live-source.js";
 import { LiveValue } from "./live-value.js";
 import { SortedIndex } from "./sorted-index.js";
 import type { Row } from "./types.js";
@@ -344,6 +344,31 @@ export class LiveAggregates<T extends Row, K extends PropertyKey, R>
     this.#states = undefined;
     this.#mode.value = ++this.#modes;
   }
+}
+
+/** The aggregates of a whole query (one group), with the aggregates of no rows when it has none. */
+export function aggregateOf<T extends Row, R>(
+  source: LiveSource<T>,
+  predicate: (row: T) => boolean,
+  aggregates: readonly [string, Aggregator<T, unknown>][],
+  name: string,
+): LiveValue<R> {
+  const engine = new LiveAggregates<T, string, R>(source, {
+    predicate,
+    group: undefined,
+    aggregates,
+    having: undefined,
+  });
+  // The aggregates of no rows: 0 for count and sum, undefined for the others.
+  const empty = Object.freeze(
+    Object.fromEntries(
+      aggregates.map(([key, { kind }]) => [
+        key,
+        kind === "count" || kind === "sum" ? 0 : undefined,
+      ]),
+    ),
+  ) as R;
+  return engine._value(WHOLE, empty, `LiveValue(aggregate of ${name})`) as LiveValue<R>;
 }
 
 /** The record key a group value becomes, as in `Object.groupBy`: symbols stay, the rest is a string. */

@@ -6,7 +6,7 @@ import {
   buildAggregates,
 } from "./aggregators.js";
 import { LiveAggregates } from "./live-aggregate.js";
-import type { LiveQueryEngine, LiveSource } from "./live-query.js";
+import type { LiveQueryEngine, LiveSource } from "./live-source.js";
 import { SortedIndex } from "./sorted-index.js";
 import { sortedMatches } from "./sorted-matches.js";
 import type { Row } from "./types.js";

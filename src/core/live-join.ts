@@ -1,7 +1,7 @@
 import { computed, type ReadonlySignal } from "@preact/signals-core";
 import { toKeyFunction } from "./compare.js";
 import { KalphiteUsageError } from "./errors.js";
-import type { LiveQueryEngine, LiveSource } from "./live-query.js";
+import type { LiveQueryEngine, LiveSource } from "./live-source.js";
 import type { Entity, KeySelector, Row } from "./types.js";
 
 /** An inner join keeps only matched rows; a left join keeps every left row, unmatched ones with `undefined`. */

@@ -7,7 +7,7 @@ import {
 } from "./aggregators.js";
 import { toKeyFunction } from "./compare.js";
 import { KalphiteUsageError } from "./errors.js";
-import { LiveAggregates } from "./live-aggregate.js";
+import { aggregateOf } from "./live-aggregate.js";
 import { LiveGroups } from "./live-groups.js";
 import {
   type JoinKind,
@@ -16,39 +16,14 @@ import {
   JoinSource,
   joinSpec,
 } from "./live-join.js";
+import type { LiveQueryChange, LiveQueryEngine, LiveSource } from "./live-source.js";
 import { LiveValue } from "./live-value.js";
 import { assertPosition, LiveWindow } from "./live-window.js";
 import { SortedIndex } from "./sorted-index.js";
 import { sortedMatches } from "./sorted-matches.js";
 import type { Direction, Entity, KeySelector, Row } from "./types.js";
 
-/**
- * One change to a live query's full result (before `limit`), for subscribers that want a diff
- * rather than the new array. `oldIndex`/`newIndex` are positions in the full sorted result, -1 when
- * the entity was not / is no longer in it.
- */
-export interface LiveQueryChange<T> {
-  entity: T | undefined;
-  previous: T | undefined;
-  oldIndex: number;
-  newIndex: number;
-}
-
-/** What a live query reads from its collection. */
-export interface LiveSource<T extends Row> {
-  readonly entityType: string;
-  readonly values: ReadonlyMap<string, T>;
-  readonly version: ReadonlySignal<number>;
-  attach(query: LiveQueryEngine<T>): void;
-  detach(query: LiveQueryEngine<T>): void;
-  reportError(error: unknown): void;
-}
-
-/** What a collection calls on every write; implemented by LiveQuery. */
-export interface LiveQueryEngine<T> {
-  /** @internal */
-  _apply(previous: T | undefined, next: T | undefined): void;
-}
+export type { LiveQueryChange, LiveQueryEngine, LiveSource } from "./live-source.js";
 
 interface Spec<T> {
   predicates: readonly ((entity: T) => boolean)[];
@@ -267,23 +242,7 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
         "aggregate() after limit() or offset() is ambiguous: aggregate the query without them.",
       );
     }
-    const aggregates = buildAggregates(build);
-    const engine = new LiveAggregates<T, string, AggregateResult<S>>(this.#source, {
-      predicate: this.#predicate,
-      group: undefined,
-      aggregates,
-      having: undefined,
-    });
-    // The aggregates of no rows: 0 for count and sum, undefined for the others.
-    const empty = Object.freeze(
-      Object.fromEntries(
-        aggregates.map(([name, { kind }]) => [
-          name,
-          kind === "count" || kind === "sum" ? 0 : undefined,
-        ]),
-      ),
-    ) as AggregateResult<S>;
-    return engine._value("", empty, `LiveValue(aggregate of ${this.toString()})`);
+    return aggregateOf(this.#source, this.#predicate, buildAggregates(build), this.toString());
   }
 
   /**

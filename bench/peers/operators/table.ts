@@ -1,6 +1,26 @@
 // The operators table of the peers section: one column per operator workload, ratios to Kalphite.
 import type { PeerResult } from "../child.js";
+import { legendOperators, mobxOperators } from "./computeds.js";
+import { kalphiteOperators } from "./kalphite.js";
 import type { OperatorResult } from "./measure.js";
+import { tanstackOperators } from "./tanstack.js";
+import { tinybaseOperators } from "./tinybase.js";
+
+const SYSTEMS = {
+  kalphite: kalphiteOperators,
+  tanstack: tanstackOperators,
+  tinybase: tinybaseOperators,
+  legend: legendOperators,
+  mobx: mobxOperators,
+} as const;
+
+/** How each system runs the operator workloads, for RESULTS.md. */
+export function operatorApis(results: readonly PeerResult[]): string {
+  return results
+    .filter((r) => r.operators !== undefined && r.key !== undefined && r.key in SYSTEMS)
+    .map((r) => `- **${r.system}**: ${SYSTEMS[r.key as keyof typeof SYSTEMS]().api}.`)
+    .join("\n");
+}
 
 interface Column {
   title: string;
