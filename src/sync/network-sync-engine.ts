@@ -27,6 +27,7 @@ import {
   type WebSocketConstructor,
   type WebSocketLike,
 } from "./options.js";
+import { Pacer, THROTTLE_PAUSE_MS } from "./pacer.js";
 import type { OutboxEntry, SyncPersistence } from "./persistence.js";
 import { type RemoteChange, Replica, type SyncConflict } from "./replica.js";
 import type { ChangeMessage, ConflictResolution, SyncConfig } from "./types.js";
@@ -97,13 +98,6 @@ export interface SnapshotProgress {
   total?: number;
   done: boolean;
 }
-
-/** How long sending pauses after the server refused a message as `rate-limited`. */
-const THROTTLE_PAUSE_MS = 1_000;
-/** After this long without a refusal, a slowed-down pace doubles back towards `sendRate`. */
-const THROTTLE_RECOVERY_MS = 5_000;
-/** The slowest pace flow control goes down to, in messages per second. */
-const MIN_SEND_RATE = 1;
 
 /** Refusals of a change that a resend may overcome (when the server does not say `permanent`). */
 const RETRYABLE_CODES = new Set<SyncErrorCode>([
@@ -176,16 +170,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   readonly #sentBytes = new Map<string, number>();
 
   // Pacing (see `sendRate`): a token bucket for everything sent, and the changes waiting for it.
-  readonly #maxRate: number;
-  readonly #maxBurst: number;
-  #rate: number;
-  #tokens = 0;
-  #tokensAt = 0;
-  /** When the pace last changed (slowed down or recovered). */
-  #rateChangedAt = 0;
-  #pausedUntil = 0;
-  /** When the latest `rate-limited` arrived: changes sent until then may have been refused. */
-  #throttledAt = 0;
+  readonly #pacer: Pacer;
   #resendTimer: unknown;
   #pumpTimer: unknown;
   /** Outbox entries to send on this connection, in order, from `#sendHead` on. */
@@ -283,8 +268,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#createId = config.createMessageId ?? newMessageId;
     this.#reconnectDelay = options.reconnectDelay;
     this.#maxReconnectDelay = options.maxReconnectDelay;
-    this.#maxRate = this.#rate = options.messagesPerSecond;
-    this.#maxBurst = options.burst;
+    this.#pacer = new Pacer(options.messagesPerSecond, options.burst);
     const stopChecking = addWriteCheck(config.store, (entity) => this.#checkWrite(entity));
     const stopListening = this.#store.onChange((change) => this.#onStoreChange(change));
     this.#unsubscribe = () => {
@@ -499,40 +483,19 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     for (const entry of queue) this.#queued.add(entry.messageId);
   }
 
-  /** The burst allowed at the current pace (scaled down with it). */
-  #burst(): number {
-    return Math.max(1, (this.#maxBurst * this.#rate) / this.#maxRate);
-  }
-
-  #refill(now: number): void {
-    if (this.#rate < this.#maxRate && now - this.#rateChangedAt >= THROTTLE_RECOVERY_MS) {
-      this.#rate = Math.min(this.#maxRate, this.#rate * 2);
-      this.#rateChangedAt = now;
-    }
-    const elapsed = Math.max(0, now - this.#tokensAt);
-    this.#tokens = Math.min(this.#burst(), this.#tokens + (elapsed / 1000) * this.#rate);
-    this.#tokensAt = now;
-  }
-
   /** Sends queued changes as far as the budget allows; comes back when it allows more. */
   #pump(): void {
     this.#clock.clearTimeout(this.#pumpTimer);
     this.#pumpTimer = undefined;
     if (!this.#joined) return;
-    const now = this.#clock.now();
-    if (now < this.#pausedUntil) {
-      this.#pumpTimer = this.#clock.setTimeout(() => this.#pump(), this.#pausedUntil - now);
-      return;
-    }
-    this.#refill(now);
     while (this.#sendHead < this.#sendQueue.length) {
       const entry = this.#sendQueue[this.#sendHead] as OutboxEntry;
       if (!this.#queued.has(entry.messageId)) {
         this.#sendHead++;
         continue;
       }
-      if (this.#tokens < 1) {
-        const wait = Math.ceil(((1 - this.#tokens) / this.#rate) * 1000);
+      const wait = this.#pacer.wait(this.#clock.now());
+      if (wait > 0) {
         this.#pumpTimer = this.#clock.setTimeout(() => this.#pump(), wait);
         return;
       }
@@ -550,19 +513,13 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
    * of refusals: they all answer messages sent before the first one arrived.
    */
   #throttle(): void {
-    const now = this.#clock.now();
-    this.#throttledAt = now;
-    if (now < this.#pausedUntil) return;
-    this.#rate = Math.max(MIN_SEND_RATE, this.#rate / 2);
-    this.#rateChangedAt = now;
-    this.#tokens = 0;
-    this.#pausedUntil = now + THROTTLE_PAUSE_MS;
-    this.#tokensAt = this.#pausedUntil; // nothing accrues during the pause
+    if (!this.#pacer.throttle(this.#clock.now())) return;
     this.#clock.clearTimeout(this.#resendTimer);
     this.#resendTimer = this.#clock.setTimeout(() => {
       this.#resendTimer = undefined;
       const refused = new Set<string>();
-      for (const [id, sent] of this.#sentAt) if (sent <= this.#throttledAt) refused.add(id);
+      const throttledAt = this.#pacer.throttledAt;
+      for (const [id, sent] of this.#sentAt) if (sent <= throttledAt) refused.add(id);
       this.#resend(refused);
       this.#pump();
     }, THROTTLE_PAUSE_MS);
@@ -745,7 +702,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#sendQueue = [];
     this.#sendHead = 0;
     this.#queued.clear();
-    this.#pausedUntil = 0;
+    this.#pacer.reset();
     this.#clock.clearTimeout(this.#pumpTimer);
     this.#pumpTimer = undefined;
     this.#clock.clearTimeout(this.#resendTimer);
@@ -830,8 +787,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     const ws = this.#ws;
     if (ws?.readyState !== 1) return 0;
     // Every message counts against the server's rate limit, so against the pace too.
-    this.#refill(this.#clock.now());
-    this.#tokens -= 1;
+    this.#pacer.spend(this.#clock.now());
     const text = JSON.stringify(message);
     try {
       ws.send(text);
@@ -854,8 +810,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         this.#catchUp(message.payload);
         this.#setStatus("connected");
         // A new connection has a fresh budget on the server; the pace learned stays.
-        this.#tokens = this.#burst();
-        this.#tokensAt = this.#clock.now();
+        this.#pacer.fresh(this.#clock.now());
         for (const entry of this.#replica.outbox) this.#queueSend(entry);
         this.#pump();
         for (const waiter of this.#waiters.splice(0)) waiter.resolve();
