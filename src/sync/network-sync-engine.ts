@@ -4,7 +4,6 @@ import { KalphiteAuthError, KalphiteSyncError } from "../core/index.js";
 import { addWriteCheck } from "../core/store.js";
 import {
   type ClientMessage,
-  changePayload,
   entryFromChange,
   type LogEntry,
   newMessageId,
@@ -26,9 +25,10 @@ import {
   type SyncStore,
   type WebSocketConstructor,
 } from "./options.js";
-import { Pacer, THROTTLE_PAUSE_MS } from "./pacer.js";
+import { Pacer } from "./pacer.js";
 import type { OutboxEntry, SyncPersistence } from "./persistence.js";
 import { type RemoteChange, Replica, type SyncConflict } from "./replica.js";
+import { Sender } from "./sender.js";
 import type { ChangeMessage, ConflictResolution, SyncConfig } from "./types.js";
 
 export type { ConnectionStatus } from "./connection.js";
@@ -149,19 +149,8 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #headAtLastHeartbeat = 0;
   #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
 
-  readonly #sentAt = new Map<string, number>();
-  /** The size of each change sent on this connection and not yet acknowledged. */
-  readonly #sentBytes = new Map<string, number>();
-
-  // Pacing (see `sendRate`): a token bucket for everything sent, and the changes waiting for it.
   readonly #pacer: Pacer;
-  #resendTimer: unknown;
-  #pumpTimer: unknown;
-  /** Outbox entries to send on this connection, in order, from `#sendHead` on. */
-  #sendQueue: OutboxEntry[] = [];
-  #sendHead = 0;
-  /** Message ids in `#sendQueue` still to send (an acknowledged one is removed and skipped). */
-  readonly #queued = new Set<string>();
+  readonly #sender: Sender;
   readonly #acked = new Set<string>();
 
   readonly #loaded: Promise<void>;
@@ -237,11 +226,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       emitChange: (change) => this.emit("change", change),
       emitConflict: (conflict) => this.emit("conflict", conflict),
       emitError: (error) => this.emit("error", error),
-      forget: (entry) => {
-        this.#sentAt.delete(entry.messageId);
-        this.#sentBytes.delete(entry.messageId);
-        this.#queued.delete(entry.messageId);
-      },
+      forget: (entry) => this.#sender.forget(entry.messageId),
     });
     this.#clock = config.clock ?? realClock;
     this.#createId = config.createMessageId ?? newMessageId;
@@ -260,6 +245,15 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       this.#connectionHandlers(),
     );
     this.#pacer = new Pacer(options.messagesPerSecond, options.burst);
+    this.#sender = new Sender({
+      clock: this.#clock,
+      pacer: this.#pacer,
+      userId: config.userId,
+      joined: () => this.#socket.joined,
+      outbox: () => this.#replica.outbox,
+      send: (message) => this.#send(message as ClientMessage),
+      throttled: (pauseMs) => this.emit("throttled", pauseMs),
+    });
     const stopChecking = addWriteCheck(config.store, (entity) => this.#checkWrite(entity));
     const stopListening = this.#store.onChange((change) => this.#onStoreChange(change));
     this.#unsubscribe = () => {
@@ -450,85 +444,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #enqueue(entry: OutboxEntry, fromStore = false): void {
     this.#replica.add(entry, fromStore);
     this.#outboxChanged();
-    if (this.#socket.joined) {
-      this.#queueSend(entry);
-      this.#pump();
-    }
-  }
-
-  #queueSend(entry: OutboxEntry): void {
-    if (this.#queued.has(entry.messageId)) return;
-    this.#queued.add(entry.messageId);
-    this.#sendQueue.push(entry);
-  }
-
-  /** Queues these changes (in outbox order, before what is already queued) for sending. */
-  #resend(ids: ReadonlySet<string>): void {
-    if (ids.size === 0) return;
-    for (const id of ids) this.#sentAt.delete(id);
-    const queue = this.#replica.outbox.filter(
-      (e) => ids.has(e.messageId) || this.#queued.has(e.messageId),
-    );
-    this.#sendQueue = queue;
-    this.#sendHead = 0;
-    this.#queued.clear();
-    for (const entry of queue) this.#queued.add(entry.messageId);
-  }
-
-  /** Sends queued changes as far as the budget allows; comes back when it allows more. */
-  #pump(): void {
-    this.#clock.clearTimeout(this.#pumpTimer);
-    this.#pumpTimer = undefined;
-    if (!this.#socket.joined) return;
-    while (this.#sendHead < this.#sendQueue.length) {
-      const entry = this.#sendQueue[this.#sendHead] as OutboxEntry;
-      if (!this.#queued.has(entry.messageId)) {
-        this.#sendHead++;
-        continue;
-      }
-      const wait = this.#pacer.wait(this.#clock.now());
-      if (wait > 0) {
-        this.#pumpTimer = this.#clock.setTimeout(() => this.#pump(), wait);
-        return;
-      }
-      this.#sendHead++;
-      this.#queued.delete(entry.messageId);
-      this.#sendEntry(entry);
-    }
-    this.#sendQueue = [];
-    this.#sendHead = 0;
-  }
-
-  /**
-   * The server refused a message as over its rate limit. It does not say which one, so every
-   * change sent until now and not acknowledged after a pause is resent. One slow-down per burst
-   * of refusals: they all answer messages sent before the first one arrived.
-   */
-  #throttle(): void {
-    if (!this.#pacer.throttle(this.#clock.now())) return;
-    this.#clock.clearTimeout(this.#resendTimer);
-    this.#resendTimer = this.#clock.setTimeout(() => {
-      this.#resendTimer = undefined;
-      const refused = new Set<string>();
-      const throttledAt = this.#pacer.throttledAt;
-      for (const [id, sent] of this.#sentAt) if (sent <= throttledAt) refused.add(id);
-      this.#resend(refused);
-      this.#pump();
-    }, THROTTLE_PAUSE_MS);
-    this.emit("throttled", THROTTLE_PAUSE_MS);
-  }
-
-  #sendEntry(entry: OutboxEntry): void {
-    const payload = changePayload(entry);
-    this.#sentAt.set(entry.messageId, this.#clock.now());
-    const bytes = this.#send({
-      type: "change",
-      payload,
-      timestamp: entry.timestamp,
-      userId: this.#config.userId,
-      messageId: entry.messageId,
-    });
-    this.#sentBytes.set(entry.messageId, bytes);
+    if (this.#socket.joined) this.#sender.send(entry);
   }
 
   // #endregion
@@ -580,18 +496,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       userId: this.#config.userId,
       messageId: this.#createId(),
     });
-    if (!this.#socket.joined) return;
-    // A change unacknowledged for two intervals was probably refused (storage failure) or
-    // lost: resend it (idempotent), paced like every other send.
-    const deadline = 2 * this.#config.heartbeatInterval;
-    const stale = new Set<string>();
-    for (const entry of this.#replica.outbox) {
-      const sent = this.#sentAt.get(entry.messageId);
-      if (sent === undefined ? !this.#queued.has(entry.messageId) : now - sent >= deadline)
-        stale.add(entry.messageId);
-    }
-    this.#resend(stale);
-    this.#pump();
+    if (this.#socket.joined) this.#sender.resendStale(now, 2 * this.#config.heartbeatInterval);
   }
 
   /** The socket is gone: what was sent on it is forgotten (resent on the next one). */
@@ -600,24 +505,14 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     // good (resending it would close the connection again, forever).
     let tooLarge: [string, number][] = [];
     if (code === 1009) {
-      tooLarge = [...this.#sentBytes].filter(
-        ([, bytes]) => bytes > this.#replica.limits.maxMessageBytes,
-      );
+      const sent = this.#sender.sentBytes;
+      tooLarge = [...sent].filter(([, bytes]) => bytes > this.#replica.limits.maxMessageBytes);
       // A server below the limits it announced (or announcing none): one change in flight is it.
-      if (tooLarge.length === 0 && this.#sentBytes.size === 1) tooLarge = [...this.#sentBytes];
+      if (tooLarge.length === 0 && sent.size === 1) tooLarge = [...sent];
     }
     this.#snapshotPages = undefined;
     this.#headAtLastHeartbeat = 0;
-    this.#sentAt.clear();
-    this.#sentBytes.clear();
-    this.#sendQueue = [];
-    this.#sendHead = 0;
-    this.#queued.clear();
-    this.#pacer.reset();
-    this.#clock.clearTimeout(this.#pumpTimer);
-    this.#pumpTimer = undefined;
-    this.#clock.clearTimeout(this.#resendTimer);
-    this.#resendTimer = undefined;
+    this.#sender.reset();
     for (const [messageId, bytes] of tooLarge) {
       this.#refuse(
         messageId,
@@ -658,8 +553,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         this.#socket.welcomed();
         // A new connection has a fresh budget on the server; the pace learned stays.
         this.#pacer.fresh(this.#clock.now());
-        for (const entry of this.#replica.outbox) this.#queueSend(entry);
-        this.#pump();
+        this.#sender.sendAll();
         for (const waiter of this.#waiters.splice(0)) waiter.resolve();
         this.emit("synced", message.payload.head);
         break;
@@ -715,7 +609,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   }): void {
     if (payload.code === "rate-limited") {
       // Flow control, not a failure: slow down and resend (see `throttled`).
-      this.#throttle();
+      this.#sender.throttle();
       return;
     }
     const isAuth = FATAL_CODES.has(payload.code);
