@@ -144,14 +144,14 @@ export class SyncStateTable implements SyncPersistence {
         ? "case when v.shown then null else v.entity end"
         : "case when v.shown then e.entity else v.entity end";
       // One aggregate per column (as the entities are read, see aggregateRows): PGlite then
-      // hands over a few long strings instead of a row per version.
-      const order = "order by v.type, v.id";
-      sql = `select coalesce(json_agg(v.type ${order})::text, '[]') as types,
-          coalesce(json_agg(v.id ${order})::text, '[]') as ids,
-          coalesce(json_agg(v.vector ${order})::text, '[]') as vectors,
-          coalesce(json_agg(v.seq ${order})::text, '[]') as seqs,
-          coalesce(json_agg(${entity} ${order})::text, '[]') as entities,
-          coalesce(json_agg(v.shown ${order})::text, '[]') as shown
+      // hands over a few long strings instead of a row per version. The aggregates of one query
+      // see the rows in the same order, so the columns line up without sorting each.
+      sql = `select coalesce(json_agg(v.type)::text, '[]') as types,
+          coalesce(json_agg(v.id)::text, '[]') as ids,
+          coalesce(json_agg(v.vector)::text, '[]') as vectors,
+          coalesce(json_agg(v.seq)::text, '[]') as seqs,
+          coalesce(json_agg(${entity})::text, '[]') as entities,
+          coalesce(json_agg(v.shown)::text, '[]') as shown
         from ${SYNC_VERSIONS} v ${link ? "" : `left join ${ENTITIES} e on e.type = v.type and e.id = v.id`}
         where v.room = $1`;
       const columns = (await pg.query<Record<string, string>>(sql, [room])).rows[0]!;

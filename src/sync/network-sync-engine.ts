@@ -4,18 +4,17 @@ import { KalphiteAuthError, KalphiteSyncError } from "../core/index.js";
 import { addWriteCheck } from "../core/store.js";
 import {
   type ClientMessage,
-  changePayload,
   entryFromChange,
   type LogEntry,
   newMessageId,
   PROTOCOL_VERSION,
-  parseServerMessage,
   type ServerLimits,
   type ServerMessage,
   type SnapshotEntity,
   type SnapshotPage,
   type SyncErrorCode,
 } from "../protocol/messages.js";
+import { Connection, type ConnectionHandlers, type ConnectionStatus } from "./connection.js";
 import { Emitter } from "./emitter.js";
 import { checkSendable, utf8Length } from "./limits.js";
 import {
@@ -25,12 +24,14 @@ import {
   type SyncClock,
   type SyncStore,
   type WebSocketConstructor,
-  type WebSocketLike,
 } from "./options.js";
+import { Pacer } from "./pacer.js";
 import type { OutboxEntry, SyncPersistence } from "./persistence.js";
 import { type RemoteChange, Replica, type SyncConflict } from "./replica.js";
+import { Sender } from "./sender.js";
 import type { ChangeMessage, ConflictResolution, SyncConfig } from "./types.js";
 
+export type { ConnectionStatus } from "./connection.js";
 export type {
   NetworkSyncEngineConfig,
   SendRate,
@@ -40,9 +41,6 @@ export type {
   WebSocketLike,
 } from "./options.js";
 export type { RemoteChange, SyncConflict } from "./replica.js";
-
-/** The connection states `getConnectionStatus()` reports and the `status` event announces. */
-export type ConnectionStatus = "connected" | "connecting" | "disconnected";
 
 /** The events of a NetworkSyncEngine. */
 export interface SyncEvents {
@@ -98,13 +96,6 @@ export interface SnapshotProgress {
   done: boolean;
 }
 
-/** How long sending pauses after the server refused a message as `rate-limited`. */
-const THROTTLE_PAUSE_MS = 1_000;
-/** After this long without a refusal, a slowed-down pace doubles back towards `sendRate`. */
-const THROTTLE_RECOVERY_MS = 5_000;
-/** The slowest pace flow control goes down to, in messages per second. */
-const MIN_SEND_RATE = 1;
-
 /** Refusals of a change that a resend may overcome (when the server does not say `permanent`). */
 const RETRYABLE_CODES = new Set<SyncErrorCode>([
   "storage-failed",
@@ -149,50 +140,17 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   readonly #resolution: ConflictResolution;
   readonly #persistence: SyncPersistence | undefined;
   readonly #replica: Replica;
-  readonly #WebSocket: WebSocketConstructor | undefined;
   readonly #clock: SyncClock;
-  readonly #random: () => number;
   readonly #createId: () => string;
-  readonly #reconnectDelay: number;
-  readonly #maxReconnectDelay: number;
 
-  #status: ConnectionStatus = "disconnected";
-  #ws: WebSocketLike | undefined;
-  #joined = false;
-  #wantConnected = false;
-  #failures = 0;
-  #fatal: KalphiteSyncError | undefined;
-  #heartbeatTimer: unknown;
-  #reconnectTimer: unknown;
-  #lastHeard = 0;
-  /** The heartbeat found the deadline passed and looks once more before closing. */
-  #lateCheck = false;
-  #openedAt = 0;
+  readonly #socket: Connection;
+  /** Counts disconnect() calls: a connect() waiting for the load gives way to a later one. */
+  #disconnects = 0;
   #headAtLastHeartbeat = 0;
   #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
 
-  readonly #sentAt = new Map<string, number>();
-  /** The size of each change sent on this connection and not yet acknowledged. */
-  readonly #sentBytes = new Map<string, number>();
-
-  // Pacing (see `sendRate`): a token bucket for everything sent, and the changes waiting for it.
-  readonly #maxRate: number;
-  readonly #maxBurst: number;
-  #rate: number;
-  #tokens = 0;
-  #tokensAt = 0;
-  /** When the pace last changed (slowed down or recovered). */
-  #rateChangedAt = 0;
-  #pausedUntil = 0;
-  /** When the latest `rate-limited` arrived: changes sent until then may have been refused. */
-  #throttledAt = 0;
-  #resendTimer: unknown;
-  #pumpTimer: unknown;
-  /** Outbox entries to send on this connection, in order, from `#sendHead` on. */
-  #sendQueue: OutboxEntry[] = [];
-  #sendHead = 0;
-  /** Message ids in `#sendQueue` still to send (an acknowledged one is removed and skipped). */
-  readonly #queued = new Set<string>();
+  readonly #pacer: Pacer;
+  readonly #sender: Sender;
   readonly #acked = new Set<string>();
 
   readonly #loaded: Promise<void>;
@@ -236,8 +194,6 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   readonly refused: ReadonlySignal<readonly RefusedChange[]> = this.#refusedSignal;
 
   /** Server messages read and not yet handled (see `#readInbox`). */
-  #inbox: ServerMessage[] = [];
-  #inboxTimer: unknown;
   /** The pages of a snapshot still loading (see `#catchUp`). */
   #snapshotPages:
     | { head: number; versions: SnapshotEntity[]; total: number | undefined }
@@ -270,21 +226,34 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       emitChange: (change) => this.emit("change", change),
       emitConflict: (conflict) => this.emit("conflict", conflict),
       emitError: (error) => this.emit("error", error),
-      forget: (entry) => {
-        this.#sentAt.delete(entry.messageId);
-        this.#sentBytes.delete(entry.messageId);
-        this.#queued.delete(entry.messageId);
-      },
+      forget: (entry) => this.#sender.forget(entry.messageId),
     });
-    this.#WebSocket =
-      config.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     this.#clock = config.clock ?? realClock;
-    this.#random = config.random ?? Math.random;
     this.#createId = config.createMessageId ?? newMessageId;
-    this.#reconnectDelay = options.reconnectDelay;
-    this.#maxReconnectDelay = options.maxReconnectDelay;
-    this.#maxRate = this.#rate = options.messagesPerSecond;
-    this.#maxBurst = options.burst;
+    this.#socket = new Connection(
+      {
+        wsUrl: config.wsUrl,
+        WebSocket:
+          config.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket,
+        clock: this.#clock,
+        random: config.random ?? Math.random,
+        heartbeatInterval: options.heartbeatInterval,
+        reconnectAttempts: options.reconnectAttempts,
+        reconnectDelay: options.reconnectDelay,
+        maxReconnectDelay: options.maxReconnectDelay,
+      },
+      this.#connectionHandlers(),
+    );
+    this.#pacer = new Pacer(options.messagesPerSecond, options.burst);
+    this.#sender = new Sender({
+      clock: this.#clock,
+      pacer: this.#pacer,
+      userId: config.userId,
+      joined: () => this.#socket.joined,
+      outbox: () => this.#replica.outbox,
+      send: (message) => this.#send(message as ClientMessage),
+      throttled: (pauseMs) => this.emit("throttled", pauseMs),
+    });
     const stopChecking = addWriteCheck(config.store, (entity) => this.#checkWrite(entity));
     const stopListening = this.#store.onChange((change) => this.#onStoreChange(change));
     this.#unsubscribe = () => {
@@ -302,15 +271,16 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
    * @example await engine.connect();
    */
   async connect(): Promise<void> {
-    this.#wantConnected = true;
-    this.#fatal = undefined;
+    const disconnects = this.#disconnects;
     await this.#loaded;
-    if (this.#joined) return;
-    const joined = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
-    if (this.#ws === undefined && this.#reconnectTimer === undefined) {
-      this.#failures = 0;
-      this.#open();
+    if (disconnects !== this.#disconnects) {
+      throw new KalphiteSyncError("disconnect() was called before the connection was ready.", {
+        code: "disconnected",
+      });
     }
+    if (this.#socket.joined) return;
+    const joined = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    this.#socket.start();
     return joined;
   }
 
@@ -321,8 +291,8 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
    * @example await engine.disconnect();
    */
   async disconnect(): Promise<void> {
-    this.#wantConnected = false;
-    this.#closeSocket(1000, "client disconnect");
+    this.#disconnects++;
+    this.#socket.stop(1000, "client disconnect");
     this.#rejectWaiters(
       new KalphiteSyncError("disconnect() was called before the connection was ready.", {
         code: "disconnected",
@@ -381,7 +351,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
 
   /** `"connected"` once joined, `"connecting"` while (re)connecting, else `"disconnected"`. */
   getConnectionStatus(): ConnectionStatus {
-    return this.#status;
+    return this.#socket.status;
   }
 
   /**
@@ -474,240 +444,51 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #enqueue(entry: OutboxEntry, fromStore = false): void {
     this.#replica.add(entry, fromStore);
     this.#outboxChanged();
-    if (this.#joined) {
-      this.#queueSend(entry);
-      this.#pump();
-    }
-  }
-
-  #queueSend(entry: OutboxEntry): void {
-    if (this.#queued.has(entry.messageId)) return;
-    this.#queued.add(entry.messageId);
-    this.#sendQueue.push(entry);
-  }
-
-  /** Queues these changes (in outbox order, before what is already queued) for sending. */
-  #resend(ids: ReadonlySet<string>): void {
-    if (ids.size === 0) return;
-    for (const id of ids) this.#sentAt.delete(id);
-    const queue = this.#replica.outbox.filter(
-      (e) => ids.has(e.messageId) || this.#queued.has(e.messageId),
-    );
-    this.#sendQueue = queue;
-    this.#sendHead = 0;
-    this.#queued.clear();
-    for (const entry of queue) this.#queued.add(entry.messageId);
-  }
-
-  /** The burst allowed at the current pace (scaled down with it). */
-  #burst(): number {
-    return Math.max(1, (this.#maxBurst * this.#rate) / this.#maxRate);
-  }
-
-  #refill(now: number): void {
-    if (this.#rate < this.#maxRate && now - this.#rateChangedAt >= THROTTLE_RECOVERY_MS) {
-      this.#rate = Math.min(this.#maxRate, this.#rate * 2);
-      this.#rateChangedAt = now;
-    }
-    const elapsed = Math.max(0, now - this.#tokensAt);
-    this.#tokens = Math.min(this.#burst(), this.#tokens + (elapsed / 1000) * this.#rate);
-    this.#tokensAt = now;
-  }
-
-  /** Sends queued changes as far as the budget allows; comes back when it allows more. */
-  #pump(): void {
-    this.#clock.clearTimeout(this.#pumpTimer);
-    this.#pumpTimer = undefined;
-    if (!this.#joined) return;
-    const now = this.#clock.now();
-    if (now < this.#pausedUntil) {
-      this.#pumpTimer = this.#clock.setTimeout(() => this.#pump(), this.#pausedUntil - now);
-      return;
-    }
-    this.#refill(now);
-    while (this.#sendHead < this.#sendQueue.length) {
-      const entry = this.#sendQueue[this.#sendHead] as OutboxEntry;
-      if (!this.#queued.has(entry.messageId)) {
-        this.#sendHead++;
-        continue;
-      }
-      if (this.#tokens < 1) {
-        const wait = Math.ceil(((1 - this.#tokens) / this.#rate) * 1000);
-        this.#pumpTimer = this.#clock.setTimeout(() => this.#pump(), wait);
-        return;
-      }
-      this.#sendHead++;
-      this.#queued.delete(entry.messageId);
-      this.#sendEntry(entry);
-    }
-    this.#sendQueue = [];
-    this.#sendHead = 0;
-  }
-
-  /**
-   * The server refused a message as over its rate limit. It does not say which one, so every
-   * change sent until now and not acknowledged after a pause is resent. One slow-down per burst
-   * of refusals: they all answer messages sent before the first one arrived.
-   */
-  #throttle(): void {
-    const now = this.#clock.now();
-    this.#throttledAt = now;
-    if (now < this.#pausedUntil) return;
-    this.#rate = Math.max(MIN_SEND_RATE, this.#rate / 2);
-    this.#rateChangedAt = now;
-    this.#tokens = 0;
-    this.#pausedUntil = now + THROTTLE_PAUSE_MS;
-    this.#tokensAt = this.#pausedUntil; // nothing accrues during the pause
-    this.#clock.clearTimeout(this.#resendTimer);
-    this.#resendTimer = this.#clock.setTimeout(() => {
-      this.#resendTimer = undefined;
-      const refused = new Set<string>();
-      for (const [id, sent] of this.#sentAt) if (sent <= this.#throttledAt) refused.add(id);
-      this.#resend(refused);
-      this.#pump();
-    }, THROTTLE_PAUSE_MS);
-    this.emit("throttled", THROTTLE_PAUSE_MS);
-  }
-
-  #sendEntry(entry: OutboxEntry): void {
-    const payload = changePayload(entry);
-    this.#sentAt.set(entry.messageId, this.#clock.now());
-    const bytes = this.#send({
-      type: "change",
-      payload,
-      timestamp: entry.timestamp,
-      userId: this.#config.userId,
-      messageId: entry.messageId,
-    });
-    this.#sentBytes.set(entry.messageId, bytes);
+    if (this.#socket.joined) this.#sender.send(entry);
   }
 
   // #endregion
 
   // #region connection
 
-  #setStatus(status: ConnectionStatus): void {
-    if (status === this.#status) return;
-    const previous = this.#status;
-    this.#status = status;
-    this.#connection.value = status;
-    this.emit("status", status, previous);
+  #connectionHandlers(): ConnectionHandlers {
+    return {
+      opened: () =>
+        this.#send({
+          type: "hello",
+          payload: {
+            protocol: PROTOCOL_VERSION,
+            roomId: this.#config.roomId,
+            token: this.#config.authToken,
+            cursor: this.#replica.cursor,
+          },
+          timestamp: this.#clock.now(),
+          userId: this.#config.userId,
+          messageId: this.#createId(),
+        }),
+      received: (messages) =>
+        this.#store.batch(() => {
+          for (const message of messages) {
+            // A message may end the connection (a fatal error): the rest belonged to it.
+            if (!this.#socket.open) return;
+            this.#handle(message);
+          }
+        }),
+      malformed: (error) => this.emit("error", error),
+      heartbeat: (now) => this.#heartbeat(now),
+      closed: (code) => this.#closed(code),
+      status: (status, previous) => {
+        this.#connection.value = status;
+        this.emit("status", status, previous);
+      },
+      gaveUp: (error, emit) => {
+        if (emit) this.emit("error", error);
+        this.#rejectWaiters(error);
+      },
+    };
   }
 
-  #open(): void {
-    this.#reconnectTimer = undefined;
-    if (!this.#wantConnected) return;
-    const WS = this.#WebSocket;
-    if (!WS) {
-      const error = new KalphiteSyncError(
-        'No WebSocket implementation: pass `WebSocket` in the config (on Node 20: `import { WebSocket } from "ws"`).',
-        { code: "no-websocket" },
-      );
-      this.#giveUp(error);
-      return;
-    }
-    this.#setStatus("connecting");
-    let ws: WebSocketLike;
-    try {
-      ws = new WS(this.#config.wsUrl);
-    } catch (cause) {
-      this.#giveUp(
-        new KalphiteSyncError(
-          `Cannot open ${this.#config.wsUrl}: ${(cause as Error).message}. Check wsUrl.`,
-          { code: "bad-url", cause },
-        ),
-      );
-      return;
-    }
-    this.#ws = ws;
-    this.#lastHeard = this.#openedAt = this.#clock.now();
-    ws.onopen = () => {
-      if (this.#ws !== ws) return;
-      this.#lastHeard = this.#clock.now();
-      this.#send({
-        type: "hello",
-        payload: {
-          protocol: PROTOCOL_VERSION,
-          roomId: this.#config.roomId,
-          token: this.#config.authToken,
-          cursor: this.#replica.cursor,
-        },
-        timestamp: this.#clock.now(),
-        userId: this.#config.userId,
-        messageId: this.#createId(),
-      });
-    };
-    ws.onmessage = (event: { data: unknown }) => {
-      if (this.#ws !== ws) return;
-      this.#lastHeard = this.#clock.now();
-      const text = typeof event.data === "string" ? event.data : String(event.data);
-      const parsed = parseServerMessage(text);
-      if (!parsed.ok) {
-        this.emit("error", new KalphiteSyncError(parsed.error, { code: parsed.code }));
-        return;
-      }
-      // The frames read in one task are handled together, on a 0 ms timer: one store batch,
-      // so one notification, one render and one flush for all the changes they carry.
-      this.#inbox.push(parsed.message);
-      if (this.#inboxTimer === undefined)
-        this.#inboxTimer = this.#clock.setTimeout(() => this.#readInbox(ws), 0);
-    };
-    ws.onclose = (event: { code?: number; reason?: string }) => {
-      // What the server said before closing (a fatal error, say) is handled first.
-      if (this.#ws === ws && this.#inbox.length > 0) {
-        this.#clock.clearTimeout(this.#inboxTimer);
-        this.#readInbox(ws);
-      }
-      if (this.#ws === ws) this.#socketGone(event?.code, event?.reason);
-    };
-    ws.onerror = () => {
-      // A close event follows; reconnecting happens there.
-    };
-    this.#scheduleHeartbeat();
-  }
-
-  #readInbox(ws: WebSocketLike): void {
-    this.#inboxTimer = undefined;
-    const messages = this.#inbox;
-    this.#inbox = [];
-    if (this.#ws !== ws) return;
-    this.#store.batch(() => {
-      for (const message of messages) {
-        // A message may close the connection (a fatal error): the rest belonged to it.
-        if (this.#ws !== ws) return;
-        this.#handle(message);
-      }
-    });
-  }
-
-  #scheduleHeartbeat(): void {
-    this.#clock.clearTimeout(this.#heartbeatTimer);
-    this.#heartbeatTimer = this.#clock.setTimeout(
-      () => this.#heartbeat(),
-      this.#config.heartbeatInterval,
-    );
-  }
-
-  #heartbeat(): void {
-    this.#heartbeatTimer = undefined;
-    if (this.#ws === undefined) return;
-    const now = this.#clock.now();
-    const deadline = 2 * this.#config.heartbeatInterval;
-    if (now - this.#lastHeard > deadline || (!this.#joined && now - this.#openedAt > deadline)) {
-      // A timer that fires late (a busy or suspended event loop) runs before the socket's
-      // waiting messages are read: look once more after them before calling the connection dead.
-      if (!this.#lateCheck) {
-        this.#lateCheck = true;
-        this.#heartbeatTimer = this.#clock.setTimeout(() => this.#heartbeat(), 0);
-        return;
-      }
-      this.#lateCheck = false;
-      // Nothing heard for two intervals, or no welcome: the connection (or the handshake) is dead.
-      this.#closeSocket(4000, "heartbeat timeout");
-      this.#socketGone(4000, "heartbeat timeout");
-      return;
-    }
-    this.#lateCheck = false;
+  #heartbeat(now: number): void {
     this.#send({
       type: "heartbeat",
       payload: { cursor: this.#replica.cursor },
@@ -715,70 +496,23 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       userId: this.#config.userId,
       messageId: this.#createId(),
     });
-    if (this.#joined) {
-      // A change unacknowledged for two intervals was probably refused (storage failure) or
-      // lost: resend it (idempotent), paced like every other send.
-      const stale = new Set<string>();
-      for (const entry of this.#replica.outbox) {
-        const sent = this.#sentAt.get(entry.messageId);
-        if (sent === undefined ? !this.#queued.has(entry.messageId) : now - sent >= deadline)
-          stale.add(entry.messageId);
-      }
-      this.#resend(stale);
-      this.#pump();
-    }
-    this.#scheduleHeartbeat();
+    if (this.#socket.joined) this.#sender.resendStale(now, 2 * this.#config.heartbeatInterval);
   }
 
-  #closeSocket(code: number, reason: string): void {
-    const ws = this.#ws;
-    this.#ws = undefined;
-    this.#inbox = [];
-    this.#clock.clearTimeout(this.#inboxTimer);
-    this.#inboxTimer = undefined;
-    this.#snapshotPages = undefined;
-    this.#joined = false;
-    this.#headAtLastHeartbeat = 0;
-    this.#lateCheck = false;
-    this.#sentAt.clear();
-    this.#sentBytes.clear();
-    this.#sendQueue = [];
-    this.#sendHead = 0;
-    this.#queued.clear();
-    this.#pausedUntil = 0;
-    this.#clock.clearTimeout(this.#pumpTimer);
-    this.#pumpTimer = undefined;
-    this.#clock.clearTimeout(this.#resendTimer);
-    this.#resendTimer = undefined;
-    this.#clock.clearTimeout(this.#heartbeatTimer);
-    this.#heartbeatTimer = undefined;
-    this.#clock.clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = undefined;
-    if (ws) {
-      ws.onopen = ws.onmessage = ws.onclose = null;
-      // Closing a socket that is still connecting makes `ws` emit an error: keep a listener.
-      ws.onerror = () => {};
-      try {
-        ws.close(code, reason);
-      } catch {
-        // Already closed.
-      }
-    }
-    if (!this.#wantConnected) this.#setStatus("disconnected");
-  }
-
-  #socketGone(code?: number, reason?: string): void {
+  /** The socket is gone: what was sent on it is forgotten (resent on the next one). */
+  #closed(code: number | undefined): void {
     // 1009: a message was too large for the server. A change over its limit is refused for
     // good (resending it would close the connection again, forever).
     let tooLarge: [string, number][] = [];
     if (code === 1009) {
-      tooLarge = [...this.#sentBytes].filter(
-        ([, bytes]) => bytes > this.#replica.limits.maxMessageBytes,
-      );
+      const sent = this.#sender.sentBytes;
+      tooLarge = [...sent].filter(([, bytes]) => bytes > this.#replica.limits.maxMessageBytes);
       // A server below the limits it announced (or announcing none): one change in flight is it.
-      if (tooLarge.length === 0 && this.#sentBytes.size === 1) tooLarge = [...this.#sentBytes];
+      if (tooLarge.length === 0 && sent.size === 1) tooLarge = [...sent];
     }
-    this.#closeSocket(1000, "");
+    this.#snapshotPages = undefined;
+    this.#headAtLastHeartbeat = 0;
+    this.#sender.reset();
     for (const [messageId, bytes] of tooLarge) {
       this.#refuse(
         messageId,
@@ -788,35 +522,6 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         ),
       );
     }
-    if (!this.#wantConnected) return;
-    if (this.#fatal) {
-      // Already emitted when the server's error arrived: only settle connect() now.
-      this.#giveUp(this.#fatal, { emit: false });
-      return;
-    }
-    this.#failures++;
-    if (this.#failures > this.#config.reconnectAttempts) {
-      this.#giveUp(
-        new KalphiteSyncError(
-          `Could not reach ${this.#config.wsUrl} after ${this.#config.reconnectAttempts} reconnect attempts (last close: ${code ?? "none"} ${reason ?? ""}). Changes stay queued; call connect() to try again.`,
-          { code: "unreachable" },
-        ),
-      );
-      return;
-    }
-    const delay =
-      Math.min(this.#maxReconnectDelay, this.#reconnectDelay * 2 ** (this.#failures - 1)) *
-      (0.5 + this.#random() * 0.5);
-    this.#setStatus("connecting");
-    this.#reconnectTimer = this.#clock.setTimeout(() => this.#open(), delay);
-  }
-
-  #giveUp(error: KalphiteSyncError, options: { emit: boolean } = { emit: true }): void {
-    this.#wantConnected = false;
-    this.#closeSocket(1000, "");
-    this.#setStatus("disconnected");
-    if (options.emit) this.emit("error", error);
-    this.#rejectWaiters(error);
   }
 
   #rejectWaiters(error: unknown): void {
@@ -827,17 +532,11 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
 
   /** Sends a message if the socket is open; returns its size in bytes (0 when not sent). */
   #send(message: ClientMessage): number {
-    const ws = this.#ws;
-    if (ws?.readyState !== 1) return 0;
-    // Every message counts against the server's rate limit, so against the pace too.
-    this.#refill(this.#clock.now());
-    this.#tokens -= 1;
+    if (!this.#socket.open) return 0;
     const text = JSON.stringify(message);
-    try {
-      ws.send(text);
-    } catch {
-      // The close event will follow.
-    }
+    if (!this.#socket.send(text)) return 0;
+    // Every message counts against the server's rate limit, so against the pace too.
+    this.#pacer.spend(this.#clock.now());
     return text.length * 3 <= this.#replica.limits.maxMessageBytes ? text.length : utf8Length(text);
   }
 
@@ -848,16 +547,13 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #handle(message: ServerMessage): void {
     switch (message.type) {
       case "welcome":
-        this.#joined = true;
-        this.#failures = 0;
+        this.#socket.joined = true;
         if (message.payload.limits) this.#replica.learnLimits(message.payload.limits);
         this.#catchUp(message.payload);
-        this.#setStatus("connected");
+        this.#socket.welcomed();
         // A new connection has a fresh budget on the server; the pace learned stays.
-        this.#tokens = this.#burst();
-        this.#tokensAt = this.#clock.now();
-        for (const entry of this.#replica.outbox) this.#queueSend(entry);
-        this.#pump();
+        this.#pacer.fresh(this.#clock.now());
+        this.#sender.sendAll();
         for (const waiter of this.#waiters.splice(0)) waiter.resolve();
         this.emit("synced", message.payload.head);
         break;
@@ -884,7 +580,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         // make every client re-download the stream under load.
         const head = message.payload.head;
         // While a snapshot arrives in pages the cursor waits for its last page.
-        if (head !== undefined && this.#joined && this.#snapshotPages === undefined) {
+        if (head !== undefined && this.#socket.joined && this.#snapshotPages === undefined) {
           if (this.#replica.cursor < this.#headAtLastHeartbeat) {
             this.#send({
               type: "fetch",
@@ -913,14 +609,14 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   }): void {
     if (payload.code === "rate-limited") {
       // Flow control, not a failure: slow down and resend (see `throttled`).
-      this.#throttle();
+      this.#sender.throttle();
       return;
     }
     const isAuth = FATAL_CODES.has(payload.code);
     const error = isAuth
       ? new KalphiteAuthError(payload.message, { code: payload.code })
       : new KalphiteSyncError(payload.message, { code: payload.code });
-    if (payload.fatal || isAuth) this.#fatal = error;
+    if (payload.fatal || isAuth) this.#socket.fatal = error;
     this.emit("error", error);
     // A change refused for good (the server's schema, its size, a forged vector) leaves the
     // outbox; one the server may still take (storage failed) is resent later. A server that does
@@ -1010,7 +706,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#outboxChanged();
     if (done) this.emit("snapshot", done);
     // A catch-up is paged: ask for the rest.
-    if (this.#joined && payload.head > this.#replica.cursor && !this.#replica.canDrain) {
+    if (this.#socket.joined && payload.head > this.#replica.cursor && !this.#replica.canDrain) {
       this.#send({
         type: "fetch",
         payload: { after: this.#replica.cursor },
@@ -1023,7 +719,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
 
   #receive(entry: LogEntry): void {
     if (!this.#replica.receive(entry)) return;
-    if (!this.#joined) return; // the welcome's catch-up drains
+    if (!this.#socket.joined) return; // the welcome's catch-up drains
     if (this.#replica.canDrain) {
       this.#store.batch(() => this.#replica.drain());
       this.#outboxChanged();

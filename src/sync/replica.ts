@@ -101,11 +101,17 @@ export class Replica {
     this.#cursor = this.#recordedCursor = state.cursor;
     if (state.limits) this.#limits = state.limits;
     const keys = new Map<string, [string, string]>();
+    let collection: ReturnType<SyncStore["collection"]> | undefined;
+    let collectionType: string | undefined;
     for (const v of state.versions) {
       const key = entityKey(v.entityType, v.entityId);
       if (v.entity === undefined) {
         // Recorded as shown: the store holds it (hydrated from its row), nothing to refresh.
-        v.entity = store.collection(v.entityType).findById(v.entityId) ?? null;
+        if (collectionType !== v.entityType) {
+          collectionType = v.entityType;
+          collection = store.collection(v.entityType);
+        }
+        v.entity = collection!.findById(v.entityId) ?? null;
         this.#shownKeys.add(key);
       } else {
         keys.set(key, [v.entityType, v.entityId]);
