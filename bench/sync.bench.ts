@@ -100,14 +100,21 @@ const loaders: ChildProcess[] = [];
 
 async function step(urls: string[], rate: number): Promise<Step> {
   const room = `bench-${rate}-${Date.now()}`;
-  const startAt = Date.now() + 1_500;
   const perProcess = CLIENTS / LOAD_PROCESSES;
-  const results = await Promise.all(
+  const ready: Promise<void>[] = [];
+  const results = Promise.all(
     loaders.map(
       (loader, p) =>
         new Promise<RunResult>((resolve, reject) => {
+          let joined = () => {};
+          ready.push(
+            new Promise<void>((resolveReady) => {
+              joined = resolveReady;
+            }),
+          );
           const onMessage = (message: RunResult | { type: string; message?: string }) => {
-            if (message.type === "result") {
+            if (message.type === "ready") joined();
+            else if (message.type === "result") {
               loader.off("message", onMessage);
               resolve(message as RunResult);
             } else if (message.type === "failed") reject(new Error(message.message));
@@ -125,13 +132,17 @@ async function step(urls: string[], rate: number): Promise<Step> {
             secret: SECRET,
             rate: rate / LOAD_PROCESSES,
             seconds: SECONDS,
-            startAt,
             expectedWrites: LOAD_PROCESSES * Math.floor((rate / LOAD_PROCESSES) * SECONDS),
           };
           loader.send(command);
         }),
     ),
   );
+  // Everyone joined: all processes start writing at one moment.
+  await Promise.all(ready);
+  const startAt = Date.now() + 200;
+  for (const loader of loaders) loader.send({ cmd: "go", startAt });
+  const done = await results;
   const delivery = histogram();
   const ack = histogram();
   let sent = 0;
@@ -139,7 +150,7 @@ async function step(urls: string[], rate: number): Promise<Step> {
   let seen = 0;
   const errors: Record<string, number> = {};
   const closes: Record<string, number> = {};
-  for (const r of results) {
+  for (const r of done) {
     merge(delivery, r.delivery);
     merge(ack, r.ack);
     sent += r.sent;
@@ -241,12 +252,19 @@ async function convergence(
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+  // Keys sorted: PostgreSQL's jsonb returns an entity's keys in its own order.
+  const canonical = (value: unknown): string =>
+    JSON.stringify(value, (_key, v: unknown) =>
+      v && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+        : v,
+    );
   const fingerprint = (store: (typeof clients)[number]["store"]) =>
-    JSON.stringify(
+    canonical(
       store
         .entities()
         .map((e) => [e.id, (e as { data: unknown }).data])
-        .sort(),
+        .sort(([a], [b]) => (String(a) < String(b) ? -1 : 1)),
     );
   const deadline = Date.now() + 30_000;
   let converged = false;
@@ -256,6 +274,13 @@ async function convergence(
     converged =
       clients.every((c) => c.engine.getOfflineQueueSize() === 0) &&
       clients.every((c) => fingerprint(c.store) === first);
+  }
+  if (!converged) {
+    const first = fingerprint(clients[0]?.store as (typeof clients)[number]["store"]);
+    for (const c of clients)
+      console.error(
+        `not converged: outbox ${c.engine.getOfflineQueueSize()}, cursor ${c.engine.getCursor()}, ${c.engine.getConnectionStatus()}, ${fingerprint(c.store) === first ? "same" : "differs"}`,
+      );
   }
   await Promise.all(clients.map((c) => c.engine.destroy()));
   return { converged, writes, ms: Date.now() - started };
