@@ -16,9 +16,11 @@ import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
 import { KalphiteStore } from "../src/core/index.js";
 import { signToken } from "../src/server/auth.js";
+import { postgresStorage } from "../src/server/index.js";
 import { NetworkSyncEngine, type WebSocketConstructor } from "../src/sync/index.js";
 import { comment, Entity } from "../test/fixtures/schema.js";
 import { writeResults } from "./results.js";
+import { type CompactionFigures, compactionRun } from "./sync/compaction.js";
 import { count, histogram, merge, quantile } from "./sync/histogram.js";
 import type { RunCommand, RunResult } from "./sync/load-client.js";
 
@@ -28,7 +30,10 @@ const LOAD_PROCESSES = 4;
 const RATES = (process.env.SYNC_BENCH_RATES ?? (QUICK ? "500,2000" : "200,1000,2000,3000,5000"))
   .split(",")
   .map(Number);
-const SETUPS = (process.env.SYNC_BENCH_SETUPS ?? "floor,pglite,postgres").split(",");
+const SETUPS = (process.env.SYNC_BENCH_SETUPS ?? "floor,pglite,postgres,compaction").split(",");
+const COMPACTION_UPDATES = Number(
+  process.env.SYNC_BENCH_COMPACTION_UPDATES ?? (QUICK ? 100_000 : 1_000_000),
+);
 const SECONDS = Number(process.env.SYNC_BENCH_SECONDS ?? (QUICK ? 4 : 8));
 const POSTGRES_URL =
   process.env.KALPHITE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -296,6 +301,7 @@ async function main(): Promise<void> {
   }
   const setups: Setup[] = [];
   const checks: string[] = [];
+  let compaction: CompactionFigures | undefined;
   const dataDir = mkdtempSync(join(tmpdir(), "kalphite-bench-"));
   try {
     if (SETUPS.includes("floor")) {
@@ -333,6 +339,18 @@ async function main(): Promise<void> {
         console.error(`PostgreSQL runs skipped: ${(error as Error).message}`);
       }
     }
+    if (SETUPS.includes("compaction")) {
+      const storage = await postgresStorage({
+        url: POSTGRES_URL,
+        tablePrefix: `bench_compaction_${Date.now()}_`,
+      });
+      try {
+        compaction = await compactionRun(storage, COMPACTION_UPDATES, 1_000);
+        console.log("compaction", JSON.stringify(compaction));
+      } finally {
+        await storage.close();
+      }
+    }
   } finally {
     for (const child of children) child.kill("SIGTERM");
     rmSync(dataDir, { recursive: true, force: true });
@@ -365,7 +383,15 @@ ${summary.join("\n")}
 | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join("\n")}
 
-Full clients: ${checks.join("; ")}.`,
+Full clients: ${checks.join("; ")}.
+${
+  compaction
+    ? `
+### Compaction
+
+A room on PostgreSQL that received ${compaction.updates.toLocaleString("en")} updates of ${compaction.entities.toLocaleString("en")} entities (commits of 5,000; ${(compaction.updates / compaction.writeSeconds).toFixed(0)} updates/s written): ${compaction.rowsBefore.toLocaleString("en")} log rows before compaction, **${compaction.rowsAfter.toLocaleString("en")} after** (one per entity: its latest version), compacted in ${compaction.compactSeconds.toFixed(1)} s (one transaction; the room's commits wait for it). Compaction runs every minute per open room and keeps the last 10,000 entries by default, so its cost per run is that of the entries added since the last one.`
+    : ""
+}`,
   );
 }
 
