@@ -10,7 +10,7 @@
 // SYNC_BENCH_SECONDS (8), KALPHITE_TEST_POSTGRES_URL.
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
@@ -294,6 +294,7 @@ async function convergence(
 const ms = (v: number) => (Number.isFinite(v) ? `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ms` : "—");
 
 async function main(): Promise<void> {
+  const loadBefore = loadavg()[0] ?? 0;
   for (let i = 0; i < LOAD_PROCESSES; i++) {
     const loader = fork(LOAD, [], { execArgv: ["--import", "tsx"], stdio: "inherit" });
     children.push(loader);
@@ -373,9 +374,9 @@ async function main(): Promise<void> {
     "sync",
     `## Sync server under load
 
-${CLIENTS} raw-protocol clients in one room, in ${LOAD_PROCESSES} load processes apart from the server(s); every client writes its own entities at an equal share of the total rate for ${SECONDS} s. Delivery: from a client's send to each other client's receipt (${CLIENTS - 1} deliveries per write); ack: from send to the writer's ack (stored durably first). "Lost" counts writes never acknowledged plus deliveries never received, 20 s after the last write. CPU is the server processes' share of one core over the step. The floor is a plain \`ws\` server that broadcasts one frame per event-loop turn and stores nothing: the cost of the sockets alone on this machine. Targets: PGlite 2,000/s and two PostgreSQL servers 5,000/s with delivery p99 < 50 ms (and within 3× the floor's), nothing lost.${QUICK ? " (--quick run: fewer, shorter steps.)" : ""}
+${CLIENTS} raw-protocol clients in one room, in ${LOAD_PROCESSES} load processes apart from the server(s); every client writes its own entities at an equal share of the total rate for ${SECONDS} s. Delivery: from a client's send to each other client's receipt (${CLIENTS - 1} deliveries per write); ack: from send to the writer's ack (stored durably first). "Lost" counts writes never acknowledged plus deliveries never received, 20 s after the last write. CPU is the server processes' share of one core over the step. The floor is a plain \`ws\` server that broadcasts one frame per event-loop turn and stores nothing: the cost of the sockets alone on this machine. Targets: PGlite 2,000/s and two PostgreSQL servers 5,000/s with delivery p99 < 50 ms (and within 3× the floor's), nothing lost.${QUICK ? " (--quick run: fewer, shorter steps.)" : ""} The machine's load average was ${loadBefore.toFixed(1)} when the run began and ${(loadavg()[0] ?? 0).toFixed(1)} when it ended (other work shares its cores): compare setups within the run, not with other runs.
 
-| Setup | Saturation (p99 < 50 ms, 0 lost) | RSS idle | Peak RSS |
+| Setup | Saturation (p99 < 50 ms, 0 lost) | RSS before the steps | Peak RSS |
 | --- | --- | --- | --- |
 ${summary.join("\n")}
 
