@@ -43,7 +43,7 @@ describe.each([
       }),
     );
     storage.batches.length = 0;
-    clients.forEach((client, i) =>
+    for (const [i, client] of clients.entries())
       client.send(
         envelope(
           "change",
@@ -57,8 +57,7 @@ describe.each([
           `u${i}`,
           `m${i}`,
         ),
-      ),
-    );
+      );
     await Promise.all(
       clients.map((client, i) =>
         client.next((m) => m.type === "ack" && m.payload.ackedId === `m${i}`, `ack ${i}`),
