@@ -10,15 +10,17 @@
 // SYNC_BENCH_SECONDS (8), KALPHITE_TEST_POSTGRES_URL.
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
 import { KalphiteStore } from "../src/core/index.js";
 import { signToken } from "../src/server/auth.js";
+import { postgresStorage } from "../src/server/index.js";
 import { NetworkSyncEngine, type WebSocketConstructor } from "../src/sync/index.js";
 import { comment, Entity } from "../test/fixtures/schema.js";
 import { writeResults } from "./results.js";
+import { type CompactionFigures, compactionRun } from "./sync/compaction.js";
 import { count, histogram, merge, quantile } from "./sync/histogram.js";
 import type { RunCommand, RunResult } from "./sync/load-client.js";
 
@@ -28,7 +30,10 @@ const LOAD_PROCESSES = 4;
 const RATES = (process.env.SYNC_BENCH_RATES ?? (QUICK ? "500,2000" : "200,1000,2000,3000,5000"))
   .split(",")
   .map(Number);
-const SETUPS = (process.env.SYNC_BENCH_SETUPS ?? "floor,pglite,postgres").split(",");
+const SETUPS = (process.env.SYNC_BENCH_SETUPS ?? "floor,pglite,postgres,compaction").split(",");
+const COMPACTION_UPDATES = Number(
+  process.env.SYNC_BENCH_COMPACTION_UPDATES ?? (QUICK ? 100_000 : 1_000_000),
+);
 const SECONDS = Number(process.env.SYNC_BENCH_SECONDS ?? (QUICK ? 4 : 8));
 const POSTGRES_URL =
   process.env.KALPHITE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -100,14 +105,21 @@ const loaders: ChildProcess[] = [];
 
 async function step(urls: string[], rate: number): Promise<Step> {
   const room = `bench-${rate}-${Date.now()}`;
-  const startAt = Date.now() + 1_500;
   const perProcess = CLIENTS / LOAD_PROCESSES;
-  const results = await Promise.all(
+  const ready: Promise<void>[] = [];
+  const results = Promise.all(
     loaders.map(
       (loader, p) =>
         new Promise<RunResult>((resolve, reject) => {
+          let joined = () => {};
+          ready.push(
+            new Promise<void>((resolveReady) => {
+              joined = resolveReady;
+            }),
+          );
           const onMessage = (message: RunResult | { type: string; message?: string }) => {
-            if (message.type === "result") {
+            if (message.type === "ready") joined();
+            else if (message.type === "result") {
               loader.off("message", onMessage);
               resolve(message as RunResult);
             } else if (message.type === "failed") reject(new Error(message.message));
@@ -125,13 +137,17 @@ async function step(urls: string[], rate: number): Promise<Step> {
             secret: SECRET,
             rate: rate / LOAD_PROCESSES,
             seconds: SECONDS,
-            startAt,
             expectedWrites: LOAD_PROCESSES * Math.floor((rate / LOAD_PROCESSES) * SECONDS),
           };
           loader.send(command);
         }),
     ),
   );
+  // Everyone joined: all processes start writing at one moment.
+  await Promise.all(ready);
+  const startAt = Date.now() + 200;
+  for (const loader of loaders) loader.send({ cmd: "go", startAt });
+  const done = await results;
   const delivery = histogram();
   const ack = histogram();
   let sent = 0;
@@ -139,7 +155,7 @@ async function step(urls: string[], rate: number): Promise<Step> {
   let seen = 0;
   const errors: Record<string, number> = {};
   const closes: Record<string, number> = {};
-  for (const r of results) {
+  for (const r of done) {
     merge(delivery, r.delivery);
     merge(ack, r.ack);
     sent += r.sent;
@@ -241,12 +257,19 @@ async function convergence(
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+  // Keys sorted: PostgreSQL's jsonb returns an entity's keys in its own order.
+  const canonical = (value: unknown): string =>
+    JSON.stringify(value, (_key, v: unknown) =>
+      v && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+        : v,
+    );
   const fingerprint = (store: (typeof clients)[number]["store"]) =>
-    JSON.stringify(
+    canonical(
       store
         .entities()
         .map((e) => [e.id, (e as { data: unknown }).data])
-        .sort(),
+        .sort(([a], [b]) => (String(a) < String(b) ? -1 : 1)),
     );
   const deadline = Date.now() + 30_000;
   let converged = false;
@@ -257,6 +280,13 @@ async function convergence(
       clients.every((c) => c.engine.getOfflineQueueSize() === 0) &&
       clients.every((c) => fingerprint(c.store) === first);
   }
+  if (!converged) {
+    const first = fingerprint(clients[0]?.store as (typeof clients)[number]["store"]);
+    for (const c of clients)
+      console.error(
+        `not converged: outbox ${c.engine.getOfflineQueueSize()}, cursor ${c.engine.getCursor()}, ${c.engine.getConnectionStatus()}, ${fingerprint(c.store) === first ? "same" : "differs"}`,
+      );
+  }
   await Promise.all(clients.map((c) => c.engine.destroy()));
   return { converged, writes, ms: Date.now() - started };
 }
@@ -264,6 +294,7 @@ async function convergence(
 const ms = (v: number) => (Number.isFinite(v) ? `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ms` : "—");
 
 async function main(): Promise<void> {
+  const loadBefore = loadavg()[0] ?? 0;
   for (let i = 0; i < LOAD_PROCESSES; i++) {
     const loader = fork(LOAD, [], { execArgv: ["--import", "tsx"], stdio: "inherit" });
     children.push(loader);
@@ -271,6 +302,7 @@ async function main(): Promise<void> {
   }
   const setups: Setup[] = [];
   const checks: string[] = [];
+  let compaction: CompactionFigures | undefined;
   const dataDir = mkdtempSync(join(tmpdir(), "kalphite-bench-"));
   try {
     if (SETUPS.includes("floor")) {
@@ -308,6 +340,18 @@ async function main(): Promise<void> {
         console.error(`PostgreSQL runs skipped: ${(error as Error).message}`);
       }
     }
+    if (SETUPS.includes("compaction")) {
+      const storage = await postgresStorage({
+        url: POSTGRES_URL,
+        tablePrefix: `bench_compaction_${Date.now()}_`,
+      });
+      try {
+        compaction = await compactionRun(storage, COMPACTION_UPDATES, 1_000);
+        console.log("compaction", JSON.stringify(compaction));
+      } finally {
+        await storage.close();
+      }
+    }
   } finally {
     for (const child of children) child.kill("SIGTERM");
     rmSync(dataDir, { recursive: true, force: true });
@@ -330,9 +374,9 @@ async function main(): Promise<void> {
     "sync",
     `## Sync server under load
 
-${CLIENTS} raw-protocol clients in one room, in ${LOAD_PROCESSES} load processes apart from the server(s); every client writes its own entities at an equal share of the total rate for ${SECONDS} s. Delivery: from a client's send to each other client's receipt (${CLIENTS - 1} deliveries per write); ack: from send to the writer's ack (stored durably first). "Lost" counts writes never acknowledged plus deliveries never received, 20 s after the last write. CPU is the server processes' share of one core over the step. The floor is a plain \`ws\` server that broadcasts one frame per event-loop turn and stores nothing: the cost of the sockets alone on this machine. Targets: PGlite 2,000/s and two PostgreSQL servers 5,000/s with delivery p99 < 50 ms (and within 3× the floor's), nothing lost.${QUICK ? " (--quick run: fewer, shorter steps.)" : ""}
+${CLIENTS} raw-protocol clients in one room, in ${LOAD_PROCESSES} load processes apart from the server(s); every client writes its own entities at an equal share of the total rate for ${SECONDS} s. Delivery: from a client's send to each other client's receipt (${CLIENTS - 1} deliveries per write); ack: from send to the writer's ack (stored durably first). "Lost" counts writes never acknowledged plus deliveries never received, 20 s after the last write. CPU is the server processes' share of one core over the step. The floor is a plain \`ws\` server that broadcasts one frame per event-loop turn and stores nothing: the cost of the sockets alone on this machine. Targets: PGlite 2,000/s and two PostgreSQL servers 5,000/s with delivery p99 < 50 ms (and within 3× the floor's), nothing lost.${QUICK ? " (--quick run: fewer, shorter steps.)" : ""} The machine's load average was ${loadBefore.toFixed(1)} when the run began and ${(loadavg()[0] ?? 0).toFixed(1)} when it ended (other work shares its cores): compare setups within the run, not with other runs.
 
-| Setup | Saturation (p99 < 50 ms, 0 lost) | RSS idle | Peak RSS |
+| Setup | Saturation (p99 < 50 ms, 0 lost) | RSS before the steps | Peak RSS |
 | --- | --- | --- | --- |
 ${summary.join("\n")}
 
@@ -340,7 +384,15 @@ ${summary.join("\n")}
 | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join("\n")}
 
-Full clients: ${checks.join("; ")}.`,
+Full clients: ${checks.join("; ")}.
+${
+  compaction
+    ? `
+### Compaction
+
+A room on PostgreSQL that received ${compaction.updates.toLocaleString("en")} updates of ${compaction.entities.toLocaleString("en")} entities (commits of 5,000; ${(compaction.updates / compaction.writeSeconds).toFixed(0)} updates/s written): ${compaction.rowsBefore.toLocaleString("en")} log rows before compaction, **${compaction.rowsAfter.toLocaleString("en")} after** (one per entity: its latest version), compacted in ${compaction.compactSeconds.toFixed(1)} s (one transaction; the room's commits wait for it). Compaction runs every minute per open room and keeps the last 10,000 entries by default, so its cost per run is that of the entries added since the last one.`
+    : ""
+}`,
   );
 }
 

@@ -17,8 +17,6 @@ export interface RunCommand {
   /** Changes per second from this whole process. */
   rate: number;
   seconds: number;
-  /** Epoch ms at which every process starts writing. */
-  startAt: number;
   /** Writes the whole room will make (all processes): each connection should see them all. */
   expectedWrites: number;
 }
@@ -37,6 +35,22 @@ export interface RunResult {
 }
 
 const ENTITIES_PER_CLIENT = 50;
+
+/**
+ * The clients of one process receive the same broadcast frames: each frame is parsed once for
+ * all of them (the clients only read it), so the load process measures the server, not its own
+ * JSON parsing. Receipt times are taken before parsing.
+ */
+const parsedFrames = new Map<string, { type: string; payload: any }>();
+function parseShared(text: string): { type: string; payload: any } {
+  let message = parsedFrames.get(text);
+  if (!message) {
+    message = JSON.parse(text) as { type: string; payload: any };
+    parsedFrames.set(text, message);
+    if (parsedFrames.size > 4_096) parsedFrames.delete(parsedFrames.keys().next().value as string);
+  }
+  return message;
+}
 const now = () => performance.timeOrigin + performance.now();
 
 interface Client {
@@ -112,7 +126,7 @@ function joinClient(url: string, room: string, userId: string, secret: string, r
     );
     socket.on("message", (data) => {
       const at = now();
-      const message = JSON.parse(data.toString()) as { type: string; payload: any };
+      const message = parseShared(data.toString());
       const p = message.payload;
       switch (message.type) {
         case "welcome":
@@ -197,8 +211,17 @@ async function run(command: RunCommand): Promise<RunResult> {
       ),
     ),
   );
-  process.send?.({ type: "ready" });
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, command.startAt - Date.now())));
+  // Every client of every process joins before anyone writes: then each should see every write.
+  const startAt = await new Promise<number>((resolve) => {
+    const onGo = (message: { cmd: string; startAt: number }) => {
+      if (message.cmd !== "go") return;
+      process.off("message", onGo);
+      resolve(message.startAt);
+    };
+    process.on("message", onGo);
+    process.send?.({ type: "ready" });
+  });
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, startAt - Date.now())));
   // A steady pace: every 5 ms, the writes due by now, round-robin over the clients.
   const started = now();
   let due = 0;
@@ -225,6 +248,17 @@ async function run(command: RunCommand): Promise<RunResult> {
     if (clients.every((c) => c.pending.size === 0 && c.seen.size >= command.expectedWrites)) break;
   }
   result.seen = clients.map((c) => c.seen.size);
+  if (process.env.SYNC_BENCH_DEBUG) {
+    const short = clients.find((c) => c.seen.size < command.expectedWrites);
+    if (short) {
+      const missing: number[] = [];
+      for (let seq = 1; seq <= command.expectedWrites && missing.length < 20; seq++)
+        if (!short.seen.has(seq)) missing.push(seq);
+      console.error(
+        `${short.userId}: saw ${short.seen.size} of ${command.expectedWrites}; pending ${short.pending.size}; missing ${missing.join(",")}`,
+      );
+    }
+  }
   // Closes until now were the server's doing; the ones below are ours.
   const closes = { ...result.closes };
   for (const client of clients) client.socket.close();

@@ -10,7 +10,12 @@ export {
 } from "./auth.js";
 export { createSyncServer, type SyncServer, type SyncServerOptions } from "./create-sync-server.js";
 export { CloseCode, type HubSocket } from "./hub/connection.js";
-export { type HubConnection, SyncHub, type SyncHubOptions } from "./hub/hub.js";
+export {
+  type CompactionOptions,
+  type HubConnection,
+  SyncHub,
+  type SyncHubOptions,
+} from "./hub/hub.js";
 export type { RateLimit } from "./hub/rate-limit.js";
 export { memoryStorage } from "./storage/memory.js";
 export { type PgliteStorageOptions, pgliteStorage } from "./storage/pglite.js";

@@ -142,11 +142,12 @@ export async function sqlStorage(
     async commit(roomId, changes, decide) {
       const { outcomes, head } = await driver.transaction(async (query) => {
         await query(`INSERT INTO ${p}rooms (room_id) VALUES ($1) ON CONFLICT DO NOTHING`, [roomId]);
-        const locked = await query<{ head: string | number }>(
-          `SELECT head FROM ${p}rooms WHERE room_id = $1 FOR UPDATE`,
+        const locked = await query<{ head: string | number; horizon: string | number }>(
+          `SELECT head, horizon FROM ${p}rooms WHERE room_id = $1 FOR UPDATE`,
           [roomId],
         );
         const head = Number(locked.rows[0]?.head ?? 0);
+        const compactedRoom = Number(locked.rows[0]?.horizon ?? 0) > 0;
         const ids = changes.map((c) => c.messageId);
         const existing = new Map<string, LogEntry>();
         // `= ANY(ARRAY(...))` so the planner uses the unique (room_id, message_id) index.
@@ -155,7 +156,7 @@ export async function sqlStorage(
           [roomId, JSON.stringify(ids)],
         );
         for (const row of dupRows.rows) existing.set(row.message_id, toEntry(row));
-        if (existing.size < ids.length) {
+        if (compactedRoom && existing.size < ids.length) {
           // Resends of entries compacted away: answered with their entity's latest entry.
           const compacted = await query<LogRow & { compacted_id: string }>(
             `SELECT c.message_id AS compacted_id, l.* FROM ${p}compacted c
