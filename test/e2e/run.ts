@@ -461,6 +461,37 @@ test("a 1.5 MB comment is refused in the composer with a message; the next one r
   );
 });
 
+test("the status never says Live while a change does not get through", async (t) => {
+  const room = "stuck";
+  const sync = await t.syncSwitch();
+  const ada = await t.open(await t.newContext(), room, "ada", sync.url);
+  await ada.waitForConnection("connected");
+  // The connection stays open, but nothing ada sends reaches the server.
+  sync.freeze();
+  await ada.addComment(21, "Sent into a connection that passes nothing.");
+  const pill = ada.page.getByTestId("connection");
+  const state = await eventually(
+    "ada: the pill to stop saying Live",
+    async () => ({
+      label: (await pill.textContent())?.trim(),
+      stuck: await pill.getAttribute("data-stuck"),
+      status: await pill.getAttribute("data-status"),
+      outbox: await ada.outbox(),
+    }),
+    (s) => s.outbox > 0 && s.label !== "Live",
+    40_000,
+  );
+  if (state.stuck === "true") {
+    assert(state.label === "Not syncing", `the stuck pill says ${state.label}`);
+    await ada.page.getByTestId("problem-banner").waitFor({ timeout: TIMEOUT });
+    await ada.screenshot("l-not-syncing");
+  }
+  sync.thaw();
+  await ada.waitForConnection("connected", 45_000);
+  await ada.waitForOutbox((n) => n === 0, "to be sent once the connection passes it");
+  await eventuallyEqual("ada: the pill", async () => (await pill.textContent())?.trim(), "Live");
+});
+
 test("two windows of one browser are two people (?user=), the name can be changed, and 420 px works", async (t) => {
   const room = "people";
   const context = await t.newContext();
