@@ -36,15 +36,23 @@ function syncUrl(): string {
 
 async function lead(command: Extract<WorkerCommand, { type: "start" }>): Promise<void> {
   const { room, user, dbName, tab } = command;
-  await electTabLeader({ name: dbName });
-  if (closing) return;
+  const leadership = await electTabLeader({ name: dbName });
+  if (closing) return leadership.release();
   report({ type: "leading" });
   const store = KalphiteStore(Entity);
   // The last leader let go of its lock when its worker went away; "wait" covers the moment
   // between the two.
   const db = new FrontendDatabase({ dbName, schema: Entity, lock: "wait" });
-  await db.init();
-  const persistence: Persistence = await persist(store, db);
+  let persistence: Persistence;
+  try {
+    await db.init();
+    persistence = await persist(store, db);
+  } catch (error) {
+    // Let another tab try: a database this worker cannot open may open in the next.
+    await db.close().catch(() => {});
+    leadership.release();
+    throw error;
+  }
   const engine = new NetworkSyncEngine({
     wsUrl: syncUrl(),
     roomId: room,
