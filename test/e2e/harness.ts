@@ -123,6 +123,9 @@ export interface SyncSwitch {
   /** Closes every sync connection through here and refuses new ones; the page still loads. */
   block(): void;
   unblock(): void;
+  /** Keeps every sync connection open but passes nothing from the pages to the server. */
+  freeze(): void;
+  thaw(): void;
   close(): Promise<void>;
 }
 
@@ -136,7 +139,8 @@ export interface SyncSwitch {
  */
 export async function syncSwitch(serverPort: () => number): Promise<SyncSwitch> {
   let blocked = false;
-  const upgraded = new Set<Socket>();
+  let frozen = false;
+  const upgraded = new Map<Socket, Socket>();
   const proxy = createServer((request, response) => {
     const upstream = httpRequest(
       {
@@ -165,14 +169,15 @@ export async function syncSwitch(serverPort: () => number): Promise<SyncSwitch> 
         lines += `${request.rawHeaders[i]}: ${request.rawHeaders[i + 1]}\r\n`;
       upstream.write(`${lines}\r\n`);
       upstream.write(head);
-      socket.pipe(upstream).pipe(socket);
+      upstream.pipe(socket);
+      if (!frozen) socket.pipe(upstream);
     });
     const drop = () => {
       socket.destroy();
       upstream.destroy();
       upgraded.delete(socket);
     };
-    upgraded.add(socket);
+    upgraded.set(socket, upstream);
     socket.on("close", drop).on("error", drop);
     upstream.on("close", drop).on("error", drop);
   });
@@ -182,13 +187,24 @@ export async function syncSwitch(serverPort: () => number): Promise<SyncSwitch> 
     url: `http://localhost:${port}`,
     block() {
       blocked = true;
-      for (const socket of upgraded) socket.destroy();
+      for (const socket of upgraded.keys()) socket.destroy();
     },
     unblock() {
       blocked = false;
     },
+    freeze() {
+      frozen = true;
+      for (const [socket, upstream] of upgraded) {
+        socket.unpipe(upstream);
+        socket.pause();
+      }
+    },
+    thaw() {
+      frozen = false;
+      for (const [socket, upstream] of upgraded) socket.pipe(upstream);
+    },
     async close() {
-      for (const socket of upgraded) socket.destroy();
+      for (const socket of upgraded.keys()) socket.destroy();
       proxy.closeAllConnections();
       await new Promise<void>((done) => proxy.close(() => done()));
     },

@@ -14,8 +14,11 @@ export interface EngineStatus {
   problem: string | null;
 }
 
-/** Connected with changes waiting and no acknowledgement for this long: stuck. */
-export const STALL_AFTER_MS = 15_000;
+/**
+ * Connected with changes waiting and no acknowledgement for this long: stuck. Shorter than the
+ * engine's heartbeat deadline (two 15 s intervals), which ends a connection that is silent.
+ */
+export const STALL_AFTER_MS = 10_000;
 
 /** Calls `onChange` with the engine's status now and whenever it changes; returns the stop. */
 export function watchEngineStatus(
@@ -24,6 +27,7 @@ export function watchEngineStatus(
 ): () => void {
   let lastError: string | null = null;
   let progressAt = Date.now();
+  let waiting = engine.getOfflineQueueSize();
   let last = "";
   const read = (): EngineStatus => {
     const connection = engine.getConnectionStatus();
@@ -49,6 +53,9 @@ export function watchEngineStatus(
     }),
     engine.on("queue", (size) => {
       if (size === 0) lastError = null;
+      // The first change to wait starts the clock; an old acknowledgement does not.
+      if (waiting === 0 && size > 0) progressAt = Date.now();
+      waiting = size;
       refresh();
     }),
     engine.on("ack", () => {

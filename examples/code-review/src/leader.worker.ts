@@ -36,15 +36,27 @@ function syncUrl(): string {
 
 async function lead(command: Extract<WorkerCommand, { type: "start" }>): Promise<void> {
   const { room, user, dbName, tab } = command;
-  await electTabLeader({ name: dbName });
-  if (closing) return;
+  const started = performance.now();
+  const leadership = await electTabLeader({ name: dbName });
+  const elected = performance.now();
+  if (closing) return leadership.release();
   report({ type: "leading" });
   const store = KalphiteStore(Entity);
   // The last leader let go of its lock when its worker went away; "wait" covers the moment
   // between the two.
   const db = new FrontendDatabase({ dbName, schema: Entity, lock: "wait" });
-  await db.init();
-  const persistence: Persistence = await persist(store, db);
+  let persistence: Persistence;
+  let opened = 0;
+  try {
+    await db.init();
+    opened = performance.now();
+    persistence = await persist(store, db);
+  } catch (error) {
+    // Let another tab try: a database this worker cannot open may open in the next.
+    await db.close().catch(() => {});
+    leadership.release();
+    throw error;
+  }
   const engine = new NetworkSyncEngine({
     wsUrl: syncUrl(),
     roomId: room,
@@ -78,6 +90,10 @@ async function lead(command: Extract<WorkerCommand, { type: "start" }>): Promise
       throw error;
     }
   };
+  // Where opening the review spends its time, for the curious (and the browser benchmark).
+  console.info(
+    `[kalphite] leading ${dbName}: PGlite opened in ${Math.round(opened - elected)} ms, ${persistence.hydrated} entities loaded in ${Math.round(performance.now() - opened)} ms (worker started ${Math.round(elected - started)} ms before it led)`,
+  );
   const leader: TabLeader = serveTabs({
     store,
     name: dbName,
