@@ -163,26 +163,47 @@ export class LiveAggregates<T extends Row, K extends PropertyKey, R>
 
   /** @internal One group's aggregates as a signal, `fallback` while it has none. */
   _value<F>(name: PropertyKey, fallback: F, label: string): LiveValue<R | F> {
+    let last: R | F | undefined;
+    // A group that emptied and filled again (a batch) has the same aggregates in a new object.
+    const same = (value: R | F): R | F => {
+      if (
+        last !== undefined &&
+        last !== value &&
+        typeof last === "object" &&
+        typeof value === "object" &&
+        last !== null &&
+        value !== null &&
+        sameFields(last, value) &&
+        sameFields(value, last)
+      ) {
+        return last;
+      }
+      last = value;
+      return value;
+    };
     return new LiveValue<R | F>(
-      () => {
-        this.#mode.value;
-        const states = this.#states;
-        let state: GroupState<T> | undefined;
-        if (states) {
-          this.#groupTick(name).value;
-          state = states.get(name);
-        } else {
-          this.#source.version.value;
-          state = this.#build(name).get(name);
-        }
-        if (state === undefined) return fallback;
-        const result = state.resultOf(this.#spec.aggregates) as R;
-        return this.#shown(result) ? result : fallback;
-      },
+      () => same(this.#compute(name, fallback)),
       (error) => this.#source.reportError(error),
       label,
       this.#lifecycle,
     );
+  }
+
+  /** One group's aggregates now: from its running state while subscribed, else from scratch. */
+  #compute<F>(name: PropertyKey, fallback: F): R | F {
+    this.#mode.value;
+    const states = this.#states;
+    let state: GroupState<T> | undefined;
+    if (states) {
+      this.#groupTick(name).value;
+      state = states.get(name);
+    } else {
+      this.#source.version.value;
+      state = this.#build(name).get(name);
+    }
+    if (state === undefined) return fallback;
+    const result = state.resultOf(this.#spec.aggregates) as R;
+    return this.#shown(result) ? result : fallback;
   }
 
   get value(): AggregateGroups<K, R> {
@@ -233,10 +254,10 @@ export class LiveAggregates<T extends Row, K extends PropertyKey, R>
     const newValues = isIn ? aggregates.map(([, a]) => a.value?.(next)) : undefined;
     const states = this.#states!;
     const tick = ++this.#ticks;
+    let left: GroupState<T> | undefined;
     if (wasIn) {
-      const state = states.get(oldGroup!)!;
-      state.add(previous, oldValues!, -1);
-      if (state.rows === 0) states.delete(oldGroup!);
+      left = states.get(oldGroup!)!;
+      left.add(previous, oldValues!, -1);
       this.#touch(oldGroup!, tick);
     }
     if (isIn) {
@@ -248,6 +269,8 @@ export class LiveAggregates<T extends Row, K extends PropertyKey, R>
       state.add(next, newValues!, 1);
       if (newGroup !== oldGroup) this.#touch(newGroup!, tick);
     }
+    // Only now: a row that stays in its group must not empty it (and lose its result) on the way.
+    if (left !== undefined && left.rows === 0) states.delete(oldGroup!);
     this.#tick.value = tick;
   }
 

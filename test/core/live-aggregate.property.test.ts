@@ -90,12 +90,15 @@ function scenario(steps: Step[]): void {
   let seenGrouped: unknown;
   let seenWhole: unknown;
   let seenOne: unknown;
+  let runsOne = 0;
+  let lastOne: Result | undefined;
   const stops = [
     busy.subscribe((v) => {
       seenGrouped = v;
     }),
     effect(() => {
       seenOne = groupOne.value;
+      runsOne++;
     }),
   ];
   let stopWhole: (() => void) | undefined = whole.subscribe((v) => {
@@ -156,7 +159,15 @@ function scenario(steps: Step[]): void {
     }
     if (seenGrouped !== shown) throw new Error(`${label}: the subscriber saw an older record`);
     const one = groups.get("1");
-    check("group(1)", seenOne, one ? naiveAggregates(one) : undefined);
+    const expectedOne = one ? naiveAggregates(one) : undefined;
+    check("group(1)", seenOne, expectedOne);
+    // Its watcher runs exactly when its aggregates changed (n > 0: the first run).
+    const changed = !sameResult(lastOne, expectedOne);
+    if (n > 0 && runsOne !== (changed ? 1 : 0)) {
+      throw new Error(`${label}: group(1)'s watcher ran ${runsOne}x, expected ${changed ? 1 : 0}x`);
+    }
+    runsOne = 0;
+    lastOne = expectedOne;
   });
   for (const stop of stops) stop();
   stopWhole?.();

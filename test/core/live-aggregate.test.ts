@@ -104,6 +104,25 @@ describe("live aggregates", () => {
     expect(perLine.group(1).value).toEqual({ n: 1 });
   });
 
+  it("a batch that empties a group and fills it again to the same aggregates notifies nobody", () => {
+    const { store } = seeded();
+    const perLine = store.comment.live
+      .groupBy("data.lineNumber")
+      .aggregate(({ count }) => ({ n: count() }));
+    const line1 = perLine.group(1);
+    const runs = countRuns(() => line1.value);
+    const record = countRuns(() => perLine.value);
+    store.batch(() => {
+      store.comment.delete("b");
+      store.comment.upsert("z", comment("z", { lineNumber: 1 }));
+    });
+    expect(line1.value).toEqual({ n: 1 });
+    expect(runs.runs).toBe(1);
+    expect(record.runs).toBe(1);
+    runs.dispose();
+    record.dispose();
+  });
+
   it("keeps each unchanged group's object; unsubscribed reads recompute", () => {
     const { store } = seeded();
     const perStatus = store.comment.live
