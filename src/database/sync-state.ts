@@ -200,11 +200,15 @@ export class SyncStateTable implements SyncPersistence {
         else break;
         continue;
       }
-      if (!head.satisfied) {
+      const waiting = this.#queue.findIndex((pending) => !pending.satisfied);
+      if (waiting >= 0) {
+        // Some delta waits for its entity's row: the entity flush takes it, and every delta
+        // before it, in one write.
         const link = links.get(this.#database);
+        const first = this.#queue[waiting];
         if (link) await link.flush();
         // Nothing of that entity was left to flush: the delta goes on its own.
-        if (this.#queue[0] === head && !head.satisfied) head.satisfied = true;
+        if (first && !first.satisfied && this.#queue.includes(first)) first.satisfied = true;
         continue;
       }
       await this.#host.serialize(async () => {
