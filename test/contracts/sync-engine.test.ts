@@ -2,7 +2,11 @@
 // to a real sync server on 127.0.0.1 port 0, and the simulated network (virtual clock: nothing
 // moves until the test moves it, so every run is the same). See test/support/sync-transports.ts.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ConnectionStatus, RemoteChange } from "../../src/sync/index.js";
+import {
+  type ConnectionStatus,
+  memoryPersistence,
+  type RemoteChange,
+} from "../../src/sync/index.js";
 import { comment } from "../fixtures/schema.js";
 import {
   type SyncTestClient,
@@ -211,5 +215,38 @@ describe.each(transports)("NetworkSyncEngine contract: %s", (_name, open) => {
       "both writes everywhere",
     );
     expect(ann.store.comment.findById("from-bob")).toEqual(comment("from-bob"));
+  });
+
+  it("a client recreated on its persistence resumes from its cursor and sends its saved outbox once", async () => {
+    const saved = memoryPersistence();
+    const bob = await connected("bob");
+    const first = net.client("ann", { persistence: saved });
+    await net.settle(first.engine.connect(), "ann to connect");
+    first.store.comment.upsert("online", comment("online", { body: "acknowledged" }));
+    await net.until(() => first.engine.getOfflineQueueSize() === 0, "the online write acked");
+    await net.settle(first.engine.disconnect(), "ann to disconnect");
+    first.store.comment.upsert("offline", comment("offline", { body: "written offline" }));
+    const [pending] = first.engine.getOutbox().map((e) => e.messageId);
+    await net.settle(first.engine.destroy(), "the first engine to stop");
+
+    // A new run: an empty store, the same persistence.
+    const again = net.client("ann", { persistence: saved });
+    await net.settle(again.engine.whenLoaded(), "the saved state to load");
+    expect(again.engine.getCursor()).toBe(1);
+    expect(again.engine.getOutbox().map((e) => e.messageId)).toEqual([pending]);
+    expect(again.store.comment.findById("online")?.data.body).toBe("acknowledged");
+    expect(again.store.comment.findById("offline")?.data.body).toBe("written offline");
+
+    await net.settle(again.engine.connect(), "ann to reconnect");
+    await net.until(
+      () =>
+        again.engine.getOfflineQueueSize() === 0 &&
+        bob.store.comment.findById("offline") !== undefined,
+      "the saved write acknowledged and at bob",
+    );
+    const log = await net.log();
+    expect(log.map((e) => e.entityId)).toEqual(["online", "offline"]);
+    expect(log[1]?.messageId).toBe(pending);
+    expect(again.engine.getCursor()).toBe(2);
   });
 });

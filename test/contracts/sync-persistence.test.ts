@@ -3,7 +3,7 @@
 // implementation: memoryPersistence() and a FrontendDatabase's `db.syncState(roomId)`, in
 // memory:// (alone, and linked to a store by persist()) and in a data directory (linked, and
 // closed and opened again between runs to prove what it committed is durable).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { KalphiteStore } from "../../src/core/index.js";
 import { FrontendDatabase, type Persistence, persist } from "../../src/database/index.js";
 import {
@@ -323,6 +323,8 @@ describe.each(kinds)("SyncPersistence contract: %s", (_name, make, { linked }) =
 
       // The store's writes are held back: the delta must wait for its row.
       persisted.engine.pauseFlush();
+      // A failure below must not leave the store's writes held back for the next test.
+      onTestFinished(() => subject.linked()?.persisted.engine.resumeFlush());
       store.comment.upsert(id, written);
       persistence.record(
         { kind: "outbox-add", entry: { ...entry("local-1", id), entity: written } },
@@ -348,6 +350,24 @@ describe.each(kinds)("SyncPersistence contract: %s", (_name, make, { linked }) =
       expect(next.store.comment.findById(id)).toEqual(written);
       expect(await next.db.getById("comment", id)).toEqual(written);
       expect((await subject.of(room).load())?.outbox.map((e) => e.messageId)).toEqual(["local-1"]);
+
+      // A delete and its outbox entry: the row goes as the entry comes.
+      const { store: later, persisted: laterPersisted, db: laterDb } = subject.linked()!;
+      laterPersisted.engine.pauseFlush();
+      later.comment.delete(id);
+      subject
+        .of(room)
+        .record(
+          { kind: "outbox-add", entry: entry("local-2", id, "delete") },
+          { entityType: "comment", entityId: id },
+        );
+      const deleting = subject.of(room).flush();
+      expect(await laterDb.getById("comment", id)).toEqual(written);
+      expect((await subject.of(room).load())?.outbox).toHaveLength(1);
+      laterPersisted.engine.resumeFlush();
+      await deleting;
+      expect(await laterDb.getById("comment", id)).toBeUndefined();
+      expect((await reload(room))?.outbox.map((e) => e.messageId)).toEqual(["local-1", "local-2"]);
     });
 
     it("a delta recorded with an entity whose row is already written goes on its own", async () => {
