@@ -91,6 +91,11 @@ export interface SnapshotPage {
   snapshotNext?: string;
   /** How many entities the whole snapshot holds (for progress), when the server knows it. */
   snapshotTotal?: number;
+  /**
+   * On every page but the first: the `snapshotFrom` of the fetch it answers, so a client accepts
+   * only the page it asked for (a page answering an older request would mix two snapshots).
+   */
+  snapshotFrom?: string;
 }
 
 /** Server → client: admitted; the catch-up since the client's cursor (entries or a snapshot). */
@@ -353,6 +358,8 @@ export function parseServerMessage(text: string): ParseResult<ServerMessage> {
         return bad("bad snapshot");
       if (p.snapshotNext !== undefined && !isString(p.snapshotNext))
         return bad("snapshotNext must be a string");
+      if (p.snapshotFrom !== undefined && !isString(p.snapshotFrom))
+        return bad("snapshotFrom must be a string");
       if (p.snapshotTotal !== undefined && !isCount(p.snapshotTotal))
         return bad("snapshotTotal must be a non-negative integer");
       if (

@@ -193,10 +193,15 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
    */
   readonly refused: ReadonlySignal<readonly RefusedChange[]> = this.#refusedSignal;
 
-  /** Server messages read and not yet handled (see `#readInbox`). */
   /** The pages of a snapshot still loading (see `#catchUp`). */
   #snapshotPages:
-    | { head: number; versions: SnapshotEntity[]; total: number | undefined }
+    | {
+        head: number;
+        versions: SnapshotEntity[];
+        total: number | undefined;
+        /** The `snapshotFrom` of the one page request in flight. */
+        requested: string;
+      }
     | undefined;
   /** The size the last `queue` event announced. */
   #queueSize = 0;
@@ -548,6 +553,8 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     switch (message.type) {
       case "welcome":
         this.#socket.joined = true;
+        // A welcome starts the join afresh: pages of an earlier snapshot are not continued.
+        this.#snapshotPages = undefined;
         if (message.payload.limits) this.#replica.learnLimits(message.payload.limits);
         this.#catchUp(message.payload);
         this.#socket.welcomed();
@@ -667,6 +674,12 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     if (snapshot) {
       // A snapshot in pages is shown only once its last page is in: never a half-loaded room.
       const paging = this.#snapshotPages;
+      // Only the page asked for continues a snapshot; a first page only starts one. A page
+      // answering an older request (a fetch sent before this snapshot began) is stale: mixing it
+      // in would show a room assembled from two snapshots, and a mid-room page taken for a whole
+      // room would delete the rest.
+      if (paging ? payload.snapshotFrom !== paging.requested : payload.snapshotFrom !== undefined)
+        return;
       if (paging) {
         for (const version of snapshot) paging.versions.push(version);
         snapshotHead = paging.head;
@@ -674,8 +687,14 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       const loaded = paging?.versions.length ?? snapshot.length;
       const total = payload.snapshotTotal ?? paging?.total;
       if (payload.snapshotNext !== undefined) {
-        const pages = paging ?? { head: payload.head, versions: [...snapshot], total };
+        const pages = paging ?? {
+          head: payload.head,
+          versions: [...snapshot],
+          total,
+          requested: payload.snapshotNext,
+        };
         if (total !== undefined) pages.total = total;
+        pages.requested = payload.snapshotNext;
         this.#snapshotPages = pages;
         this.emit("snapshot", { loaded, ...(total === undefined ? {} : { total }), done: false });
         this.#send({
@@ -705,8 +724,14 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     });
     this.#outboxChanged();
     if (done) this.emit("snapshot", done);
-    // A catch-up is paged: ask for the rest.
-    if (this.#socket.joined && payload.head > this.#replica.cursor && !this.#replica.canDrain) {
+    // A catch-up is paged: ask for the rest (not while a snapshot is paging: its page requests
+    // are the one fetch in flight, and a fetch from an old cursor would start a second snapshot).
+    if (
+      this.#socket.joined &&
+      this.#snapshotPages === undefined &&
+      Math.max(payload.head, this.#replica.highestPending) > this.#replica.cursor &&
+      !this.#replica.canDrain
+    ) {
       this.#send({
         type: "fetch",
         payload: { after: this.#replica.cursor },
@@ -746,7 +771,9 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     this.#isLoaded = true;
     const early = this.#beforeLoad;
     this.#beforeLoad = [];
-    for (const change of early) this.#enqueue(this.#replica.entryFor(change), true);
+    // Not tied to their entity rows: those may have been committed before the load finished,
+    // and a delta waiting for a row already written would hold back every delta after it.
+    for (const change of early) this.#enqueue(this.#replica.entryFor(change));
     this.#emitQueueSize({ always: true });
   }
 

@@ -205,6 +205,13 @@ export class Replica {
   }
 
   /** Whether the entry right after the cursor is in. */
+  /** The highest seq received and not yet applied (the cursor when none waits). */
+  get highestPending(): number {
+    let highest = this.#cursor;
+    for (const seq of this.#pending.keys()) if (seq > highest) highest = seq;
+    return highest;
+  }
+
   get canDrain(): boolean {
     return this.#pending.has(this.#cursor + 1);
   }

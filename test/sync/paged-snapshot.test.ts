@@ -53,9 +53,15 @@ describe("a snapshot in pages", { timeout: 30_000 }, () => {
           snapshot: pages[1],
           snapshotNext: "p2",
           snapshotTotal: 30,
+          snapshotFrom: "p1",
         });
       if (message.type === "fetch" && message.payload.snapshotFrom === "p2")
-        connection.send("catch-up", { head: 31, snapshot: pages[2], snapshotTotal: 30 });
+        connection.send("catch-up", {
+          head: 31,
+          snapshot: pages[2],
+          snapshotTotal: 30,
+          snapshotFrom: "p2",
+        });
       if (message.type === "fetch" && message.payload.snapshotFrom === undefined)
         connection.send("catch-up", { head: 31, entries: [after] });
     });
@@ -91,5 +97,93 @@ describe("a snapshot in pages", { timeout: 30_000 }, () => {
     ]);
     expect(store.comment.length).toBe(30);
     expect(store.comment.findById("c1")?.data.body).toBe("after the snapshot");
+  });
+  it("a broadcast while paging starts no second snapshot: a stale page never replaces the room", async () => {
+    // A group commit broadcast (entries with a gap) arrives while the pages of a first join are
+    // still coming. A fetch from the old cursor would be answered with a new first page, and a
+    // page of that second chain, taken for a whole room, deleted the rest of it.
+    const version = (i: number): SnapshotEntity => ({
+      entityType: "comment",
+      entityId: `c${String(i).padStart(3, "0")}`,
+      entity: comment(`c${String(i).padStart(3, "0")}`, { lineNumber: i }),
+      vector: { bob: 1 },
+      seq: i,
+    });
+    const pages = [0, 1, 2].map((p) =>
+      Array.from({ length: 10 }, (_, i) => version(p * 10 + i + 1)),
+    );
+    const entry = (seq: number): LogEntry => ({
+      seq,
+      messageId: `m${seq}`,
+      userId: "bob",
+      timestamp: seq,
+      operation: "upsert",
+      entityType: "comment",
+      entityId: "c030",
+      entity: comment("c030", { body: `v${seq}` }),
+      vector: { bob: seq - 29 },
+    });
+    const server = await scriptedServer((message, connection) => {
+      if (message.type === "hello") {
+        connection.send(
+          "welcome",
+          welcome(message, {
+            head: 30,
+            entries: undefined,
+            snapshot: pages[0],
+            snapshotNext: "p1",
+            snapshotTotal: 30,
+          }),
+        );
+        connection.send("catch-up", { head: 33, entries: [entry(32), entry(33)] });
+      }
+      if (message.type !== "fetch") return;
+      const from = message.payload.snapshotFrom;
+      if (from === undefined && message.payload.after === 0)
+        connection.send("catch-up", {
+          head: 33,
+          snapshot: pages[0],
+          snapshotNext: "p1",
+          snapshotTotal: 30,
+        });
+      else if (from === "p1")
+        connection.send("catch-up", {
+          head: 30,
+          snapshot: pages[1],
+          snapshotNext: "p2",
+          snapshotFrom: "p1",
+        });
+      else if (from === "p2")
+        connection.send("catch-up", { head: 30, snapshot: pages[2], snapshotFrom: "p2" });
+      else if (from === undefined)
+        connection.send("catch-up", { head: 33, entries: [entry(31), entry(32), entry(33)] });
+    });
+    cleanups.push(() => server.close());
+    const store = KalphiteStore(Entity);
+    const engine = new NetworkSyncEngine({
+      wsUrl: server.url,
+      roomId: "room",
+      userId: "ann",
+      store,
+      WebSocket: WS,
+    });
+    cleanups.push(() => engine.destroy());
+    const shown: number[] = [];
+    engine.on("snapshot", (p) => {
+      if (p.done) shown.push(store.comment.length);
+    });
+    await engine.connect();
+    await waitUntil(
+      () => engine.getCursor() === 33,
+      { engines: [engine], stores: [store] },
+      "caught up",
+    );
+
+    expect(shown).toEqual([30]);
+    expect(store.comment.length).toBe(30);
+    expect(store.comment.findById("c001")).toBeDefined();
+    expect(store.comment.findById("c030")?.data.body).toBe("v33");
+    const fetches = server.received.filter((m) => m.type === "fetch").map((m) => m.payload);
+    expect(fetches.filter((f) => f.snapshotFrom === undefined && f.after === 0)).toEqual([]);
   });
 });

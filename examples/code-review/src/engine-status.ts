@@ -1,16 +1,16 @@
 /**
- * The one place the demo reads the sync engine's state: connection, queue, and whether changes
- * are getting through. Today it derives the last from events (an error since the last
- * acknowledgement, or a queue that does not move while connected); when the engine offers
- * `engine.status`, `engine.queueSize` and `engine.lastError` as signals, this file reads those
- * and nothing else changes.
+ * The one place the demo reads the sync engine's state. The engine offers it as signals
+ * (`engine.status`, `engine.queueSize`, `engine.lastError`, `engine.refused`); this adds only the
+ * demo's own rule that a change waiting unacknowledged for a while on an open connection is
+ * shown as stuck, so the pill never says "Live" while nothing gets through.
  */
+import { effect } from "@preact/signals-core";
 import type { ConnectionStatus, NetworkSyncEngine } from "../../../src/sync/index.js";
 
 export interface EngineStatus {
   connection: ConnectionStatus;
   outbox: number;
-  /** Why changes are stuck although the connection is up, or null. */
+  /** Why changes are not getting through although the connection is up, or null. */
   problem: string | null;
 }
 
@@ -25,53 +25,44 @@ export function watchEngineStatus(
   engine: NetworkSyncEngine,
   onChange: (status: EngineStatus) => void,
 ): () => void {
-  let lastError: string | null = null;
-  let progressAt = Date.now();
-  let waiting = engine.getOfflineQueueSize();
+  let waitingSince = 0;
   let last = "";
   const read = (): EngineStatus => {
+    const status = engine.status.value;
+    const outbox = engine.queueSize.value;
     const connection = engine.getConnectionStatus();
-    const outbox = engine.getOfflineQueueSize();
+    const refused = engine.refused.value;
     let problem: string | null = null;
-    if (outbox > 0 && lastError) problem = lastError;
-    else if (connection === "connected" && outbox > 0 && Date.now() - progressAt > STALL_AFTER_MS)
-      problem = `The server has not accepted a change for over ${STALL_AFTER_MS / 1000} s.`;
+    if (status === "refused") {
+      const latest = refused[refused.length - 1];
+      problem = `The server refused a change for good${latest ? `: ${latest.error.message}` : ""}. It was undone here.`;
+    } else if (status === "pending") {
+      const error = engine.lastError.value;
+      if (waitingSince === 0) waitingSince = Date.now();
+      if (Date.now() - waitingSince > STALL_AFTER_MS)
+        problem = error
+          ? error.message
+          : `The server has not accepted a change for over ${STALL_AFTER_MS / 1000} s.`;
+    } else {
+      waitingSince = 0;
+    }
     return { connection, outbox, problem };
   };
-  const refresh = () => {
-    const status = read();
+  const publish = (status: EngineStatus) => {
     const key = JSON.stringify(status);
     if (key === last) return;
     last = key;
     onChange(status);
   };
-  const stops = [
-    engine.on("status", (status) => {
-      // A new connection gets a new chance to send.
-      if (status === "connected") progressAt = Date.now();
-      refresh();
-    }),
-    engine.on("queue", (size) => {
-      if (size === 0) lastError = null;
-      // The first change to wait starts the clock; an old acknowledgement does not.
-      if (waiting === 0 && size > 0) progressAt = Date.now();
-      waiting = size;
-      refresh();
-    }),
-    engine.on("ack", () => {
-      progressAt = Date.now();
-      lastError = null;
-      refresh();
-    }),
-    engine.on("error", (error) => {
-      lastError = error.message;
-      refresh();
-    }),
-  ];
-  const timer = setInterval(refresh, 1000);
-  refresh();
+  const stop = effect(() => publish(read()));
+  // An ack moves the queue; without one, time alone turns "pending" into "stuck".
+  const stopAck = engine.on("ack", () => {
+    waitingSince = engine.queueSize.peek() > 0 ? Date.now() : 0;
+  });
+  const timer = setInterval(() => publish(read()), 1000);
   return () => {
     clearInterval(timer);
-    for (const stop of stops) stop();
+    stopAck();
+    stop();
   };
 }

@@ -52,14 +52,17 @@ export async function readCatchUp(
   maxFrameBytes: number,
 ): Promise<CatchUpMessage["payload"]> {
   const budget = Math.max(1, maxFrameBytes - FRAME_OVERHEAD);
-  if (from.snapshotFrom !== undefined)
-    return snapshotPage(
+  if (from.snapshotFrom !== undefined) {
+    const page = await snapshotPage(
       storage,
       roomId,
       from.snapshotHead ?? 0,
       decodeCursor(from.snapshotFrom),
       budget,
     );
+    // Echoed, so the client knows which of its requests this page answers.
+    return { ...page, snapshotFrom: from.snapshotFrom };
+  }
   const head = await storage.head(roomId);
   const horizon = await storage.horizon(roomId);
   if (from.after === 0 || from.after > head || from.after < horizon) {

@@ -64,8 +64,10 @@ export interface ConnectionContext {
 /** One client connection. */
 export class Connection {
   readonly bucket: TokenBucket;
-  /** Messages refused by the rate limit so far. */
+  /** Messages refused by the rate limit since the last quiet spell (see the hub). */
   refused = 0;
+  /** When the rate limit last refused a message of this connection. */
+  refusedAt = 0;
   userId: string | undefined;
   room: Room | undefined;
   joining = false;

@@ -21,6 +21,8 @@ import type { RateLimit } from "./rate-limit.js";
 import { Room } from "./room.js";
 import { serverError } from "./server-error.js";
 
+/** A connection with no rate-limit refusal for this long starts counting them from zero. */
+const REFUSALS_FORGOTTEN_AFTER_MS = 5_000;
 /** Options of a SyncHub. */
 export interface SyncHubOptions {
   storage: SyncStorage;
@@ -222,6 +224,11 @@ export class SyncHub {
     const parsed = parseClientMessage(text);
     // Charged by the envelope's time when there is one (see TokenBucket).
     if (!connection.bucket.take(parsed.ok ? parsed.message.timestamp : undefined)) {
+      // Refusals are forgotten after a quiet spell: a client that slowed down when told is not
+      // closed for episodes long past, while a flood (refused without pause) still is.
+      const now = this.#now();
+      if (now - connection.refusedAt > REFUSALS_FORGOTTEN_AFTER_MS) connection.refused = 0;
+      connection.refusedAt = now;
       connection.refused++;
       const closeAfter = this.#options.rateLimit?.closeAfter ?? 100;
       if (connection.refused > closeAfter) {

@@ -4,7 +4,10 @@ export interface RateLimit {
   messagesPerSecond?: number;
   /** Messages allowed in a burst above the sustained rate. @default 400 */
   burst?: number;
-  /** Refused messages after which the connection is closed (1008). @default 100 */
+  /**
+   * Refused messages after which the connection is closed (1008); the count starts again after
+   * 5 s without a refusal, so only a sustained flood reaches it. @default 100
+   */
   closeAfter?: number;
 }
 
