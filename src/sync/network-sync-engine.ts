@@ -303,7 +303,8 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         code: "disconnected",
       }),
     );
-    await this.whenPersisted();
+    // A failure is reported on `error` (and by `whenPersisted()` to a caller that asks).
+    await this.whenPersisted().catch(() => {});
   }
 
   /**
@@ -398,7 +399,10 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   }
 
   /**
-   * Resolves when the sync state (outbox, cursor) has been handed to the persistence.
+   * Resolves once the sync state recorded so far (outbox, cursor, versions) is committed: with
+   * `persistence.flush()`, the durability point of a write. Rejects with a `KalphiteSyncError`
+   * (`persistence-failed`, also emitted on `error`) when it could not be written, so a caller
+   * never takes an unsaved change for a saved one.
    *
    * @example store.comment.upsert("c1", c); await engine.whenPersisted();
    */
@@ -407,13 +411,12 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     try {
       await this.#persistence?.flush();
     } catch (cause) {
-      this.emit(
-        "error",
-        new KalphiteSyncError(`Could not persist the sync state: ${(cause as Error).message}`, {
-          code: "persistence-failed",
-          cause,
-        }),
+      const error = new KalphiteSyncError(
+        `Could not persist the sync state: ${(cause as Error).message}`,
+        { code: "persistence-failed", cause },
       );
+      this.emit("error", error);
+      throw error;
     }
   }
 
