@@ -41,10 +41,12 @@ afterAll(() => {
 
 /**
  * The most `kalphite` may add to an app, minified and gzipped, without `@preact/signals-core`
- * (which the app may share). It was 7.3 KB when set; the goal is under 6 KB
- * ({@link CORE_GOAL_BYTES}). Lower it whenever the core shrinks; raising it needs a reason.
+ * (which the app may share). It was 7.3 KB when set, and was raised once, to 12 KB, when the
+ * live-query windows, aggregates and joins (about 4.5 KB min+gzip, methods of every live query,
+ * so not tree-shaken) joined the core. The goal is still under 6 KB ({@link CORE_GOAL_BYTES}).
+ * Lower it whenever the core shrinks; raising it needs a reason.
  */
-const CORE_BUDGET_BYTES = 7_500;
+const CORE_BUDGET_BYTES = 12_000;
 const CORE_GOAL_BYTES = 6_000;
 
 describe("the core entry", () => {
