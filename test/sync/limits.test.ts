@@ -209,7 +209,7 @@ describe("a change refused for good", { timeout: 60_000 }, () => {
     expect(engine.status.value).toBe("pending");
   });
 
-  it("the real server: a change its schema refuses leaves the outbox, and one over its message size (1009) too", async () => {
+  it("the real server: a change its schema refuses leaves the outbox; one over its announced size is refused at upsert", async () => {
     const Strict = type({
       id: "string",
       type: "'comment'",
@@ -220,6 +220,7 @@ describe("a change refused for good", { timeout: 60_000 }, () => {
     const store = KalphiteStore(Entity);
     const engine = engineFor(store, server.url);
     await engine.connect();
+    expect(engine.getLimits().maxMessageBytes).toBe(3_000);
     store.comment.upsert("short", comment("short", { body: "ok" }));
     store.comment.upsert("long", comment("long", { body: "far too long for the server" }));
     await waitUntil(
@@ -230,13 +231,53 @@ describe("a change refused for good", { timeout: 60_000 }, () => {
     expect(store.comment.findById("long")).toBeUndefined();
     expect(engine.refused.value.map((r) => r.entityId)).toEqual(["long"]);
 
+    // The server announced its limit in welcome: the write is refused before anything changes.
+    expect(() =>
+      store.comment.upsert("huge", comment("huge", { body: "y".repeat(5_000) })),
+    ).toThrow(KalphiteLimitError);
+    expect(store.comment.findById("huge")).toBeUndefined();
+    expect(engine.getOfflineQueueSize()).toBe(0);
+    store.comment.upsert("after", comment("after", { body: "fine" }));
+    await waitUntil(
+      () => engine.getOfflineQueueSize() === 0,
+      { engines: [engine] },
+      "nothing wedged",
+    );
+  });
+
+  it("a server that closes with 1009 below the limits it announced: the change is refused, nothing wedges", async () => {
+    const server = await scriptedServer(
+      (message, connection) => {
+        if (message.type === "hello") connection.send("welcome", welcome(message, { head: 0 }));
+        if (message.type === "change")
+          connection.send("ack", {
+            ackedId: message.messageId,
+            entry: {
+              seq: 1,
+              messageId: message.messageId,
+              userId: "ann",
+              timestamp: 1,
+              operation: message.payload.operation,
+              entityType: message.payload.entityType,
+              entityId: message.payload.entityId,
+              entity: message.payload.entity,
+              vector: { ann: 1 },
+            },
+          });
+      },
+      { maxPayload: 3_000 },
+    );
+    cleanups.push(() => server.close());
+    const store = KalphiteStore(Entity);
+    const engine = engineFor(store, server.url);
+    await engine.connect();
     store.comment.upsert("huge", comment("huge", { body: "y".repeat(5_000) }));
     await waitUntil(
-      () => engine.refused.value.length === 2,
+      () => engine.refused.value.length === 1,
       { engines: [engine] },
       "the 1009 refusal",
     );
-    expect(engine.refused.value[1]).toMatchObject({
+    expect(engine.refused.value[0]).toMatchObject({
       entityId: "huge",
       error: { code: "message-too-large" },
     });

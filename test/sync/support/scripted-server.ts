@@ -25,12 +25,16 @@ export async function scriptedServer(
     message: { type: string; payload: any; messageId: string },
     connection: ScriptedConnection,
   ) => void,
+  options: { maxPayload?: number } = {},
 ): Promise<ScriptedServer> {
-  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  // Over `maxPayload`, `ws` closes the connection with 1009, as a real server past its limit.
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", ...options });
   await new Promise<void>((resolve) => wss.once("listening", () => resolve()));
   const received: ScriptedServer["received"] = [];
   let n = 0;
   wss.on("connection", (socket) => {
+    // A message over maxPayload errors the socket before `ws` closes it with 1009: expected here.
+    socket.on("error", () => {});
     const connection: ScriptedConnection = {
       socket,
       send: (type, payload) =>
