@@ -287,4 +287,30 @@ describe("the replica's indexed outbox", () => {
       { numRuns: 300 },
     );
   });
+
+  it("a message id in the outbox twice leaves it one entry at a time, oldest first", () => {
+    const c = client(memoryPersistence(), { next: 0 });
+    c.loaded();
+    const entry = (entityId: string, lineNumber: number): OutboxEntry => ({
+      messageId: "x",
+      timestamp: 0,
+      operation: "upsert",
+      entityType: "comment",
+      entityId,
+      entity: comment(entityId, { lineNumber }),
+      vector: {},
+      strategy: "last-write-wins",
+    });
+    const first = entry("c1", 1);
+    const second = entry("c2", 2);
+    c.replica.add(first, false);
+    c.replica.add(second, false);
+    expect(c.store.batch(() => c.replica.drop("x"))).toBe(first);
+    expect(c.replica.has("x")).toBe(true);
+    expect(c.replica.outbox).toEqual([second]);
+    expect(c.store.batch(() => c.replica.drop("x"))).toBe(second);
+    expect(c.replica.has("x")).toBe(false);
+    expect(c.replica.outbox).toEqual([]);
+    expect(c.store.batch(() => c.replica.drop("x"))).toBeUndefined();
+  });
 });
