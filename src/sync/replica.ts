@@ -62,7 +62,14 @@ export class Replica {
   readonly #host: ReplicaHost;
   #cursor = 0;
   readonly #confirmed = new Map<string, ConfirmedVersion>();
+  /** Oldest first. Indexed by the two maps below so no hot path scans it. */
   #outbox: OutboxEntry[] = [];
+  /** Each message id's entry in the outbox (the oldest one, should an id be there twice). */
+  readonly #byMessageId = new Map<string, OutboxEntry>();
+  /** Each entity's pending entries, oldest first (short: one entity's unacknowledged edits). */
+  readonly #pendingByEntity = new Map<string, OutboxEntry[]>();
+  /** Whether a message id ever came into the outbox twice (then removal looks for the other). */
+  #duplicateIds = false;
   /** Entries received ahead of the cursor, by seq, applied once the gap before them is filled. */
   readonly #pending = new Map<number, LogEntry>();
   /** The cursor last recorded in the persistence. */
@@ -118,7 +125,9 @@ export class Replica {
       }
       this.#confirmed.set(key, v as ConfirmedVersion);
     }
+    // The saved changes are older than those made while they loaded: they go first.
     this.#outbox = [...state.outbox, ...this.#outbox];
+    this.#reindex();
     for (const o of state.outbox)
       keys.set(entityKey(o.entityType, o.entityId), [o.entityType, o.entityId]);
     store.batch(() => {
@@ -133,10 +142,7 @@ export class Replica {
     const base = this.#confirmed.get(key)?.vector ?? {};
     // The server adds one to the writer's entry per applied change, so a change made on top of
     // this client's own pending changes predicts that, and is not mistaken for a concurrent edit.
-    let pendingForKey = 0;
-    for (const entry of this.#outbox)
-      if (entry.entityType === change.entityType && entry.entityId === change.entityId)
-        pendingForKey++;
+    const pendingForKey = this.#pendingByEntity.get(key)?.length ?? 0;
     const vector: VectorClock = { ...base, [me]: (base[me] ?? 0) + pendingForKey };
     if (vector[me] === 0) delete vector[me];
     const entry: OutboxEntry = {
@@ -157,6 +163,7 @@ export class Replica {
   /** Adds to the outbox; `fromStore` when the entry is a store change (committed with its row). */
   add(entry: OutboxEntry, fromStore: boolean): void {
     this.#outbox.push(entry);
+    this.#index(entry);
     const entity = fromStore
       ? { entityType: entry.entityType, entityId: entry.entityId }
       : undefined;
@@ -170,7 +177,7 @@ export class Replica {
   }
 
   has(messageId: string): boolean {
-    return this.#outbox.some((entry) => entry.messageId === messageId);
+    return this.#byMessageId.has(messageId);
   }
 
   /**
@@ -190,11 +197,51 @@ export class Replica {
   }
 
   #take(messageId: string): OutboxEntry | undefined {
-    const index = this.#outbox.findIndex((entry) => entry.messageId === messageId);
-    if (index < 0) return undefined;
-    const [entry] = this.#outbox.splice(index, 1);
-    if (entry) this.#host.forget(entry);
+    const entry = this.#byMessageId.get(messageId);
+    if (!entry) return undefined;
+    // Acknowledgements come in the order the changes were sent, oldest first: the entry is
+    // nearly always at the front, and only a refusal or a settled change is looked for further.
+    if (this.#outbox[0] === entry) this.#outbox.shift();
+    else this.#outbox.splice(this.#outbox.indexOf(entry), 1);
+    this.#unindex(entry);
+    this.#host.forget(entry);
     return entry;
+  }
+
+  #index(entry: OutboxEntry): void {
+    if (this.#byMessageId.has(entry.messageId)) this.#duplicateIds = true;
+    else this.#byMessageId.set(entry.messageId, entry);
+    const key = entityKey(entry.entityType, entry.entityId);
+    const pending = this.#pendingByEntity.get(key);
+    if (pending) pending.push(entry);
+    else this.#pendingByEntity.set(key, [entry]);
+  }
+
+  #unindex(entry: OutboxEntry): void {
+    this.#byMessageId.delete(entry.messageId);
+    if (this.#duplicateIds) {
+      const other = this.#outbox.find((e) => e.messageId === entry.messageId);
+      if (other) this.#byMessageId.set(entry.messageId, other);
+    }
+    const key = entityKey(entry.entityType, entry.entityId);
+    const pending = this.#pendingByEntity.get(key);
+    if (!pending) return;
+    if (pending.length === 1) this.#pendingByEntity.delete(key);
+    else if (pending[0] === entry) pending.shift();
+    else pending.splice(pending.indexOf(entry), 1);
+  }
+
+  /** Builds both indexes anew from the outbox (once, when the saved outbox comes in). */
+  #reindex(): void {
+    this.#byMessageId.clear();
+    this.#pendingByEntity.clear();
+    this.#duplicateIds = false;
+    for (const entry of this.#outbox) this.#index(entry);
+  }
+
+  /** Whether a local change of the entity is still pending. */
+  #isPending(entityType: string, entityId: string): boolean {
+    return this.#pendingByEntity.has(entityKey(entityType, entityId));
   }
 
   /** Keeps an entry of the room's order to apply in seq order; false if already applied. */
@@ -317,10 +364,7 @@ export class Replica {
     const resolver = this.#host.resolution.resolver;
     if (conflict.strategy !== "manual" || !resolver || !conflict.attempted || !entry.entity) return;
     // A newer local edit of the same entity is still on its way: it supersedes this one.
-    if (
-      this.#outbox.some((p) => p.entityType === entry.entityType && p.entityId === entry.entityId)
-    )
-      return;
+    if (this.#isPending(entry.entityType, entry.entityId)) return;
     try {
       const resolved = resolver(conflict.attempted, entry.entity);
       // Keeping the server's version needs no change (the store already shows it).
@@ -343,16 +387,11 @@ export class Replica {
    */
   refresh(entityType: string, entityId: string): boolean {
     const store = this.#host.store;
-    let desired: Entity | null | undefined;
-    for (let i = this.#outbox.length - 1; i >= 0; i--) {
-      const pending = this.#outbox[i];
-      if (pending && pending.entityType === entityType && pending.entityId === entityId) {
-        desired = pending.entity ?? null;
-        break;
-      }
-    }
-    if (desired === undefined)
-      desired = this.#confirmed.get(entityKey(entityType, entityId))?.entity ?? null;
+    const key = entityKey(entityType, entityId);
+    const newest = this.#pendingByEntity.get(key)?.at(-1);
+    const desired: Entity | null = newest
+      ? (newest.entity ?? null)
+      : (this.#confirmed.get(key)?.entity ?? null);
     const current = store.collection(entityType).findById(entityId);
     try {
       if (desired === null) {
@@ -387,9 +426,7 @@ export class Replica {
     if (!this.#host.persistence) return;
     const shown =
       version.entity !== null &&
-      !this.#outbox.some(
-        (p) => p.entityType === version.entityType && p.entityId === version.entityId,
-      ) &&
+      !this.#isPending(version.entityType, version.entityId) &&
       this.#host.store.collection(version.entityType).findById(version.entityId) !== undefined;
     if (shown) this.#shownKeys.add(key);
     else this.#shownKeys.delete(key);
