@@ -1,9 +1,48 @@
+import type { Transaction } from "@electric-sql/pglite";
 import { KalphitePersistenceError } from "../core/index.js";
+import { SYNC_OUTBOX, SYNC_ROOMS, SYNC_VERSIONS } from "./sql.js";
 
-/** The content of a backup Blob (JSON). */
+/** One room's cursor and the server's last announced limits (`kalphite_sync_rooms`). */
+export interface BackupSyncRoom {
+  room: string;
+  cursor: number;
+  limits: unknown;
+}
+
+/** One local change waiting for the server (`kalphite_sync_outbox`), in the order made. */
+export interface BackupOutboxRow {
+  room: string;
+  messageId: string;
+  entry: unknown;
+}
+
+/** The server's version of one entity this client last applied (`kalphite_sync_versions`). */
+export interface BackupVersionRow {
+  room: string;
+  type: string;
+  id: string;
+  vector: unknown;
+  seq: number;
+  /** The entity, unless `shown` (then the entity row holds it). */
+  entity: unknown;
+  shown: boolean;
+}
+
+/** The sync engines' state, table by table (format version 2). */
+export interface BackupSync {
+  rooms: BackupSyncRoom[];
+  /** Every room's outbox, in the order its entries were made. */
+  outbox: BackupOutboxRow[];
+  versions: BackupVersionRow[];
+}
+
+/**
+ * The content of a backup Blob (JSON). Version 1 had no `sync` (the sync state then lived in
+ * `meta`); a version 1 backup restores with empty sync tables.
+ */
 export interface BackupContent {
   format: typeof BACKUP_FORMAT;
-  formatVersion: 1;
+  formatVersion: 1 | 2;
   /** The database's schema version (highest applied migration) when it was backed up. */
   schemaVersion: number;
   createdAt: number;
@@ -11,9 +50,13 @@ export interface BackupContent {
   meta: Record<string, unknown>;
   /** Every stored entity, as stored. */
   entities: { type: string; id: string; entity: unknown }[];
+  /** The sync state (format version 2; absent in version 1). */
+  sync?: BackupSync;
 }
 
 export const BACKUP_FORMAT = "kalphite-backup";
+/** The format version `backup()` writes. */
+export const BACKUP_FORMAT_VERSION = 2;
 
 const notABackup = (why: string) =>
   new KalphitePersistenceError(
@@ -33,7 +76,7 @@ export async function readBackup(blob: Blob): Promise<BackupContent> {
   const content = parsed as Partial<BackupContent>;
   if (content.format !== BACKUP_FORMAT)
     throw notABackup(`format is ${JSON.stringify(content.format)}`);
-  if (content.formatVersion !== 1) {
+  if (content.formatVersion !== 1 && content.formatVersion !== BACKUP_FORMAT_VERSION) {
     throw notABackup(
       `backup format version ${String(content.formatVersion)} is not supported by this Kalphite version`,
     );
@@ -57,5 +100,76 @@ export async function readBackup(blob: Blob): Promise<BackupContent> {
       throw notABackup(`entity row ${index} is malformed`);
     }
   });
+  if (content.formatVersion === 1) delete content.sync;
+  else checkSync(content.sync);
   return content as BackupContent;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
+const isCount = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/** Checks the sync tables of a version 2 backup, row by row. */
+function checkSync(sync: unknown): asserts sync is BackupSync {
+  if (!isObject(sync)) throw notABackup("sync is missing");
+  const table = (name: string, valid: (row: Record<string, unknown>) => boolean) => {
+    const rows = sync[name];
+    if (!Array.isArray(rows)) throw notABackup(`sync.${name} is missing`);
+    rows.forEach((row, index) => {
+      if (!isObject(row) || typeof row.room !== "string" || !valid(row)) {
+        throw notABackup(`sync.${name} row ${index} is malformed`);
+      }
+    });
+  };
+  table("rooms", (row) => isCount(row.cursor) && (row.limits === null || isObject(row.limits)));
+  table("outbox", (row) => typeof row.messageId === "string" && isObject(row.entry));
+  table(
+    "versions",
+    (row) =>
+      typeof row.type === "string" &&
+      typeof row.id === "string" &&
+      isObject(row.vector) &&
+      isCount(row.seq) &&
+      (row.entity === null || isObject(row.entity)) &&
+      typeof row.shown === "boolean",
+  );
+}
+
+/** Reads the three sync tables for a backup (the outbox of each room in the order made). */
+export async function readSyncTables(tx: Transaction): Promise<BackupSync> {
+  const rooms = await tx.query<BackupSyncRoom>(
+    `select room, cursor::float8 as cursor, limits from ${SYNC_ROOMS} order by room`,
+  );
+  const outbox = await tx.query<BackupOutboxRow>(
+    `select room, message_id as "messageId", entry from ${SYNC_OUTBOX} order by room, pos`,
+  );
+  const versions = await tx.query<BackupVersionRow>(
+    `select room, type, id, vector, seq::float8 as seq, entity, shown
+     from ${SYNC_VERSIONS} order by room, type, id`,
+  );
+  return { rooms: rooms.rows, outbox: outbox.rows, versions: versions.rows };
+}
+
+/** Writes a backup's sync tables into emptied ones, inside the restore's transaction. */
+export async function writeSyncTables(tx: Transaction, sync: BackupSync): Promise<void> {
+  await tx.query(
+    `insert into ${SYNC_ROOMS} (room, cursor, limits)
+     select r->>'room', (r->>'cursor')::bigint, nullif(r->'limits', 'null'::jsonb)
+     from jsonb_array_elements($1::jsonb) r`,
+    [JSON.stringify(sync.rooms)],
+  );
+  // In the backup's order, so that the new positions keep each outbox in the order made.
+  await tx.query(
+    `insert into ${SYNC_OUTBOX} (room, message_id, entry)
+     select r->>'room', r->>'messageId', r->'entry'
+     from jsonb_array_elements($1::jsonb) with ordinality x(r, n) order by n`,
+    [JSON.stringify(sync.outbox)],
+  );
+  await tx.query(
+    `insert into ${SYNC_VERSIONS} (room, type, id, vector, seq, entity, shown)
+     select r->>'room', r->>'type', r->>'id', r->'vector', (r->>'seq')::bigint,
+       nullif(r->'entity', 'null'::jsonb), (r->>'shown')::boolean
+     from jsonb_array_elements($1::jsonb) r`,
+    [JSON.stringify(sync.versions)],
+  );
 }

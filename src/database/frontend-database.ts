@@ -11,7 +11,14 @@ import {
 } from "../core/index.js";
 import { validateEntity } from "../core/schema.js";
 import type { FlushChange } from "../flush/index.js";
-import { BACKUP_FORMAT, type BackupContent, readBackup } from "./backup-format.js";
+import {
+  BACKUP_FORMAT,
+  BACKUP_FORMAT_VERSION,
+  type BackupContent,
+  readBackup,
+  readSyncTables,
+  writeSyncTables,
+} from "./backup-format.js";
 import { lockDataDir } from "./dir-lock.js";
 import { durableTransaction } from "./durable-transaction.js";
 import {
@@ -631,7 +638,8 @@ export class FrontendDatabase<E extends Entity = Entity> {
   }
 
   /**
-   * Everything in the database (entities as stored, metadata, schema version) as a JSON Blob.
+   * Everything in the database (entities as stored, metadata, schema version, and every room's
+   * sync state: cursor, confirmed versions and the outbox of changes not yet sent) as a JSON Blob.
    *
    * @example const blob = await db.backup(); download(blob, "kalphite-backup.json");
    */
@@ -652,11 +660,12 @@ export class FrontendDatabase<E extends Entity = Entity> {
         );
         return {
           format: BACKUP_FORMAT,
-          formatVersion: 1,
+          formatVersion: BACKUP_FORMAT_VERSION,
           schemaVersion: version.rows[0]?.version ?? 0,
           createdAt: Date.now(),
           meta: Object.fromEntries(meta.rows.map((row) => [row.key, row.value])),
           entities: entities.rows,
+          sync: await readSyncTables(tx),
         };
       });
       return new Blob([JSON.stringify(content)], { type: "application/json" });
@@ -666,11 +675,13 @@ export class FrontendDatabase<E extends Entity = Entity> {
   }
 
   /**
-   * Replaces everything in the database with a backup from `backup()`, in one transaction, then
-   * runs the migrations newer than the backup. A corrupted or foreign Blob, a backup from a newer
-   * schema, an entity the schema rejects or one past `maxStorageMB` is refused with a clear
-   * error, and the database is left as it was. The store is not touched: hydrate it again
-   * (`persist()`) afterwards.
+   * Replaces everything in the database (the sync state too) with a backup from `backup()`, in
+   * one transaction, then runs the migrations newer than the backup. A backup of the first
+   * format (without sync state) leaves the sync tables empty. A corrupted or foreign Blob, a
+   * backup from a newer schema, an entity the schema rejects or one past `maxStorageMB` is
+   * refused with a clear error, and the database is left as it was. The store and any sync
+   * engine are not touched: hydrate the store again (`persist()`) and create the engine again
+   * afterwards, so that it loads the restored cursor and outbox.
    *
    * @example const fresh = new FrontendDatabase({ dbName: "idb://restored", schema }); await fresh.restore(blob);
    */
@@ -706,6 +717,8 @@ export class FrontendDatabase<E extends Entity = Entity> {
           ]);
         }
         await writeVersion(tx, content.schemaVersion);
+        sql = "";
+        if (content.sync) await writeSyncTables(tx, content.sync);
         for (const [key, value] of Object.entries(content.meta)) {
           sql = `insert into ${META} (key, value, size) values ($1, $2::jsonb, octet_length($2::jsonb::text)) returning size`;
           bytes += (await tx.query<{ size: number }>(sql, [key, JSON.stringify(value)])).rows[0]!
@@ -715,7 +728,11 @@ export class FrontendDatabase<E extends Entity = Entity> {
         return bytes;
       });
     } catch (error) {
-      throw queryError("Restoring the backup (the database was left as it was)", error, sql);
+      throw queryError(
+        "Restoring the backup (the database was left as it was)",
+        error,
+        sql || undefined,
+      );
     }
     if (this.#config.enableMigrations && !sameSchema) await this.migrateTo(version);
   }

@@ -111,6 +111,123 @@ describe("sync state in the database", { timeout: 120_000 }, () => {
     expect(again.engine.getCursor()).toBe(4);
   });
 
+  it("a backup carries the sync state: restored, the engine has its outbox, cursor and versions, and sends the offline edit once", async () => {
+    const storage = memoryStorage();
+    const server = await devServer(cleanups, { storage });
+    const source = tempDir();
+    const target = tempDir();
+    cleanups.push(
+      () => source.remove(),
+      () => target.remove(),
+    );
+    const bobStore = KalphiteStore(Entity);
+    const bob = new NetworkSyncEngine({
+      wsUrl: server.url,
+      roomId: "room",
+      userId: "bob",
+      store: bobStore,
+      WebSocket: WS,
+    });
+    cleanups.push(() => bob.destroy());
+    await bob.connect();
+
+    const first = await client(source.path, server.url);
+    await first.engine.connect();
+    first.store.comment.upsert("mine", comment("mine", { body: "acked" }));
+    await waitUntil(
+      () => first.engine.getOfflineQueueSize() === 0 && first.engine.getCursor() === 1,
+      { engines: [first.engine] },
+      "ack",
+    );
+    await first.engine.disconnect();
+    first.store.comment.upsert("offline", comment("offline", { body: "unsent" }));
+    await first.engine.whenPersisted();
+    const blob = await first.db.backup();
+    await first.close();
+
+    // Both read without a persisted store, so each version comes with its entity.
+    const original = new FrontendDatabase({ dbName: source.path, schema: Entity });
+    const before = await original.syncState("room").load();
+    await original.close();
+    expect(before?.outbox.map((e) => e.entityId)).toEqual(["offline"]);
+    expect(before?.versions.map((v) => [v.entityId, v.entity])).toEqual([
+      ["mine", comment("mine", { body: "acked" })],
+    ]);
+    const fresh = new FrontendDatabase({ dbName: target.path, schema: Entity });
+    await fresh.restore(blob);
+    expect(await fresh.syncState("room").load()).toEqual(before);
+    await fresh.close();
+
+    const restored = await client(target.path, server.url);
+    expect(restored.engine.getCursor()).toBe(1);
+    expect(restored.engine.getOutbox()).toEqual(before?.outbox);
+    expect(restored.store.comment.findById("offline")?.data.body).toBe("unsent");
+    // The confirmed version came back: an edit of "mine" is made on the server's version.
+    restored.store.comment.upsert("mine", comment("mine", { body: "edited" }));
+    expect(restored.engine.getOutbox().at(-1)?.vector).toEqual({ ann: 1 });
+    await restored.engine.connect();
+    await waitUntil(
+      () =>
+        restored.engine.getOfflineQueueSize() === 0 &&
+        bobStore.comment.findById("offline")?.data.body === "unsent" &&
+        bobStore.comment.findById("mine")?.data.body === "edited",
+      { engines: [restored.engine, bob] },
+      "the offline edits",
+    );
+    expect(restored.store.comment.findById("offline")?.data.body).toBe("unsent");
+    const log = await storage.entriesAfter("room", 0, 100);
+    expect(log.map((e) => e.entityId)).toEqual(["mine", "offline", "mine"]);
+  });
+
+  it("an old-format backup (sync state in meta, no sync tables) restores, and its state is migrated", async () => {
+    const server = await devServer(cleanups);
+    const target = tempDir();
+    cleanups.push(() => target.remove());
+    const pending = comment("pending", { body: "written offline" });
+    const outboxEntry: OutboxEntry = {
+      messageId: "m-pending",
+      timestamp: 5,
+      operation: "upsert",
+      entityType: "comment",
+      entityId: "pending",
+      entity: pending,
+      vector: {},
+      strategy: "last-write-wins",
+      changedFields: ["body", "lineNumber", "status"],
+    };
+    const legacy: SyncState = {
+      version: 1,
+      roomId: "room",
+      cursor: 0,
+      confirmed: [],
+      outbox: [outboxEntry],
+    };
+    // A backup as the previous format wrote it: no sync tables, the sync state in meta.
+    const old = new Blob([
+      JSON.stringify({
+        format: "kalphite-backup",
+        formatVersion: 1,
+        schemaVersion: 0,
+        createdAt: 0,
+        meta: { "kalphite.sync.room": legacy, other: 3 },
+        entities: [{ type: "comment", id: "pending", entity: pending }],
+      }),
+    ]);
+    const fresh = new FrontendDatabase({ dbName: target.path, schema: Entity });
+    // Sync state already in the database is replaced, as everything else.
+    fresh.syncState("stale").record({ kind: "cursor", cursor: 9 });
+    await fresh.syncState("stale").flush();
+    await fresh.restore(old);
+    expect(await fresh.syncState("stale").load()).toBeUndefined();
+    expect(await fresh.getMeta("other")).toBe(3);
+    await fresh.close();
+
+    const restored = await client(target.path, server.url);
+    expect(restored.engine.getCursor()).toBe(0);
+    expect(restored.engine.getOutbox()).toEqual([outboxEntry]);
+    expect(restored.store.comment.findById("pending")).toEqual(pending);
+  });
+
   it("opens a database of the first release (one kalphite.sync.<room> value): migrated, nothing lost or sent twice", async () => {
     const storage = memoryStorage();
     const server = await devServer(cleanups, { storage });
