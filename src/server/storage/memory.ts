@@ -11,7 +11,10 @@ interface Room {
   byMessageId: Map<string, LogEntry>;
   /**
    * Message ids of entries compacted away, with the entity they changed and when the server
-   * stored them: resends stay resends.
+   * stored them: resends stay resends. Not capped: it holds one id per entry stored within the
+   * last tombstone TTL, as the SQL storages' compacted table does (~150 bytes each). Dropping
+   * ids sooner would let a late resend apply twice, and this storage is for tests, where rooms
+   * see far fewer writes than that in a TTL.
    */
   compacted: Map<string, { key: string; storedAt: number }>;
   /** When the server stored each entry (its clock, not the writer's): compaction expires by it. */
@@ -36,7 +39,8 @@ const compareKeys = (a: [string, string], b: [string, string]) =>
 
 /**
  * Storage in memory: nothing survives the process, but it survives a `SyncServer` being closed
- * and recreated on it (the simulation's "server restart"). For tests and experiments.
+ * and recreated on it (the simulation's "server restart"). For tests and experiments: besides
+ * the latest versions, it holds the id of every entry compacted within the tombstone TTL.
  *
  * @example const server = await createSyncServer({ port: 0, storage: memoryStorage(), allowInsecureDevAuth: true });
  */
