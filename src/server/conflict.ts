@@ -104,27 +104,33 @@ function lastWriteWins(
 /**
  * Field-level merge of `data` for a concurrent edit: the fields the incoming change edited are
  * taken from it, every other field keeps the current value. Deletes are ordered by arrival: a
- * delete removes the entity, an upsert on a deleted entity restores it.
+ * delete removes the entity, an upsert on a deleted entity restores it. The top-level fields
+ * (and a `data` that is not a record) come from the later version, compared by `times`: the
+ * times the server orders both at (bounded by its clock), so a client clock set ahead wins
+ * nothing past the moment it wrote. The merge's `updatedAt` is the later of those times.
  *
- * @example mergeFields(current, incoming, ["status"]) // current's body, incoming's status
+ * @default times `{ current: current.updatedAt, incoming: incoming.updatedAt }` (unbounded)
+ * @example mergeFields(current, incoming, ["status"], { current: 1_000, incoming: 2_000 }) // current's body, incoming's status
  */
 export function mergeFields(
   current: Entity | null,
   incoming: Entity | null,
   changedFields?: readonly string[],
+  times?: { current: number; incoming: number },
 ): Entity | null {
   if (incoming === null || current === null) return incoming;
+  const currentAt = times?.current ?? current.updatedAt;
+  const incomingAt = times?.incoming ?? incoming.updatedAt;
   const a = (current as { data?: unknown }).data;
   const b = (incoming as { data?: unknown }).data;
-  if (!isRecord(a) || !isRecord(b))
-    return incoming.updatedAt >= current.updatedAt ? incoming : current;
+  if (!isRecord(a) || !isRecord(b)) return incomingAt >= currentAt ? incoming : current;
   const data: Record<string, unknown> = { ...a };
   for (const field of changedFields ?? Object.keys(b)) {
     if (Object.hasOwn(b, field)) data[field] = b[field];
     else delete data[field];
   }
-  const top = incoming.updatedAt >= current.updatedAt ? incoming : current;
-  return { ...top, data, updatedAt: Math.max(current.updatedAt, incoming.updatedAt) } as Entity;
+  const top = incomingAt >= currentAt ? incoming : current;
+  return { ...top, data, updatedAt: Math.max(currentAt, incomingAt) } as Entity;
 }
 
 /**
@@ -136,7 +142,8 @@ export function mergeFields(
  *   a field-level merge, or (manual) the current version stays and the writer's client resolves.
  * The new version's vector is the merge of both, plus one for the writer, so it dominates both.
  * `validate` checks a merged entity; a merge the schema rejects falls back to last-write-wins.
- * Last-write-wins orders by `updatedAt` bounded by `options.latestTime` (see `DecideOptions`).
+ * Last-write-wins and the merge order by `updatedAt` bounded by `options.latestTime` (see
+ * `DecideOptions`).
  *
  * @example const decision = decideChange(current, incoming, (e) => e, { latestTime: Date.now() });
  */
@@ -179,7 +186,10 @@ export function decideChange(
   let entity: Entity | null;
   switch (incoming.strategy) {
     case "operational-transform": {
-      entity = mergeFields(current.entity, attempted, incoming.changedFields);
+      entity = mergeFields(current.entity, attempted, incoming.changedFields, {
+        current: currentTime(current),
+        incoming: time,
+      });
       if (entity !== null && entity !== attempted && entity !== current.entity) {
         try {
           entity = validate(entity);

@@ -26,5 +26,5 @@ export {
   type SqlStorageOptions,
   sqlStorage,
 } from "./storage/sql.js";
-export type { CommitOutcome, Decide, SyncStorage } from "./storage/storage.js";
+export type { CommitOptions, CommitOutcome, Decide, SyncStorage } from "./storage/storage.js";
 export { entityValidator } from "./validate.js";

@@ -117,9 +117,12 @@ describe.each(variants)("compaction: %s", (_name, create) => {
 
   it("keeps a tombstone until its time, then forgets the entity", async () => {
     const room = uniqueName("room");
-    await storage.commit(room, [change("a", "c1", "one", {}, 1_000)], decide);
-    await storage.commit(room, [change("b", "c1", null, { ann: 1 }, 2_000)], decide);
-    await storage.commit(room, [change("c", "c2", "kept", {}, 3_000)], decide);
+    // Stored at server times 1,000 to 3,000 (the writer's clock says the same here).
+    await storage.commit(room, [change("a", "c1", "one", {}, 1_000)], decide, { now: 1_000 });
+    await storage.commit(room, [change("b", "c1", null, { ann: 1 }, 2_000)], decide, {
+      now: 2_000,
+    });
+    await storage.commit(room, [change("c", "c2", "kept", {}, 3_000)], decide, { now: 3_000 });
     await storage.compact(room, { horizon: 3, tombstonesBefore: 2_000 });
     let versions = (await storage.snapshot(room)).versions;
     expect(versions.find((v) => v.entityId === "c1")).toMatchObject({ entity: null, seq: 2 });
@@ -127,6 +130,94 @@ describe.each(variants)("compaction: %s", (_name, create) => {
     versions = (await storage.snapshot(room)).versions;
     expect(versions.map((v) => v.entityId)).toEqual(["c2"]);
     expect((await storage.entriesAfter(room, 0)).map((e) => e.messageId)).toEqual(["c"]);
+  });
+
+  it("expires compacted ids and tombstones by the server's clock, not the writer's (behind)", async () => {
+    const room = uniqueName("room");
+    const day = 24 * 3_600_000;
+    const stored = 100 * day; // the server's clock when it stored the changes
+    // A device whose clock is 50 days behind: its changes claim times long before `stored`.
+    const behind = stored - 50 * day;
+    const writes = [
+      change("first", "c1", "one", {}, behind),
+      change("second", "c1", "two", { ann: 1 }, behind + 1),
+      change("made", "c2", "two", {}, behind + 2),
+      change("gone", "c2", null, { ann: 1 }, behind + 3),
+    ];
+    await storage.commit(room, writes, decide, { now: stored });
+    // A day later the server compacts with a 30-day TTL: nothing is 30 days old on its clock.
+    await storage.compact(room, { horizon: 4, tombstonesBefore: stored + day - 30 * day });
+    const versions = (await storage.snapshot(room)).versions;
+    expect(versions.find((v) => v.entityId === "c2")).toMatchObject({ entity: null, seq: 4 });
+    // The compacted "first" is still known: its resend is a duplicate, not applied again.
+    const [again] = await storage.commit(room, [writes[0] as IncomingChange], decide, {
+      now: stored + day,
+    });
+    expect(again).toMatchObject({ duplicate: true, entry: { seq: 2 } });
+    expect(await storage.head(room)).toBe(4);
+    // Past the TTL on the server's clock both go.
+    await storage.compact(room, { horizon: 4, tombstonesBefore: stored + 1 });
+    expect((await storage.snapshot(room)).versions.map((v) => v.entityId)).toEqual(["c1"]);
+    const [late] = await storage.commit(room, [writes[0] as IncomingChange], decide, {
+      now: stored + 31 * day,
+    });
+    expect(late?.duplicate).toBeUndefined();
+  });
+});
+
+describe("compaction on a database made before stored_at", () => {
+  it("an upgraded database keeps its compacted ids and tombstones for the TTL from the upgrade", async () => {
+    const { default: pg } = await import("pg");
+    const p = `${uniqueName("old").toLowerCase()}_`;
+    const room = uniqueName("room");
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      // The tables as the previous release made them, with a compacted id and a tombstone whose
+      // writer's clock said 1970.
+      await client.query(
+        `CREATE TABLE ${p}rooms (room_id text PRIMARY KEY, head bigint NOT NULL DEFAULT 0, horizon bigint NOT NULL DEFAULT 0);
+         CREATE TABLE ${p}log (room_id text NOT NULL, seq bigint NOT NULL, message_id text NOT NULL, user_id text NOT NULL,
+           ts double precision NOT NULL, operation text NOT NULL, entity_type text NOT NULL, entity_id text NOT NULL,
+           entity jsonb, vector jsonb NOT NULL, conflict jsonb, PRIMARY KEY (room_id, seq));
+         CREATE TABLE ${p}compacted (room_id text NOT NULL, message_id text NOT NULL, entity_type text NOT NULL,
+           entity_id text NOT NULL, ts double precision NOT NULL, PRIMARY KEY (room_id, message_id));
+         CREATE TABLE ${p}entities (room_id text NOT NULL, entity_type text NOT NULL, entity_id text NOT NULL,
+           entity jsonb, vector jsonb NOT NULL, seq bigint NOT NULL, ts double precision NOT NULL, user_id text NOT NULL,
+           message_id text NOT NULL, PRIMARY KEY (room_id, entity_type, entity_id));`,
+      );
+      await client.query(
+        `INSERT INTO ${p}rooms VALUES ($1, 2, 1);
+         INSERT INTO ${p}log VALUES ($1, 2, 'second', 'ann', 1001, 'delete', 'comment', 'c1', NULL, '{"ann":2}', NULL);
+         INSERT INTO ${p}compacted VALUES ($1, 'first', 'comment', 'c1', 1000);
+         INSERT INTO ${p}entities VALUES ($1, 'comment', 'c1', NULL, '{"ann":2}', 2, 1001, 'ann', 'second');`.replaceAll(
+          "$1",
+          `'${room}'`,
+        ),
+      );
+    } finally {
+      await client.end();
+    }
+    const before = Date.now();
+    const storage = await postgresStorage({ url: POSTGRES_URL, tablePrefix: p });
+    try {
+      // A 30-day TTL on the server's clock: the rows count from the upgrade, so they stay.
+      await storage.compact(room, { horizon: 2, tombstonesBefore: before - 30 * 24 * 3_600_000 });
+      expect((await storage.snapshot(room)).versions).toMatchObject([
+        { entityId: "c1", entity: null, seq: 2 },
+      ]);
+      const [resend] = await storage.commit(
+        room,
+        [change("first", "c1", "one", {}, 1_000)],
+        decide,
+      );
+      expect(resend).toMatchObject({ duplicate: true, entry: { seq: 2 } });
+      // Their time is the upgrade's, not before it: a TTL ending just before it keeps them too.
+      await storage.compact(room, { horizon: 2, tombstonesBefore: before });
+      expect((await storage.snapshot(room)).versions.map((v) => v.entityId)).toEqual(["c1"]);
+    } finally {
+      await storage.close();
+    }
   });
 });
 

@@ -169,6 +169,64 @@ describe("decideChange", () => {
     expect(mergeFields(null, mine)).toBe(mine);
   });
 
+  it("operational-transform orders by updatedAt bounded by the server's clock (latestTime)", () => {
+    const decade = 10 * 365 * 24 * 3_600_000;
+    const ot = { strategy: "operational-transform" as const };
+    // A liar at server time 1,000 claims updatedAt 10 years ahead: stored, ordered at 1,000.
+    const lie = comment("c1", { body: "lie", status: "open" }, 1_000 + decade);
+    const stored = current(lie, { zed: 1 }, { timestamp: 1_000, userId: "zed" });
+    // An honest concurrent edit at 2,000 merges its field, and its time is the merge's.
+    const merged = accept(
+      decideChange(
+        stored,
+        incoming(
+          comment("c1", { status: "resolved" }, 2_000),
+          {},
+          {
+            ...ot,
+            changedFields: ["status"],
+          },
+        ),
+        (e) => e,
+        { latestTime: 2_000 },
+      ),
+    );
+    expect(merged.entity).toMatchObject({
+      updatedAt: 2_000,
+      data: { body: "lie", status: "resolved" },
+    });
+    expect(merged.time).toBe(2_000);
+    // A `data` that is not a record is taken whole from the later version by bounded time.
+    const raw = (data: unknown, updatedAt: number) =>
+      ({ id: "c1", type: "comment", updatedAt, data }) as unknown as Entity;
+    const whole = accept(
+      decideChange(
+        current(raw("lie", 1_000 + decade), { zed: 1 }, { timestamp: 1_000, userId: "zed" }),
+        incoming(raw("honest", 2_000), {}, ot),
+        (e) => e,
+        { latestTime: 2_000 },
+      ),
+    );
+    expect((whole.entity as unknown as { data: unknown }).data).toBe("honest");
+    // The other way round: a lying incoming edit is ordered at the server's clock and loses
+    // the top level to a current version written later than that.
+    const late = current(raw("honest", 3_000), { ann: 1 }, { timestamp: 3_000 });
+    const liar = incoming(raw("lie", 3_000 + decade), {}, { ...ot, userId: "zed" });
+    expect(
+      (
+        accept(decideChange(late, liar, (e) => e, { latestTime: 2_500 })).entity as unknown as {
+          data: unknown;
+        }
+      ).data,
+    ).toBe("honest");
+    expect(
+      mergeFields(lie, comment("c1", { status: "resolved" }, 2_000), ["status"], {
+        current: 1_000,
+        incoming: 2_000,
+      })?.updatedAt,
+    ).toBe(2_000);
+  });
+
   it("manual keeps the current version and its vector (the client resolves)", () => {
     const server = comment("c1", { body: "ann" });
     const d = accept(

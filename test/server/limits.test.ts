@@ -163,6 +163,30 @@ describe("clocks bounded by the server", () => {
     expect(seen.payload.seq).toBe(decided.payload.entry.seq);
   });
 
+  it("an operational-transform merge orders by the bounded time: a lie ahead is not the merge's time", async () => {
+    const server = await devServer(cleanups);
+    const room = uniqueName("room");
+    const liar = await joined(server.url, room, "zed");
+    const honest = await joined(server.url, room, "ann");
+    const decade = 10 * 365 * 24 * 3_600_000;
+    const lie = upsert("zed", comment("c1", { body: "lie" }, Date.now() + decade));
+    Object.assign(lie.payload as object, { strategy: "operational-transform" });
+    liar.client.send(lie);
+    await liar.client.next((m) => m.type === "ack", "the lie's ack");
+    await new Promise((resolve) => setTimeout(resolve, 5)); // a later millisecond than the lie
+    const edit = upsert("ann", comment("c1", { status: "resolved" }, Date.now()));
+    Object.assign(edit.payload as object, {
+      strategy: "operational-transform",
+      changedFields: ["status"],
+    });
+    honest.client.send(edit);
+    const decided = await honest.client.next((m) => m.type === "conflict", "the conflict");
+    expect(decided.payload.entry.entity.data).toMatchObject({ body: "lie", status: "resolved" });
+    // The merge is as late as the honest edit, not 10 years ahead.
+    const sent = (edit.payload as { entity: { updatedAt: number } }).entity.updatedAt;
+    expect(decided.payload.entry.entity.updatedAt).toBe(sent);
+  });
+
   it("maxClockSkew lets a write be ordered that far ahead, no further", async () => {
     const server = await devServer(cleanups, { maxClockSkew: 60_000 });
     const { client } = await joined(server.url, uniqueName("room"), "ann");

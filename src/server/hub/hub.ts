@@ -76,8 +76,10 @@ export interface SyncHubOptions {
   /**
    * Background compaction of each open room's log, every `interval` ms: entries superseded by a
    * later entry of their entity are dropped once `keepEntries` newer entries follow them (a
-   * client further behind catches up by snapshot), and tombstones are forgotten `tombstoneTtl`
-   * ms after the delete. `false`: never (compact with `hub.compact()`).
+   * client further behind catches up by snapshot), and tombstones (and the ids of dropped
+   * entries, so resends stay resends) are forgotten `tombstoneTtl` ms after the server stored
+   * them, on its clock (`now`), whatever the writer's clock said. `false`: never (compact with
+   * `hub.compact()`).
    * @default { interval: 60000, keepEntries: 10000, tombstoneTtl: 2592000000 (30 days) }
    */
   compaction?: false | CompactionOptions;

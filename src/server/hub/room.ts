@@ -133,7 +133,7 @@ export class Room {
   }
 
   async #store(batch: Queued[]): Promise<CommitOutcome[]> {
-    const { storage, validate, latestTime } = this.#context;
+    const { storage, validate, latestTime, now } = this.#context;
     try {
       const latest = latestTime();
       return await storage.commit(
@@ -143,6 +143,7 @@ export class Room {
           decideChange(current, change, (e) => validate(e, change.entityType, change.entityId), {
             latestTime: latest,
           }),
+        { now: now() },
       );
     } catch (error) {
       this.#context.report(

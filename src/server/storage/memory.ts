@@ -9,8 +9,16 @@ interface Room {
   head: number;
   horizon: number;
   byMessageId: Map<string, LogEntry>;
-  /** Message ids of entries compacted away, with the entity they changed: resends stay resends. */
-  compacted: Map<string, { key: string; timestamp: number }>;
+  /**
+   * Message ids of entries compacted away, with the entity they changed and when the server
+   * stored them: resends stay resends. Not capped: it holds one id per entry stored within the
+   * last tombstone TTL, as the SQL storages' compacted table does (~150 bytes each). Dropping
+   * ids sooner would let a late resend apply twice, and this storage is for tests, where rooms
+   * see far fewer writes than that in a TTL.
+   */
+  compacted: Map<string, { key: string; storedAt: number }>;
+  /** When the server stored each entry (its clock, not the writer's): compaction expires by it. */
+  storedAt: WeakMap<LogEntry, number>;
   /** The last entry of each entity: its current version. */
   latest: Map<string, LogEntry>;
   /** The keys of `latest` in snapshot order, rebuilt when an entity appears or is forgotten. */
@@ -31,7 +39,8 @@ const compareKeys = (a: [string, string], b: [string, string]) =>
 
 /**
  * Storage in memory: nothing survives the process, but it survives a `SyncServer` being closed
- * and recreated on it (the simulation's "server restart"). For tests and experiments.
+ * and recreated on it (the simulation's "server restart"). For tests and experiments: besides
+ * the latest versions, it holds the id of every entry compacted within the tombstone TTL.
  *
  * @example const server = await createSyncServer({ port: 0, storage: memoryStorage(), allowInsecureDevAuth: true });
  */
@@ -47,6 +56,7 @@ export function memoryStorage(): SyncStorage {
         horizon: 0,
         byMessageId: new Map(),
         compacted: new Map(),
+        storedAt: new WeakMap(),
         latest: new Map(),
         order: undefined,
       };
@@ -67,8 +77,9 @@ export function memoryStorage(): SyncStorage {
     return low;
   };
   return {
-    async commit(roomId, changes, decide) {
+    async commit(roomId, changes, decide, options = {}) {
       const r = room(roomId);
+      const now = options.now ?? Date.now();
       const { outcomes, entries } = commitBatch(
         changes,
         {
@@ -91,6 +102,7 @@ export function memoryStorage(): SyncStorage {
       for (const entry of entries) {
         const stored = copy(entry);
         r.log.push(stored);
+        r.storedAt.set(stored, now);
         r.byMessageId.set(stored.messageId, stored);
         const key = entityKey(stored.entityType, stored.entityId);
         if (!r.latest.has(key)) r.order = undefined;
@@ -141,11 +153,12 @@ export function memoryStorage(): SyncStorage {
     },
     async compact(roomId, { horizon, tombstonesBefore }) {
       const r = room(roomId);
+      const storedAt = (entry: LogEntry) => r.storedAt.get(entry) ?? entry.timestamp;
       const upTo = Math.min(horizon, r.head);
       const before = r.log.length;
       const forgotten = new Set<string>();
       for (const [key, latest] of r.latest)
-        if (!latest.entity && latest.seq <= upTo && latest.timestamp < tombstonesBefore)
+        if (!latest.entity && latest.seq <= upTo && storedAt(latest) < tombstonesBefore)
           forgotten.add(key);
       r.log = r.log.filter((entry) => {
         const key = entityKey(entry.entityType, entry.entityId);
@@ -153,14 +166,14 @@ export function memoryStorage(): SyncStorage {
         if (entry.seq > upTo || !superseded) return true;
         r.byMessageId.delete(entry.messageId);
         if (!forgotten.has(key))
-          r.compacted.set(entry.messageId, { key, timestamp: entry.timestamp });
+          r.compacted.set(entry.messageId, { key, storedAt: storedAt(entry) });
         return false;
       });
       for (const key of forgotten) r.latest.delete(key);
       if (forgotten.size > 0) r.order = undefined;
       // Ids of entries whose entity is forgotten, or older than the tombstones, go too.
       for (const [id, compacted] of r.compacted)
-        if (forgotten.has(compacted.key) || compacted.timestamp < tombstonesBefore)
+        if (forgotten.has(compacted.key) || compacted.storedAt < tombstonesBefore)
           r.compacted.delete(id);
       r.horizon = Math.max(r.horizon, upTo);
       return { removed: before - r.log.length };

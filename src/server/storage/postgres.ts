@@ -127,9 +127,9 @@ export async function postgresStorage(options: PostgresStorageOptions): Promise<
     throw error;
   }
   return {
-    commit(roomId, changes, decide) {
+    commit(roomId, changes, decide, commitOptions) {
       rooms.add(roomId);
-      return storage.commit(roomId, changes, decide);
+      return storage.commit(roomId, changes, decide, commitOptions);
     },
     entriesAfter(roomId, after, limit) {
       rooms.add(roomId);

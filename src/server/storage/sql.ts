@@ -123,6 +123,21 @@ export async function sqlStorage(
         entity jsonb, vector jsonb NOT NULL, seq bigint NOT NULL, ts double precision NOT NULL, user_id text NOT NULL,
         message_id text NOT NULL, PRIMARY KEY (room_id, entity_type, entity_id))`,
     );
+    // When the server stored each entry (its clock; `ts` is the writer's, which may be behind):
+    // compaction expires tombstones and compacted ids by it. Added after the first release: rows
+    // stored before count from the upgrade (the constant default fills them without a rewrite).
+    for (const table of ["log", "entities", "compacted"]) {
+      await query(
+        `ALTER TABLE ${p}${table} ADD COLUMN IF NOT EXISTS stored_at double precision NOT NULL DEFAULT ${Date.now()}`,
+      );
+      await query(`ALTER TABLE ${p}${table} ALTER COLUMN stored_at DROP DEFAULT`);
+    }
+    await query(
+      `CREATE INDEX IF NOT EXISTS ${p}compacted_stored ON ${p}compacted (room_id, stored_at)`,
+    );
+    await query(
+      `CREATE INDEX IF NOT EXISTS ${p}entities_tombstone ON ${p}entities (room_id, stored_at) WHERE entity IS NULL`,
+    );
   });
 
   const listeners = new Set<(roomId: string, head: number) => void>();
@@ -139,7 +154,8 @@ export async function sqlStorage(
     : undefined;
 
   return {
-    async commit(roomId, changes, decide) {
+    async commit(roomId, changes, decide, commitOptions = {}) {
+      const storedAt = commitOptions.now ?? Date.now();
       const { outcomes, head } = await driver.transaction(async (query) => {
         await query(`INSERT INTO ${p}rooms (room_id) VALUES ($1) ON CONFLICT DO NOTHING`, [roomId]);
         const locked = await query<{ head: string | number; horizon: string | number }>(
@@ -214,19 +230,20 @@ export async function sqlStorage(
             conflict: e.conflict ?? null,
           }));
           await query(
-            `INSERT INTO ${p}log (room_id, seq, message_id, user_id, ts, operation, entity_type, entity_id, entity, vector, conflict)
-             SELECT $1, r.seq, r.message_id, r.user_id, r.ts, r.operation, r.entity_type, r.entity_id, r.entity, r.vector, r.conflict
+            `INSERT INTO ${p}log (room_id, seq, message_id, user_id, ts, operation, entity_type, entity_id, entity, vector, conflict, stored_at)
+             SELECT $1, r.seq, r.message_id, r.user_id, r.ts, r.operation, r.entity_type, r.entity_id, r.entity, r.vector, r.conflict, $3
              FROM jsonb_to_recordset($2::jsonb) AS r(seq bigint, message_id text, user_id text, ts double precision, operation text,
                entity_type text, entity_id text, entity jsonb, vector jsonb, conflict jsonb)`,
-            [roomId, JSON.stringify(rows)],
+            [roomId, JSON.stringify(rows), storedAt],
           );
           await query(
-            `INSERT INTO ${p}entities (room_id, entity_type, entity_id, entity, vector, seq, ts, user_id, message_id)
-             SELECT $1, r.entity_type, r.entity_id, r.entity, r.vector, r.seq, r.ts, r.user_id, r.message_id
+            `INSERT INTO ${p}entities (room_id, entity_type, entity_id, entity, vector, seq, ts, user_id, message_id, stored_at)
+             SELECT $1, r.entity_type, r.entity_id, r.entity, r.vector, r.seq, r.ts, r.user_id, r.message_id, $3
              FROM jsonb_to_recordset($2::jsonb) AS r(entity_type text, entity_id text, entity jsonb, vector jsonb, seq bigint,
                ts double precision, user_id text, message_id text)
              ON CONFLICT (room_id, entity_type, entity_id) DO UPDATE SET entity = excluded.entity, vector = excluded.vector,
-               seq = excluded.seq, ts = excluded.ts, user_id = excluded.user_id, message_id = excluded.message_id`,
+               seq = excluded.seq, ts = excluded.ts, user_id = excluded.user_id, message_id = excluded.message_id,
+               stored_at = excluded.stored_at`,
             [
               roomId,
               JSON.stringify(
@@ -241,6 +258,7 @@ export async function sqlStorage(
                   message_id: e.messageId,
                 })),
               ),
+              storedAt,
             ],
           );
           await query(`UPDATE ${p}rooms SET head = $2 WHERE room_id = $1`, [roomId, last.seq]);
@@ -312,9 +330,10 @@ export async function sqlStorage(
         );
         const upTo = Math.min(horizon, Number(locked.rows[0]?.head ?? 0));
         if (upTo <= 0) return { removed: 0 };
-        // Tombstones past their time: the entity and every entry of it are forgotten.
+        // Tombstones past their time (stored before it, on the server's clock): the entity and
+        // every entry of it are forgotten.
         const forgotten = await query<{ entity_type: string; entity_id: string }>(
-          `DELETE FROM ${p}entities WHERE room_id = $1 AND entity IS NULL AND seq <= $2 AND ts < $3
+          `DELETE FROM ${p}entities WHERE room_id = $1 AND entity IS NULL AND seq <= $2 AND stored_at < $3
            RETURNING entity_type, entity_id`,
           [roomId, upTo, tombstonesBefore],
         );
@@ -338,15 +357,15 @@ export async function sqlStorage(
              DELETE FROM ${p}log l USING ${p}entities e
              WHERE l.room_id = $1 AND e.room_id = $1 AND e.entity_type = l.entity_type AND e.entity_id = l.entity_id
                AND l.seq < e.seq AND l.seq <= $2
-             RETURNING l.message_id, l.entity_type, l.entity_id, l.ts),
+             RETURNING l.message_id, l.entity_type, l.entity_id, l.ts, l.stored_at),
            kept AS (
-             INSERT INTO ${p}compacted (room_id, message_id, entity_type, entity_id, ts)
-             SELECT $1, message_id, entity_type, entity_id, ts FROM dropped ON CONFLICT DO NOTHING)
+             INSERT INTO ${p}compacted (room_id, message_id, entity_type, entity_id, ts, stored_at)
+             SELECT $1, message_id, entity_type, entity_id, ts, stored_at FROM dropped ON CONFLICT DO NOTHING)
            SELECT count(*) AS n FROM dropped`,
           [roomId, upTo],
         );
         removed += Number(superseded.rows[0]?.n ?? 0);
-        await query(`DELETE FROM ${p}compacted WHERE room_id = $1 AND ts < $2`, [
+        await query(`DELETE FROM ${p}compacted WHERE room_id = $1 AND stored_at < $2`, [
           roomId,
           tombstonesBefore,
         ]);

@@ -12,6 +12,15 @@ export interface CommitOutcome {
   rejected?: { code: "forged-vector" | "invalid-entity"; message: string };
 }
 
+/** Options of `SyncStorage.commit`. */
+export interface CommitOptions {
+  /**
+   * The server's clock (ms since the epoch) when the batch is stored.
+   * @default Date.now()
+   */
+  now?: number;
+}
+
 /** Decides one change against the current version (the server passes `decideChange`). */
 export type Decide = (change: IncomingChange, current: CurrentVersion | undefined) => Decision;
 
@@ -25,12 +34,16 @@ export interface SyncStorage {
    * Atomically, under the room's lock: skips message ids already stored, decides each new change
    * in order against the latest version (including earlier changes of the same batch), appends
    * the accepted ones with the next seqs, and updates the versions. Durable when it resolves.
-   * Storages share these rules through `commitBatch` (commit-batch.ts).
+   * Storages share these rules through `commitBatch` (commit-batch.ts). `options.now` is the
+   * server's clock: each new entry is recorded as stored then, and compaction measures the
+   * tombstones' and compacted ids' time from it (never from the writer's clock, which may be
+   * behind).
    */
   commit(
     roomId: string,
     changes: readonly IncomingChange[],
     decide: Decide,
+    options?: CommitOptions,
   ): Promise<CommitOutcome[]>;
   /** The entries with seq > `after`, in order, at most `limit`. */
   entriesAfter(roomId: string, after: number, limit?: number): Promise<LogEntry[]>;
@@ -54,9 +67,10 @@ export interface SyncStorage {
   horizon(roomId: string): Promise<number>;
   /**
    * Compacts the room's log up to seq `horizon` (at most the head): drops every entry superseded
-   * by a later entry of the same entity, and forgets tombstones (entity and entry) of entities
-   * deleted before `tombstonesBefore` (ms since the epoch, the entry's timestamp). Entries after
-   * `horizon` stay, so cursors at or above it still catch up from the log.
+   * by a later entry of the same entity (keeping its message id, so a resend stays a resend),
+   * and forgets tombstones (entity and entry) and kept message ids stored before
+   * `tombstonesBefore` (ms since the epoch, on the server's clock: see `CommitOptions.now`).
+   * Entries after `horizon` stay, so cursors at or above it still catch up from the log.
    */
   compact(
     roomId: string,
