@@ -4,7 +4,7 @@
  */
 import { effect } from "@preact/signals-core";
 import { type } from "arktype";
-import { KalphiteStore, KalphiteUsageError, KalphiteValidationError } from "../../src/index.js";
+import { KalphiteStore, KalphiteUsageError, KalphiteValidationError } from "kalphite";
 
 // 1. Describe the entities with any Standard Schema (arktype here; zod and valibot work too).
 const Entity = type({

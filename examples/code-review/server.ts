@@ -22,7 +22,7 @@ import type { AddressInfo } from "node:net";
 import { dirname, extname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { brotliCompressSync, gzipSync, constants as zlib } from "node:zlib";
-import { createSyncServer } from "../../src/server/index.js";
+import { createSyncServer } from "kalphite/server";
 import { Entity } from "./src/schema.js";
 
 const here = dirname(fileURLToPath(import.meta.url));

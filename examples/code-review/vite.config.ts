@@ -7,6 +7,17 @@ import { defineConfig, type Plugin } from "vite";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
 const outDir = join(root, "dist");
+const librarySources = fileURLToPath(new URL("../../src", import.meta.url));
+
+/**
+ * The demo imports `kalphite` and `kalphite/<entry>` as a user's app would; these map them to
+ * the library's sources (as tsconfig.json's `paths` do for TypeScript and tsx), so the demo runs
+ * from a fresh clone without a build of dist/, and a change in src/ shows up in the next build.
+ */
+const kalphiteSources = [
+  { find: /^kalphite$/, replacement: join(librarySources, "index.ts") },
+  { find: /^kalphite\/([a-z]+)$/, replacement: join(librarySources, "$1", "index.ts") },
+];
 
 /** Every file under `dir`, as paths from it. */
 function filesUnder(dir: string): string[] {
@@ -66,6 +77,7 @@ const rolldownOptions = {
 export default defineConfig({
   root,
   plugins: [react(), serviceWorker()],
+  resolve: { alias: kalphiteSources },
   // PGlite loads its WebAssembly and data files by URL; pre-bundling would break those URLs.
   optimizeDeps: { exclude: ["@electric-sql/pglite"] },
   build: {

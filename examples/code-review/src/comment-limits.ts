@@ -6,7 +6,7 @@
  * One function, so that when the store itself refuses such an entity at `upsert` (with a typed
  * error, from the server's announced limits), the composer catches that error here instead.
  */
-import { DEFAULT_LIMITS } from "../../../src/protocol/index.js";
+import { DEFAULT_LIMITS } from "kalphite/protocol";
 import type { Comment } from "./schema.js";
 
 /** Room for the change message around the entity: ids, vector clock, envelope. */

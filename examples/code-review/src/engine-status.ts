@@ -5,7 +5,7 @@
  * shown as stuck, so the pill never says "Live" while nothing gets through.
  */
 import { effect } from "@preact/signals-core";
-import type { ConnectionStatus, NetworkSyncEngine } from "../../../src/sync/index.js";
+import type { ConnectionStatus, NetworkSyncEngine } from "kalphite/sync";
 
 export interface EngineStatus {
   connection: ConnectionStatus;

@@ -9,8 +9,8 @@
  * to a new leader, so closing any tab loses nothing.
  */
 import { computed, type ReadonlySignal, signal } from "@preact/signals-core";
-import { KalphiteStore } from "../../../src/index.js";
-import { type ConnectionStatus, mirrorTabs } from "../../../src/sync/index.js";
+import { KalphiteStore } from "kalphite";
+import { type ConnectionStatus, mirrorTabs } from "kalphite/sync";
 import { Entity } from "./schema.js";
 import type { ConflictEvent, LeaderState, WorkerCommand, WorkerReport } from "./tab-protocol.js";
 import { createViews, type ReviewViews } from "./views.js";
@@ -21,7 +21,7 @@ export {
   useLiveQuery,
   useSignalValue,
   useValue,
-} from "../../../src/react/index.js";
+} from "kalphite/react";
 
 export type ReviewStore = KalphiteStore<Entity>;
 export type { ConnectionStatus };

@@ -5,15 +5,16 @@
  * and the WebSocket, and serves every tab's store, its own tab's included, over a
  * BroadcastChannel (see kalphite.ts). When its tab closes, the next worker in line takes over.
  */
-import { FrontendDatabase, type Persistence, persist } from "../../../src/database/index.js";
-import { KalphiteStore } from "../../../src/index.js";
+
+import { KalphiteStore } from "kalphite";
+import { FrontendDatabase, type Persistence, persist } from "kalphite/database";
 import {
   electTabLeader,
   NetworkSyncEngine,
   type SyncConflict,
   serveTabs,
   type TabLeader,
-} from "../../../src/sync/index.js";
+} from "kalphite/sync";
 import { watchEngineStatus } from "./engine-status.js";
 import { type Comment, Entity } from "./schema.js";
 import type { ConflictEvent, LeaderState, WorkerCommand, WorkerReport } from "./tab-protocol.js";

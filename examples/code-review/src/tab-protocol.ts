@@ -2,7 +2,7 @@
  * What the demo's leader worker (leader.worker.ts) and its pages tell each other, beside the
  * store itself (which `serveTabs`/`mirrorTabs` carry).
  */
-import type { ConnectionStatus } from "../../../src/sync/index.js";
+import type { ConnectionStatus } from "kalphite/sync";
 
 /** The leader's status, published to every tab (`TabLeader.publish`). */
 export interface LeaderState {

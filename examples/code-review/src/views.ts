@@ -3,7 +3,7 @@
  * them shares one incrementally maintained index: a write costs O(log n) per query, and a
  * component re-renders only when the rows it shows changed.
  */
-import type { LiveGroups, LiveQuery } from "../../../src/index.js";
+import type { LiveGroups, LiveQuery } from "kalphite";
 import type { ReviewStore } from "./kalphite.js";
 import type { Comment, CommentStatus } from "./schema.js";
 
