@@ -155,6 +155,8 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
 
   readonly #loaded: Promise<void>;
   #isLoaded = false;
+  /** Why the saved state could not be loaded; the engine then never connects (see `connect`). */
+  #loadError: KalphiteSyncError | undefined;
   #beforeLoad: StoreChange[] = [];
   readonly #connection = signal<ConnectionStatus>("disconnected");
   readonly #queueSignal = signal(0);
@@ -271,13 +273,15 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   /**
    * Connects and joins the room; resolves once caught up. Rejects with `KalphiteAuthError` if the
    * server refuses the credentials or room, or `KalphiteSyncError` when every reconnect attempt
-   * failed. Local writes keep working (and queue) whatever happens here.
+   * failed, or (`persistence-failed`) when the saved sync state could not be loaded: joining on
+   * an empty state would overwrite the unsent changes it holds. Local writes keep working (and queue) whatever happens here.
    *
    * @example await engine.connect();
    */
   async connect(): Promise<void> {
     const disconnects = this.#disconnects;
     await this.#loaded;
+    if (this.#loadError) throw this.#loadError;
     if (disconnects !== this.#disconnects) {
       throw new KalphiteSyncError("disconnect() was called before the connection was ready.", {
         code: "disconnected",
@@ -763,13 +767,11 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       const state = await this.#persistence?.load();
       if (state) this.#replica.restore(state);
     } catch (cause) {
-      this.emit(
-        "error",
-        new KalphiteSyncError(`Could not load the sync state: ${(cause as Error).message}`, {
-          code: "persistence-failed",
-          cause,
-        }),
+      this.#loadError = new KalphiteSyncError(
+        `Could not load the sync state: ${(cause as Error).message}. Not connecting: a join on an empty state would replace the saved outbox and versions. Fix the database (or start on a new one) and create the engine again.`,
+        { code: "persistence-failed", cause },
       );
+      this.emit("error", this.#loadError);
     }
     this.#isLoaded = true;
     const early = this.#beforeLoad;

@@ -70,3 +70,37 @@ describe("the durability point", { timeout: 60_000 }, () => {
     await client.persistence.stop().catch(() => {});
   });
 });
+
+describe("a sync state that cannot be loaded", () => {
+  it("keeps the engine offline with a persistence-failed error, instead of joining on an empty state", async () => {
+    const store = KalphiteStore(Entity);
+    const persistence = {
+      load: () => Promise.reject(new Error("the disk is unreadable")),
+      record: () => {},
+      flush: () => Promise.resolve(),
+    };
+    const engine = new NetworkSyncEngine({
+      wsUrl: offline,
+      roomId: "room",
+      userId: "ann",
+      store,
+      persistence,
+    });
+    cleanups.push(() => engine.destroy());
+    const errors: KalphiteSyncError[] = [];
+    engine.on("error", (error) => errors.push(error));
+    await engine.whenLoaded();
+    const failure = await engine.connect().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(KalphiteSyncError);
+    expect((failure as KalphiteSyncError).code).toBe("persistence-failed");
+    expect((failure as Error).message).toMatch(/the disk is unreadable/);
+    expect(errors.map((e) => e.code)).toEqual(["persistence-failed"]);
+    expect(engine.getConnectionStatus()).toBe("disconnected");
+    // Local writes still work, and queue.
+    store.comment.upsert("c1", comment("c1"));
+    expect(engine.getOfflineQueueSize()).toBe(1);
+  });
+});
