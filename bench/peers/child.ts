@@ -29,9 +29,9 @@ export interface PeerResult {
   /** ms for the first read of a filtered, sorted view over N. */
   coldMs: number;
   /** Kalphite only: what its guarantees cost alone (measured in a process of their own). */
-  guarantees?: GuaranteeCosts;
+  guarantees?: GuaranteeCosts | undefined;
   /** The operator workloads (bench/peers/operators), for systems that have them. */
-  operators?: OperatorResult;
+  operators?: OperatorResult | undefined;
   /** When, where and under what load the figures were measured (set by run.ts). */
   measured?: string;
   operatorsMeasured?: string;

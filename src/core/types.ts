@@ -30,7 +30,7 @@ export interface StoreChange<E extends Entity = Entity> {
   /** The stored entity after an upsert; absent for a delete. */
   entity?: E;
   /** The entity before the change, if there was one. */
-  previous?: E;
+  previous?: E | undefined;
   origin: Origin;
 }
 

@@ -9,6 +9,7 @@ export { isDatabaseLocked, type TabLockMode, type TabLockOptions } from "./tab-l
 export type {
   Database,
   DatabaseConfig,
+  DatabaseOptions,
   FrontendDatabaseOptions,
   LoadOptions,
   LoadProgress,

@@ -3,7 +3,7 @@ import type { Entity, KalphiteValidationError } from "../core/index.js";
 import type { TabLockOptions } from "./tab-lock.js";
 
 /** Where and how a `FrontendDatabase` stores entities. */
-export interface DatabaseConfig {
+export interface DatabaseOptions {
   /**
    * Picks the storage, as PGlite does: `"memory://"` (nothing kept), a directory path in Node
    * (`"./data/app"`), `"idb://name"` in a browser (IndexedDB, survives a reload).
@@ -29,8 +29,11 @@ export interface DatabaseConfig {
   maxStorageMB?: number;
 }
 
-/** `DatabaseConfig` plus the database's own options. */
-export interface FrontendDatabaseOptions extends DatabaseConfig, TabLockOptions {
+/** The seed's name for `DatabaseOptions`. */
+export type DatabaseConfig = DatabaseOptions;
+
+/** `DatabaseOptions` plus the database's own options. */
+export interface FrontendDatabaseOptions extends DatabaseOptions, TabLockOptions {
   /**
    * Schema changes, by version. `init()` brings the database up to the highest version.
    * @default []

@@ -4,6 +4,7 @@ export type {
   ChangeSource,
   FlushChange,
   FlushConfig,
+  FlushOptions,
   FlushEngineEvents,
   FlushEngineOptions,
   FlushEvent,

@@ -2,7 +2,7 @@ import type { Entity, EntityId, KalphitePersistenceError, StoreChange } from "..
 import type { Clock } from "../internal/clock.js";
 
 /** How a `MemoryFlushEngine` writes: where to, how often, how hard it retries. */
-export interface FlushConfig {
+export interface FlushOptions {
   /** Writes a batch of changes; the engine calls it one batch at a time, in order. */
   flushTarget: FlushTarget;
   /**
@@ -33,6 +33,9 @@ export interface FlushConfig {
    */
   enablePersistence?: boolean;
 }
+
+/** The seed's name for `FlushOptions`. */
+export type FlushConfig = FlushOptions;
 
 /** Writes one ordered batch of changes; resolves once they are durable. */
 export type FlushTarget = (changes: FlushChange[]) => Promise<void>;
@@ -83,8 +86,8 @@ export interface ChangeSource {
   onChange(listener: (change: StoreChange) => void): () => void;
 }
 
-/** `FlushConfig` plus the engine's own options. */
-export interface FlushEngineOptions extends FlushConfig {
+/** `FlushOptions` plus the engine's own options. */
+export interface FlushEngineOptions extends FlushOptions {
   /**
    * Upper bound on the debounce: under a steady stream of writes a flush still starts at most
    * `maxWaitMs` after the first unflushed write.

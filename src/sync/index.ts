@@ -11,6 +11,7 @@ export {
   type ConnectionStatus,
   NetworkSyncEngine,
   type NetworkSyncEngineConfig,
+  type NetworkSyncEngineOptions,
   type RefusedChange,
   type RemoteChange,
   type SendRate,
@@ -50,6 +51,7 @@ export type {
   ConflictResolution,
   ConflictStrategy,
   SyncConfig,
+  SyncOptions,
   SyncMessage,
   VectorClock,
 } from "./types.js";

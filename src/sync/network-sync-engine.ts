@@ -20,7 +20,7 @@ import { checkSendable, utf8Length } from "./limits.js";
 import {
   checkedOptions,
   conflictResolution,
-  type NetworkSyncEngineConfig,
+  type NetworkSyncEngineOptions,
   type SyncClock,
   type SyncStore,
   type WebSocketConstructor,
@@ -29,11 +29,12 @@ import { Pacer } from "./pacer.js";
 import type { OutboxEntry, SyncPersistence } from "./persistence.js";
 import { type RemoteChange, Replica, type SyncConflict } from "./replica.js";
 import { Sender } from "./sender.js";
-import type { ChangeMessage, ConflictResolution, SyncConfig } from "./types.js";
+import type { ChangeMessage, ConflictResolution, SyncOptions } from "./types.js";
 
 export type { ConnectionStatus } from "./connection.js";
 export type {
   NetworkSyncEngineConfig,
+  NetworkSyncEngineOptions,
   SendRate,
   SyncClock,
   SyncStore,
@@ -132,7 +133,7 @@ const realClock: SyncClock = {
 export class NetworkSyncEngine extends Emitter<SyncEvents> {
   readonly #config: Required<
     Pick<
-      SyncConfig,
+      SyncOptions,
       "wsUrl" | "roomId" | "userId" | "authToken" | "reconnectAttempts" | "heartbeatInterval"
     >
   >;
@@ -209,7 +210,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   #queueSize = 0;
   readonly #unsubscribe: () => void;
 
-  constructor(config: NetworkSyncEngineConfig) {
+  constructor(config: NetworkSyncEngineOptions) {
     super();
     const options = checkedOptions(config);
     this.#config = {

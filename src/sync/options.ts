@@ -4,7 +4,7 @@ import type { ChangeInput, Entity, StoreChange } from "../core/index.js";
 import { KalphiteUsageError } from "../core/index.js";
 import { CONFLICT_STRATEGIES } from "../protocol/messages.js";
 import type { SyncPersistence, SyncStateSource } from "./persistence.js";
-import type { ConflictResolution, SyncConfig } from "./types.js";
+import type { ConflictResolution, SyncOptions } from "./types.js";
 
 /** The part of a WebSocket the engine uses; the browser's WebSocket and `ws` both fit. */
 export interface WebSocketLike {
@@ -42,7 +42,7 @@ export interface SyncClock {
  * Options of `new NetworkSyncEngine(...)`. The constructor checks them all and throws a
  * `KalphiteUsageError` naming the first bad one (nothing is started then).
  */
-export interface NetworkSyncEngineConfig extends SyncConfig {
+export interface NetworkSyncEngineOptions extends SyncOptions {
   /** The store to sync: its local changes are sent, remote ones written into it. */
   store: any;
   /**
@@ -94,6 +94,9 @@ export interface NetworkSyncEngineConfig extends SyncConfig {
   sendRate?: SendRate;
 }
 
+/** The seed's name for `NetworkSyncEngineOptions`. */
+export type NetworkSyncEngineConfig = NetworkSyncEngineOptions;
+
 /** A message budget: a sustained rate and a burst above it (see `sendRate`). */
 export interface SendRate {
   /** Sustained messages per second (more than 0). @default 180 */
@@ -113,7 +116,7 @@ const MIN_HEARTBEAT_INTERVAL = 20;
  * instead of surfacing later as a connection that never settles (`heartbeatInterval: 0`), flaps
  * (`1`) or gives up at once (`reconnectAttempts: -5`). Returns the numbers with defaults applied.
  */
-export function checkedOptions(config: NetworkSyncEngineConfig): {
+export function checkedOptions(config: NetworkSyncEngineOptions): {
   reconnectAttempts: number;
   heartbeatInterval: number;
   reconnectDelay: number;

@@ -9,7 +9,7 @@ export type {
 } from "../protocol/types.js";
 
 /** Where and as whom a `NetworkSyncEngine` syncs (the seed's `SyncConfig`). */
-export interface SyncConfig {
+export interface SyncOptions {
   /** The sync server's WebSocket URL: absolute, `ws://` or `wss://`, e.g. `ws://localhost:8787`. */
   wsUrl: string;
   /** The room to join: every client of a room sees the same entities. */
@@ -36,6 +36,9 @@ export interface SyncConfig {
    */
   heartbeatInterval?: number;
 }
+
+/** The seed's name for `SyncOptions`. */
+export type SyncConfig = SyncOptions;
 
 /** How concurrent edits of one entity are resolved (the seed's `ConflictResolution`). */
 export interface ConflictResolution {

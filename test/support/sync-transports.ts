@@ -14,7 +14,7 @@ import {
 import {
   type LogEntry,
   NetworkSyncEngine,
-  type NetworkSyncEngineConfig,
+  type NetworkSyncEngineOptions,
   type WebSocketConstructor,
 } from "../../src/sync/index.js";
 import { Entity } from "../fixtures/schema.js";
@@ -35,7 +35,7 @@ export interface SyncTestClient {
 
 /** Engine options a test may set (the transport sets the url, socket, clock and room). */
 export type ClientOptions = Partial<
-  Omit<NetworkSyncEngineConfig, "wsUrl" | "WebSocket" | "store" | "roomId" | "userId" | "clock">
+  Omit<NetworkSyncEngineOptions, "wsUrl" | "WebSocket" | "store" | "roomId" | "userId" | "clock">
 >;
 
 /** A server and the network to it; every client it made is destroyed by `close()`. */

@@ -6,7 +6,7 @@ import { KalphiteStore, KalphiteUsageError } from "../../src/core/index.js";
 import {
   type ConflictResolution,
   NetworkSyncEngine,
-  type NetworkSyncEngineConfig,
+  type NetworkSyncEngineOptions,
   type SyncConflict,
 } from "../../src/sync/index.js";
 import { type Comment, comment, Entity } from "../fixtures/schema.js";
@@ -16,7 +16,7 @@ import { ManualClock } from "../support/manual-clock.js";
 const cleanups = cleanupAfterEach();
 
 /** Constructs with `extra` and returns what was thrown (or fails if nothing was). */
-function thrownBy(extra: Partial<NetworkSyncEngineConfig> | Record<string, unknown>): Error {
+function thrownBy(extra: Partial<NetworkSyncEngineOptions> | Record<string, unknown>): Error {
   const started: string[] = [];
   const store = KalphiteStore(Entity);
   const watched = {
@@ -43,7 +43,7 @@ function thrownBy(extra: Partial<NetworkSyncEngineConfig> | Record<string, unkno
       persistence,
       WebSocket: WS,
       ...extra,
-    } as NetworkSyncEngineConfig);
+    } as NetworkSyncEngineOptions);
     cleanups.push(() => engine.destroy());
   } catch (error) {
     // Nothing started: no store listener, no load of the saved state.

@@ -52,7 +52,7 @@ export function tanstackOperators(): OperatorSystem {
         draft.data.body = c.data.body;
         draft.data.lineNumber = c.data.lineNumber;
         draft.data.status = c.data.status;
-        draft.data.reviewId = c.data.reviewId;
+        if (c.data.reviewId !== undefined) draft.data.reviewId = c.data.reviewId;
       });
     },
     updateReview(r) {
