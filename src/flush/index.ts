@@ -4,10 +4,10 @@ export type {
   ChangeSource,
   FlushChange,
   FlushConfig,
-  FlushOptions,
   FlushEngineEvents,
   FlushEngineOptions,
   FlushEvent,
+  FlushOptions,
   FlushState,
   FlushTarget,
 } from "./types.js";

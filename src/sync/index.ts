@@ -51,7 +51,7 @@ export type {
   ConflictResolution,
   ConflictStrategy,
   SyncConfig,
-  SyncOptions,
   SyncMessage,
+  SyncOptions,
   VectorClock,
 } from "./types.js";

@@ -30,7 +30,13 @@ function Board({ store }: { store: TestStore | null }) {
   );
 }
 
-const Column = memo(function Column({ name, rows }: { name: string; rows?: readonly Comment[] | undefined }) {
+const Column = memo(function Column({
+  name,
+  rows,
+}: {
+  name: string;
+  rows?: readonly Comment[] | undefined;
+}) {
   useCommitCounter(counts, name);
   return <p data-testid={name}>{(rows ?? []).map((c) => c.id).join(",")}</p>;
 });
