@@ -12,6 +12,7 @@ import {
 } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
 import { cleanupAfterEach, devServer, tempDir, WS, waitUntil } from "../server/helpers.js";
+import { devClient } from "../support/dev-client.js";
 
 const cleanups = cleanupAfterEach();
 
@@ -53,14 +54,10 @@ describe("sync state in the database", { timeout: 120_000 }, () => {
     const server = await devServer(cleanups);
     const dir = tempDir();
     cleanups.push(() => dir.remove());
-    const bob = new NetworkSyncEngine({
-      wsUrl: server.url,
-      roomId: "room",
+    const bob = devClient(cleanups, {
+      url: server.url,
       userId: "bob",
-      store: KalphiteStore(Entity),
-      WebSocket: WS,
-    });
-    cleanups.push(() => bob.destroy());
+    }).engine;
     await bob.connect();
 
     const first = await client(dir.path, server.url);
@@ -121,14 +118,11 @@ describe("sync state in the database", { timeout: 120_000 }, () => {
       () => target.remove(),
     );
     const bobStore = KalphiteStore(Entity);
-    const bob = new NetworkSyncEngine({
-      wsUrl: server.url,
-      roomId: "room",
+    const bob = devClient(cleanups, {
+      url: server.url,
       userId: "bob",
       store: bobStore,
-      WebSocket: WS,
-    });
-    cleanups.push(() => bob.destroy());
+    }).engine;
     await bob.connect();
 
     const first = await client(source.path, server.url);

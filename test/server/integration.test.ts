@@ -1,15 +1,10 @@
 // End to end over real sockets on 127.0.0.1: the server is a separate kalphite-server process.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
 import { KalphiteStore } from "../../src/core/index.js";
 import { signToken } from "../../src/server/index.js";
-import {
-  memoryPersistence,
-  NetworkSyncEngine,
-  type SyncPersistence,
-  type WebSocketConstructor,
-} from "../../src/sync/index.js";
+import { memoryPersistence, type SyncPersistence } from "../../src/sync/index.js";
 import { comment, Entity, review } from "../fixtures/schema.js";
+import { devClient } from "../support/dev-client.js";
 import {
   canonical,
   POSTGRES_URL,
@@ -35,20 +30,18 @@ async function server(args: string[]): Promise<ServerProcess> {
 
 function client(url: string, roomId: string, userId: string, persistence?: SyncPersistence) {
   const store = KalphiteStore(Entity);
-  const engine = new NetworkSyncEngine({
-    wsUrl: url,
+  const engine = devClient(cleanups, {
+    url,
     roomId,
     userId,
     authToken: signToken({ userId, rooms: [roomId] }, SECRET),
     store,
-    WebSocket: WebSocket as unknown as WebSocketConstructor,
     heartbeatInterval: 1_000,
     reconnectDelay: 50,
     maxReconnectDelay: 500,
     reconnectAttempts: 1_000,
     ...(persistence ? { persistence } : {}),
-  });
-  cleanups.push(() => engine.destroy());
+  }).engine;
   return { store, engine };
 }
 

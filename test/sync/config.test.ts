@@ -11,6 +11,7 @@ import {
 } from "../../src/sync/index.js";
 import { type Comment, comment, Entity } from "../fixtures/schema.js";
 import { cleanupAfterEach, devServer, WS, waitUntil, withTimeout } from "../server/helpers.js";
+import { devClient } from "../support/dev-client.js";
 import { ManualClock } from "../support/manual-clock.js";
 
 const cleanups = cleanupAfterEach();
@@ -127,15 +128,13 @@ async function concurrentEdits(
   const server = await devServer(cleanups);
   const open = (userId: string) => {
     const store = KalphiteStore(Entity);
-    const engine = new NetworkSyncEngine({
-      wsUrl: server.url,
+    const engine = devClient(cleanups, {
+      url: server.url,
       roomId: "r",
       userId,
       store,
-      WebSocket: WS,
       conflictResolution,
-    });
-    cleanups.push(() => engine.destroy());
+    }).engine;
     return { store, engine };
   };
   const ann = open("ann");
@@ -212,28 +211,22 @@ describe("connection options are checked at construction", () => {
       { reconnectDelay: 60_000 }, // the default longest delay grows to match
     ]) {
       const store = KalphiteStore(Entity);
-      const engine = new NetworkSyncEngine({
-        wsUrl: server.url,
+      const engine = devClient(cleanups, {
+        url: server.url,
         roomId: "r",
-        userId: "ann",
         store,
-        WebSocket: WS,
         ...extra,
-      });
-      cleanups.push(() => engine.destroy());
+      }).engine;
       await withTimeout(engine.connect(), 5_000, `connect with ${JSON.stringify(extra)}`);
       expect(engine.getConnectionStatus()).toBe("connected");
     }
     // A wss:// URL (with a query) is opened as given; nothing listens there, so it stays offline.
-    const engine = new NetworkSyncEngine({
-      wsUrl: "wss://127.0.0.1:1/rooms?x=1",
+    const engine = devClient(cleanups, {
+      url: "wss://127.0.0.1:1/rooms?x=1",
       roomId: "r",
-      userId: "ann",
-      store: KalphiteStore(Entity),
       WebSocket: Recorded as unknown as typeof WS,
       reconnectAttempts: 0,
-    });
-    cleanups.push(() => engine.destroy());
+    }).engine;
     await engine.connect().catch(() => {});
     expect(opened[0]).toMatch(/^wss:\/\/127\.0\.0\.1:1\/rooms\?x=1/);
   });
@@ -254,16 +247,13 @@ describe("connection options are checked at construction", () => {
         });
       }
     }
-    const engine = new NetworkSyncEngine({
-      wsUrl: server.url,
+    const engine = devClient(cleanups, {
+      url: server.url,
       roomId: "r",
-      userId: "ann",
-      store: KalphiteStore(Entity),
       WebSocket: Observed as unknown as typeof WS,
       heartbeatInterval: 50,
       clock,
-    });
-    cleanups.push(() => engine.destroy());
+    }).engine;
     const statuses: string[] = [];
     engine.on("status", (status) => statuses.push(status));
     // The engine handles the frames a socket read together on a 0 ms timer of its clock: run

@@ -7,6 +7,7 @@ import { createSyncServer, memoryStorage, signToken } from "../../src/server/ind
 import { NetworkSyncEngine, type WebSocketConstructor } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
 import { cleanupAfterEach, SECRET, tempDir, waitUntil } from "../server/helpers.js";
+import { devClient } from "../support/dev-client.js";
 
 const cleanups = cleanupAfterEach();
 
@@ -69,13 +70,14 @@ describe("sync state in a FrontendDatabase", { timeout: 180_000 }, () => {
     );
 
     const other = KalphiteStore(Entity);
-    const bob = new NetworkSyncEngine({
-      ...config,
+    const { wsUrl, ...options } = config;
+    const bob = devClient(cleanups, {
+      ...options,
+      url: wsUrl,
       userId: "bob",
       authToken: signToken({ userId: "bob" }, SECRET),
       store: other,
-    });
-    cleanups.push(() => bob.destroy());
+    }).engine;
     await bob.connect();
     expect(other.comment.map((c) => c.id).sort()).toEqual(["offline", "online"]);
   });

@@ -7,6 +7,7 @@ import { KalphiteSyncError } from "../../src/index.js";
 import { NetworkSyncEngine } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
 import { cleanupAfterEach, tempDir } from "../server/helpers.js";
+import { devClient } from "../support/dev-client.js";
 
 const cleanups = cleanupAfterEach();
 const offline = "ws://127.0.0.1:9"; // never connected in these tests
@@ -79,14 +80,11 @@ describe("a sync state that cannot be loaded", () => {
       record: () => {},
       flush: () => Promise.resolve(),
     };
-    const engine = new NetworkSyncEngine({
-      wsUrl: offline,
-      roomId: "room",
-      userId: "ann",
+    const engine = devClient(cleanups, {
+      url: offline,
       store,
       persistence,
-    });
-    cleanups.push(() => engine.destroy());
+    }).engine;
     const errors: KalphiteSyncError[] = [];
     engine.on("error", (error) => errors.push(error));
     await engine.whenLoaded();

@@ -4,9 +4,10 @@ import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { KalphiteAuthError, KalphiteStore, KalphiteSyncError } from "../../src/core/index.js";
 import { createSyncServer, memoryStorage, signToken } from "../../src/server/index.js";
-import { type ConnectionStatus, NetworkSyncEngine } from "../../src/sync/index.js";
+import type { ConnectionStatus } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
-import { cleanupAfterEach, SECRET, WS, withTimeout } from "../server/helpers.js";
+import { cleanupAfterEach, SECRET, withTimeout } from "../server/helpers.js";
+import { devClient } from "../support/dev-client.js";
 
 const cleanups = cleanupAfterEach();
 
@@ -30,17 +31,14 @@ describe("NetworkSyncEngine", () => {
   it("gives up after reconnectAttempts on a server that never answers, and keeps queueing offline", async () => {
     const url = await silentServer();
     const store = KalphiteStore(Entity);
-    const engine = new NetworkSyncEngine({
-      wsUrl: url,
+    const engine = devClient(cleanups, {
+      url: url,
       roomId: "r",
-      userId: "ann",
       store,
-      WebSocket: WS,
       heartbeatInterval: 20,
       reconnectAttempts: 2,
       reconnectDelay: 5,
-    });
-    cleanups.push(() => engine.destroy());
+    }).engine;
     const statuses: ConnectionStatus[] = [];
     engine.on("status", (status) => statuses.push(status));
     const errors: KalphiteSyncError[] = [];
@@ -64,15 +62,11 @@ describe("NetworkSyncEngine", () => {
   it("rejects connect() with KalphiteAuthError on a bad token, without retrying", async () => {
     const server = await createSyncServer({ port: 0, storage: memoryStorage(), secret: SECRET });
     cleanups.push(() => server.close());
-    const engine = new NetworkSyncEngine({
-      wsUrl: server.url,
+    const engine = devClient(cleanups, {
+      url: server.url,
       roomId: "r",
-      userId: "ann",
       authToken: "forged",
-      store: KalphiteStore(Entity),
-      WebSocket: WS,
-    });
-    cleanups.push(() => engine.destroy());
+    }).engine;
     await expect(engine.connect()).rejects.toBeInstanceOf(KalphiteAuthError);
     expect(engine.getConnectionStatus()).toBe("disconnected");
   });
@@ -96,15 +90,12 @@ describe("NetworkSyncEngine", () => {
     async ({ code, userId, roomId, token }) => {
       const server = await createSyncServer({ port: 0, storage: memoryStorage(), secret: SECRET });
       cleanups.push(() => server.close());
-      const engine = new NetworkSyncEngine({
-        wsUrl: server.url,
+      const engine = devClient(cleanups, {
+        url: server.url,
         roomId,
         userId,
         authToken: token(),
-        store: KalphiteStore(Entity),
-        WebSocket: WS,
-      });
-      cleanups.push(() => engine.destroy());
+      }).engine;
       const errors: KalphiteSyncError[] = [];
       engine.on("error", (error) => errors.push(error));
       const failure = await engine.connect().catch((error: unknown) => error);
@@ -119,15 +110,12 @@ describe("NetworkSyncEngine", () => {
     const server = await createSyncServer({ port: 0, storage: memoryStorage(), secret: SECRET });
     cleanups.push(() => server.close());
     const store = KalphiteStore(Entity);
-    const engine = new NetworkSyncEngine({
-      wsUrl: server.url,
+    const engine = devClient(cleanups, {
+      url: server.url,
       roomId: "r",
-      userId: "ann",
       authToken: signToken({ userId: "ann" }, SECRET),
       store,
-      WebSocket: WS,
-    });
-    cleanups.push(() => engine.destroy());
+    }).engine;
     store.comment.upsert("c1", comment("c1"));
     expect(engine.getOfflineQueueSize()).toBe(1);
     const acked = new Promise<string>((resolve) => engine.once("ack", resolve));
@@ -140,14 +128,11 @@ describe("NetworkSyncEngine", () => {
   });
 
   it("needs a WebSocket when the platform has none", async () => {
-    const engine = new NetworkSyncEngine({
-      wsUrl: "ws://127.0.0.1:1",
+    const engine = devClient(cleanups, {
+      url: "ws://127.0.0.1:1",
       roomId: "r",
-      userId: "ann",
-      store: KalphiteStore(Entity),
       WebSocket: undefined as never,
-    });
-    cleanups.push(() => engine.destroy());
+    }).engine;
     if ((globalThis as { WebSocket?: unknown }).WebSocket) return; // Node ≥ 22 has one
     await expect(engine.connect()).rejects.toThrow(/pass `WebSocket`/);
   });

@@ -6,14 +6,10 @@ import { describe, expect, it } from "vitest";
 import { KalphiteLimitError, KalphiteStore } from "../../src/core/index.js";
 import { FrontendDatabase, persist } from "../../src/database/index.js";
 import { DEFAULT_LIMITS } from "../../src/protocol/index.js";
-import {
-  memoryPersistence,
-  NetworkSyncEngine,
-  type RefusedChange,
-  type SyncStatus,
-} from "../../src/sync/index.js";
+import { memoryPersistence, type RefusedChange, type SyncStatus } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
-import { cleanupAfterEach, devServer, tempDir, WS, waitUntil } from "../server/helpers.js";
+import { cleanupAfterEach, devServer, tempDir, waitUntil } from "../server/helpers.js";
+import { devClient } from "../support/dev-client.js";
 import { scriptedServer, welcome } from "./support/scripted-server.js";
 
 const cleanups = cleanupAfterEach();
@@ -27,15 +23,11 @@ function nested(depth: number): unknown {
 }
 
 function engineFor(store: unknown, url = "ws://127.0.0.1:9", extra: object = {}) {
-  const engine = new NetworkSyncEngine({
-    wsUrl: url,
-    roomId: "room",
-    userId: "ann",
+  const engine = devClient(cleanups, {
+    url: url,
     store,
-    WebSocket: WS,
     ...extra,
-  });
-  cleanups.push(() => engine.destroy());
+  }).engine;
   return engine;
 }
 

@@ -9,6 +9,7 @@ import {
 } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
 import { cleanupAfterEach, devServer, WS, waitUntil } from "../server/helpers.js";
+import { devClient } from "../support/dev-client.js";
 
 const cleanups = cleanupAfterEach();
 
@@ -77,15 +78,11 @@ describe("loading the saved outbox", () => {
 
   it("announces the loaded size once even when it is 0, and with no persistence", async () => {
     for (const persistence of [memoryPersistence(), undefined]) {
-      const engine = new NetworkSyncEngine({
-        wsUrl: "ws://127.0.0.1:1",
+      const engine = devClient(cleanups, {
+        url: "ws://127.0.0.1:1",
         roomId: "r",
-        userId: "ann",
-        store: KalphiteStore(Entity),
-        WebSocket: WS,
         ...(persistence ? { persistence } : {}),
-      });
-      cleanups.push(() => engine.destroy());
+      }).engine;
       const sizes: number[] = [];
       engine.on("queue", (size) => sizes.push(size));
       await engine.whenLoaded();

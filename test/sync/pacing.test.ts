@@ -3,9 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { KalphiteStore, type KalphiteSyncError } from "../../src/core/index.js";
 import type { RateLimit } from "../../src/server/index.js";
-import { type ConnectionStatus, NetworkSyncEngine } from "../../src/sync/index.js";
+import type { ConnectionStatus } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
-import { cleanupAfterEach, devServer, WS, waitUntil } from "../server/helpers.js";
+import { cleanupAfterEach, devServer, waitUntil } from "../server/helpers.js";
+import { devClient } from "../support/dev-client.js";
 
 const cleanups = cleanupAfterEach();
 
@@ -14,14 +15,12 @@ async function offlineBurst(count: number, rateLimit?: RateLimit) {
   const server = await devServer(cleanups, { ...(rateLimit ? { rateLimit } : {}) });
   const open = (userId: string) => {
     const store = KalphiteStore(Entity);
-    const engine = new NetworkSyncEngine({
-      wsUrl: server.url,
+    const engine = devClient(cleanups, {
+      url: server.url,
       roomId: "r",
       userId,
       store,
-      WebSocket: WS,
-    });
-    cleanups.push(() => engine.destroy());
+    }).engine;
     const errors: KalphiteSyncError[] = [];
     const statuses: ConnectionStatus[] = [];
     const throttled: number[] = [];

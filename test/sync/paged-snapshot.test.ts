@@ -3,9 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { KalphiteStore } from "../../src/core/index.js";
 import type { LogEntry, SnapshotEntity } from "../../src/protocol/index.js";
-import { NetworkSyncEngine, type SnapshotProgress } from "../../src/sync/index.js";
+import type { SnapshotProgress } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
-import { cleanupAfterEach, WS, waitUntil } from "../server/helpers.js";
+import { cleanupAfterEach, waitUntil } from "../server/helpers.js";
+import { devClient } from "../support/dev-client.js";
 import { scriptedServer, welcome } from "./support/scripted-server.js";
 
 const cleanups = cleanupAfterEach();
@@ -67,14 +68,10 @@ describe("a snapshot in pages", { timeout: 30_000 }, () => {
     });
     cleanups.push(() => server.close());
     const store = KalphiteStore(Entity);
-    const engine = new NetworkSyncEngine({
-      wsUrl: server.url,
-      roomId: "room",
-      userId: "ann",
+    const engine = devClient(cleanups, {
+      url: server.url,
       store,
-      WebSocket: WS,
-    });
-    cleanups.push(() => engine.destroy());
+    }).engine;
     const progress: (SnapshotProgress & { shown: number })[] = [];
     engine.on("snapshot", (p) => progress.push({ ...p, shown: store.comment.length }));
     await engine.connect();
@@ -160,14 +157,10 @@ describe("a snapshot in pages", { timeout: 30_000 }, () => {
     });
     cleanups.push(() => server.close());
     const store = KalphiteStore(Entity);
-    const engine = new NetworkSyncEngine({
-      wsUrl: server.url,
-      roomId: "room",
-      userId: "ann",
+    const engine = devClient(cleanups, {
+      url: server.url,
       store,
-      WebSocket: WS,
-    });
-    cleanups.push(() => engine.destroy());
+    }).engine;
     const shown: number[] = [];
     engine.on("snapshot", (p) => {
       if (p.done) shown.push(store.comment.length);

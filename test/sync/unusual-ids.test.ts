@@ -3,13 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { KalphiteStore } from "../../src/core/index.js";
 import { createSyncServer, memoryStorage, signToken } from "../../src/server/index.js";
-import {
-  memoryPersistence,
-  NetworkSyncEngine,
-  type SyncPersistence,
-} from "../../src/sync/index.js";
+import { memoryPersistence, type SyncPersistence } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
-import { cleanupAfterEach, SECRET, WS, withTimeout } from "../server/helpers.js";
+import { cleanupAfterEach, SECRET, withTimeout } from "../server/helpers.js";
+import { devClient } from "../support/dev-client.js";
 
 const cleanups = cleanupAfterEach();
 
@@ -30,16 +27,14 @@ async function server() {
 
 function client(url: string, userId: string, persistence?: SyncPersistence) {
   const store = KalphiteStore(Entity);
-  const engine = new NetworkSyncEngine({
-    wsUrl: url,
+  const engine = devClient(cleanups, {
+    url: url,
     roomId: "r",
     userId,
     authToken: signToken({ userId }, SECRET),
     store,
-    WebSocket: WS,
     ...(persistence ? { persistence } : {}),
-  });
-  cleanups.push(() => engine.destroy());
+  }).engine;
   return { store, engine };
 }
 
