@@ -1,7 +1,7 @@
 import { compareKeys } from "./compare.js";
 
 /** Entries per chunk after a bulk load or a split. */
-const DEFAULT_CHUNK_SIZE = 256;
+const DEFAULT_CHUNK_SIZE = 128;
 
 interface Chunk<T> {
   keys: unknown[];
@@ -18,6 +18,12 @@ interface Chunk<T> {
  */
 export class SortedIndex<T extends { id: string }> {
   #chunks: Chunk<T>[] = [];
+  /**
+   * The key of each chunk's last row, in one flat array: finding a row's chunk probes this array
+   * rather than a chunk object and its keys per step (three loads from around the heap, each a
+   * likely cache miss); a row is read only when its key ties.
+   */
+  #lastKeys: unknown[] = [];
   #size = 0;
   /**
    * A Fenwick tree over the chunk sizes (1-based), for positions in O(log n): the k-th row of a
@@ -42,6 +48,7 @@ export class SortedIndex<T extends { id: string }> {
   /** Replaces the contents with `entries`, which must be sorted already. */
   load(keys: unknown[], rows: T[]): void {
     this.#chunks = [];
+    this.#lastKeys = [];
     const size = this.#chunkSize;
     for (let start = 0; start < rows.length; start += size) {
       // Fresh arrays filled by push: a slice of a large preallocated array (`new Array(n)`)
@@ -53,6 +60,7 @@ export class SortedIndex<T extends { id: string }> {
         chunk.rows.push(rows[i]!);
       }
       this.#chunks.push(chunk);
+      this.#lastKeys.push(keys[end - 1]);
     }
     this.#size = rows.length;
     this.#treeValid = false;
@@ -60,6 +68,13 @@ export class SortedIndex<T extends { id: string }> {
 
   /** Compares (key, id) pairs in this index's order. */
   compare(keyA: unknown, idA: string, keyB: unknown, idB: string): number {
+    const order = this.#compareKeys(keyA, keyB);
+    if (order !== 0) return order;
+    return idA < idB ? -1 : idA > idB ? 1 : 0;
+  }
+
+  /** Compares two keys in this index's direction (0 on a tie, which the ids then break). */
+  #compareKeys(keyA: unknown, keyB: unknown): number {
     // Numbers (timestamps, line numbers) are the common key: compare them without compareKeys'
     // type ranking. NaN (neither below, above nor equal) falls through to compareKeys, which
     // orders it consistently; treating it as equal to everything would lose rows.
@@ -73,8 +88,19 @@ export class SortedIndex<T extends { id: string }> {
               ? 0
               : compareKeys(keyA, keyB)
         : compareKeys(keyA, keyB);
-    if (order !== 0) return this.#sign * order;
-    return idA < idB ? -1 : idA > idB ? 1 : 0;
+    return order === 0 ? 0 : this.#sign * order;
+  }
+
+  /**
+   * Compares entry `i` of `chunk` with (key, id). Its row is read only when the keys tie: a row
+   * is an object elsewhere in the heap, and loading one per probe of a binary search (a cache
+   * miss each) cost more than the search itself.
+   */
+  #compareAt(chunk: Chunk<T>, i: number, key: unknown, id: string): number {
+    const order = this.#compareKeys(chunk.keys[i], key);
+    if (order !== 0) return order;
+    const other = chunk.rows[i]!.id;
+    return other < id ? -1 : other > id ? 1 : 0;
   }
 
   /**
@@ -86,6 +112,7 @@ export class SortedIndex<T extends { id: string }> {
     this.#size++;
     if (chunks.length === 0) {
       chunks.push({ keys: [key], rows: [row] });
+      this.#lastKeys.push(key);
       this.#treeValid = false;
       return 0;
     }
@@ -94,12 +121,13 @@ export class SortedIndex<T extends { id: string }> {
     const at = this.#lowerBound(chunk, key, row.id);
     chunk.keys.splice(at, 0, key);
     chunk.rows.splice(at, 0, row);
+    if (at === chunk.rows.length - 1) this.#lastKeys[c] = key;
     const size = this.#chunkSize;
     if (chunk.rows.length > 2 * size) {
-      chunks.splice(c + 1, 0, {
-        keys: chunk.keys.splice(size),
-        rows: chunk.rows.splice(size),
-      });
+      const next = { keys: chunk.keys.splice(size), rows: chunk.rows.splice(size) };
+      chunks.splice(c + 1, 0, next);
+      this.#lastKeys.splice(c + 1, 0, next.keys[next.keys.length - 1]);
+      this.#lastKeys[c] = chunk.keys[size - 1];
       this.#treeValid = false;
     } else if (this.#treeValid) this.#addToTree(c, 1);
     return this.#positionOf(c, at, cap);
@@ -123,15 +151,16 @@ export class SortedIndex<T extends { id: string }> {
     const before = at > 0 ? chunk : c > 0 ? chunks[c - 1]! : undefined;
     if (before) {
       const i = at > 0 ? at - 1 : before.rows.length - 1;
-      if (this.compare(before.keys[i], before.rows[i]!.id, newKey, id) > 0) return -2;
+      if (this.#compareAt(before, i, newKey, id) > 0) return -2;
     }
     const after = at + 1 < rows.length ? chunk : chunks[c + 1];
     if (after) {
       const i = at + 1 < rows.length ? at + 1 : 0;
-      if (this.compare(newKey, id, after.keys[i], after.rows[i]!.id) > 0) return -2;
+      if (this.#compareAt(after, i, newKey, id) < 0) return -2;
     }
     keys[at] = newKey;
     rows[at] = row;
+    if (at === rows.length - 1) this.#lastKeys[c] = newKey;
     return this.#positionOf(c, at, cap);
   }
 
@@ -148,8 +177,12 @@ export class SortedIndex<T extends { id: string }> {
     chunk.rows.splice(at, 1);
     if (chunk.rows.length === 0) {
       chunks.splice(c, 1);
+      this.#lastKeys.splice(c, 1);
       this.#treeValid = false;
-    } else if (this.#treeValid) this.#addToTree(c, -1);
+    } else {
+      if (at === chunk.rows.length) this.#lastKeys[c] = chunk.keys[at - 1];
+      if (this.#treeValid) this.#addToTree(c, -1);
+    }
     this.#size--;
     return position;
   }
@@ -256,14 +289,18 @@ export class SortedIndex<T extends { id: string }> {
 
   /** The chunk a (key, id) belongs in: the first whose last entry is not below it. */
   #chunkFor(key: unknown, id: string): number {
-    const chunks = this.#chunks;
+    const lastKeys = this.#lastKeys;
     let lo = 0;
-    let hi = chunks.length - 1;
+    let hi = lastKeys.length - 1;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const chunk = chunks[mid]!;
-      const last = chunk.rows.length - 1;
-      if (this.compare(chunk.keys[last], chunk.rows[last]!.id, key, id) < 0) lo = mid + 1;
+      let order = this.#compareKeys(lastKeys[mid], key);
+      if (order === 0) {
+        const rows = this.#chunks[mid]!.rows;
+        const other = rows[rows.length - 1]!.id;
+        order = other < id ? -1 : other > id ? 1 : 0;
+      }
+      if (order < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -274,7 +311,7 @@ export class SortedIndex<T extends { id: string }> {
     let hi = chunk.rows.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.compare(chunk.keys[mid], chunk.rows[mid]!.id, key, id) < 0) lo = mid + 1;
+      if (this.#compareAt(chunk, mid, key, id) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
