@@ -167,6 +167,25 @@ export class SortedIndex<T extends { id: string }> {
     return this.#positionOf(c, at, cap);
   }
 
+  /**
+   * Moves the row (oldKey, row.id) to (newKey, row): in its slot when the key is unchanged and
+   * it still sorts there, else by a remove and an insert (a changed key almost always moves).
+   * Returns its new position (capped like `insert`) and leaves its former one in `movedFrom`
+   * (-1 if it was absent): two numbers without an allocation per write.
+   */
+  update(oldKey: unknown, newKey: unknown, row: T, cap: number): number {
+    if (this.#compareKeys(oldKey, newKey) === 0) {
+      const at = this.replace(oldKey, newKey, row, cap);
+      this.movedFrom = at === -2 ? this.remove(oldKey, row.id, cap) : at;
+      return at >= 0 ? at : this.insert(newKey, row, cap);
+    }
+    this.movedFrom = this.remove(oldKey, row.id, cap);
+    return this.insert(newKey, row, cap);
+  }
+
+  /** The former position of the row the last `update` moved (-1: it was absent). */
+  movedFrom = -1;
+
   /** Removes the row (key, id); returns its former position (capped like `insert`), or -1. */
   remove(key: unknown, id: string, cap: number): number {
     const chunks = this.#chunks;
