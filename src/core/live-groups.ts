@@ -173,7 +173,7 @@ export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
           continue;
         }
         // A group whose rows are the same (a batch that left and re-entered) keeps its array.
-        const rows = index.toArray();
+        const rows = index.slice(0);
         const before = last?.[name as K];
         this.#arrays.set(name, before !== undefined && sameRows(before, rows) ? before : rows);
       }

@@ -22,7 +22,7 @@ import {
   keyOf,
   predicateOf,
   type QuerySpec,
-  rootSpec,
+  ROOT_SPEC,
   sameRows,
 } from "./live-spec.js";
 import { LiveValue } from "./live-value.js";
@@ -336,7 +336,7 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
     const key = this.#key;
     const wantsPositions = this.#changeListeners.size > 0;
     const end = this.#offset + this.#limit;
-    const cap = wantsPositions ? Number.POSITIVE_INFINITY : end;
+    const cap = wantsPositions ? Infinity : end;
     let oldIndex = -1;
     let newIndex = -1;
     const wasIn = previous !== undefined && predicate(previous);
@@ -395,13 +395,13 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
     return {
       source: this.#source,
       predicate: this.#predicate,
-      paged: this.#offset !== 0 || this.#limit !== Number.POSITIVE_INFINITY,
+      paged: this.#offset !== 0 || this.#limit !== Infinity,
     };
   }
 
   /** Throws `message` when this query shows a page (an offset or a limit), not its whole result. */
   #assertWhole(message: string): void {
-    if (this.#offset !== 0 || this.#limit !== Number.POSITIVE_INFINITY) {
+    if (this.#offset !== 0 || this.#limit !== Infinity) {
       throw new KalphiteUsageError(message);
     }
   }
@@ -495,5 +495,5 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
 
 /** The root live query of a collection: every entity, ordered by id. */
 export function liveQueryOf<T extends Row>(source: LiveSource<T>): LiveQuery<T> {
-  return new LiveQuery(source, rootSpec<T>());
+  return new LiveQuery(source, ROOT_SPEC as QuerySpec<T>);
 }

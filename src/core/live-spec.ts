@@ -13,15 +13,13 @@ export interface QuerySpec<T> {
 }
 
 /** The spec of a collection's root query: every entity, ordered by id. */
-export function rootSpec<T>(): QuerySpec<T> {
-  return {
-    predicates: [],
-    key: undefined,
-    direction: "asc",
-    offset: 0,
-    limit: Number.POSITIVE_INFINITY,
-  };
-}
+export const ROOT_SPEC: QuerySpec<never> = {
+  predicates: [],
+  key: undefined,
+  direction: "asc",
+  offset: 0,
+  limit: Infinity,
+};
 
 const matchAll = () => true;
 const noKey = () => undefined;

@@ -13,7 +13,7 @@ import type { Entity } from "./types.js";
  * again. (A WeakSet of every stored entity cost a hash insert per write and an ephemeron table of
  * the whole store for every GC to walk.)
  */
-const VALIDATED_BY = Symbol("kalphite.validatedBy");
+const VALIDATED_BY = Symbol("validated");
 
 /** Whether `value` is an entity this schema's validation produced (internal). */
 export function isValidated(schema: object, value: unknown): value is Entity {

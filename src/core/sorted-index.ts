@@ -1,8 +1,5 @@
 import { compareKeys } from "./compare.js";
 
-/** Concatenated onto, never changed. */
-const EMPTY: readonly never[] = [];
-
 /** Entries per chunk after a bulk load or a split. */
 const DEFAULT_CHUNK_SIZE = 128;
 
@@ -142,7 +139,7 @@ export class SortedIndex<T extends { id: string }> {
    * no splice, no shifting. Returns its position (capped like `insert`), -1 if the row is absent,
    * or -2 if it must move (then nothing changed: remove and insert it).
    */
-  replace(oldKey: unknown, newKey: unknown, row: T, cap: number): number {
+  #replace(oldKey: unknown, newKey: unknown, row: T, cap: number): number {
     const chunks = this.#chunks;
     if (chunks.length === 0) return -1;
     const id = row.id;
@@ -175,7 +172,7 @@ export class SortedIndex<T extends { id: string }> {
    */
   update(oldKey: unknown, newKey: unknown, row: T, cap: number): number {
     if (this.#compareKeys(oldKey, newKey) === 0) {
-      const at = this.replace(oldKey, newKey, row, cap);
+      const at = this.#replace(oldKey, newKey, row, cap);
       this.movedFrom = at === -2 ? this.remove(oldKey, row.id, cap) : at;
       return at >= 0 ? at : this.insert(newKey, row, cap);
     }
@@ -209,16 +206,11 @@ export class SortedIndex<T extends { id: string }> {
     return position;
   }
 
-  /** The first `limit` rows (all rows by default) as a new array. */
-  toArray(limit = Number.POSITIVE_INFINITY): T[] {
-    return this.slice(0, limit);
-  }
-
   /**
    * The rows at positions [start, end) as a new array, in O(log n + end - start): the chunk of
    * `start` is found through the chunk sizes, not by walking the rows before it.
    */
-  slice(start: number, end = Number.POSITIVE_INFINITY): T[] {
+  slice(start: number, end = Infinity): T[] {
     const from = Math.max(0, start);
     let left = Math.max(0, Math.min(end, this.#size) - from);
     if (left === 0) return [];
@@ -234,14 +226,7 @@ export class SortedIndex<T extends { id: string }> {
       left -= take;
       j = 0;
     }
-    return (EMPTY as readonly T[]).concat(...parts);
-  }
-
-  /** The row at `position`, or undefined past the end; O(log n). */
-  at(position: number): T | undefined {
-    if (position < 0 || position >= this.#size) return undefined;
-    const [c, j] = this.#locate(position);
-    return this.#chunks[c]!.rows[j];
+    return ([] as T[]).concat(...parts);
   }
 
   /** The first row (smallest in this index's order) and its key, or undefined when empty. */

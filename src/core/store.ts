@@ -232,7 +232,7 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
       });
     }
     const entity = validateEntity(this.schema, value, entityType, id);
-    const origin = options === undefined ? "local" : originOf(options);
+    const origin = originOf(options);
     if (this.#writeChecks.size > 0) this.#checkWrites([entity], origin);
     this.#pendingEntity = entity;
     this.#pendingOrigin = origin;

@@ -230,13 +230,10 @@ export function createCollectionView<T extends Entity>(
   internals.set(snapshot, own);
   const bound = new Map<PropertyKey, unknown>();
   const boundUntracked = new Map<PropertyKey, unknown>();
-  // The writes, straight to the store: no bound method, no lookup of the internals per write.
+  // The hot write, straight to the store: no bound method, no lookup of the internals per write.
   const entityType = state.entityType;
   boundUntracked.set("upsert", (id: string, entity: T, options?: WriteOptions) =>
     writer.upsert(entityType, id, entity, options),
-  );
-  boundUntracked.set("delete", (id: string, options?: WriteOptions) =>
-    writer.delete(entityType, id, options),
   );
 
   const refresh = (): void => {
