@@ -188,8 +188,13 @@ const NOTES = `What was changed for this workload, and what it bought (same mach
 - A read after one write that certainly changed the rows shown (no offset; one row entered, left, moved or was replaced) skips comparing the new rows with the last: a full read costs one copy instead of a copy and a comparison.
 - The sorted index keeps a Fenwick tree over its chunk sizes: a position far down a result (for \`subscribeChanges\` and windows) costs O(log n) instead of a walk over every chunk before it.
 - Two-part key paths (\`"data.lineNumber"\`) are read without a loop.
+- The mark that an entity is the schema's own frozen copy (so the flush target and the database skip validating it again) is a non-enumerable symbol on the entity, not a WeakSet of every stored entity: the WeakSet's insert was the hottest line of an upsert, and its ephemeron table of the whole store was walked by every GC. \`upsert\` allocates no closure and no array per write.
+- The sorted index's binary searches read a row only when the keys tie (each row is a likely cache miss), probe a flat array of each chunk's last key, and chunks are 128 rows (a splice of an old array of young rows pays a write barrier per moved slot): one write with the ten \`subscribeChanges\` queries 0.80-0.85× of before.
+- A read joins the chunks' arrays with one native \`concat\` rather than copying row by row: a full read 0.78-0.84× of before.
 
-Where the time goes after a short warm-up: the code of a write (validation, the frozen copy, the index moves) still runs in V8's baseline tiers for the first few thousand updates, several times slower than compiled; the plain-signals baseline runs less code and warms sooner. Once compiled, a write with the ten notification-only queries costs about twice the write alone.`;
+How it is measured: a young-generation GC with 100,000 entities in the heap takes 5-20 ms, and process CPU time also counts V8's background compiler, busiest during a short warm-up; 1,000 updates timed as one span therefore jumped 2-4× between identical runs. Each figure is now the median of small batches, after a full GC, with the sides interleaved.
+
+Where the time goes after a short warm-up: the code of a write (validation, the frozen copy, the index moves) still runs in V8's baseline tiers for the first few thousand updates, slower than compiled; the plain-signals baseline runs less code (no copy, one Map lookup instead of two) and warms sooner.`;
 
 const store = kalphiteStore();
 const plain = plainSignals();
