@@ -109,22 +109,21 @@ export function validateEntity<E extends Entity>(
 /** What `copy` returns for an entity holding a string no database or server could store. */
 const UNSTORABLE = Symbol("unstorable");
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
  * Whether PostgreSQL (the database and the sync server) can store a string as JSON: `jsonb`
  * refuses U+0000 and lone surrogates. Checked at write time, so that such a string is a typed
- * error at `upsert` rather than a flush that fails forever.
+ * error at `upsert` rather than a flush that fails forever. Uses `String.prototype.isWellFormed`
+ * (ES2024) where it exists, else the same test as a regex; chosen once, not per string (a
+ * write checks every key and string of its entity).
  */
-function storable(text: string): boolean {
-  return text.indexOf("\u0000") === -1 && wellFormed(text);
-}
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** `String.prototype.isWellFormed` (ES2024) where it exists, else the same test as a regex. */
-const wellFormed: (text: string) => boolean =
+const storable: (text: string) => boolean =
   typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function"
-    ? (text) => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
-    : (text) => !LONE_SURROGATE.test(text);
+    ? (text) =>
+        text.indexOf("\u0000") === -1 &&
+        (text as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (text) => text.indexOf("\u0000") === -1 && !LONE_SURROGATE.test(text);
 
 /** The path of the first unstorable string (a value or a key) in `value`, for the error. */
 function unstorablePath(value: unknown, path = "entity"): string | undefined {
