@@ -139,12 +139,7 @@ export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
     const indexes = this.#indexes!;
     // A cap of 0: positions are not needed, so none is counted.
     if (wasIn && isIn && oldGroup === newGroup) {
-      const index = indexes.get(oldGroup!)!;
-      const same = index.compare(oldKey, "", newKey, "") === 0;
-      if (!same || index.replace(oldKey, newKey, next, 0) < 0) {
-        index.remove(oldKey, previous.id, 0);
-        index.insert(newKey, next, 0);
-      }
+      indexes.get(oldGroup!)!.update(oldKey, newKey, next, 0);
     } else {
       if (wasIn) {
         const index = indexes.get(oldGroup!)!;
@@ -178,7 +173,7 @@ export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
           continue;
         }
         // A group whose rows are the same (a batch that left and re-entered) keeps its array.
-        const rows = index.toArray();
+        const rows = index.slice(0);
         const before = last?.[name as K];
         this.#arrays.set(name, before !== undefined && sameRows(before, rows) ? before : rows);
       }

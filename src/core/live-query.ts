@@ -17,6 +17,14 @@ import {
   joinSpec,
 } from "./live-join.js";
 import type { LiveQueryChange, LiveQueryEngine, LiveSource } from "./live-source.js";
+import {
+  changesShown,
+  keyOf,
+  predicateOf,
+  type QuerySpec,
+  ROOT_SPEC,
+  sameRows,
+} from "./live-spec.js";
 import { LiveValue } from "./live-value.js";
 import { assertPosition, LiveWindow } from "./live-window.js";
 import { SortedIndex } from "./sorted-index.js";
@@ -25,19 +33,8 @@ import type { Direction, Entity, KeySelector, Row } from "./types.js";
 
 export type { LiveQueryChange, LiveQueryEngine, LiveSource } from "./live-source.js";
 
-interface Spec<T> {
-  predicates: readonly ((entity: T) => boolean)[];
-  key: ((entity: T) => unknown) | undefined;
-  direction: Direction;
-  offset: number;
-  limit: number;
-}
-
 /** The default name of a join's right rows: the right collection's type name. */
 type TypeName<R> = R extends Entity ? R["type"] : string;
-
-const noKey = () => undefined;
-const matchAll = () => true;
 
 /**
  * A query over one collection that stays up to date: a `ReadonlySignal<T[]>`.
@@ -56,7 +53,7 @@ const matchAll = () => true;
  */
 export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryEngine<T> {
   readonly #source: LiveSource<T>;
-  readonly #spec: Spec<T>;
+  readonly #spec: QuerySpec<T>;
   readonly #computed: ReadonlySignal<T[]>;
   readonly #total: ReadonlySignal<number>;
   /** The size of the full result while subscribed; written only when it changes. */
@@ -81,20 +78,11 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
   #refs = 0;
 
   /** @internal */
-  constructor(source: LiveSource<T>, spec: Spec<T>) {
+  constructor(source: LiveSource<T>, spec: QuerySpec<T>) {
     this.#source = source;
     this.#spec = spec;
-    const predicates = spec.predicates;
-    this.#predicate =
-      predicates.length === 0
-        ? matchAll
-        : predicates.length === 1
-          ? predicates[0]!
-          : (entity) => {
-              for (const p of predicates) if (!p(entity)) return false;
-              return true;
-            };
-    this.#key = spec.key ?? noKey;
+    this.#predicate = predicateOf(spec);
+    this.#key = keyOf(spec);
     this.#offset = spec.offset;
     this.#limit = spec.limit;
     const lifecycle = { watched: () => this.#retain(), unwatched: () => this.#release() };
@@ -158,11 +146,9 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
   window(offset: number, count: number): LiveWindow<T> {
     assertPosition("window(offset)", offset);
     assertPosition("window(offset, count)", count);
-    if (this.#offset !== 0 || this.#limit !== Number.POSITIVE_INFINITY) {
-      throw new KalphiteUsageError(
-        "window() after offset() or limit() is ambiguous: call window(offset, count) on the query without them.",
-      );
-    }
+    this.#assertWhole(
+      "window() after offset() or limit() is ambiguous: call window(offset, count) on the query without them.",
+    );
     return new LiveWindow(this.#with({ offset, limit: count }));
   }
 
@@ -210,11 +196,9 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
     if (typeof key !== "function" && typeof key !== "string") {
       throw new KalphiteUsageError("live.groupBy(key) needs a function or a dotted path.");
     }
-    if (this.#limit !== Number.POSITIVE_INFINITY || this.#offset !== 0) {
-      throw new KalphiteUsageError(
-        "groupBy() after limit() or offset() is ambiguous (the first rows, grouped? or each group limited?): group the query without a limit, then slice each group.",
-      );
-    }
+    this.#assertWhole(
+      "groupBy() after limit() or offset() is ambiguous (the first rows, grouped? or each group limited?): group the query without a limit, then slice each group.",
+    );
     return new LiveGroups<T, K>(this.#source, {
       predicate: this.#predicate,
       key: this.#key,
@@ -237,11 +221,9 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
   aggregate<S extends AggregateSpec<T>>(
     build: (helpers: AggregateHelpers<T>) => S,
   ): LiveValue<AggregateResult<S>> {
-    if (this.#limit !== Number.POSITIVE_INFINITY || this.#offset !== 0) {
-      throw new KalphiteUsageError(
-        "aggregate() after limit() or offset() is ambiguous: aggregate the query without them.",
-      );
-    }
+    this.#assertWhole(
+      "aggregate() after limit() or offset() is ambiguous: aggregate the query without them.",
+    );
     return aggregateOf(this.#source, this.#predicate, buildAggregates(build), this.toString());
   }
 
@@ -275,11 +257,10 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
       );
     }
     const parts = right._parts();
-    if (parts.paged || this.#offset !== 0 || this.#limit !== Number.POSITIVE_INFINITY) {
-      throw new KalphiteUsageError(
-        "join() of a query with limit() or offset() is ambiguous: join first, then limit the joined rows.",
-      );
-    }
+    const message =
+      "join() of a query with limit() or offset() is ambiguous: join first, then limit the joined rows.";
+    if (parts.paged) throw new KalphiteUsageError(message);
+    this.#assertWhole(message);
     const spec = joinSpec(
       {
         source: this.#source,
@@ -355,26 +336,15 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
     const key = this.#key;
     const wantsPositions = this.#changeListeners.size > 0;
     const end = this.#offset + this.#limit;
-    const cap = wantsPositions ? Number.POSITIVE_INFINITY : end;
+    const cap = wantsPositions ? Infinity : end;
     let oldIndex = -1;
     let newIndex = -1;
     const wasIn = previous !== undefined && predicate(previous);
     const isIn = next !== undefined && predicate(next);
     if (wasIn && isIn) {
-      // An update that stays in the result: replace in place when its sort key is unchanged.
-      const oldKey = key(previous);
-      const newKey = key(next);
-      // Only an unchanged key is tried in place; a changed one almost always moves.
-      const at =
-        index.compare(oldKey, "", newKey, "") === 0 ? index.replace(oldKey, newKey, next, cap) : -2;
-      if (at === -2) {
-        oldIndex = index.remove(oldKey, previous.id, cap);
-        newIndex = index.insert(newKey, next, cap);
-      } else if (at === -1) {
-        newIndex = index.insert(newKey, next, cap);
-      } else {
-        oldIndex = newIndex = at;
-      }
+      // An update that stays in the result.
+      newIndex = index.update(key(previous), key(next), next, cap);
+      oldIndex = index.movedFrom;
     } else if (wasIn) {
       oldIndex = index.remove(key(previous), previous.id, cap);
     } else if (isIn) {
@@ -382,7 +352,7 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
     }
     if (oldIndex === -1 && newIndex === -1) return;
     if ((oldIndex === -1) !== (newIndex === -1)) this.#size.value = index.size;
-    if (this.#shows(oldIndex, newIndex, end)) {
+    if (changesShown(oldIndex, newIndex, this.#offset, this.#limit)) {
       // With no offset, one row that entered, left, moved or was replaced (by a new object)
       // within the rows shown changes them; a batch of several may cancel out.
       this.#certainChange =
@@ -406,22 +376,6 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
     }
   }
 
-  /**
-   * Whether a row that left position `oldIndex` and entered `newIndex` (-1: none; positions at
-   * or past `end` may be capped to it) can change the rows shown, [offset, end). A row that
-   * enters or leaves before the window shifts it; one that moves within the rows before it, or
-   * within the rows after it, does not.
-   */
-  #shows(oldIndex: number, newIndex: number, end: number): boolean {
-    if (this.#limit === 0) return false;
-    const offset = this.#offset;
-    if (oldIndex !== -1 && newIndex !== -1) {
-      if (oldIndex < offset && newIndex < offset) return false;
-      return oldIndex < end || newIndex < end;
-    }
-    return (oldIndex === -1 ? newIndex : oldIndex) < end;
-  }
-
   /** @internal The rows shown, for LiveWindow. */
   _window(): { offset: number; count: number } {
     return { offset: this.#offset, count: this.#limit };
@@ -441,11 +395,18 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
     return {
       source: this.#source,
       predicate: this.#predicate,
-      paged: this.#offset !== 0 || this.#limit !== Number.POSITIVE_INFINITY,
+      paged: this.#offset !== 0 || this.#limit !== Infinity,
     };
   }
 
-  #with(patch: Partial<Spec<T>>): LiveQuery<T> {
+  /** Throws `message` when this query shows a page (an offset or a limit), not its whole result. */
+  #assertWhole(message: string): void {
+    if (this.#offset !== 0 || this.#limit !== Infinity) {
+      throw new KalphiteUsageError(message);
+    }
+  }
+
+  #with(patch: Partial<QuerySpec<T>>): LiveQuery<T> {
     return new LiveQuery(this.#source, {
       ...this.#spec,
       offset: this.#offset,
@@ -532,19 +493,7 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
   }
 }
 
-function sameRows<T>(a: readonly T[], b: readonly T[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** The root live query of a collection: every entity, ordered by id. */
 export function liveQueryOf<T extends Row>(source: LiveSource<T>): LiveQuery<T> {
-  return new LiveQuery(source, {
-    predicates: [],
-    key: undefined,
-    direction: "asc",
-    offset: 0,
-    limit: Number.POSITIVE_INFINITY,
-  });
+  return new LiveQuery(source, ROOT_SPEC as QuerySpec<T>);
 }

@@ -3,23 +3,30 @@ import { formatIssues, KalphiteValidationError } from "./errors.js";
 import type { Entity } from "./types.js";
 
 /**
- * The entities each schema's validation produced: frozen, deep copies that cannot change, so they
+ * The schema whose validation produced an entity: frozen, deep copies that cannot change, so they
  * stay valid. Validation happens once, where data enters (a user's write, a database read, a
  * server's change); every later hop (the store applying it, the flush target, the database, the
  * sync engine) is handed the same object and skips validating and copying it again.
+ *
+ * Kept on the entity as a non-enumerable symbol property, defined before it is frozen: spreads,
+ * `Object.assign`, JSON and `structuredClone` leave it behind, so a changed copy is validated
+ * again. (A WeakSet of every stored entity cost a hash insert per write and an ephemeron table of
+ * the whole store for every GC to walk.)
  */
-const validatedBy = new WeakMap<object, WeakSet<object>>();
+const VALIDATED_BY = Symbol("validated");
 
 /** Whether `value` is an entity this schema's validation produced (internal). */
 export function isValidated(schema: object, value: unknown): value is Entity {
   return (
-    value !== null && typeof value === "object" && validatedBy.get(schema)?.has(value) === true
+    value !== null &&
+    typeof value === "object" &&
+    (value as { [VALIDATED_BY]?: unknown })[VALIDATED_BY] === schema
   );
 }
 
 /**
  * Validates one entity synchronously and returns the value to store. An entity this schema
- * already validated (see `validatedBy`) is returned as it is.
+ * already validated (see `VALIDATED_BY`) is returned as it is.
  *
  * Throws `KalphiteValidationError` when the schema is async, fails the value, or the result is not
  * an entity of `expectedType` with id `expectedId`.
@@ -89,18 +96,12 @@ export function validateEntity<E extends Entity>(
   // nested objects (a loose or `any` field, a passthrough), and those are just as shared.
   // The copy is frozen: an entity read from the store and changed in place would bypass
   // validation, live queries, persistence and sync; now it throws instead.
-  const stored = copy(entity, true);
+  const stored = copy(entity, true, schema);
   if ((stored as unknown) === UNSTORABLE) {
     throw new KalphiteValidationError(
       `Invalid ${expectedType}${expectedId === undefined ? "" : ` "${expectedId}"`}: ${unstorablePath(entity)} is a string PostgreSQL cannot store (U+0000, or a lone UTF-16 surrogate), so it could never be persisted or synced.`,
       { entityType: expectedType, entityId: expectedId },
     );
-  }
-  // Only a frozen copy cannot change after validation (a class instance is kept by reference).
-  if (Object.isFrozen(stored)) {
-    let set = validatedBy.get(schema);
-    if (set === undefined) validatedBy.set(schema, (set = new WeakSet()));
-    set.add(stored);
   }
   return stored;
 }
@@ -108,22 +109,21 @@ export function validateEntity<E extends Entity>(
 /** What `copy` returns for an entity holding a string no database or server could store. */
 const UNSTORABLE = Symbol("unstorable");
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
  * Whether PostgreSQL (the database and the sync server) can store a string as JSON: `jsonb`
  * refuses U+0000 and lone surrogates. Checked at write time, so that such a string is a typed
- * error at `upsert` rather than a flush that fails forever.
+ * error at `upsert` rather than a flush that fails forever. Uses `String.prototype.isWellFormed`
+ * (ES2024) where it exists, else the same test as a regex; chosen once, not per string (a
+ * write checks every key and string of its entity).
  */
-function storable(text: string): boolean {
-  return text.indexOf("\u0000") === -1 && wellFormed(text);
-}
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** `String.prototype.isWellFormed` (ES2024) where it exists, else the same test as a regex. */
-const wellFormed: (text: string) => boolean =
+const storable: (text: string) => boolean =
   typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function"
-    ? (text) => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
-    : (text) => !LONE_SURROGATE.test(text);
+    ? (text) =>
+        text.indexOf("\u0000") === -1 &&
+        (text as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (text) => text.indexOf("\u0000") === -1 && !LONE_SURROGATE.test(text);
 
 /** The path of the first unstorable string (a value or a key) in `value`, for the error. */
 function unstorablePath(value: unknown, path = "entity"): string | undefined {
@@ -149,8 +149,11 @@ export function cloneJsonLike<T>(value: T): T {
   return copy(value, false);
 }
 
-/** `cloneJsonLike`, with every plain object and array of the copy frozen when `freeze`. */
-function copy<T>(value: T, freeze: boolean): T {
+/**
+ * `cloneJsonLike`, with every plain object and array of the copy frozen when `freeze`, and the
+ * top-level object marked as validated by `validatedBy` (see `VALIDATED_BY`) before it is frozen.
+ */
+function copy<T>(value: T, freeze: boolean, validatedBy?: object): T {
   if (value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) {
     const out: unknown[] = [];
@@ -194,6 +197,7 @@ function copy<T>(value: T, freeze: boolean): T {
     if (key === "__proto__") Object.defineProperty(out, key, { value: field, enumerable: true });
     else out[key] = field;
   }
+  if (validatedBy !== undefined) Object.defineProperty(out, VALIDATED_BY, { value: validatedBy });
   return Object.freeze(out) as T;
 }
 

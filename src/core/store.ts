@@ -116,6 +116,9 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
   #batchDepth = 0;
   #batched: StoreChange<E>[] = [];
   readonly #writeChecks = new Set<WriteCheck>();
+  /** The entity `upsert` hands to `#setPending` inside a batch (no closure per write). */
+  #pendingEntity: E | undefined;
+  #pendingOrigin: Origin = "local";
 
   constructor(schema: StandardSchemaV1<unknown, E>, options: StoreOptions) {
     if (
@@ -230,10 +233,19 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
     }
     const entity = validateEntity(this.schema, value, entityType, id);
     const origin = originOf(options);
-    this.#checkWrites([entity], origin);
-    this.batch(() => this.#set(entity, origin));
+    if (this.#writeChecks.size > 0) this.#checkWrites([entity], origin);
+    this.#pendingEntity = entity;
+    this.#pendingOrigin = origin;
+    this.batch(this.#setPending);
     return entity;
   }
+
+  /** The write of `upsert`, as one stable function: a closure per write would cost an allocation. */
+  readonly #setPending = (): void => {
+    const entity = this.#pendingEntity!;
+    this.#pendingEntity = undefined;
+    this.#set(entity, this.#pendingOrigin);
+  };
 
   upsertMany(entityType: string, values: readonly unknown[], options?: WriteOptions): E[] {
     if (!Array.isArray(values)) {

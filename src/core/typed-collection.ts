@@ -230,6 +230,11 @@ export function createCollectionView<T extends Entity>(
   internals.set(snapshot, own);
   const bound = new Map<PropertyKey, unknown>();
   const boundUntracked = new Map<PropertyKey, unknown>();
+  // The hot write, straight to the store: no bound method, no lookup of the internals per write.
+  const entityType = state.entityType;
+  boundUntracked.set("upsert", (id: string, entity: T, options?: WriteOptions) =>
+    writer.upsert(entityType, id, entity, options),
+  );
 
   const refresh = (): void => {
     const version = state.version.value; // tracked: reading contents subscribes

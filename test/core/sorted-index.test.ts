@@ -57,19 +57,22 @@ describe("SortedIndex", () => {
             }
             const expected = [...model.values()].sort(order);
             expect(index.size).toBe(expected.length);
-            expect(index.toArray()).toEqual(expected);
-            expect(index.toArray(2)).toEqual(expected.slice(0, 2));
+            expect(index.slice(0)).toEqual(expected);
+            expect(index.slice(0, 2)).toEqual(expected.slice(0, 2));
             // Positional access (windows) through the chunk-size tree.
             const start = expected.length === 0 ? 0 : (step.id.length * 7) % (expected.length + 1);
             expect(index.slice(start, start + 5)).toEqual(expected.slice(start, start + 5));
-            expect(index.at(start)).toBe(expected[start]);
+            expect(index.slice(start, start + 1)[0]).toBe(expected[start]);
             expect(index.first()?.row).toBe(expected[0]);
             expect(index.last()?.row).toBe(expected[expected.length - 1]);
             const probe = expected[Math.floor(expected.length / 2)];
             if (probe) {
-              expect(index.replace(probe.key, probe.key, probe, Number.POSITIVE_INFINITY)).toBe(
-                Math.floor(expected.length / 2),
+              // An unchanged key: replaced in its slot, at the same position.
+              const middle = Math.floor(expected.length / 2);
+              expect(index.update(probe.key, probe.key, probe, Number.POSITIVE_INFINITY)).toBe(
+                middle,
               );
+              expect(index.movedFrom).toBe(middle);
             }
           }
         },

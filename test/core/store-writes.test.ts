@@ -204,6 +204,45 @@ describe.each(schemas)("KalphiteStore with a %s schema", (_name, schema) => {
 });
 
 describe("entities are immutable values", () => {
+  it("validates a stored entity once: written back as is, it is not validated again; a copy of it is", () => {
+    let validations = 0;
+    const Counted = {
+      "~standard": {
+        version: 1,
+        vendor: "test",
+        validate: (value: unknown) => {
+          validations++;
+          const body = (value as { data?: { body?: unknown } }).data?.body;
+          return typeof body === "string"
+            ? { value }
+            : { issues: [{ message: "body must be a string", path: ["data", "body"] }] };
+        },
+      },
+    } as StandardSchemaV1<unknown, AnyEntity & { data: { body: string } }>;
+    const store = KalphiteStore(Counted);
+    const notes = store.collection("note");
+    const stored = notes.upsert("n1", {
+      id: "n1",
+      type: "note",
+      updatedAt: 1,
+      data: { body: "hi" },
+    });
+    expect(validations).toBe(1);
+    // The store's own frozen entity, handed back: nothing to validate or copy.
+    expect(notes.upsert("n1", stored)).toBe(stored);
+    expect(validations).toBe(1);
+    // Spreads and JSON round-trips carry no mark: they are validated (and refused when invalid).
+    const spread = { ...stored, data: { body: 42 } } as unknown as typeof stored;
+    expect(() => notes.upsert("n1", spread)).toThrow(KalphiteValidationError);
+    expect(validations).toBe(2);
+    notes.upsert("n1", JSON.parse(JSON.stringify(stored)));
+    expect(validations).toBe(3);
+    expect(Object.keys(notes.findById("n1")!)).toEqual(["id", "type", "updatedAt", "data"]);
+    expect(JSON.stringify(stored)).toBe(
+      '{"id":"n1","type":"note","updatedAt":1,"data":{"body":"hi"}}',
+    );
+  });
+
   it("keeps an own __proto__ key (from JSON.parse) as data, without changing the prototype", () => {
     const Loose = {
       "~standard": { version: 1, vendor: "test", validate: (value: unknown) => ({ value }) },
