@@ -44,17 +44,24 @@ const leaderPhases = () =>
     .map(Number) ?? [Number.NaN, 0, Number.NaN];
 const phases = () => {
   const [open, , load] = leaderPhases();
-  return `(PGlite opened ${ms(open!)}, store loaded ${ms(load!)}, in the worker)`;
+  return `(database open and saving after ${ms(lastOpened)}: PGlite opened ${ms(open!)}, store loaded ${ms(load!)}, in the worker)`;
 };
 
-/** Opens the app and returns the time until it is ready (the review is on screen). */
+/**
+ * Opens the app and returns the time until the review is on screen with its data, and until
+ * the leader's database is open (changes saved from then on).
+ */
 async function openApp(page: Page, url: string): Promise<number> {
   lastLeaderLine = "";
   const started = Date.now();
   await page.goto(url);
   await page.getByTestId("app-ready").waitFor({ timeout: 120_000 });
-  return Date.now() - started;
+  const shown = Date.now() - started;
+  await page.locator("[data-testid=local-save][data-opened=true]").waitFor({ timeout: 120_000 });
+  lastOpened = Date.now() - started;
+  return shown;
 }
+let lastOpened = 0;
 
 /** Click → the frame after the DOM changed, measured in the page from the click event's time. */
 async function clickToPaint(page: Page, commentId: string): Promise<number> {
@@ -71,7 +78,12 @@ async function clickToPaint(page: Page, commentId: string): Promise<number> {
 async function main(): Promise<void> {
   const dataDir = tempDataDir();
   const server = await startServer({ dataDir });
-  const browser = await launchBrowser();
+  // A browser that does not start must not leave the server running.
+  const browser = await launchBrowser().catch(async (error: unknown) => {
+    await server.stop();
+    removeDir(dataDir);
+    throw error;
+  });
   const lines: string[] = [];
   try {
     // --- Opening: a first visit (PGlite creates its database), then a reload.

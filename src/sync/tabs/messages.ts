@@ -11,6 +11,11 @@ export type TabMessage =
   | { kind: "leader"; leader: string }
   /** A follower starts or looks for the leader: asks for a snapshot. */
   | { kind: "hello"; tab: string }
+  /**
+   * What a tab about to lead shows every tab until its database is open (its cache, or the
+   * server's copy on a first visit): a follower with no leader's snapshot yet shows it.
+   */
+  | { kind: "preview"; entities: unknown[] }
   /** Every entity the leader holds, for the follower `to`, and the leader's published state. */
   | { kind: "snapshot"; leader: string; to: string; entities: unknown[]; state: unknown }
   /** Changes the leader's store made (from any tab, the server, or its database). */

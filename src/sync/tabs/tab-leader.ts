@@ -8,6 +8,7 @@ import {
   type TabChannel,
   type TabMessage,
 } from "./messages.js";
+import type { TabSnapshotCache } from "./snapshot-cache.js";
 
 /** Options of `serveTabs()`. */
 export interface TabLeaderOptions<E extends Entity = Entity> {
@@ -31,7 +32,16 @@ export interface TabLeaderOptions<E extends Entity = Entity> {
    * @default console.error
    */
   onError?: (error: unknown) => void;
+  /**
+   * Kept up to date with the store (all of it now, then each change), for tabs to show when
+   * they start before a leader is up (see `TabMirrorOptions.cache`).
+   * @default undefined (no cache)
+   */
+  cache?: TabSnapshotCache;
 }
+
+/** How long the leader gathers its store's changes before writing them to the snapshot cache. */
+const CACHE_WRITE_MS = 250;
 
 /** The leader side of a database's tabs, from `serveTabs()`. */
 export interface TabLeader {
@@ -82,6 +92,7 @@ export function serveTabs<E extends Entity>(options: TabLeaderOptions<E>): TabLe
     outgoing = [];
     if (changes.length > 0) post({ kind: "changes", leader: id, changes });
   };
+  const stopCache = keepCache(options.cache, store, onError);
   const stopChanges = store.onChange((change: StoreChange<Entity>) => {
     if (outgoing.length === 0) queueMicrotask(flushOutgoing);
     outgoing.push(toInput(change));
@@ -138,9 +149,52 @@ export function serveTabs<E extends Entity>(options: TabLeaderOptions<E>): TabLe
       flushOutgoing();
       closed = true;
       stopChanges();
+      stopCache();
       channel.removeEventListener("message", onMessage);
       if (!options.channel) channel.close();
     },
+  };
+}
+
+/**
+ * Sends `entities` to the tabs of database `name` as a preview: what a tab about to lead has
+ * before its database is open (the server's copy on a first visit). A tab that has no leader's
+ * snapshot yet shows it (`TabMirror.shown`); the leader's snapshot replaces it.
+ */
+export function previewTabs(options: {
+  name: string;
+  entities: readonly Entity[];
+  channel?: TabChannel;
+}): void {
+  const channel = options.channel ?? openTabChannel(options.name);
+  channel.postMessage({ kind: "preview", entities: [...options.entities] } satisfies TabMessage);
+  if (!options.channel) channel.close();
+}
+
+/** Writes the whole store to `cache`, then its changes every `CACHE_WRITE_MS`; returns the stop. */
+function keepCache(
+  cache: TabSnapshotCache | undefined,
+  store: StoreApi<Entity>,
+  onError: (error: unknown) => void,
+): () => void {
+  if (cache === undefined) return () => {};
+  let writes = cache.replace(store.entities()).catch(onError);
+  let queued: ChangeInput[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const writeQueued = () => {
+    timer = undefined;
+    const changes = queued;
+    queued = [];
+    writes = writes.then(() => cache.write(changes)).catch(onError);
+  };
+  const stop = store.onChange((change: StoreChange<Entity>) => {
+    queued.push(toInput(change));
+    timer ??= setTimeout(writeQueued, CACHE_WRITE_MS);
+  });
+  return () => {
+    stop();
+    if (timer !== undefined) clearTimeout(timer);
+    if (queued.length > 0) writeQueued();
   };
 }
 

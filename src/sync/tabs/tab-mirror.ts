@@ -10,6 +10,7 @@ import {
   type TabChannel,
   type TabMessage,
 } from "./messages.js";
+import type { TabSnapshotCache } from "./snapshot-cache.js";
 
 /** Options of `mirrorTabs()`. */
 export interface TabMirrorOptions<E extends Entity = Entity> {
@@ -36,6 +37,13 @@ export interface TabMirrorOptions<E extends Entity = Entity> {
    * @default 16
    */
   applyEveryMs?: number;
+  /**
+   * Shown at once (read when the mirror starts) until the leader's snapshot arrives: the copy
+   * of the store a leader last kept there (see `TabLeaderOptions.cache`). Lets a tab show its
+   * data while the leader still opens its database; `shown` resolves then.
+   * @default undefined (no cache: the tab shows the leader's snapshot, or a preview it sends)
+   */
+  cache?: TabSnapshotCache;
 }
 
 /** A tab mirroring the leader's store, from `mirrorTabs()`. */
@@ -44,6 +52,12 @@ export interface TabMirror {
   readonly id: string;
   /** Resolves with the first snapshot from a leader: the store then shows the leader's data. */
   readonly ready: Promise<void>;
+  /**
+   * Resolves once the store shows data: the leader's snapshot, or before it a preview (the
+   * snapshot cache, or what a tab about to lead sent with `previewTabs`). Until `ready`, the
+   * tab's writes are kept here and sent when the leader is up.
+   */
+  readonly shown: Promise<void>;
   /** The leader this tab follows, once one answered. */
   readonly leader: ReadonlySignal<string | undefined>;
   /** This tab's writes not yet durable in the leader's database (kept here, resent to a new leader). */
@@ -87,6 +101,10 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
   let resolveReady!: () => void;
   const ready = new Promise<void>((resolve) => {
     resolveReady = resolve;
+  });
+  let resolveShown!: () => void;
+  const shown = new Promise<void>((resolve) => {
+    resolveShown = resolve;
   });
   const post = (message: TabMessage) => {
     if (!closed) channel.postMessage(message);
@@ -189,6 +207,13 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
     applyFromLeader(changes);
   };
 
+  /** Shows a preview of the leader's store, unless the leader's snapshot came first. */
+  const showPreview = (entities: unknown[]) => {
+    if (closed || snapshotFrom !== undefined) return;
+    applySnapshot(entities);
+    resolveShown();
+  };
+
   /** Follows a leader heard of for the first time; `snapshot` when it is already sending one. */
   const follow = (leaderId: string, snapshot = false) => {
     if (leader.peek() === leaderId) return;
@@ -238,6 +263,10 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
         applySnapshot(data.entities);
         state.value = data.state;
         resolveReady();
+        resolveShown();
+        break;
+      case "preview":
+        showPreview(data.entities);
         break;
       case "state":
         if (data.leader === snapshotFrom) state.value = data.state;
@@ -257,10 +286,18 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
   };
   channel.addEventListener("message", onMessage);
   post({ kind: "hello", tab: id });
+  options.cache?.load().then(
+    (entities) => {
+      if (entities !== undefined) showPreview(entities);
+    },
+    // No cache to show: the tab waits for the leader, as without one.
+    () => {},
+  );
 
   return {
     id,
     ready,
+    shown,
     leader,
     pending: pendingCount,
     state,
