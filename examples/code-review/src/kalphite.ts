@@ -15,14 +15,6 @@ import { Entity } from "./schema.js";
 import type { ConflictEvent, LeaderState, WorkerCommand, WorkerReport } from "./tab-protocol.js";
 import { createViews, type ReviewViews } from "./views.js";
 
-export {
-  useEntity,
-  useLiveGroups,
-  useLiveQuery,
-  useSignalValue,
-  useValue,
-} from "kalphite/react";
-
 export type ReviewStore = KalphiteStore<Entity>;
 export type { ConnectionStatus };
 

@@ -97,7 +97,7 @@ async function lead(command: Extract<WorkerCommand, { type: "start" }>): Promise
   report({ type: "leading" });
   const cache = indexedDbSnapshotCache(dbName);
   // No cache: no leader ever ran in this browser (or its cache is gone), a first visit.
-  const firstVisit = (await cache.load().catch(() => undefined)) === undefined;
+  const firstVisit = !(await cache.written().catch(() => false));
   const stopPreview = firstVisit && online ? previewFromServer(room, user, dbName) : () => {};
   const { FrontendDatabase, persist } = await database;
   const store = KalphiteStore(Entity);

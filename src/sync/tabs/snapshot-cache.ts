@@ -9,8 +9,13 @@ import type { ChangeInput, Entity } from "../../core/index.js";
  * replaces it as soon as the leader answers, and nothing is ever written from it.
  */
 export interface TabSnapshotCache {
-  /** The entities last written, or `undefined` when no leader ever wrote the cache. */
-  load(): Promise<Entity[] | undefined>;
+  /** Whether a leader wrote the cache at least once (false on a first visit). */
+  written(): Promise<boolean>;
+  /**
+   * The entities last written, `pageSize` at a time: each page is read (and deserialized) in a
+   * task of its own, so that a large room does not make one long task of the page's start.
+   */
+  pages(pageSize?: number): AsyncIterable<Entity[]>;
   /** Makes the cache hold exactly `entities`. */
   replace(entities: readonly Entity[]): Promise<void>;
   /** Applies `changes` (in order) to the cache. */
@@ -63,20 +68,36 @@ export function indexedDbSnapshotCache(name: string): TabSnapshotCache {
     });
   };
   return {
-    async load() {
-      let written: unknown;
-      let entities: Entity[] = [];
-      await transact("readonly", (store, meta) => {
-        const marker = meta.get(WRITTEN);
-        marker.onsuccess = () => {
-          written = marker.result;
-        };
-        const all = store.getAll();
-        all.onsuccess = () => {
-          entities = all.result as Entity[];
+    async written() {
+      let marker: unknown;
+      await transact("readonly", (_, meta) => {
+        const request = meta.get(WRITTEN);
+        request.onsuccess = () => {
+          marker = request.result;
         };
       });
-      return written === undefined ? undefined : entities;
+      return marker !== undefined;
+    },
+    async *pages(pageSize = 1000) {
+      let after: IDBValidKey | undefined;
+      for (;;) {
+        let page: Entity[] = [];
+        let keys: IDBValidKey[] = [];
+        const range = after === undefined ? undefined : IDBKeyRange.lowerBound(after, true);
+        await transact("readonly", (store) => {
+          const values = store.getAll(range, pageSize);
+          values.onsuccess = () => {
+            page = values.result as Entity[];
+          };
+          const keyList = store.getAllKeys(range, pageSize);
+          keyList.onsuccess = () => {
+            keys = keyList.result;
+          };
+        });
+        if (page.length > 0) yield page;
+        if (keys.length < pageSize) return;
+        after = keys[keys.length - 1];
+      }
     },
     replace(entities) {
       return transact("readwrite", (store, meta) => {
@@ -102,7 +123,8 @@ export function indexedDbSnapshotCache(name: string): TabSnapshotCache {
 
 function emptyCache(): TabSnapshotCache {
   return {
-    load: () => Promise.resolve(undefined),
+    written: () => Promise.resolve(false),
+    async *pages() {},
     replace: () => Promise.resolve(),
     write: () => Promise.resolve(),
     close() {},

@@ -5,6 +5,7 @@ import {
   isTabMessage,
   openTabChannel,
   randomTabId,
+  snapshotParts,
   type TabChannel,
   type TabMessage,
 } from "./messages.js";
@@ -127,7 +128,11 @@ export function serveTabs<E extends Entity>(options: TabLeaderOptions<E>): TabLe
     if (!isTabMessage(data)) return;
     if (data.kind === "hello") {
       flushOutgoing();
-      post({ kind: "snapshot", leader: id, to: data.tab, entities: store.entities(), state });
+      const parts = snapshotParts(store.entities());
+      parts.forEach((entities, i) => {
+        const done = i === parts.length - 1;
+        post({ kind: "snapshot", leader: id, to: data.tab, entities, state, done });
+      });
     } else if (data.kind === "write") {
       receiveWrites(data.tab, data.writes);
     }
@@ -167,7 +172,11 @@ export function previewTabs(options: {
   channel?: TabChannel;
 }): void {
   const channel = options.channel ?? openTabChannel(options.name);
-  channel.postMessage({ kind: "preview", entities: [...options.entities] } satisfies TabMessage);
+  const parts = snapshotParts(options.entities);
+  parts.forEach((entities, i) => {
+    const done = i === parts.length - 1;
+    channel.postMessage({ kind: "preview", entities, done } satisfies TabMessage);
+  });
   if (!options.channel) channel.close();
 }
 

@@ -193,24 +193,41 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
     pendingCount.value = pending.size;
   };
 
-  const applySnapshot = (entities: unknown[]) => {
+  // A snapshot (or preview) comes in parts, each applied in its own task: its entities now,
+  // and with the last part the removal of every entity no part had.
+  const applySnapshotPart = (entities: unknown[], present: Set<string>) => {
     const changes: ChangeInput[] = [];
-    const present = new Set<string>();
     for (const entity of entities as Entity[]) {
       present.add(entityKey(entity.type, entity.id));
       changes.push({ operation: "upsert", entityType: entity.type, entityId: entity.id, entity });
     }
+    applyFromLeader(changes);
+  };
+  const finishSnapshot = (present: Set<string>) => {
+    const changes: ChangeInput[] = [];
     for (const entity of store.entities()) {
       if (!present.has(entityKey(entity.type, entity.id)))
         changes.push({ operation: "delete", entityType: entity.type, entityId: entity.id });
     }
     applyFromLeader(changes);
   };
+  /** The keys of the snapshot or preview being received, until its last part. */
+  let snapshotKeys: Set<string> | undefined;
+  let previewKeys: Set<string> | undefined;
 
-  /** Shows a preview of the leader's store, unless the leader's snapshot came first. */
-  const showPreview = (entities: unknown[]) => {
-    if (closed || snapshotFrom !== undefined) return;
-    applySnapshot(entities);
+  /** Whether a preview may still be shown: no leader's snapshot has begun. */
+  const previewing = () => !closed && snapshotFrom === undefined;
+
+  /** Shows the snapshot cache's copy, a page per task, unless the leader's snapshot comes first. */
+  const showCache = async (cache: TabSnapshotCache) => {
+    if (!(await cache.written())) return;
+    const present = new Set<string>();
+    for await (const page of cache.pages()) {
+      if (!previewing()) return;
+      applySnapshotPart(page, present);
+    }
+    if (!previewing()) return;
+    finishSnapshot(present);
     resolveShown();
   };
 
@@ -259,14 +276,25 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
         // The first leader's answer to this tab's hello: its "leader" came before this tab listened.
         if (leader.peek() === undefined) follow(data.leader, true);
         if (data.leader !== leader.peek()) break;
+        if (snapshotFrom !== data.leader) snapshotKeys = undefined;
         snapshotFrom = data.leader;
-        applySnapshot(data.entities);
+        snapshotKeys ??= new Set();
+        applySnapshotPart(data.entities, snapshotKeys);
+        if (!data.done) break;
+        finishSnapshot(snapshotKeys);
+        snapshotKeys = undefined;
         state.value = data.state;
         resolveReady();
         resolveShown();
         break;
       case "preview":
-        showPreview(data.entities);
+        if (!previewing()) break;
+        previewKeys ??= new Set();
+        applySnapshotPart(data.entities, previewKeys);
+        if (!data.done) break;
+        finishSnapshot(previewKeys);
+        previewKeys = undefined;
+        resolveShown();
         break;
       case "state":
         if (data.leader === snapshotFrom) state.value = data.state;
@@ -286,13 +314,8 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
   };
   channel.addEventListener("message", onMessage);
   post({ kind: "hello", tab: id });
-  options.cache?.load().then(
-    (entities) => {
-      if (entities !== undefined) showPreview(entities);
-    },
-    // No cache to show: the tab waits for the leader, as without one.
-    () => {},
-  );
+  // No cache to show (or none readable): the tab waits for the leader, as without one.
+  if (options.cache) showCache(options.cache).catch(() => {});
 
   return {
     id,

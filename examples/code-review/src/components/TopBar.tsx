@@ -1,6 +1,6 @@
 import { plural } from "../format.js";
+import { useSignalValue } from "../hooks.js";
 import type { ConnectionStatus } from "../kalphite.js";
-import { useSignalValue } from "../kalphite.js";
 import { useSession } from "../session-context.js";
 import { SOURCE_PATH } from "../source-file.js";
 import { Avatar } from "./Avatar.js";
@@ -68,8 +68,8 @@ export function TopBar({ onSwitchUser }: { onSwitchUser(): void }) {
             (!opened
               ? "This browser's copy of the room is shown while its database (PGlite) opens; changes are saved once it is open"
               : leading
-              ? "Every change is written to this browser's database (PGlite); this tab holds it"
-              : "Every change is written to this browser's database (PGlite) through another tab of this room")
+                ? "Every change is written to this browser's database (PGlite); this tab holds it"
+                : "Every change is written to this browser's database (PGlite) through another tab of this room")
           }
         >
           {saveProblem
