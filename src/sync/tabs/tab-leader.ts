@@ -41,6 +41,9 @@ export interface TabLeaderOptions<E extends Entity = Entity> {
   cache?: TabSnapshotCache;
 }
 
+/** How long after a failed durable point the leader tries again to confirm the writes it holds. */
+const RETRY_CONFIRM_MS = 2000;
+
 /** How long the leader gathers its store's changes before writing them to the snapshot cache. */
 const CACHE_WRITE_MS = 250;
 
@@ -116,12 +119,40 @@ export function serveTabs<E extends Entity>(options: TabLeaderOptions<E>): TabLe
     // The broadcast of these changes goes first: the follower then knows the leader's version
     // of every entity it wrote before it stops holding its own.
     flushOutgoing();
-    confirmations = confirmations.then(durable).then(
-      () => post({ kind: "ack", leader: id, to: tab, ids: applied }),
-      // Not durable: not confirmed. The follower keeps the writes and resends them to the
-      // next leader; the changes stay in this store and its flush queue.
-      onError,
-    );
+    for (const writeId of applied) unconfirmed.push({ tab, id: writeId });
+    confirm();
+  };
+
+  // Writes applied here and not yet confirmed, in order. A durable point confirms those
+  // received before it began; when it fails, they wait for the next one, tried again every
+  // `RETRY_CONFIRM_MS` (the changes stay in this store and its flush queue meanwhile), so a
+  // follower is not left waiting for a write that was saved after all.
+  let unconfirmed: { tab: string; id: string }[] = [];
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  const confirm = () => {
+    confirmations = confirmations.then(async () => {
+      const batch = unconfirmed;
+      unconfirmed = [];
+      if (batch.length === 0 || closed) return;
+      try {
+        await durable();
+      } catch (error) {
+        unconfirmed = [...batch, ...unconfirmed];
+        onError(error);
+        retry ??= setTimeout(() => {
+          retry = undefined;
+          confirm();
+        }, RETRY_CONFIRM_MS);
+        return;
+      }
+      const byTab = new Map<string, string[]>();
+      for (const write of batch) {
+        const ids = byTab.get(write.tab);
+        if (ids) ids.push(write.id);
+        else byTab.set(write.tab, [write.id]);
+      }
+      for (const [to, ids] of byTab) post({ kind: "ack", leader: id, to, ids });
+    });
   };
 
   const onMessage = ({ data }: { data: unknown }) => {
@@ -153,6 +184,7 @@ export function serveTabs<E extends Entity>(options: TabLeaderOptions<E>): TabLe
       if (closed) return;
       flushOutgoing();
       closed = true;
+      if (retry !== undefined) clearTimeout(retry);
       stopChanges();
       stopCache();
       channel.removeEventListener("message", onMessage);

@@ -43,7 +43,7 @@ function memoryCache(initial?: Entity[]): TabSnapshotCache & { rows: Map<string,
     async replace(entities) {
       written = true;
       rows.clear();
-      for (const entity of entities) rows.set(entityKey(entity.type, entity.id), entity);
+      for (const entity of entities) rows.set(entityKey(entity.type, entity.id), entity as Entity);
     },
     async write(changes: readonly ChangeInput[]) {
       for (const change of changes) {
