@@ -73,6 +73,14 @@ const CLOSE_TIMEOUT_MS = 3000;
 export async function openSession({ room, user }: SessionOptions): Promise<Session> {
   const dbName = databaseName(room, user);
   const store = KalphiteStore(Entity);
+  // Subscribed before any data arrives, the big views index each part of the preview and of
+  // the leader's snapshot as it is applied (a task each), instead of sorting the whole room in
+  // one piece during the first render.
+  const views = createViews(store);
+  const cleanups: (() => void)[] = [
+    views.threads.subscribe(() => {}),
+    views.byStatus.subscribe(() => {}),
+  ];
   const cache = indexedDbSnapshotCache(dbName);
   const mirror = mirrorTabs({ store, name: dbName, cache });
   const opened = signal(false);
@@ -85,7 +93,6 @@ export async function openSession({ room, user }: SessionOptions): Promise<Sessi
     name: `kalphite leader ${room}/${user}`,
   });
   const command = (message: WorkerCommand) => worker.postMessage(message);
-  const cleanups: (() => void)[] = [];
 
   const failed = new Promise<never>((_, reject) => {
     const onReport = (event: MessageEvent<WorkerReport>) => {
@@ -147,7 +154,7 @@ export async function openSession({ room, user }: SessionOptions): Promise<Sessi
     room,
     user,
     store,
-    views: createViews(store),
+    views,
     connection: computed(() => leaderState.value?.connection ?? "connecting"),
     outbox: computed(() => (leaderState.value?.outbox ?? 0) + mirror.pending.value),
     syncProblem: computed(() => leaderState.value?.syncProblem ?? null),
