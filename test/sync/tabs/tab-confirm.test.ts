@@ -1,16 +1,9 @@
 // A follower's write that the leader could not make durable at first: never confirmed while the
 // durable point fails, confirmed once it succeeds again, with no later write needed.
-import { type } from "arktype";
 import { afterEach, expect, it, vi } from "vitest";
 import { KalphiteStore } from "../../../src/index.js";
 import { mirrorTabs, serveTabs } from "../../../src/sync/index.js";
-
-const Entity = type({
-  id: "string",
-  type: "'note'",
-  updatedAt: "number",
-  data: { text: "string" },
-});
+import { Entity, note } from "./notes.js";
 
 const open: { close(): void }[] = [];
 afterEach(() => {
@@ -37,7 +30,7 @@ it("a write whose durable point failed is confirmed by the next one that succeed
   open.push(mirror);
   await mirror.ready;
 
-  store.note.upsert("a", { id: "a", type: "note", updatedAt: 1, data: { text: "kept" } });
+  store.note.upsert("a", note("a", "kept"));
   await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0));
   expect(mirror.pending.value).toBe(1);
   expect(leaderStore.note.findById("a")?.data.text).toBe("kept");

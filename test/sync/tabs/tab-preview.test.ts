@@ -1,7 +1,6 @@
 // A tab shows its data before any leader is up: from the snapshot cache a leader kept, or from
 // a preview a tab about to lead sent; the leader's snapshot (in parts) then replaces it, and a
 // write made meanwhile reaches the leader.
-import { type } from "arktype";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { entityKey } from "../../../src/core/entity-key.js";
 import type { ChangeInput } from "../../../src/core/index.js";
@@ -12,21 +11,7 @@ import {
   serveTabs,
   type TabSnapshotCache,
 } from "../../../src/sync/index.js";
-
-const Entity = type({
-  id: "string",
-  type: "'note'",
-  updatedAt: "number",
-  data: { text: "string" },
-});
-type Entity = typeof Entity.infer;
-
-const note = (id: string, text: string): Entity => ({
-  id,
-  type: "note",
-  updatedAt: 1,
-  data: { text },
-});
+import { Entity, note } from "./notes.js";
 
 /** A snapshot cache in memory, paged as IndexedDB's is. */
 function memoryCache(initial?: Entity[]): TabSnapshotCache & { rows: Map<string, Entity> } {
