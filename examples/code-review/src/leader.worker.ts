@@ -154,7 +154,7 @@ async function lead(command: Extract<WorkerCommand, { type: "start" }>): Promise
   onlineChanged = connect;
   // On a first visit the tabs show the server's copy: the database's (empty) one would blank
   // them until the engine's join, so the tabs are served once the join is in.
-  if (firstVisit) await firstSync(engine, 5000);
+  if (firstVisit && online) await firstSync(engine, 5000);
   stopPreview();
   const leader: TabLeader = serveTabs({
     store,
