@@ -84,6 +84,8 @@ export default defineConfig({
     outDir,
     emptyOutDir: true,
     target: "es2022",
+    // KALPHITE_DEMO_MINIFY=0 keeps names readable in a CPU profile (bench/browser/profile.ts).
+    minify: process.env.KALPHITE_DEMO_MINIFY !== "0",
     chunkSizeWarningLimit: 2048,
     rolldownOptions,
   },

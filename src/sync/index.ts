@@ -44,7 +44,13 @@ export {
   type TabLeadership,
 } from "./tabs/leader-election.js";
 export type { ForwardedWrite, TabChannel, TabMessage } from "./tabs/messages.js";
-export { serveTabs, type TabLeader, type TabLeaderOptions } from "./tabs/tab-leader.js";
+export { indexedDbSnapshotCache, type TabSnapshotCache } from "./tabs/snapshot-cache.js";
+export {
+  previewTabs,
+  serveTabs,
+  type TabLeader,
+  type TabLeaderOptions,
+} from "./tabs/tab-leader.js";
 export { mirrorTabs, type TabMirror, type TabMirrorOptions } from "./tabs/tab-mirror.js";
 export type {
   ChangeMessage,

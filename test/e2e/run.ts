@@ -23,6 +23,7 @@ import { type TestContext, tests } from "./registry.js";
 import { ReviewPage } from "./review-page.js";
 import "./sync.tests.js";
 import "./scale.tests.js";
+import "./save.tests.js";
 
 async function main(): Promise<number> {
   mkdirSync(screenshotDir, { recursive: true });

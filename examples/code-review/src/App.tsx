@@ -1,8 +1,8 @@
-import { useEffect, useState } from "react";
+import { startTransition, useEffect, useState } from "react";
 import { CodeView } from "./components/CodeView.js";
 import { Sidebar } from "./components/Sidebar.js";
 import { ConflictToasts, OfflineBanner, ProblemBanner, TopBar } from "./components/TopBar.js";
-import { openSession, type Session } from "./kalphite.js";
+import type { Session } from "./kalphite.js";
 import { SessionContext } from "./session-context.js";
 
 export interface Identity {
@@ -11,6 +11,14 @@ export interface Identity {
 }
 
 const LAST_NAME_KEY = "kalphite-review-user";
+
+/**
+ * The store, its schema and the tabs' wiring are a chunk of their own: the page's first script
+ * (React, the screens) paints the loading screen while it loads and runs in tasks of its own.
+ */
+const loadSessionModule = () => import("./kalphite.js");
+// Fetched at once when the address names the user (a reload), in parallel with the first paint.
+if (new URLSearchParams(location.search).get("user")?.trim()) void loadSessionModule();
 
 /**
  * Room and user from the URL (`?room=demo&user=ada`). The user is the URL's only: two windows
@@ -103,16 +111,19 @@ export function App() {
     if (!user) return;
     let closed = false;
     let opened: Session | null = null;
-    openSession({ room, user }).then(
-      (s) => {
-        opened = s;
-        if (closed) void s.close();
-        else setSession(s);
-      },
-      (reason: unknown) => {
-        if (!closed) setError(reason);
-      },
-    );
+    loadSessionModule()
+      .then(({ openSession }) => openSession({ room, user }))
+      .then(
+        (s) => {
+          opened = s;
+          if (closed) void s.close();
+          // A transition: React renders the review in slices, yielding to the page between them.
+          else startTransition(() => setSession(s));
+        },
+        (reason: unknown) => {
+          if (!closed) setError(reason);
+        },
+      );
     return () => {
       closed = true;
       if (opened) void opened.close();

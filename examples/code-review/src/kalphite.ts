@@ -10,18 +10,10 @@
  */
 import { computed, type ReadonlySignal, signal } from "@preact/signals-core";
 import { KalphiteStore } from "kalphite";
-import { type ConnectionStatus, mirrorTabs } from "kalphite/sync";
+import { type ConnectionStatus, indexedDbSnapshotCache, mirrorTabs } from "kalphite/sync";
 import { Entity } from "./schema.js";
 import type { ConflictEvent, LeaderState, WorkerCommand, WorkerReport } from "./tab-protocol.js";
 import { createViews, type ReviewViews } from "./views.js";
-
-export {
-  useEntity,
-  useLiveGroups,
-  useLiveQuery,
-  useSignalValue,
-  useValue,
-} from "kalphite/react";
 
 export type ReviewStore = KalphiteStore<Entity>;
 export type { ConnectionStatus };
@@ -45,6 +37,11 @@ export interface Session {
   readonly syncProblem: ReadonlySignal<string | null>;
   /** Why changes are not being saved in this browser, or null. */
   readonly saveProblem: ReadonlySignal<string | null>;
+  /**
+   * False while the page shows a preview (this browser's copy of the room, or the server's on
+   * a first visit) and the leader still opens the database; writes wait in the tab meanwhile.
+   */
+  readonly opened: ReadonlySignal<boolean>;
   /** True when every change made in this tab is in this browser's database. */
   readonly savedLocally: ReadonlySignal<boolean>;
   /** True when this tab's worker owns the database and the connection. */
@@ -69,19 +66,33 @@ function databaseName(room: string, user: string): string {
 const CLOSE_TIMEOUT_MS = 3000;
 
 /**
- * Opens the review of one room as one user: resolves once the store shows what the leader
- * holds (this browser's database, then the server's changes).
+ * Opens the review of one room as one user: resolves once the store shows the room, from the
+ * copy the leader keeps for this (or, on a first visit, the server's) while the leader opens
+ * the database, then what the leader holds (this browser's database, then the server's changes).
  */
 export async function openSession({ room, user }: SessionOptions): Promise<Session> {
   const dbName = databaseName(room, user);
   const store = KalphiteStore(Entity);
-  const mirror = mirrorTabs({ store, name: dbName });
+  // Subscribed before any data arrives, the big views index each part of the preview and of
+  // the leader's snapshot as it is applied (a task each), instead of sorting the whole room in
+  // one piece during the first render.
+  const views = createViews(store);
+  const cleanups: (() => void)[] = [
+    views.threads.subscribe(() => {}),
+    views.byStatus.subscribe(() => {}),
+  ];
+  const cache = indexedDbSnapshotCache(dbName);
+  const mirror = mirrorTabs({ store, name: dbName, cache });
+  const opened = signal(false);
+  void mirror.ready.then(() => {
+    opened.value = true;
+    cache.close();
+  });
   const worker = new Worker(new URL("./leader.worker.ts", import.meta.url), {
     type: "module",
     name: `kalphite leader ${room}/${user}`,
   });
   const command = (message: WorkerCommand) => worker.postMessage(message);
-  const cleanups: (() => void)[] = [];
 
   const failed = new Promise<never>((_, reject) => {
     const onReport = (event: MessageEvent<WorkerReport>) => {
@@ -98,22 +109,34 @@ export async function openSession({ room, user }: SessionOptions): Promise<Sessi
   // The browser's idea of being online goes to the worker: it stops reconnecting while offline.
   const goOnline = () => command({ type: "online", online: true });
   const goOffline = () => command({ type: "online", online: false });
+  // Writes made while the database still opens wait in this tab: leaving would lose them.
+  const keepUnsaved = (event: BeforeUnloadEvent) => {
+    if (!opened.peek() && mirror.pending.peek() > 0) event.preventDefault();
+  };
+  window.addEventListener("beforeunload", keepUnsaved);
   window.addEventListener("online", goOnline);
   window.addEventListener("offline", goOffline);
   cleanups.push(() => {
+    window.removeEventListener("beforeunload", keepUnsaved);
     window.removeEventListener("online", goOnline);
     window.removeEventListener("offline", goOffline);
   });
 
   try {
-    await Promise.race([mirror.ready, failed]);
+    await Promise.race([mirror.shown, failed]);
   } catch (error) {
     for (const cleanup of cleanups) cleanup();
     mirror.close();
+    cache.close();
     worker.terminate();
     throw error;
   }
-  void failed.catch((error: unknown) => console.error("[kalphite]", error));
+  // Shown from a preview, the database may still fail to open: said in the page, not only logged.
+  const openProblem = signal<string | null>(null);
+  void failed.catch((error: unknown) => {
+    console.error("[kalphite]", error);
+    openProblem.value = error instanceof Error ? error.message : String(error);
+  });
 
   const leaderState = computed(() => mirror.state.value as LeaderState | undefined);
   const conflicts = signal<readonly ConflictNotice[]>([]);
@@ -131,13 +154,17 @@ export async function openSession({ room, user }: SessionOptions): Promise<Sessi
     room,
     user,
     store,
-    views: createViews(store),
+    views,
     connection: computed(() => leaderState.value?.connection ?? "connecting"),
     outbox: computed(() => (leaderState.value?.outbox ?? 0) + mirror.pending.value),
     syncProblem: computed(() => leaderState.value?.syncProblem ?? null),
-    saveProblem: computed(() => leaderState.value?.saveProblem ?? null),
+    saveProblem: computed(() => openProblem.value ?? leaderState.value?.saveProblem ?? null),
+    opened,
     savedLocally: computed(
-      () => mirror.pending.value === 0 && (leaderState.value?.saveProblem ?? null) === null,
+      () =>
+        opened.value &&
+        mirror.pending.value === 0 &&
+        (leaderState.value?.saveProblem ?? null) === null,
     ),
     leading: computed(() => leaderState.value?.leaderTab === mirror.id),
     conflicts,
@@ -147,6 +174,7 @@ export async function openSession({ room, user }: SessionOptions): Promise<Sessi
     async close() {
       for (const cleanup of cleanups) cleanup();
       mirror.close();
+      cache.close();
       await new Promise<void>((done) => {
         const timer = setTimeout(done, CLOSE_TIMEOUT_MS);
         worker.addEventListener("message", (event: MessageEvent<WorkerReport>) => {

@@ -7,10 +7,12 @@
  */
 
 import { KalphiteStore } from "kalphite";
-import { FrontendDatabase, type Persistence, persist } from "kalphite/database";
+import type { Persistence } from "kalphite/database";
 import {
   electTabLeader,
+  indexedDbSnapshotCache,
   NetworkSyncEngine,
+  previewTabs,
   type SyncConflict,
   serveTabs,
   type TabLeader,
@@ -35,6 +37,57 @@ function syncUrl(): string {
   return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/sync`;
 }
 
+/** The engine's settings for the room, with or without this browser's database. */
+function engineOptions(room: string, user: string) {
+  return {
+    wsUrl: syncUrl(),
+    roomId: room,
+    userId: user,
+    // The demo server runs with insecure dev auth: it trusts the user id. See server.ts.
+    authToken: "",
+    conflictResolution: { strategy: "last-write-wins" as const },
+    // Keep trying for as long as the page is open, at most 5 s apart.
+    reconnectAttempts: Number.POSITIVE_INFINITY,
+    reconnectDelay: 300,
+    maxReconnectDelay: 5000,
+  };
+}
+
+/** Resolves at the engine's first complete join, or after `ms` (offline, a slow server). */
+function firstSync(engine: NetworkSyncEngine, ms: number): Promise<void> {
+  return new Promise<void>((done) => {
+    const timer = setTimeout(finish, ms);
+    const stop = engine.on("synced", finish);
+    function finish() {
+      clearTimeout(timer);
+      stop();
+      done();
+    }
+  });
+}
+
+/**
+ * A first visit: the tabs have nothing to show until PGlite has created its database (seconds),
+ * so the room as the server has it goes to them at once, from a join of an engine without a
+ * database (nothing is written through it), while PGlite opens.
+ */
+function previewFromServer(room: string, user: string, dbName: string): () => void {
+  const store = KalphiteStore(Entity);
+  const engine = new NetworkSyncEngine({ ...engineOptions(room, user), store });
+  const stop = engine.on("synced", () => {
+    previewTabs({ name: dbName, entities: store.entities() });
+    void engine.destroy();
+  });
+  engine.connect().catch(() => {});
+  return () => {
+    stop();
+    void engine.destroy();
+  };
+}
+
+// PGlite's code is loaded while the leader is elected and the preview is shown.
+const database = import("kalphite/database");
+
 async function lead(command: Extract<WorkerCommand, { type: "start" }>): Promise<void> {
   const { room, user, dbName, tab } = command;
   const started = performance.now();
@@ -42,6 +95,11 @@ async function lead(command: Extract<WorkerCommand, { type: "start" }>): Promise
   const elected = performance.now();
   if (closing) return leadership.release();
   report({ type: "leading" });
+  const cache = indexedDbSnapshotCache(dbName);
+  // No cache: no leader ever ran in this browser (or its cache is gone), a first visit.
+  const firstVisit = !(await cache.written().catch(() => false));
+  const stopPreview = firstVisit && online ? previewFromServer(room, user, dbName) : () => {};
+  const { FrontendDatabase, persist } = await database;
   const store = KalphiteStore(Entity);
   // The last leader let go of its lock when its worker went away; "wait" covers the moment
   // between the two.
@@ -54,24 +112,17 @@ async function lead(command: Extract<WorkerCommand, { type: "start" }>): Promise
     persistence = await persist(store, db);
   } catch (error) {
     // Let another tab try: a database this worker cannot open may open in the next.
+    stopPreview();
+    cache.close();
     await db.close().catch(() => {});
     leadership.release();
     throw error;
   }
   const engine = new NetworkSyncEngine({
-    wsUrl: syncUrl(),
-    roomId: room,
-    userId: user,
-    // The demo server runs with insecure dev auth: it trusts the user id. See server.ts.
-    authToken: "",
+    ...engineOptions(room, user),
     store,
     // The outbox and the sync position live in the same database: they survive a reload.
     database: db,
-    conflictResolution: { strategy: "last-write-wins" },
-    // Keep trying for as long as the page is open, at most 5 s apart.
-    reconnectAttempts: Number.POSITIVE_INFINITY,
-    reconnectDelay: 300,
-    maxReconnectDelay: 5000,
   });
 
   let saveProblem: string | null = null;
@@ -95,10 +146,21 @@ async function lead(command: Extract<WorkerCommand, { type: "start" }>): Promise
   console.info(
     `[kalphite] leading ${dbName}: PGlite opened in ${Math.round(opened - elected)} ms, ${persistence.hydrated} entities loaded in ${Math.round(performance.now() - opened)} ms (worker started ${Math.round(elected - started)} ms before it led)`,
   );
+  const connect = () => {
+    if (online) engine.connect().catch(() => {});
+    else void engine.disconnect();
+  };
+  connect();
+  onlineChanged = connect;
+  // On a first visit the tabs show the server's copy: the database's (empty) one would blank
+  // them until the engine's join, so the tabs are served once the join is in.
+  if (firstVisit && online) await firstSync(engine, 5000);
+  stopPreview();
   const leader: TabLeader = serveTabs({
     store,
     name: dbName,
     durable,
+    cache,
     onError: (error) => console.error("[kalphite] could not save locally", error),
   });
   let sync: LeaderState = {
@@ -136,17 +198,12 @@ async function lead(command: Extract<WorkerCommand, { type: "start" }>): Promise
   });
   const stopErrors = engine.on("error", (error) => console.warn("[kalphite sync]", error.message));
 
-  const connect = () => {
-    if (online) engine.connect().catch(() => {});
-    else void engine.disconnect();
-  };
-  connect();
-  onlineChanged = connect;
   stopLeading = async () => {
     stopStatus();
     stopConflicts();
     stopErrors();
     leader.close();
+    cache.close();
     await engine.destroy();
     await persistence.stop();
     await db.close();

@@ -11,8 +11,23 @@ export type TabMessage =
   | { kind: "leader"; leader: string }
   /** A follower starts or looks for the leader: asks for a snapshot. */
   | { kind: "hello"; tab: string }
-  /** Every entity the leader holds, for the follower `to`, and the leader's published state. */
-  | { kind: "snapshot"; leader: string; to: string; entities: unknown[]; state: unknown }
+  /**
+   * What a tab about to lead shows every tab until its database is open (its cache, or the
+   * server's copy on a first visit): a follower with no leader's snapshot yet shows it.
+   */
+  | { kind: "preview"; entities: unknown[]; done: boolean }
+  /**
+   * Every entity the leader holds, for the follower `to`, and the leader's published state; in
+   * parts (each its own task in the follower), the last with `done`.
+   */
+  | {
+      kind: "snapshot";
+      leader: string;
+      to: string;
+      entities: unknown[];
+      state: unknown;
+      done: boolean;
+    }
   /** Changes the leader's store made (from any tab, the server, or its database). */
   | { kind: "changes"; leader: string; changes: ChangeInput[] }
   /** A follower's local writes, for the leader to make its own. */
@@ -27,6 +42,17 @@ export type TabMessage =
   | { kind: "event"; leader: string; event: unknown };
 
 /** One batch of a follower's local changes, kept by the follower until the leader confirms it. */
+/** Entities per snapshot or preview message: a part deserialized and applied in one task. */
+export const SNAPSHOT_PART = 500;
+
+/** `entities` in parts of `SNAPSHOT_PART` (one empty part when there is none). */
+export function snapshotParts<T>(entities: readonly T[]): T[][] {
+  const parts: T[][] = [];
+  for (let start = 0; start === 0 || start < entities.length; start += SNAPSHOT_PART)
+    parts.push(entities.slice(start, start + SNAPSHOT_PART));
+  return parts;
+}
+
 export interface ForwardedWrite {
   /** Unique per follower and write: `<tab>:<n>`. */
   id: string;

@@ -5,9 +5,11 @@ import {
   isTabMessage,
   openTabChannel,
   randomTabId,
+  snapshotParts,
   type TabChannel,
   type TabMessage,
 } from "./messages.js";
+import type { TabSnapshotCache } from "./snapshot-cache.js";
 
 /** Options of `serveTabs()`. */
 export interface TabLeaderOptions<E extends Entity = Entity> {
@@ -31,7 +33,19 @@ export interface TabLeaderOptions<E extends Entity = Entity> {
    * @default console.error
    */
   onError?: (error: unknown) => void;
+  /**
+   * Kept up to date with the store (all of it now, then each change), for tabs to show when
+   * they start before a leader is up (see `TabMirrorOptions.cache`).
+   * @default undefined (no cache)
+   */
+  cache?: TabSnapshotCache;
 }
+
+/** How long after a failed durable point the leader tries again to confirm the writes it holds. */
+const RETRY_CONFIRM_MS = 2000;
+
+/** How long the leader gathers its store's changes before writing them to the snapshot cache. */
+const CACHE_WRITE_MS = 250;
 
 /** The leader side of a database's tabs, from `serveTabs()`. */
 export interface TabLeader {
@@ -82,6 +96,7 @@ export function serveTabs<E extends Entity>(options: TabLeaderOptions<E>): TabLe
     outgoing = [];
     if (changes.length > 0) post({ kind: "changes", leader: id, changes });
   };
+  const stopCache = keepCache(options.cache, store, onError);
   const stopChanges = store.onChange((change: StoreChange<Entity>) => {
     if (outgoing.length === 0) queueMicrotask(flushOutgoing);
     outgoing.push(toInput(change));
@@ -104,19 +119,51 @@ export function serveTabs<E extends Entity>(options: TabLeaderOptions<E>): TabLe
     // The broadcast of these changes goes first: the follower then knows the leader's version
     // of every entity it wrote before it stops holding its own.
     flushOutgoing();
-    confirmations = confirmations.then(durable).then(
-      () => post({ kind: "ack", leader: id, to: tab, ids: applied }),
-      // Not durable: not confirmed. The follower keeps the writes and resends them to the
-      // next leader; the changes stay in this store and its flush queue.
-      onError,
-    );
+    for (const writeId of applied) unconfirmed.push({ tab, id: writeId });
+    confirm();
+  };
+
+  // Writes applied here and not yet confirmed, in order. A durable point confirms those
+  // received before it began; when it fails, they wait for the next one, tried again every
+  // `RETRY_CONFIRM_MS` (the changes stay in this store and its flush queue meanwhile), so a
+  // follower is not left waiting for a write that was saved after all.
+  let unconfirmed: { tab: string; id: string }[] = [];
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  const confirm = () => {
+    confirmations = confirmations.then(async () => {
+      const batch = unconfirmed;
+      unconfirmed = [];
+      if (batch.length === 0 || closed) return;
+      try {
+        await durable();
+      } catch (error) {
+        unconfirmed = [...batch, ...unconfirmed];
+        onError(error);
+        retry ??= setTimeout(() => {
+          retry = undefined;
+          confirm();
+        }, RETRY_CONFIRM_MS);
+        return;
+      }
+      const byTab = new Map<string, string[]>();
+      for (const write of batch) {
+        const ids = byTab.get(write.tab);
+        if (ids) ids.push(write.id);
+        else byTab.set(write.tab, [write.id]);
+      }
+      for (const [to, ids] of byTab) post({ kind: "ack", leader: id, to, ids });
+    });
   };
 
   const onMessage = ({ data }: { data: unknown }) => {
     if (!isTabMessage(data)) return;
     if (data.kind === "hello") {
       flushOutgoing();
-      post({ kind: "snapshot", leader: id, to: data.tab, entities: store.entities(), state });
+      const parts = snapshotParts(store.entities());
+      parts.forEach((entities, i) => {
+        const done = i === parts.length - 1;
+        post({ kind: "snapshot", leader: id, to: data.tab, entities, state, done });
+      });
     } else if (data.kind === "write") {
       receiveWrites(data.tab, data.writes);
     }
@@ -137,10 +184,58 @@ export function serveTabs<E extends Entity>(options: TabLeaderOptions<E>): TabLe
       if (closed) return;
       flushOutgoing();
       closed = true;
+      if (retry !== undefined) clearTimeout(retry);
       stopChanges();
+      stopCache();
       channel.removeEventListener("message", onMessage);
       if (!options.channel) channel.close();
     },
+  };
+}
+
+/**
+ * Sends `entities` to the tabs of database `name` as a preview: what a tab about to lead has
+ * before its database is open (the server's copy on a first visit). A tab that has no leader's
+ * snapshot yet shows it (`TabMirror.shown`); the leader's snapshot replaces it.
+ */
+export function previewTabs(options: {
+  name: string;
+  entities: readonly Entity[];
+  channel?: TabChannel;
+}): void {
+  const channel = options.channel ?? openTabChannel(options.name);
+  const parts = snapshotParts(options.entities);
+  parts.forEach((entities, i) => {
+    const done = i === parts.length - 1;
+    channel.postMessage({ kind: "preview", entities, done } satisfies TabMessage);
+  });
+  if (!options.channel) channel.close();
+}
+
+/** Writes the whole store to `cache`, then its changes every `CACHE_WRITE_MS`; returns the stop. */
+function keepCache(
+  cache: TabSnapshotCache | undefined,
+  store: StoreApi<Entity>,
+  onError: (error: unknown) => void,
+): () => void {
+  if (cache === undefined) return () => {};
+  let writes = cache.replace(store.entities()).catch(onError);
+  let queued: ChangeInput[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const writeQueued = () => {
+    timer = undefined;
+    const changes = queued;
+    queued = [];
+    writes = writes.then(() => cache.write(changes)).catch(onError);
+  };
+  const stop = store.onChange((change: StoreChange<Entity>) => {
+    queued.push(toInput(change));
+    timer ??= setTimeout(writeQueued, CACHE_WRITE_MS);
+  });
+  return () => {
+    stop();
+    if (timer !== undefined) clearTimeout(timer);
+    if (queued.length > 0) writeQueued();
   };
 }
 

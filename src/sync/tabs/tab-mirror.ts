@@ -10,6 +10,7 @@ import {
   type TabChannel,
   type TabMessage,
 } from "./messages.js";
+import type { TabSnapshotCache } from "./snapshot-cache.js";
 
 /** Options of `mirrorTabs()`. */
 export interface TabMirrorOptions<E extends Entity = Entity> {
@@ -36,6 +37,13 @@ export interface TabMirrorOptions<E extends Entity = Entity> {
    * @default 16
    */
   applyEveryMs?: number;
+  /**
+   * Shown at once (read when the mirror starts) until the leader's snapshot arrives: the copy
+   * of the store a leader last kept there (see `TabLeaderOptions.cache`). Lets a tab show its
+   * data while the leader still opens its database; `shown` resolves then.
+   * @default undefined (no cache: the tab shows the leader's snapshot, or a preview it sends)
+   */
+  cache?: TabSnapshotCache;
 }
 
 /** A tab mirroring the leader's store, from `mirrorTabs()`. */
@@ -44,6 +52,12 @@ export interface TabMirror {
   readonly id: string;
   /** Resolves with the first snapshot from a leader: the store then shows the leader's data. */
   readonly ready: Promise<void>;
+  /**
+   * Resolves once the store shows data: the leader's snapshot, or before it a preview (the
+   * snapshot cache, or what a tab about to lead sent with `previewTabs`). Until `ready`, the
+   * tab's writes are kept here and sent when the leader is up.
+   */
+  readonly shown: Promise<void>;
   /** The leader this tab follows, once one answered. */
   readonly leader: ReadonlySignal<string | undefined>;
   /** This tab's writes not yet durable in the leader's database (kept here, resent to a new leader). */
@@ -87,6 +101,10 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
   let resolveReady!: () => void;
   const ready = new Promise<void>((resolve) => {
     resolveReady = resolve;
+  });
+  let resolveShown!: () => void;
+  const shown = new Promise<void>((resolve) => {
+    resolveShown = resolve;
   });
   const post = (message: TabMessage) => {
     if (!closed) channel.postMessage(message);
@@ -175,18 +193,42 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
     pendingCount.value = pending.size;
   };
 
-  const applySnapshot = (entities: unknown[]) => {
+  // A snapshot (or preview) comes in parts, each applied in its own task: its entities now,
+  // and with the last part the removal of every entity no part had.
+  const applySnapshotPart = (entities: unknown[], present: Set<string>) => {
     const changes: ChangeInput[] = [];
-    const present = new Set<string>();
     for (const entity of entities as Entity[]) {
       present.add(entityKey(entity.type, entity.id));
       changes.push({ operation: "upsert", entityType: entity.type, entityId: entity.id, entity });
     }
+    applyFromLeader(changes);
+  };
+  const finishSnapshot = (present: Set<string>) => {
+    const changes: ChangeInput[] = [];
     for (const entity of store.entities()) {
       if (!present.has(entityKey(entity.type, entity.id)))
         changes.push({ operation: "delete", entityType: entity.type, entityId: entity.id });
     }
     applyFromLeader(changes);
+  };
+  /** The keys of the snapshot or preview being received, until its last part. */
+  let snapshotKeys: Set<string> | undefined;
+  let previewKeys: Set<string> | undefined;
+
+  /** Whether a preview may still be shown: no leader's snapshot has begun. */
+  const previewing = () => !closed && snapshotFrom === undefined;
+
+  /** Shows the snapshot cache's copy, a page per task, unless the leader's snapshot comes first. */
+  const showCache = async (cache: TabSnapshotCache) => {
+    if (!(await cache.written())) return;
+    const present = new Set<string>();
+    for await (const page of cache.pages()) {
+      if (!previewing()) return;
+      applySnapshotPart(page, present);
+    }
+    if (!previewing()) return;
+    finishSnapshot(present);
+    resolveShown();
   };
 
   /** Follows a leader heard of for the first time; `snapshot` when it is already sending one. */
@@ -234,10 +276,25 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
         // The first leader's answer to this tab's hello: its "leader" came before this tab listened.
         if (leader.peek() === undefined) follow(data.leader, true);
         if (data.leader !== leader.peek()) break;
+        if (snapshotFrom !== data.leader) snapshotKeys = undefined;
         snapshotFrom = data.leader;
-        applySnapshot(data.entities);
+        snapshotKeys ??= new Set();
+        applySnapshotPart(data.entities, snapshotKeys);
+        if (!data.done) break;
+        finishSnapshot(snapshotKeys);
+        snapshotKeys = undefined;
         state.value = data.state;
         resolveReady();
+        resolveShown();
+        break;
+      case "preview":
+        if (!previewing()) break;
+        previewKeys ??= new Set();
+        applySnapshotPart(data.entities, previewKeys);
+        if (!data.done) break;
+        finishSnapshot(previewKeys);
+        previewKeys = undefined;
+        resolveShown();
         break;
       case "state":
         if (data.leader === snapshotFrom) state.value = data.state;
@@ -257,10 +314,13 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
   };
   channel.addEventListener("message", onMessage);
   post({ kind: "hello", tab: id });
+  // No cache to show (or none readable): the tab waits for the leader, as without one.
+  if (options.cache) showCache(options.cache).catch(() => {});
 
   return {
     id,
     ready,
+    shown,
     leader,
     pending: pendingCount,
     state,

@@ -1,24 +1,9 @@
 // The tabs of one database over a real BroadcastChannel (Node has one): a leader serving its
 // store, followers mirroring it and writing through it, and a handover between two leaders.
-import { type } from "arktype";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { KalphiteStore } from "../../../src/index.js";
 import { mirrorTabs, serveTabs, type TabLeader, type TabMirror } from "../../../src/sync/index.js";
-
-const Entity = type({
-  id: "string",
-  type: "'note'",
-  updatedAt: "number",
-  data: { text: "string" },
-});
-type Entity = typeof Entity.infer;
-
-const note = (id: string, text: string, updatedAt = 1): Entity => ({
-  id,
-  type: "note",
-  updatedAt,
-  data: { text },
-});
+import { Entity, note } from "./notes.js";
 
 /** A promise resolved by hand: the leader's durable point, driven by the test. */
 function deferred() {

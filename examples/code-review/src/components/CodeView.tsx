@@ -1,7 +1,7 @@
 import { memo, useCallback, useState } from "react";
 import { addComment } from "../actions.js";
 import { highlightLine } from "../highlight.js";
-import { useLiveGroups } from "../kalphite.js";
+import { useLiveGroups } from "../hooks.js";
 import { countRender } from "../render-count.js";
 import type { Comment } from "../schema.js";
 import { useSession } from "../session-context.js";

@@ -1,7 +1,7 @@
 import { memo, useState } from "react";
 import { deleteComment, setStatus, updateComment } from "../actions.js";
 import { formatFullTime, formatTime } from "../format.js";
-import { useEntity } from "../kalphite.js";
+import { useEntity } from "../hooks.js";
 import { countRender } from "../render-count.js";
 import type { Comment } from "../schema.js";
 import { useSession } from "../session-context.js";

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { clearVerdict, reviewId, setVerdict } from "../actions.js";
 import { plural } from "../format.js";
-import { useLiveGroups, useLiveQuery, useValue } from "../kalphite.js";
+import { useLiveGroups, useLiveQuery, useValue } from "../hooks.js";
 import type { Verdict } from "../schema.js";
 import { useSession } from "../session-context.js";
 import { Avatar } from "./Avatar.js";

@@ -1,6 +1,6 @@
 import { plural } from "../format.js";
+import { useSignalValue } from "../hooks.js";
 import type { ConnectionStatus } from "../kalphite.js";
-import { useSignalValue } from "../kalphite.js";
 import { useSession } from "../session-context.js";
 import { SOURCE_PATH } from "../source-file.js";
 import { Avatar } from "./Avatar.js";
@@ -19,6 +19,7 @@ export function TopBar({ onSwitchUser }: { onSwitchUser(): void }) {
   const syncProblem = useSignalValue(session.syncProblem);
   const saveProblem = useSignalValue(session.saveProblem);
   const leading = useSignalValue(session.leading);
+  const opened = useSignalValue(session.opened);
   // Never "Live" while changes do not get through: the pill says so instead.
   const stuck = connection === "connected" && syncProblem !== null;
 
@@ -61,14 +62,23 @@ export function TopBar({ onSwitchUser }: { onSwitchUser(): void }) {
           data-testid="local-save"
           data-saved={saved}
           data-leading={leading}
+          data-opened={opened}
           title={
             saveProblem ??
-            (leading
-              ? "Every change is written to this browser's database (PGlite); this tab holds it"
-              : "Every change is written to this browser's database (PGlite) through another tab of this room")
+            (!opened
+              ? "This browser's copy of the room is shown while its database (PGlite) opens; changes are saved once it is open"
+              : leading
+                ? "Every change is written to this browser's database (PGlite); this tab holds it"
+                : "Every change is written to this browser's database (PGlite) through another tab of this room")
           }
         >
-          {saveProblem ? "Not saved on this device" : saved ? "Saved on this device" : "Saving…"}
+          {saveProblem
+            ? "Not saved on this device"
+            : saved
+              ? "Saved on this device"
+              : opened
+                ? "Saving…"
+                : "Opening…"}
         </span>
         <button
           type="button"
@@ -91,7 +101,9 @@ export function OfflineBanner() {
   const session = useSession();
   const connection = useSignalValue(session.connection);
   const outbox = useSignalValue(session.outbox);
-  if (connection === "connected") return null;
+  const opened = useSignalValue(session.opened);
+  // Before the leader is up its connection is unknown, not lost.
+  if (connection === "connected" || !opened) return null;
   const sent = outbox > 0 ? `${plural(outbox, "change")} will be sent` : "changes will be sent";
   return (
     <div className={`banner ${connection}`} role="status" data-testid="offline-banner">
