@@ -2,8 +2,8 @@
 // server never holds what it owes it, and everyone else's round trips carry on.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
-import { signToken } from "../../src/server/index.js";
+import type { WebSocket } from "ws";
+import { joinRaw, writeRaw } from "../support/raw-client.js";
 import { SECRET, startServerProcess, tempDir, uniqueName, withTimeout } from "./helpers.js";
 
 const rssMiB = (pid: number) =>
@@ -22,45 +22,33 @@ interface Client {
 }
 
 async function join(url: string, room: string, userId: string): Promise<Client> {
-  const socket = new WebSocket(url);
+  let onClose: (code: number) => void = () => {};
   const client: Client = {
-    socket,
+    socket: undefined as unknown as WebSocket,
     acks: new Map(),
     sentAt: new Map(),
     sent: 0,
     bytes: 0,
     errors: [],
-    closed: new Promise((resolve) => socket.on("close", (code) => resolve(code))),
+    closed: new Promise((resolve) => {
+      onClose = resolve;
+    }),
   };
-  socket.on("error", () => {});
-  await withTimeout(
-    new Promise<void>((resolve) => {
-      socket.on("message", (data) => {
-        client.bytes += (data as Buffer).length;
-        const m = JSON.parse(data.toString());
-        if (m.type === "welcome") resolve();
+  client.socket = await withTimeout(
+    joinRaw({
+      url,
+      room,
+      userId,
+      secret: SECRET,
+      onClose,
+      onMessage(m, { bytes }) {
+        client.bytes += bytes;
         if (m.type === "error") client.errors.push(m.payload.code);
         if (m.type === "ack") {
           const sent = client.sentAt.get(m.payload.ackedId);
           if (sent !== undefined) client.acks.set(m.payload.ackedId, performance.now() - sent);
         }
-      });
-      socket.on("open", () =>
-        socket.send(
-          JSON.stringify({
-            type: "hello",
-            payload: {
-              protocol: 1,
-              roomId: room,
-              token: signToken({ userId, rooms: [room] }, SECRET),
-              cursor: 0,
-            },
-            timestamp: Date.now(),
-            userId,
-            messageId: `${userId}-hello`,
-          }),
-        ),
-      );
+      },
     }),
     20_000,
     `${userId} to join`,
@@ -72,21 +60,7 @@ function write(client: Client, userId: string, body: string): void {
   const n = client.sent++;
   const id = `${userId}-${n}`;
   client.sentAt.set(id, performance.now());
-  client.socket.send(
-    JSON.stringify({
-      type: "change",
-      payload: {
-        operation: "upsert",
-        entityType: "comment",
-        entityId: id,
-        entity: { id, type: "comment", updatedAt: Date.now(), data: { body } },
-        vector: {},
-      },
-      timestamp: Date.now(),
-      userId,
-      messageId: id,
-    }),
-  );
+  writeRaw(client.socket, { userId, messageId: id, entityId: id, data: { body } });
 }
 
 describe("backpressure", () => {

@@ -2,7 +2,7 @@
 // clients kept sending at a fair pace arrive at once when it resumes, and all are stored.
 import { describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { signToken } from "../../src/server/index.js";
+import { joinRaw, writeRaw } from "../support/raw-client.js";
 import { SECRET, startServerProcess, tempDir, uniqueName, withTimeout } from "./helpers.js";
 
 interface LoadClient {
@@ -14,36 +14,26 @@ interface LoadClient {
 }
 
 async function loadClient(url: string, room: string, userId: string): Promise<LoadClient> {
-  const socket = new WebSocket(url);
-  const client: LoadClient = { sent: 0, acked: new Set(), errors: [], closed: undefined, socket };
-  socket.on("close", (code) => {
-    client.closed = code;
-  });
-  socket.on("error", () => {});
-  await withTimeout(
-    new Promise<void>((resolve) => {
-      socket.on("message", (data) => {
-        const m = JSON.parse(data.toString());
-        if (m.type === "welcome") resolve();
+  const client: LoadClient = {
+    sent: 0,
+    acked: new Set(),
+    errors: [],
+    closed: undefined,
+    socket: undefined as unknown as WebSocket,
+  };
+  client.socket = await withTimeout(
+    joinRaw({
+      url,
+      room,
+      userId,
+      secret: SECRET,
+      onClose: (code) => {
+        client.closed = code;
+      },
+      onMessage(m) {
         if (m.type === "ack" || m.type === "conflict") client.acked.add(m.payload.ackedId);
         if (m.type === "error") client.errors.push(m.payload.code);
-      });
-      socket.on("open", () =>
-        socket.send(
-          JSON.stringify({
-            type: "hello",
-            payload: {
-              protocol: 1,
-              roomId: room,
-              token: signToken({ userId, rooms: [room] }, SECRET),
-              cursor: 0,
-            },
-            timestamp: Date.now(),
-            userId,
-            messageId: `${userId}-hello`,
-          }),
-        ),
-      );
+      },
     }),
     20_000,
     `${userId} to join`,
@@ -54,21 +44,7 @@ async function loadClient(url: string, room: string, userId: string): Promise<Lo
 function write(client: LoadClient, userId: string): void {
   const n = client.sent++;
   const id = `${userId}-${n}`;
-  client.socket.send(
-    JSON.stringify({
-      type: "change",
-      payload: {
-        operation: "upsert",
-        entityType: "comment",
-        entityId: id,
-        entity: { id, type: "comment", updatedAt: Date.now(), data: { n } },
-        vector: {},
-      },
-      timestamp: Date.now(),
-      userId,
-      messageId: id,
-    }),
-  );
+  writeRaw(client.socket, { userId, messageId: id, entityId: id, data: { n } });
 }
 
 describe("a stalled server", () => {

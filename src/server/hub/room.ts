@@ -83,13 +83,17 @@ export class Room {
     return this.#queue.splice(0, count);
   }
 
-  /** The storage announced a commit of this room at `head` (by this process or another). */
-  heard(head: number): void {
+  /**
+   * The storage announced a commit of this room at `head`, by this process (`byThisProcess`) or
+   * another. Another process's entries are read and broadcast now, while this process's next
+   * commit runs: waiting for it would add a whole commit to their delivery.
+   */
+  heard(head: number, byThisProcess: boolean): void {
     this.#heard = Math.max(this.#heard, head);
-    // While this process commits, the announcement is most likely its own commit, whose
-    // entries it is about to broadcast without reading them: the commit loop pumps up to
-    // `heard` after each batch, so reading the log here would only read them a second time.
-    if (!this.#committing) void this.#pump([], head);
+    // This process's own commit: the commit loop broadcasts its entries from the commit's
+    // result, so reading the log here would only read them a second time.
+    if (byThisProcess && this.#committing) return;
+    void this.#pump([], head);
   }
 
   /** Resolves when the broadcasts in progress are done. */
@@ -117,7 +121,8 @@ export class Room {
           const connection = batch[i]?.connection;
           if (connection && this.#answer(connection, outcome)) {
             const entry = outcome.entry as LogEntry;
-            this.#origin.set(entry.messageId, connection);
+            // Unless another process's announcement already had it read and broadcast.
+            if (entry.seq > this.broadcastSeq) this.#origin.set(entry.messageId, connection);
             fresh.push(entry);
           }
         });

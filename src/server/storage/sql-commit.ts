@@ -1,0 +1,221 @@
+// SyncStorage.commit on SQL as two texts of statements, each sent in one round trip: the first
+// locks the room and reads what the batch needs (resends, current versions), the second writes
+// the batch's entries and versions, moves the head and notifies. The room's lock is held for one
+// round trip and the decisions in between, not for a round trip per statement: on PostgreSQL
+// under load, the lock's hold time is what bounds a room's commits per second.
+import { entityKey } from "../../core/entity-key.js";
+import { KalphiteUsageError } from "../../core/index.js";
+import type { LogEntry } from "../../protocol/messages.js";
+import type { CurrentVersion, IncomingChange } from "../conflict.js";
+import type { StoredRoom } from "./commit-batch.js";
+
+/** One statement's result rows. */
+export interface SqlRows<T = Record<string, unknown>> {
+  rows: T[];
+}
+
+/** A log row as the SQL storages hold it. */
+export interface LogRow {
+  seq: string | number;
+  message_id: string;
+  user_id: string;
+  ts: number;
+  operation: "upsert" | "delete";
+  entity_type: string;
+  entity_id: string;
+  entity: unknown;
+  vector: Record<string, number>;
+  conflict: unknown;
+}
+
+/** A latest-version row as the SQL storages hold it. */
+export interface VersionRow {
+  entity_type: string;
+  entity_id: string;
+  entity: unknown;
+  vector: Record<string, number>;
+  seq: string | number;
+  ts: number;
+  user_id: string;
+  message_id: string;
+}
+
+/**
+ * A string as an SQL literal, for statement texts sent without parameters (several statements
+ * in one round trip take none). An escape string (`E'...'`) with `\` and `'` doubled means the
+ * same whatever `standard_conforming_strings` says.
+ *
+ * @example literal("it's") // E'it''s'
+ */
+export function literal(value: string): string {
+  return `E'${value.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`;
+}
+
+/** A value as a jsonb literal. */
+export function jsonLiteral(value: unknown): string {
+  return `${literal(JSON.stringify(value))}::jsonb`;
+}
+
+/** A number as an SQL literal (finite, or the statement would not parse). */
+function numberLiteral(value: number, what: string): string {
+  if (!Number.isFinite(value))
+    throw new KalphiteUsageError(`${what} is ${value}: pass a finite number (ms since the epoch).`);
+  return String(value);
+}
+
+/**
+ * A log row as the entry it stores.
+ *
+ * @example const entry = toEntry(row);
+ */
+export function toEntry(row: LogRow): LogEntry {
+  const entry: LogEntry = {
+    seq: Number(row.seq),
+    messageId: row.message_id,
+    userId: row.user_id,
+    timestamp: Number(row.ts),
+    operation: row.operation,
+    entityType: row.entity_type,
+    entityId: row.entity_id,
+    vector: row.vector,
+  };
+  if (row.entity !== null && row.entity !== undefined)
+    entry.entity = row.entity as LogEntry["entity"] & object;
+  if (row.conflict !== null && row.conflict !== undefined)
+    entry.conflict = row.conflict as LogEntry["conflict"] & object;
+  return entry;
+}
+
+/**
+ * The statements that lock `roomId` and read what `changes` need, in this order: create the
+ * room's row, lock it (head, horizon), the log entries of their message ids, the entries standing
+ * for those of them compacted away, the current versions of their entities. Each statement takes
+ * its own snapshot (READ COMMITTED), so the reads after the lock see every commit before it.
+ */
+export function readStatements(
+  p: string,
+  roomId: string,
+  changes: readonly IncomingChange[],
+): string[] {
+  const room = literal(roomId);
+  const ids = jsonLiteral(changes.map((c) => c.messageId));
+  // `= ANY(ARRAY(...))` so the planner uses the (room_id, message_id) and primary key indexes.
+  const each = (json: string) => `ANY (ARRAY(SELECT jsonb_array_elements_text(${json})))`;
+  return [
+    `INSERT INTO ${p}rooms (room_id) VALUES (${room}) ON CONFLICT DO NOTHING`,
+    `SELECT head, horizon FROM ${p}rooms WHERE room_id = ${room} FOR UPDATE`,
+    `SELECT * FROM ${p}log WHERE room_id = ${room} AND message_id = ${each(ids)}`,
+    // Resends of entries compacted away: answered with their entity's latest entry. Not looked
+    // up in a room never compacted (the EXISTS is evaluated once, first).
+    `SELECT c.message_id AS compacted_id, l.* FROM ${p}compacted c
+       JOIN ${p}entities e ON e.room_id = c.room_id AND e.entity_type = c.entity_type AND e.entity_id = c.entity_id
+       JOIN ${p}log l ON l.room_id = e.room_id AND l.seq = e.seq
+     WHERE c.room_id = ${room} AND c.message_id = ${each(ids)}
+       AND EXISTS (SELECT 1 FROM ${p}rooms WHERE room_id = ${room} AND horizon > 0)`,
+    // One primary-key probe per entity (a subquery per row cannot become a scan of the room,
+    // whatever the planner's statistics say: PGlite never gathers any).
+    `SELECT k.t AS entity_type, k.i AS entity_id,
+       (SELECT jsonb_build_object('entity', e.entity, 'vector', e.vector, 'ts', e.ts, 'user_id', e.user_id,
+          'message_id', e.message_id)
+        FROM ${p}entities e WHERE e.room_id = ${room} AND e.entity_type = k.t AND e.entity_id = k.i) AS version
+     FROM jsonb_to_recordset(${jsonLiteral(entityKeys(changes))}) AS k(t text, i text)`,
+  ];
+}
+
+/** The distinct entities of `changes`, as {t: type, i: id}. */
+function entityKeys(changes: readonly IncomingChange[]): { t: string; i: string }[] {
+  const keys = new Map<string, { t: string; i: string }>();
+  for (const c of changes)
+    keys.set(entityKey(c.entityType, c.entityId), { t: c.entityType, i: c.entityId });
+  return [...keys.values()];
+}
+
+/** A current version as the read statements return it. */
+interface VersionProbe {
+  entity_type: string;
+  entity_id: string;
+  version: {
+    entity: unknown;
+    vector: Record<string, number>;
+    ts: number;
+    user_id: string;
+    message_id: string;
+  } | null;
+}
+
+/** What the read statements found, as commitBatch asks for it. */
+export function storedRoom(results: readonly SqlRows[]): StoredRoom {
+  const [, locked, logged, compacted, versions] = results as [
+    unknown,
+    SqlRows<{ head: string | number }>,
+    SqlRows<LogRow>,
+    SqlRows<LogRow & { compacted_id: string }>,
+    SqlRows<VersionProbe>,
+  ];
+  const existing = new Map<string, LogEntry>();
+  for (const row of compacted?.rows ?? []) existing.set(row.compacted_id, toEntry(row));
+  for (const row of logged?.rows ?? []) existing.set(row.message_id, toEntry(row));
+  const current = new Map<string, CurrentVersion>();
+  for (const { entity_type, entity_id, version } of versions?.rows ?? [])
+    if (version)
+      current.set(entityKey(entity_type, entity_id), {
+        entity: (version.entity ?? null) as CurrentVersion["entity"],
+        vector: version.vector,
+        timestamp: Number(version.ts),
+        userId: version.user_id,
+        messageId: version.message_id,
+      });
+  return {
+    head: Number(locked?.rows[0]?.head ?? 0),
+    entry: (messageId) => existing.get(messageId),
+    version: (entityType, entityId) => current.get(entityKey(entityType, entityId)),
+  };
+}
+
+/**
+ * One statement that appends `entries` (consecutive seqs, in order) to the log, makes the last
+ * entry of each entity its current version, moves the head to the last seq and, with `channel`,
+ * notifies it with "<head>:<room>" (delivered to every listener when the transaction commits).
+ * The entries travel once, as one jsonb value both inserts read.
+ */
+export function writeStatement(
+  p: string,
+  roomId: string,
+  entries: readonly LogEntry[],
+  storedAt: number,
+  channel: string | undefined,
+): string {
+  const room = literal(roomId);
+  const head = (entries.at(-1) as LogEntry).seq;
+  const at = numberLiteral(storedAt, "commit options.now");
+  const rows = entries.map((e) => ({
+    seq: e.seq,
+    message_id: e.messageId,
+    user_id: e.userId,
+    ts: e.timestamp,
+    operation: e.operation,
+    entity_type: e.entityType,
+    entity_id: e.entityId,
+    entity: e.entity ?? null,
+    vector: e.vector,
+    conflict: e.conflict ?? null,
+  }));
+  const announce = channel
+    ? `SELECT pg_notify(${literal(channel)}, ${literal(`${head}:${roomId}`)})`
+    : "SELECT 1";
+  return `WITH r AS (
+      SELECT * FROM jsonb_to_recordset(${jsonLiteral(rows)}) AS r(seq bigint, message_id text, user_id text,
+        ts double precision, operation text, entity_type text, entity_id text, entity jsonb, vector jsonb, conflict jsonb)),
+    appended AS (
+      INSERT INTO ${p}log (room_id, seq, message_id, user_id, ts, operation, entity_type, entity_id, entity, vector, conflict, stored_at)
+      SELECT ${room}, seq, message_id, user_id, ts, operation, entity_type, entity_id, entity, vector, conflict, ${at} FROM r),
+    versions AS (
+      INSERT INTO ${p}entities (room_id, entity_type, entity_id, entity, vector, seq, ts, user_id, message_id, stored_at)
+      SELECT DISTINCT ON (entity_type, entity_id) ${room}, entity_type, entity_id, entity, vector, seq, ts, user_id, message_id, ${at}
+      FROM r ORDER BY entity_type, entity_id, seq DESC
+      ON CONFLICT (room_id, entity_type, entity_id) DO UPDATE SET entity = excluded.entity, vector = excluded.vector,
+        seq = excluded.seq, ts = excluded.ts, user_id = excluded.user_id, message_id = excluded.message_id,
+        stored_at = excluded.stored_at),
+    moved AS (UPDATE ${p}rooms SET head = ${numberLiteral(head, "The head")} WHERE room_id = ${room})
+    ${announce}`;
+}
