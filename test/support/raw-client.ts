@@ -97,3 +97,67 @@ export function writeRaw(socket: WebSocket, change: RawChange): void {
     }),
   );
 }
+
+/** A raw client that counts what it sent and what came back (the tests' load clients). */
+export interface CountingRawClient {
+  socket: WebSocket;
+  userId: string;
+  /** Changes written so far. */
+  sent: number;
+  /** The round trip (ms) of each acknowledged change, by message id. */
+  acks: Map<string, number>;
+  /** The codes of the server's error messages (a refused write is never acknowledged). */
+  errors: string[];
+  /** Bytes of messages received. */
+  bytes: number;
+  /** The close code once the socket closed. */
+  closeCode: number | undefined;
+  closed: Promise<number>;
+  /** Writes comment `<userId>-<n>` (a new one each time) with `data`. */
+  write(data: Record<string, unknown>): void;
+}
+
+/**
+ * Joins `room` as `userId` and counts sends, acks, errors and bytes.
+ *
+ * @example const client = await countingRawClient({ url, room, userId: "w1", secret }); client.write({ body: "x" });
+ */
+export async function countingRawClient(
+  options: Omit<RawJoinOptions, "onMessage" | "onClose">,
+): Promise<CountingRawClient> {
+  const sentAt = new Map<string, number>();
+  let onClose: (code: number) => void = () => {};
+  const client: CountingRawClient = {
+    socket: undefined as unknown as WebSocket,
+    userId: options.userId,
+    sent: 0,
+    acks: new Map(),
+    errors: [],
+    bytes: 0,
+    closeCode: undefined,
+    closed: new Promise((resolve) => {
+      onClose = resolve;
+    }),
+    write(data) {
+      const messageId = `${client.userId}-${client.sent++}`;
+      sentAt.set(messageId, performance.now());
+      writeRaw(client.socket, { userId: client.userId, messageId, entityId: messageId, data });
+    },
+  };
+  client.socket = await joinRaw({
+    ...options,
+    onClose(code) {
+      client.closeCode = code;
+      onClose(code);
+    },
+    onMessage(m, { bytes }) {
+      client.bytes += bytes;
+      if (m.type === "error") client.errors.push(m.payload.code);
+      if (m.type === "ack" || m.type === "conflict") {
+        const sent = sentAt.get(m.payload.ackedId);
+        if (sent !== undefined) client.acks.set(m.payload.ackedId, performance.now() - sent);
+      }
+    },
+  });
+  return client;
+}
