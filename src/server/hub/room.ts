@@ -110,6 +110,9 @@ export class Room {
   async #commit(): Promise<void> {
     if (this.#committing) return;
     this.#committing = true;
+    // The previous batch's broadcast: it may read the log (another process's entries came
+    // first), and the next commit need not wait for that read, only queue its own after it.
+    let broadcasting: Promise<void> = Promise.resolve();
     try {
       await this.ready;
       while (this.#queue.length > 0 && !this.#context.closing()) {
@@ -127,8 +130,11 @@ export class Room {
           }
         });
         // Up to this batch's last entry, and to whatever other processes committed meanwhile.
-        await this.#pump(fresh, Math.max(this.#heard, fresh.at(-1)?.seq ?? 0));
+        // At most one broadcast of this loop waits at a time: a slow one holds the next commit.
+        await broadcasting;
+        broadcasting = this.#pump(fresh, Math.max(this.#heard, fresh.at(-1)?.seq ?? 0));
       }
+      await broadcasting;
     } finally {
       this.#committing = false;
     }
