@@ -43,11 +43,17 @@ export interface VersionRow {
 /**
  * A string as an SQL literal, for statement texts sent without parameters (several statements
  * in one round trip take none). An escape string (`E'...'`) with `\` and `'` doubled means the
- * same whatever `standard_conforming_strings` says.
+ * same whatever `standard_conforming_strings` says. Values that are not strings travel inside
+ * JSON text (`jsonLiteral`), where JSON.stringify has escaped every control character.
  *
  * @example literal("it's") // E'it''s'
  */
 export function literal(value: string): string {
+  // A statement's text ends at a NUL on the wire: refused, as PostgreSQL refuses it in text.
+  if (value.includes("\0"))
+    throw new KalphiteUsageError(
+      `"${value.replaceAll("\0", "\\0")}" contains a NUL character, which PostgreSQL text cannot hold.`,
+    );
   return `E'${value.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`;
 }
 
