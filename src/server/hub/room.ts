@@ -88,12 +88,12 @@ export class Room {
    * another. Another process's entries are read and broadcast now, while this process's next
    * commit runs: waiting for it would add a whole commit to their delivery.
    */
-  heard(head: number, byThisProcess: boolean): void {
+  heard(head: number, byThisProcess: boolean, entries: readonly LogEntry[] = []): void {
     this.#heard = Math.max(this.#heard, head);
     // This process's own commit: the commit loop broadcasts its entries from the commit's
     // result, so reading the log here would only read them a second time.
     if (byThisProcess && this.#committing) return;
-    void this.#pump([], head);
+    void this.#pump(entries, head);
   }
 
   /** Resolves when the broadcasts in progress are done. */
@@ -198,7 +198,7 @@ export class Room {
    * as they are; the log is read only for entries this process has not seen (other processes'
    * commits), and not at all once `target` is reached.
    */
-  #pump(known: LogEntry[], target: number): Promise<void> {
+  #pump(known: readonly LogEntry[], target: number): Promise<void> {
     this.#pumping = this.#pumping.then(async () => {
       try {
         while (this.broadcastSeq < target) {

@@ -3,6 +3,7 @@
 // the batch's entries and versions, moves the head and notifies. The room's lock is held for one
 // round trip and the decisions in between, not for a round trip per statement: on PostgreSQL
 // under load, the lock's hold time is what bounds a room's commits per second.
+import { Buffer } from "node:buffer";
 import { entityKey } from "../../core/entity-key.js";
 import { KalphiteUsageError } from "../../core/index.js";
 import type { LogEntry } from "../../protocol/messages.js";
@@ -178,6 +179,57 @@ export function storedRoom(results: readonly SqlRows[]): StoredRoom {
   };
 }
 
+/** The most bytes a NOTIFY payload may hold (PostgreSQL's limit is 8000), with room to spare. */
+const PAYLOAD_BYTES = 7_900;
+/** A commit whose entries need more notifications than this announces only its head. */
+const MAX_PAGES = 16;
+
+/** One notification of a commit's entries (the entries channel). */
+export interface EntriesPage {
+  room: string;
+  head: number;
+  page: number;
+  pages: number;
+  entries: LogEntry[];
+}
+
+/**
+ * A commit's entries as notification payloads (JSON of EntriesPage, each under 8000 bytes), so
+ * other processes broadcast them without reading the log; undefined when they do not fit
+ * (an entry too large, or more than MAX_PAGES): then the head alone is announced.
+ *
+ * @example const payloads = entryPages("room", entries);
+ */
+export function entryPages(room: string, entries: readonly LogEntry[]): string[] | undefined {
+  const head = (entries.at(-1) as LogEntry).seq;
+  const envelope = Buffer.byteLength(
+    JSON.stringify({ room, head, page: 99, pages: 99, entries: [] }),
+  );
+  const groups: string[][] = [];
+  let group: string[] = [];
+  let bytes = envelope;
+  for (const entry of entries) {
+    const json = JSON.stringify(entry);
+    const size = Buffer.byteLength(json) + 1;
+    if (envelope + size > PAYLOAD_BYTES) return undefined;
+    if (bytes + size > PAYLOAD_BYTES) {
+      groups.push(group);
+      if (groups.length >= MAX_PAGES) return undefined;
+      group = [];
+      bytes = envelope;
+    }
+    group.push(json);
+    bytes += size;
+  }
+  groups.push(group);
+  return groups.map((jsons, page) =>
+    JSON.stringify({ room, head, page, pages: groups.length, entries: [] }).replace(
+      '"entries":[]',
+      `"entries":[${jsons.join(",")}]`,
+    ),
+  );
+}
+
 /**
  * One statement that appends `entries` (consecutive seqs, in order) to the log, makes the last
  * entry of each entity its current version, moves the head to the last seq and, with `channel`,
@@ -189,7 +241,7 @@ export function writeStatement(
   roomId: string,
   entries: readonly LogEntry[],
   storedAt: number,
-  channel: string | undefined,
+  channels: { heads: string; entries: string } | undefined,
 ): string {
   const room = literal(roomId);
   const head = (entries.at(-1) as LogEntry).seq;
@@ -206,8 +258,15 @@ export function writeStatement(
     vector: e.vector,
     conflict: e.conflict ?? null,
   }));
-  const announce = channel
-    ? `SELECT pg_notify(${literal(channel)}, ${literal(`${head}:${roomId}`)})`
+  // The entries first, then the head (delivered in that order, at commit): a process that heard
+  // the entries has broadcast them when the head comes, and one that listens to heads only
+  // (an older release) reads the log as before.
+  const pages = channels ? (entryPages(roomId, entries) ?? []) : [];
+  const announce = channels
+    ? `SELECT ${[
+        ...pages.map((page) => `pg_notify(${literal(channels.entries)}, ${literal(page)})`),
+        `pg_notify(${literal(channels.heads)}, ${literal(`${head}:${roomId}`)})`,
+      ].join(", ")}`
     : "SELECT 1";
   return `WITH r AS (
       SELECT * FROM jsonb_to_recordset(${jsonLiteral(rows)}) AS r(seq bigint, message_id text, user_id text,

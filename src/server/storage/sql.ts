@@ -1,9 +1,10 @@
 // SyncStorage over SQL, shared by the PGlite and PostgreSQL adapters. Bulk statements take JSON
 // (jsonb_to_recordset) so one batch is a fixed handful of queries, whatever its size.
 import { KalphiteUsageError } from "../../core/index.js";
-import type { SnapshotEntity } from "../../protocol/messages.js";
+import type { LogEntry, SnapshotEntity } from "../../protocol/messages.js";
 import { commitBatch } from "./commit-batch.js";
 import {
+  type EntriesPage,
   type LogRow,
   readStatements,
   type SqlRows,
@@ -98,9 +99,31 @@ export async function sqlStorage(
         return step.value;
       }));
 
-  const listeners = new Set<(roomId: string, head: number, byThisProcess: boolean) => void>();
-  const notify = (roomId: string, head: number, byThisProcess: boolean) => {
-    for (const listener of listeners) listener(roomId, head, byThisProcess);
+  type Listener = Parameters<SyncStorage["onCommit"]>[0];
+  const listeners = new Set<Listener>();
+  const notify: Listener = (roomId, head, byThisProcess, entries) => {
+    for (const listener of listeners) listener(roomId, head, byThisProcess, entries);
+  };
+  const channels = { heads: channel, entries: `${channel}_entries` };
+  // Pages of other processes' commits, by "<head>:<room>", until the last one comes.
+  const pending = new Map<string, { pages: LogEntry[][]; got: number }>();
+  const onEntries = (payload: string, fromThisProcess?: boolean) => {
+    // This process's own commits are broadcast from their result; heads re-announced after a
+    // reconnect are not pages.
+    if (fromThisProcess || !payload.startsWith("{")) return;
+    const page = JSON.parse(payload) as EntriesPage;
+    const key = `${page.head}:${page.room}`;
+    let group = pending.get(key);
+    if (!group) {
+      group = { pages: [], got: 0 };
+      pending.set(key, group);
+      // Groups left incomplete (the connection dropped between pages) are forgotten.
+      if (pending.size > 64) pending.delete(pending.keys().next().value as string);
+    }
+    group.pages[page.page] = page.entries;
+    if (++group.got < page.pages) return;
+    pending.delete(key);
+    notify(page.room, page.head, false, group.pages.flat());
   };
   // With LISTEN, every process (this one too) hears each commit from PostgreSQL; without it
   // (PGlite, one process) commits are announced directly.
@@ -109,6 +132,9 @@ export async function sqlStorage(
         const colon = payload.indexOf(":");
         notify(payload.slice(colon + 1), Number(payload.slice(0, colon)), fromThisProcess === true);
       })
+    : undefined;
+  const stopListeningEntries = driver.listen
+    ? await driver.listen(channels.entries, onEntries)
     : undefined;
 
   return {
@@ -119,7 +145,7 @@ export async function sqlStorage(
         const last = entries.at(-1);
         return {
           statements: last
-            ? [writeStatement(p, roomId, entries, storedAt, driver.listen ? channel : undefined)]
+            ? [writeStatement(p, roomId, entries, storedAt, driver.listen ? channels : undefined)]
             : [],
           // 0 when nothing was appended: nothing to announce.
           value: { outcomes, head: last?.seq ?? 0 },
@@ -245,6 +271,7 @@ export async function sqlStorage(
     },
     async close() {
       await stopListening?.();
+      await stopListeningEntries?.();
       await driver.close();
     },
   };

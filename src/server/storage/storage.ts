@@ -83,9 +83,17 @@ export interface SyncStorage {
    * process sharing the storage, and whether this process made it (its hub broadcasts those
    * from the commit's result; another process's entries it reads from the log). A batch of only
    * duplicates or refusals is not announced. When unsure (a head re-announced after a
-   * reconnect), `byThisProcess` is false.
+   * reconnect), `byThisProcess` is false. `entries`, when given, are the commit's entries (up to
+   * `head`, consecutive), so another process's commit is broadcast without reading the log.
    */
-  onCommit(listener: (roomId: string, head: number, byThisProcess: boolean) => void): () => void;
+  onCommit(
+    listener: (
+      roomId: string,
+      head: number,
+      byThisProcess: boolean,
+      entries?: readonly LogEntry[],
+    ) => void,
+  ): () => void;
   close(): Promise<void>;
 }
 
