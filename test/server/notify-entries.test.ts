@@ -36,65 +36,55 @@ function listen(storage: SyncStorage, room: string) {
   storage.onCommit((r, head, byThisProcess, entries) => {
     if (r === room) heard.push({ head, byThisProcess, ...(entries ? { entries } : {}) });
   });
-  const until = (head: number) =>
+  /** Resolves once an announcement passes `test`. */
+  const until = (test: (h: (typeof heard)[number]) => boolean, what: string) =>
     withTimeout(
       new Promise<void>((resolve) => {
         const check = setInterval(() => {
-          if (heard.some((h) => h.head >= head && !h.byThisProcess)) {
+          if (heard.some(test)) {
             clearInterval(check);
             resolve();
           }
         }, 10);
       }),
       10_000,
-      `the announcement of ${head}`,
+      what,
     );
   return { heard, until };
 }
 
+/** Two storages on one PostgreSQL (as two server processes would hold), and a room. */
+async function twoProcesses() {
+  const tablePrefix = `${uniqueName("n").toLowerCase()}_`;
+  const a = await postgresStorage({ url: POSTGRES_URL, tablePrefix });
+  open.push(a);
+  const b = await postgresStorage({ url: POSTGRES_URL, tablePrefix });
+  open.push(b);
+  return { a, b, room: uniqueName("room") };
+}
+
 describe("commit announcements on PostgreSQL", () => {
   it("another process gets a commit's entries in pages; its own commits it is told are its own", async () => {
-    const tablePrefix = `${uniqueName("n").toLowerCase()}_`;
-    const a = await postgresStorage({ url: POSTGRES_URL, tablePrefix });
-    open.push(a);
-    const b = await postgresStorage({ url: POSTGRES_URL, tablePrefix });
-    open.push(b);
-    const room = uniqueName("room");
+    const { a, b, room } = await twoProcesses();
     const onA = listen(a, room);
     const onB = listen(b, room);
     // 100 entries of ~400 bytes: several pages.
     const changes = Array.from({ length: 100 }, (_, i) => write(i, "x".repeat(300)));
     const outcomes = await a.commit(room, changes, decide);
-    await onB.until(100);
+    await onB.until((h) => h.head >= 100 && !h.byThisProcess, "B to hear 100");
     const withEntries = onB.heard.find((h) => h.entries);
     expect(withEntries?.entries).toEqual(outcomes.map((o) => o.entry));
     expect(withEntries?.head).toBe(100);
     // A hears its own commit as its own (it broadcasts from the commit's result), with no pages.
-    await withTimeout(
-      new Promise<void>((resolve) => {
-        const check = setInterval(() => {
-          if (onA.heard.some((h) => h.head === 100)) {
-            clearInterval(check);
-            resolve();
-          }
-        }, 10);
-      }),
-      10_000,
-      "A to hear its own commit",
-    );
+    await onA.until((h) => h.head === 100, "A to hear its own commit");
     expect(onA.heard.every((h) => h.byThisProcess && !h.entries)).toBe(true);
   }, 60_000);
 
   it("a commit too large for notifications announces its head alone", async () => {
-    const tablePrefix = `${uniqueName("n").toLowerCase()}_`;
-    const a = await postgresStorage({ url: POSTGRES_URL, tablePrefix });
-    open.push(a);
-    const b = await postgresStorage({ url: POSTGRES_URL, tablePrefix });
-    open.push(b);
-    const room = uniqueName("room");
+    const { a, b, room } = await twoProcesses();
     const onB = listen(b, room);
     await a.commit(room, [write(1, "y".repeat(10_000))], decide);
-    await onB.until(1);
+    await onB.until((h) => h.head >= 1 && !h.byThisProcess, "B to hear 1");
     expect(onB.heard.filter((h) => h.entries)).toEqual([]);
     expect((await b.entriesAfter(room, 0)).map((e) => e.messageId)).toEqual(["m1"]);
   }, 60_000);
