@@ -7,7 +7,9 @@
 // with delivery p99 < 50 ms and nothing lost. Then a convergence check with full clients
 // (NetworkSyncEngine + store) on PGlite and across two PostgreSQL servers.
 // Flags/env: --quick (fewer, shorter steps), SYNC_BENCH_RATES ("200,1000,2000,3000,5000"),
-// SYNC_BENCH_SECONDS (8), KALPHITE_TEST_POSTGRES_URL.
+// SYNC_BENCH_SECONDS (8), SYNC_BENCH_SETUPS ("floor,pglite,postgres,compaction"; "postgres1" or
+// "postgres2" for one of the PostgreSQL setups alone), SYNC_BENCH_CPU_PROF (a directory: the
+// servers write V8 CPU profiles there when stopped), KALPHITE_TEST_POSTGRES_URL.
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -34,6 +36,7 @@ const SETUPS = (process.env.SYNC_BENCH_SETUPS ?? "floor,pglite,postgres,compacti
 const COMPACTION_UPDATES = Number(
   process.env.SYNC_BENCH_COMPACTION_UPDATES ?? (QUICK ? 100_000 : 1_000_000),
 );
+const CPU_PROF = process.env.SYNC_BENCH_CPU_PROF;
 const SECONDS = Number(process.env.SYNC_BENCH_SECONDS ?? (QUICK ? 4 : 8));
 const POSTGRES_URL =
   process.env.KALPHITE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -54,7 +57,9 @@ interface Server {
 }
 
 function startProcess(script: string, args: string[]): Promise<Server> {
-  const child = spawn(process.execPath, ["--import", "tsx", script, "--port", "0", ...args], {
+  const profile = CPU_PROF && script === CLI ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF] : [];
+  const node = [...profile, "--import", "tsx", script, "--port", "0", ...args];
+  const child = spawn(process.execPath, node, {
     env: { ...process.env, KALPHITE_SECRET: SECRET },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -319,23 +324,27 @@ async function main(): Promise<void> {
       );
       await stop(pglite);
     }
-    if (SETUPS.includes("postgres")) {
+    const onePostgres = SETUPS.includes("postgres") || SETUPS.includes("postgres1");
+    const twoPostgres = SETUPS.includes("postgres") || SETUPS.includes("postgres2");
+    if (onePostgres || twoPostgres) {
       try {
         const prefix = `bench_${Date.now()}_`;
         const one = [
           await startProcess(CLI, ["--postgres", POSTGRES_URL, "--table-prefix", prefix]),
         ];
-        setups.push(await measure("1 server, PostgreSQL", one));
-        const two = [
-          ...one,
-          await startProcess(CLI, ["--postgres", POSTGRES_URL, "--table-prefix", prefix]),
-        ];
-        setups.push(await measure("2 servers, one PostgreSQL", two));
-        const c2 = await convergence(two.map((s) => s.url));
-        checks.push(
-          `2 servers on PostgreSQL: ${c2.converged ? "converged" : "DID NOT CONVERGE"} (10 full clients split over both, ${c2.writes} concurrent writes, ${(c2.ms / 1000).toFixed(1)} s)`,
-        );
-        await stop(two);
+        if (onePostgres) setups.push(await measure("1 server, PostgreSQL", one));
+        if (twoPostgres) {
+          const two = [
+            ...one,
+            await startProcess(CLI, ["--postgres", POSTGRES_URL, "--table-prefix", prefix]),
+          ];
+          setups.push(await measure("2 servers, one PostgreSQL", two));
+          const c2 = await convergence(two.map((s) => s.url));
+          checks.push(
+            `2 servers on PostgreSQL: ${c2.converged ? "converged" : "DID NOT CONVERGE"} (10 full clients split over both, ${c2.writes} concurrent writes, ${(c2.ms / 1000).toFixed(1)} s)`,
+          );
+          await stop(two);
+        } else await stop(one);
       } catch (error) {
         console.error(`PostgreSQL runs skipped: ${(error as Error).message}`);
       }

@@ -4,7 +4,7 @@
 // by bench/sync.bench.ts; one process per group of clients, apart from the servers it loads.
 import { performance } from "node:perf_hooks";
 import { WebSocket } from "ws";
-import { signToken } from "../../src/server/auth.js";
+import { joinRaw, type RawMessage, writeRaw } from "../../test/support/raw-client.js";
 import { histogram, record } from "./histogram.js";
 
 /** What the benchmark asks a load process to do. */
@@ -41,11 +41,11 @@ const ENTITIES_PER_CLIENT = 50;
  * all of them (the clients only read it), so the load process measures the server, not its own
  * JSON parsing. Receipt times are taken before parsing.
  */
-const parsedFrames = new Map<string, { type: string; payload: any }>();
-function parseShared(text: string): { type: string; payload: any } {
+const parsedFrames = new Map<string, RawMessage>();
+function parseShared(text: string): RawMessage {
   let message = parsedFrames.get(text);
   if (!message) {
-    message = JSON.parse(text) as { type: string; payload: any };
+    message = JSON.parse(text) as RawMessage;
     parsedFrames.set(text, message);
     if (parsedFrames.size > 4_096) parsedFrames.delete(parsedFrames.keys().next().value as string);
   }
@@ -64,80 +64,71 @@ interface Client {
   next: number;
 }
 
-function joinClient(url: string, room: string, userId: string, secret: string, result: RunResult) {
-  return new Promise<Client>((resolve, reject) => {
-    const socket = new WebSocket(url);
-    const client: Client = {
-      userId,
-      socket,
-      seen: new Set(),
-      pending: new Map(),
-      vectors: new Map(),
-      next: 0,
-    };
-    const entry = (
-      e: {
-        seq: number;
-        messageId: string;
-        userId: string;
-        entityId: string;
-        vector: Record<string, number>;
-        entity?: { data?: { sentAt?: number } };
-      },
-      at: number,
-    ) => {
-      if (client.seen.has(e.seq)) return;
-      client.seen.add(e.seq);
-      if (e.userId === userId) {
-        acked(e.messageId, e.entityId, e.vector, at);
-        return;
-      }
-      const sentAt = e.entity?.data?.sentAt;
-      if (typeof sentAt === "number") record(result.delivery, at - sentAt);
-    };
-    const acked = (
-      messageId: string,
-      entityId: string,
-      vector: Record<string, number>,
-      at: number,
-    ) => {
-      const sentAt = client.pending.get(messageId);
-      if (sentAt === undefined) return;
-      client.pending.delete(messageId);
-      client.vectors.set(entityId, vector);
-      result.acked++;
-      record(result.ack, at - sentAt);
-    };
-    socket.on("open", () =>
-      socket.send(
-        JSON.stringify({
-          type: "hello",
-          payload: {
-            protocol: 1,
-            roomId: room,
-            token: signToken({ userId, rooms: [room] }, secret),
-            cursor: 0,
-          },
-          timestamp: Date.now(),
-          userId,
-          messageId: `${userId}-hello-${Math.random()}`,
-        }),
-      ),
-    );
-    socket.on("message", (data) => {
-      const at = now();
-      const message = parseShared(data.toString());
+async function joinClient(
+  url: string,
+  room: string,
+  userId: string,
+  secret: string,
+  result: RunResult,
+): Promise<Client> {
+  const client: Client = {
+    userId,
+    socket: undefined as unknown as WebSocket,
+    seen: new Set(),
+    pending: new Map(),
+    vectors: new Map(),
+    next: 0,
+  };
+  const acked = (
+    messageId: string,
+    entityId: string,
+    vector: Record<string, number>,
+    at: number,
+  ) => {
+    const sentAt = client.pending.get(messageId);
+    if (sentAt === undefined) return;
+    client.pending.delete(messageId);
+    client.vectors.set(entityId, vector);
+    result.acked++;
+    record(result.ack, at - sentAt);
+  };
+  const entry = (
+    e: {
+      seq: number;
+      messageId: string;
+      userId: string;
+      entityId: string;
+      vector: Record<string, number>;
+      entity?: { data?: { sentAt?: number } };
+    },
+    at: number,
+  ) => {
+    if (client.seen.has(e.seq)) return;
+    client.seen.add(e.seq);
+    if (e.userId === userId) {
+      acked(e.messageId, e.entityId, e.vector, at);
+      return;
+    }
+    const sentAt = e.entity?.data?.sentAt;
+    if (typeof sentAt === "number") record(result.delivery, at - sentAt);
+  };
+  client.socket = await joinRaw({
+    url,
+    room,
+    userId,
+    secret,
+    parse: parseShared,
+    onClose: (code) => {
+      result.closes[code] = (result.closes[code] ?? 0) + 1;
+    },
+    onMessage(message, { at }) {
       const p = message.payload;
       switch (message.type) {
         case "welcome":
-          resolve(client);
           for (const e of p.entries ?? []) client.seen.add(e.seq);
           break;
         case "change":
-          entry(
-            { ...p, messageId: (message as any).messageId, userId: (message as any).userId },
-            at,
-          );
+          entry({ ...p, messageId: message.messageId, userId: message.userId }, at);
           break;
         case "catch-up":
           for (const e of p.entries ?? []) entry(e, at);
@@ -151,13 +142,9 @@ function joinClient(url: string, room: string, userId: string, secret: string, r
           result.errors[p.code] = (result.errors[p.code] ?? 0) + 1;
           break;
       }
-    });
-    socket.on("close", (code) => {
-      result.closes[code] = (result.closes[code] ?? 0) + 1;
-      reject(new Error(`closed ${code} before welcome`));
-    });
-    socket.on("error", () => {});
+    },
   });
+  return client;
 }
 
 function write(client: Client, result: RunResult): void {
@@ -167,26 +154,13 @@ function write(client: Client, result: RunResult): void {
   const sentAt = now();
   client.pending.set(messageId, sentAt);
   result.sent++;
-  client.socket.send(
-    JSON.stringify({
-      type: "change",
-      payload: {
-        operation: "upsert",
-        entityType: "comment",
-        entityId,
-        entity: {
-          id: entityId,
-          type: "comment",
-          updatedAt: Date.now(),
-          data: { body: `line ${n} of a review comment`, lineNumber: n, status: "open", sentAt },
-        },
-        vector: client.vectors.get(entityId) ?? {},
-      },
-      timestamp: Date.now(),
-      userId: client.userId,
-      messageId,
-    }),
-  );
+  writeRaw(client.socket, {
+    userId: client.userId,
+    messageId,
+    entityId,
+    data: { body: `line ${n} of a review comment`, lineNumber: n, status: "open", sentAt },
+    vector: client.vectors.get(entityId) ?? {},
+  });
 }
 
 async function run(command: RunCommand): Promise<RunResult> {

@@ -21,8 +21,10 @@ export { memoryStorage } from "./storage/memory.js";
 export { type PgliteStorageOptions, pgliteStorage } from "./storage/pglite.js";
 export { type PostgresStorageOptions, postgresStorage } from "./storage/postgres.js";
 export {
+  type ScriptStep,
   type SqlDriver,
   type SqlQuery,
+  type SqlRows,
   type SqlStorageOptions,
   sqlStorage,
 } from "./storage/sql.js";

@@ -34,7 +34,7 @@ export interface PostgresListenerOptions {
 }
 
 interface Channel {
-  onPayload(payload: string): void;
+  onPayload(payload: string, senderPid?: number): void;
   /**
    * Runs after each reconnect, once LISTEN is back, with the new connection's `query` (proven
    * alive, unlike a pooled connection that may have died with the old one). A rejection counts as
@@ -98,12 +98,13 @@ export class PostgresListener {
   }
 
   /**
-   * Delivers `channel`'s payloads to `onPayload`. The first call connects and throws if it cannot;
+   * Delivers `channel`'s payloads to `onPayload`, with the PID of the backend that sent each
+   * (none for what `onResync` re-announces). The first call connects and throws if it cannot;
    * later calls during an outage only register (the reconnect listens). Returns a stop function.
    */
   async listen(
     channel: string,
-    onPayload: (payload: string) => void,
+    onPayload: (payload: string, senderPid?: number) => void,
     onResync: (query: SqlQuery) => Promise<void> | void = () => {},
   ): Promise<() => Promise<void>> {
     if (this.#closed) {
@@ -172,7 +173,7 @@ export class PostgresListener {
     });
     client.on("notification", (message) => {
       if (this.#closed || !message.payload) return;
-      this.#channels.get(message.channel)?.onPayload(message.payload);
+      this.#channels.get(message.channel)?.onPayload(message.payload, message.processId);
     });
     try {
       await client.connect();

@@ -2,92 +2,18 @@
 // server never holds what it owes it, and everyone else's round trips carry on.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
-import { signToken } from "../../src/server/index.js";
+import { type CountingRawClient, countingRawClient } from "../support/raw-client.js";
 import { SECRET, startServerProcess, tempDir, uniqueName, withTimeout } from "./helpers.js";
 
 const rssMiB = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
 
-interface Client {
-  socket: WebSocket;
-  acks: Map<string, number>;
-  sentAt: Map<string, number>;
-  closed: Promise<number>;
-  sent: number;
-  /** Bytes of messages received. */
-  bytes: number;
-  /** The codes of the server's error messages (a refused write is never acknowledged). */
-  errors: string[];
-}
-
-async function join(url: string, room: string, userId: string): Promise<Client> {
-  const socket = new WebSocket(url);
-  const client: Client = {
-    socket,
-    acks: new Map(),
-    sentAt: new Map(),
-    sent: 0,
-    bytes: 0,
-    errors: [],
-    closed: new Promise((resolve) => socket.on("close", (code) => resolve(code))),
-  };
-  socket.on("error", () => {});
-  await withTimeout(
-    new Promise<void>((resolve) => {
-      socket.on("message", (data) => {
-        client.bytes += (data as Buffer).length;
-        const m = JSON.parse(data.toString());
-        if (m.type === "welcome") resolve();
-        if (m.type === "error") client.errors.push(m.payload.code);
-        if (m.type === "ack") {
-          const sent = client.sentAt.get(m.payload.ackedId);
-          if (sent !== undefined) client.acks.set(m.payload.ackedId, performance.now() - sent);
-        }
-      });
-      socket.on("open", () =>
-        socket.send(
-          JSON.stringify({
-            type: "hello",
-            payload: {
-              protocol: 1,
-              roomId: room,
-              token: signToken({ userId, rooms: [room] }, SECRET),
-              cursor: 0,
-            },
-            timestamp: Date.now(),
-            userId,
-            messageId: `${userId}-hello`,
-          }),
-        ),
-      );
-    }),
+const join = (url: string, room: string, userId: string) =>
+  withTimeout(
+    countingRawClient({ url, room, userId, secret: SECRET }),
     20_000,
     `${userId} to join`,
   );
-  return client;
-}
-
-function write(client: Client, userId: string, body: string): void {
-  const n = client.sent++;
-  const id = `${userId}-${n}`;
-  client.sentAt.set(id, performance.now());
-  client.socket.send(
-    JSON.stringify({
-      type: "change",
-      payload: {
-        operation: "upsert",
-        entityType: "comment",
-        entityId: id,
-        entity: { id, type: "comment", updatedAt: Date.now(), data: { body } },
-        vector: {},
-      },
-      timestamp: Date.now(),
-      userId,
-      messageId: id,
-    }),
-  );
-}
 
 describe("backpressure", () => {
   it("closes a paused reader owed 150 MiB with 1013; the server grows < 50 MiB; others' round trips stay fast", async () => {
@@ -106,17 +32,17 @@ describe("backpressure", () => {
       // server's rate limit (200 per second per connection): these raw clients do not resend
       // what it refuses, so a faster server must not make them flood. The probe's round trips
       // are timed throughout.
-      const writeAll = (probe: Client, probeUser: string) =>
+      const writeAll = (probe: CountingRawClient) =>
         withTimeout(
           new Promise<void>((resolve) => {
             let written = 0;
             const pace = setInterval(() => {
-              for (const [i, w] of writers.entries())
+              for (const w of writers)
                 if (w.sent - w.acks.size < 8 && written < total) {
-                  write(w, `w${i}`, body);
+                  w.write({ body });
                   written++;
                 }
-              if (probe.sent === probe.acks.size) write(probe, probeUser, "ping");
+              if (probe.sent === probe.acks.size) probe.write({ body: "ping" });
               if (written >= total && writers.every((w) => w.acks.size === w.sent)) {
                 clearInterval(pace);
                 resolve();
@@ -133,7 +59,7 @@ describe("backpressure", () => {
       const warmSampler = setInterval(() => {
         warmPeak = Math.max(warmPeak, rssMiB(pid));
       }, 100);
-      await writeAll(warmProbe, "warm-probe");
+      await writeAll(warmProbe);
       clearInterval(warmSampler);
       warmProbe.socket.close();
       const probe = await join(server.url, room, "probe");
@@ -146,7 +72,7 @@ describe("backpressure", () => {
       const sampler = setInterval(() => {
         peak = Math.max(peak, rssMiB(pid));
       }, 100);
-      await writeAll(probe, "probe");
+      await writeAll(probe);
       clearInterval(sampler);
       // Reading again, it gets what the sockets' buffers held, then the close: the server did
       // not keep the rest. (It closed with 1013 long before; the close frame sat behind unsent

@@ -278,3 +278,59 @@ describe("compaction over a real socket", () => {
     expect(hers.payload.entries.length).toBe(10);
   });
 });
+
+describe("compaction while another server commits (PostgreSQL)", () => {
+  it("loses no entry, version or resend: compaction and commits take the room's lock in turn", async () => {
+    const tablePrefix = `${uniqueName("race").toLowerCase()}_`;
+    const writer = await postgresStorage({ url: POSTGRES_URL, tablePrefix });
+    const compactor = await postgresStorage({ url: POSTGRES_URL, tablePrefix });
+    try {
+      const room = uniqueName("room");
+      const vectors = new Map<string, Record<string, number>>();
+      const written: IncomingChange[] = [];
+      let writing = true;
+      const compactions = (async () => {
+        let runs = 0;
+        // Compacts to the head as it stands, over and over, while the writer commits.
+        while (writing || runs === 0) {
+          const head = await compactor.head(room);
+          if (head > 0) await compactor.compact(room, { horizon: head, tombstonesBefore: 0 });
+          runs++;
+        }
+        return runs;
+      })();
+      for (let batch = 0; batch < 60; batch++) {
+        const changes: IncomingChange[] = [];
+        for (let i = 0; i < 20; i++) {
+          const n = batch * 20 + i;
+          const id = `c${n % 30}`;
+          const vector = vectors.get(id) ?? {};
+          changes.push(change(`m${n}`, id, n % 7 === 0 ? null : `v${n}`, vector));
+          vectors.set(id, { ann: (vector.ann ?? 0) + 1 });
+        }
+        written.push(...changes);
+        const outcomes = await writer.commit(room, changes, decide);
+        expect(outcomes.every((o) => o.entry && !o.duplicate && !o.rejected)).toBe(true);
+      }
+      writing = false;
+      expect(await compactions).toBeGreaterThan(1);
+      await compactor.compact(room, { horizon: await writer.head(room), tombstonesBefore: 0 });
+      // Every entity's version is its last write, and its entry is still in the log.
+      const { versions } = await writer.snapshot(room);
+      const log = new Map((await writer.entriesAfter(room, 0, 10_000)).map((e) => [e.seq, e]));
+      expect(versions).toHaveLength(30);
+      for (const version of versions) {
+        const last = written.findLast((c) => c.entityId === version.entityId) as IncomingChange;
+        expect(log.get(version.seq)?.messageId).toBe(last.messageId);
+        expect(version.entity === null).toBe(last.operation === "delete");
+      }
+      // Every write, compacted or not, is still recognized when resent.
+      const resent = await writer.commit(room, written, decide);
+      expect(resent.filter((o) => !o.duplicate)).toEqual([]);
+      expect(await writer.head(room)).toBe(written.length);
+    } finally {
+      await writer.close();
+      await compactor.close();
+    }
+  }, 120_000);
+});

@@ -180,25 +180,29 @@ describe.each(single)("one hub on %s", { timeout: 120_000 }, (_name, create) => 
   });
 });
 
-const shared: [string, () => Promise<[SyncStorage, SyncStorage]>][] = [
+/** Each variant: its storages, and the log reads a hub makes per commit of the other hub. */
+const shared: [string, () => Promise<[SyncStorage, SyncStorage]>, number][] = [
   [
     "one memory storage",
     async () => {
       const storage = memoryStorage();
       return [storage, storage];
     },
+    1,
   ],
   [
+    // The other process's entries come with its NOTIFY: nothing to read.
     "one PostgreSQL",
     async () => {
       const tablePrefix = prefix();
       const a = await postgresStorage({ url: POSTGRES_URL, tablePrefix });
       return [a, await postgresStorage({ url: POSTGRES_URL, tablePrefix })];
     },
+    0,
   ],
 ];
 
-describe.each(shared)("two hubs on %s", { timeout: 120_000 }, (_name, create) => {
+describe.each(shared)("two hubs on %s", { timeout: 120_000 }, (_name, create, readsPerCommit) => {
   async function setup() {
     const [innerA, innerB] = await create();
     storages.push(innerA);
@@ -215,7 +219,7 @@ describe.each(shared)("two hubs on %s", { timeout: 120_000 }, (_name, create) =>
     return { a, b, room, hubA, hubB, ann, carl, bob };
   }
 
-  it("each hub reads the log once per commit of the other, never for its own", async () => {
+  it("each hub reads the log at most once per commit of the other, never for its own", async () => {
     const { a, b, room, hubA, hubB, ann, carl, bob } = await setup();
     let head = 0;
     for (let i = 0; i < 3; i++) {
@@ -228,8 +232,8 @@ describe.each(shared)("two hubs on %s", { timeout: 120_000 }, (_name, create) =>
     }
     await Promise.all([a.heard(room, head), b.heard(room, head)]);
     await Promise.all([hubA.close(), hubB.close()]);
-    expect(a.reads).toBe(2); // bob's two commits
-    expect(b.reads).toBe(3); // ann's three commits
+    expect(a.reads).toBe(2 * readsPerCommit); // bob's two commits
+    expect(b.reads).toBe(3 * readsPerCommit); // ann's three commits
   });
 
   it("concurrent writers on both hubs: every client gets every entry", async () => {

@@ -2,74 +2,15 @@
 // clients kept sending at a fair pace arrive at once when it resumes, and all are stored.
 import { describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { signToken } from "../../src/server/index.js";
+import { countingRawClient } from "../support/raw-client.js";
 import { SECRET, startServerProcess, tempDir, uniqueName, withTimeout } from "./helpers.js";
 
-interface LoadClient {
-  sent: number;
-  acked: Set<string>;
-  errors: string[];
-  closed: number | undefined;
-  socket: WebSocket;
-}
-
-async function loadClient(url: string, room: string, userId: string): Promise<LoadClient> {
-  const socket = new WebSocket(url);
-  const client: LoadClient = { sent: 0, acked: new Set(), errors: [], closed: undefined, socket };
-  socket.on("close", (code) => {
-    client.closed = code;
-  });
-  socket.on("error", () => {});
-  await withTimeout(
-    new Promise<void>((resolve) => {
-      socket.on("message", (data) => {
-        const m = JSON.parse(data.toString());
-        if (m.type === "welcome") resolve();
-        if (m.type === "ack" || m.type === "conflict") client.acked.add(m.payload.ackedId);
-        if (m.type === "error") client.errors.push(m.payload.code);
-      });
-      socket.on("open", () =>
-        socket.send(
-          JSON.stringify({
-            type: "hello",
-            payload: {
-              protocol: 1,
-              roomId: room,
-              token: signToken({ userId, rooms: [room] }, SECRET),
-              cursor: 0,
-            },
-            timestamp: Date.now(),
-            userId,
-            messageId: `${userId}-hello`,
-          }),
-        ),
-      );
-    }),
+const loadClient = (url: string, room: string, userId: string) =>
+  withTimeout(
+    countingRawClient({ url, room, userId, secret: SECRET }),
     20_000,
     `${userId} to join`,
   );
-  return client;
-}
-
-function write(client: LoadClient, userId: string): void {
-  const n = client.sent++;
-  const id = `${userId}-${n}`;
-  client.socket.send(
-    JSON.stringify({
-      type: "change",
-      payload: {
-        operation: "upsert",
-        entityType: "comment",
-        entityId: id,
-        entity: { id, type: "comment", updatedAt: Date.now(), data: { n } },
-        vector: {},
-      },
-      timestamp: Date.now(),
-      userId,
-      messageId: id,
-    }),
-  );
-}
 
 describe("a stalled server", () => {
   it("SIGSTOP for 15 s under load: no client refused or disconnected, nothing lost", async () => {
@@ -81,9 +22,7 @@ describe("a stalled server", () => {
       const clients = await Promise.all(users.map((u) => loadClient(server.url, room, u)));
       // 20 clients × 50 changes/s (1,000/s), the pace the issue measured disconnects at.
       const pace = setInterval(() => {
-        clients.forEach((c, i) => {
-          if (c.socket.readyState === WebSocket.OPEN) write(c, users[i] as string);
-        });
+        for (const c of clients) if (c.socket.readyState === WebSocket.OPEN) c.write({ n: c.sent });
       }, 20);
       const phase = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
       await phase(2_000);
@@ -96,7 +35,7 @@ describe("a stalled server", () => {
       await withTimeout(
         new Promise<void>((resolve) => {
           const check = setInterval(() => {
-            if (clients.every((c) => c.acked.size === c.sent || c.closed !== undefined)) {
+            if (clients.every((c) => c.acks.size === c.sent || c.closeCode !== undefined)) {
               clearInterval(check);
               resolve();
             }
@@ -105,9 +44,9 @@ describe("a stalled server", () => {
         60_000,
         "every change to be acknowledged",
       );
-      expect(clients.map((c) => c.closed)).toEqual(clients.map(() => undefined));
+      expect(clients.map((c) => c.closeCode)).toEqual(clients.map(() => undefined));
       expect(clients.flatMap((c) => c.errors)).toEqual([]);
-      expect(clients.reduce((n, c) => n + c.acked.size, 0)).toBe(sent);
+      expect(clients.reduce((n, c) => n + c.acks.size, 0)).toBe(sent);
       // The stall alone held ~750 changes per client, past the burst (400) charged on arrival.
       expect(sent).toBeGreaterThan(10_000);
       for (const c of clients) c.socket.close();

@@ -131,8 +131,8 @@ export class SyncHub {
       throw new KalphiteUsageError(
         `maxBacklogBytes (${backlog}) is smaller than maxFrameBytes (${this.#maxFrameBytes}): every connection would be closed at its first full page. Raise maxBacklogBytes or lower maxFrameBytes.`,
       );
-    this.#unsubscribe = options.storage.onCommit((roomId, head) =>
-      this.#rooms.get(roomId)?.heard(head),
+    this.#unsubscribe = options.storage.onCommit((roomId, head, byThisProcess, entries) =>
+      this.#rooms.get(roomId)?.heard(head, byThisProcess, entries),
     );
     if (options.compaction !== false) {
       this.#compaction = {

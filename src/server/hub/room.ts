@@ -83,13 +83,17 @@ export class Room {
     return this.#queue.splice(0, count);
   }
 
-  /** The storage announced a commit of this room at `head` (by this process or another). */
-  heard(head: number): void {
+  /**
+   * The storage announced a commit of this room at `head`, by this process (`byThisProcess`) or
+   * another. Another process's entries are read and broadcast now, while this process's next
+   * commit runs: waiting for it would add a whole commit to their delivery.
+   */
+  heard(head: number, byThisProcess: boolean, entries: readonly LogEntry[] = []): void {
     this.#heard = Math.max(this.#heard, head);
-    // While this process commits, the announcement is most likely its own commit, whose
-    // entries it is about to broadcast without reading them: the commit loop pumps up to
-    // `heard` after each batch, so reading the log here would only read them a second time.
-    if (!this.#committing) void this.#pump([], head);
+    // This process's own commit: the commit loop broadcasts its entries from the commit's
+    // result, so reading the log here would only read them a second time.
+    if (byThisProcess && this.#committing) return;
+    void this.#pump(entries, head);
   }
 
   /** Resolves when the broadcasts in progress are done. */
@@ -106,6 +110,9 @@ export class Room {
   async #commit(): Promise<void> {
     if (this.#committing) return;
     this.#committing = true;
+    // The previous batch's broadcast: it may read the log (another process's entries came
+    // first), and the next commit need not wait for that read, only queue its own after it.
+    let broadcasting: Promise<void> = Promise.resolve();
     try {
       await this.ready;
       while (this.#queue.length > 0 && !this.#context.closing()) {
@@ -117,13 +124,17 @@ export class Room {
           const connection = batch[i]?.connection;
           if (connection && this.#answer(connection, outcome)) {
             const entry = outcome.entry as LogEntry;
-            this.#origin.set(entry.messageId, connection);
+            // Unless another process's announcement already had it read and broadcast.
+            if (entry.seq > this.broadcastSeq) this.#origin.set(entry.messageId, connection);
             fresh.push(entry);
           }
         });
         // Up to this batch's last entry, and to whatever other processes committed meanwhile.
-        await this.#pump(fresh, Math.max(this.#heard, fresh.at(-1)?.seq ?? 0));
+        // At most one broadcast of this loop waits at a time: a slow one holds the next commit.
+        await broadcasting;
+        broadcasting = this.#pump(fresh, Math.max(this.#heard, fresh.at(-1)?.seq ?? 0));
       }
+      await broadcasting;
     } finally {
       this.#committing = false;
     }
@@ -187,7 +198,7 @@ export class Room {
    * as they are; the log is read only for entries this process has not seen (other processes'
    * commits), and not at all once `target` is reached.
    */
-  #pump(known: LogEntry[], target: number): Promise<void> {
+  #pump(known: readonly LogEntry[], target: number): Promise<void> {
     this.#pumping = this.#pumping.then(async () => {
       try {
         while (this.broadcastSeq < target) {

@@ -46,7 +46,7 @@ const compareKeys = (a: [string, string], b: [string, string]) =>
  */
 export function memoryStorage(): SyncStorage {
   const rooms = new Map<string, Room>();
-  const listeners = new Set<(roomId: string, head: number) => void>();
+  const listeners = new Set<(roomId: string, head: number, byThisProcess: boolean) => void>();
   const room = (roomId: string): Room => {
     let r = rooms.get(roomId);
     if (!r) {
@@ -110,7 +110,7 @@ export function memoryStorage(): SyncStorage {
         r.head = stored.seq;
       }
       // Only commits that appended entries are announced (see CommitBatch.entries).
-      if (entries.length > 0) for (const listener of listeners) listener(roomId, r.head);
+      if (entries.length > 0) for (const listener of listeners) listener(roomId, r.head, true);
       return outcomes;
     },
     async entriesAfter(roomId, after, limit = CATCH_UP_LIMIT) {

@@ -70,6 +70,14 @@ export async function pgliteStorage(options: PgliteStorageOptions = {}): Promise
               return { rows: result.rows as never[] };
             }),
           ),
+        // Each step is one call into the database, its statements parsed and run together.
+        script: (first, next) =>
+          db.transaction(async (tx) => {
+            const results = await tx.exec(first.join(";\n"));
+            const step = next(results.map((r) => ({ rows: r.rows as never[] })));
+            if (step.statements.length > 0) await tx.exec(step.statements.join(";\n"));
+            return step.value;
+          }),
         close,
       },
       options,

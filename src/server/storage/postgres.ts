@@ -1,8 +1,14 @@
+import type pg from "pg";
 import type { Clock } from "../../internal/clock.js";
 import { importOptional } from "../optional-dependency.js";
 import { PostgresListener } from "../postgres-listener.js";
-import { type SqlQuery, type SqlStorageOptions, sqlStorage } from "./sql.js";
+import { type SqlQuery, type SqlRows, type SqlStorageOptions, sqlStorage } from "./sql.js";
 import type { SyncStorage } from "./storage.js";
+
+/** A simple query's results: an array when the text held several statements. */
+function resultsOf(result: pg.QueryResult | pg.QueryResult[]): SqlRows[] {
+  return (Array.isArray(result) ? result : [result]).map((r) => ({ rows: r.rows }));
+}
 
 /** Options of `postgresStorage`. */
 export interface PostgresStorageOptions extends SqlStorageOptions {
@@ -56,6 +62,18 @@ export async function postgresStorage(options: PostgresStorageOptions): Promise<
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
   });
+  // The backends of this pool: a NOTIFY one of them sent announces this process's own commit.
+  const ownBackends = new Set<number>();
+  const backendOf = (client: pg.PoolClient) =>
+    (client as unknown as { processID?: number }).processID;
+  pool.on("connect", (client) => {
+    const pid = backendOf(client);
+    if (pid !== undefined) ownBackends.add(pid);
+  });
+  pool.on("remove", (client) => {
+    const pid = backendOf(client);
+    if (pid !== undefined) ownBackends.delete(pid);
+  });
   pool.on("error", () => {
     // An idle client died; the pool replaces it. Queries report their own errors.
   });
@@ -77,47 +95,66 @@ export async function postgresStorage(options: PostgresStorageOptions): Promise<
     await listener.close();
     await pool.end();
   };
+  /** Runs `fn` on a client of its own; rolls back what it leaves open when it throws. */
+  const checkedOut = async <R>(fn: (client: pg.PoolClient) => Promise<R>): Promise<R> => {
+    const client = await pool.connect();
+    // Checked out, a client has no error listener of the pool's: a connection killed
+    // between two statements would otherwise be an uncaught 'error' event.
+    let broken: Error | undefined;
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on("error", onError);
+    try {
+      return await fn(client);
+    } catch (error) {
+      await client.query("ROLLBACK").catch((rollbackError: Error) => {
+        broken ??= rollbackError;
+      });
+      throw error;
+    } finally {
+      client.off("error", onError);
+      // A broken connection is destroyed, not handed to the next transaction.
+      client.release(broken);
+    }
+  };
   let storage: SyncStorage;
   try {
     storage = await sqlStorage(
       {
         query,
-        async transaction(fn) {
-          const client = await pool.connect();
-          // Checked out, a client has no error listener of the pool's: a connection killed
-          // between two statements would otherwise be an uncaught 'error' event.
-          let broken: Error | undefined;
-          const onError = (error: Error) => {
-            broken = error;
-          };
-          client.on("error", onError);
-          try {
+        transaction: (fn) =>
+          checkedOut(async (client) => {
             await client.query("BEGIN");
             const result = await fn(async (sql, params) => ({
               rows: (await client.query(sql, params)).rows,
             }));
             await client.query("COMMIT");
             return result;
-          } catch (error) {
-            await client.query("ROLLBACK").catch((rollbackError: Error) => {
-              broken ??= rollbackError;
-            });
-            throw error;
-          } finally {
-            client.off("error", onError);
-            // A broken connection is destroyed, not handed to the next transaction.
-            client.release(broken);
-          }
-        },
-        listen: (channel, onPayload) =>
-          listener.listen(channel, onPayload, async (listenerQuery) => {
-            if (rooms.size === 0) return;
-            const heads = await listenerQuery<{ room_id: string; head: string }>(
-              `SELECT room_id, head FROM ${roomsTable} WHERE room_id = ANY ($1::text[])`,
-              [[...rooms]],
-            );
-            for (const row of heads.rows) onPayload(`${row.head}:${row.room_id}`);
           }),
+        // Several statements in one text go as one simple query: one round trip per step, the
+        // transaction's BEGIN and COMMIT included.
+        script: (first, next) =>
+          checkedOut(async (client) => {
+            const results = resultsOf(await client.query(["BEGIN", ...first].join(";\n")));
+            const step = next(results.slice(1));
+            await client.query([...step.statements, "COMMIT"].join(";\n"));
+            return step.value;
+          }),
+        listen: (channel, onPayload) =>
+          listener.listen(
+            channel,
+            (payload, senderPid) =>
+              onPayload(payload, senderPid !== undefined && ownBackends.has(senderPid)),
+            async (listenerQuery) => {
+              if (rooms.size === 0) return;
+              const heads = await listenerQuery<{ room_id: string; head: string }>(
+                `SELECT room_id, head FROM ${roomsTable} WHERE room_id = ANY ($1::text[])`,
+                [[...rooms]],
+              );
+              for (const row of heads.rows) onPayload(`${row.head}:${row.room_id}`);
+            },
+          ),
         close,
       },
       options,

@@ -80,9 +80,20 @@ export interface SyncStorage {
   head(roomId: string): Promise<number>;
   /**
    * Calls `listener` with the room's new head after each commit that appended entries, by any
-   * process sharing the storage. A batch of only duplicates or refusals is not announced.
+   * process sharing the storage, and whether this process made it (its hub broadcasts those
+   * from the commit's result; another process's entries it reads from the log). A batch of only
+   * duplicates or refusals is not announced. When unsure (a head re-announced after a
+   * reconnect), `byThisProcess` is false. `entries`, when given, are the commit's entries (up to
+   * `head`, consecutive), so another process's commit is broadcast without reading the log.
    */
-  onCommit(listener: (roomId: string, head: number) => void): () => void;
+  onCommit(
+    listener: (
+      roomId: string,
+      head: number,
+      byThisProcess: boolean,
+      entries?: readonly LogEntry[],
+    ) => void,
+  ): () => void;
   close(): Promise<void>;
 }
 
