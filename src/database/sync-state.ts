@@ -139,18 +139,18 @@ export class SyncStateTable implements SyncPersistence {
         (await pg.query<{ page: string }>(sql, [room])).rows[0]?.page ?? "[]",
       ) as OutboxEntry[];
       // Without a persisted store the entity rows are not the store's: read the shown entities
-      // from them here.
-      const entity = link
-        ? "case when v.shown then null else v.entity end"
-        : "case when v.shown then e.entity else v.entity end";
+      // from them here. With one, only the entities that differ from the rows are read.
+      const entities = link
+        ? `json_agg(v.entity) filter (where not v.shown)`
+        : `json_agg(case when v.shown then e.entity else v.entity end)`;
       // One aggregate per column (as the entities are read, see aggregateRows): PGlite then
       // hands over a few long strings instead of a row per version. The aggregates of one query
       // see the rows in the same order, so the columns line up without sorting each.
       sql = `select coalesce(json_agg(v.type)::text, '[]') as types,
           coalesce(json_agg(v.id)::text, '[]') as ids,
-          coalesce(json_agg(v.vector)::text, '[]') as vectors,
+          '[' || coalesce(string_agg(v.vector::text, ','), '') || ']' as vectors,
           coalesce(json_agg(v.seq)::text, '[]') as seqs,
-          coalesce(json_agg(${entity})::text, '[]') as entities,
+          coalesce(${entities}::text, '[]') as entities,
           coalesce(json_agg(v.shown)::text, '[]') as shown
         from ${SYNC_VERSIONS} v ${link ? "" : `left join ${ENTITIES} e on e.type = v.type and e.id = v.id`}
         where v.room = $1`;
@@ -159,17 +159,19 @@ export class SyncStateTable implements SyncPersistence {
       const ids = JSON.parse(columns.ids!) as string[];
       const vectors = JSON.parse(columns.vectors!) as VectorClock[];
       const seqs = JSON.parse(columns.seqs!) as number[];
-      const entities = JSON.parse(columns.entities!) as (Entity | null)[];
+      const stored = JSON.parse(columns.entities!) as (Entity | null)[];
       const shown = JSON.parse(columns.shown!) as boolean[];
       if (head === undefined && outbox.length === 0 && types.length === 0) return undefined;
       const versions: LoadedVersion[] = new Array(types.length);
+      let next = 0;
       for (let i = 0; i < types.length; i++) {
         versions[i] = {
           entityType: types[i]!,
           entityId: ids[i]!,
           vector: vectors[i]!,
           seq: Number(seqs[i]),
-          entity: link && shown[i] ? undefined : (entities[i] ?? null),
+          // A shown version's entity is the store's (hydrated from its row): `undefined`.
+          entity: link && shown[i] ? undefined : (stored[link ? next++ : i] ?? null),
         };
       }
       return {

@@ -5,6 +5,7 @@
 import { entityKey } from "../core/entity-key.js";
 import type { Entity, StoreChange } from "../core/index.js";
 import { KalphiteSyncError } from "../core/index.js";
+import { peekEntity } from "../core/typed-collection.js";
 import {
   type ConflictRecord,
   DEFAULT_LIMITS,
@@ -118,7 +119,7 @@ export class Replica {
           collectionType = v.entityType;
           collection = store.collection(v.entityType);
         }
-        v.entity = collection!.findById(v.entityId) ?? null;
+        v.entity = peekEntity(collection!, v.entityId) ?? null;
         this.#shownKeys.add(key);
       } else {
         keys.set(key, [v.entityType, v.entityId]);
@@ -392,7 +393,7 @@ export class Replica {
     const desired: Entity | null = newest
       ? (newest.entity ?? null)
       : (this.#confirmed.get(key)?.entity ?? null);
-    const current = store.collection(entityType).findById(entityId);
+    const current = peekEntity(store.collection(entityType), entityId);
     try {
       if (desired === null) {
         if (current === undefined) return false;
@@ -427,7 +428,7 @@ export class Replica {
     const shown =
       version.entity !== null &&
       !this.#isPending(version.entityType, version.entityId) &&
-      this.#host.store.collection(version.entityType).findById(version.entityId) !== undefined;
+      peekEntity(this.#host.store.collection(version.entityType), version.entityId) !== undefined;
     if (shown) this.#shownKeys.add(key);
     else this.#shownKeys.delete(key);
     this.#record({ kind: "version", version, shown }, entity);
