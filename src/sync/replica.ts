@@ -73,6 +73,8 @@ export class Replica {
   #duplicateIds = false;
   /** Entries received ahead of the cursor, by seq, applied once the gap before them is filled. */
   readonly #pending = new Map<number, LogEntry>();
+  /** The highest seq `receive` ever kept (see `highestPending`). */
+  #highestReceived = 0;
   /** The cursor last recorded in the persistence. */
   #recordedCursor = 0;
   /** Entities whose recorded confirmed version leaves its entity to the store's (its row). */
@@ -249,16 +251,20 @@ export class Replica {
   receive(entry: LogEntry): boolean {
     if (entry.seq <= this.#cursor) return false;
     this.#pending.set(entry.seq, entry);
+    if (entry.seq > this.#highestReceived) this.#highestReceived = entry.seq;
     return true;
   }
 
-  /** Whether the entry right after the cursor is in. */
-  /** The highest seq received and not yet applied (the cursor when none waits). */
+  /**
+   * The highest seq received and not yet applied (the cursor when none waits), in O(1): an
+   * entry leaves `#pending` only once the cursor passed it, so the highest seq ever received
+   * is either still pending or behind the cursor.
+   */
   get highestPending(): number {
-    let highest = this.#cursor;
-    for (const seq of this.#pending.keys()) if (seq > highest) highest = seq;
-    return highest;
+    return Math.max(this.#cursor, this.#highestReceived);
   }
+
+  /** Whether the entry right after the cursor is in. */
 
   get canDrain(): boolean {
     return this.#pending.has(this.#cursor + 1);
