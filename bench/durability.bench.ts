@@ -92,18 +92,28 @@ async function until(engine: NetworkSyncEngine, check: () => boolean): Promise<v
   }
 }
 
-async function client(url: string, roomId: string, dbName: string, schema = Entity) {
-  const store = KalphiteStore(schema as typeof Entity);
-  const db = new FrontendDatabase({ dbName, schema });
-  const persistence = await persist(store, db);
-  const engine = new NetworkSyncEngine({
+/** A sync engine for a persisted store, on `database`. */
+function engineOn(
+  url: string,
+  roomId: string,
+  store: KalphiteStore<Entity>,
+  database: FrontendDatabase<any>,
+) {
+  return new NetworkSyncEngine({
     wsUrl: url,
     roomId,
     userId: "bench",
     store,
-    database: db,
+    database,
     WebSocket: WS,
   });
+}
+
+async function client(url: string, roomId: string, dbName: string, schema = Entity) {
+  const store = KalphiteStore(schema as typeof Entity);
+  const db = new FrontendDatabase({ dbName, schema });
+  const persistence = await persist(store, db);
+  const engine = engineOn(url, roomId, store, db);
   await engine.whenLoaded();
   return { store, db, persistence, engine };
 }
@@ -182,14 +192,7 @@ async function catchUp(url: string) {
     void queries[0]!.value;
     liveRuns++;
   });
-  const engine = new NetworkSyncEngine({
-    wsUrl: url,
-    roomId: "catchup",
-    userId: "bench",
-    store,
-    database: db,
-    WebSocket: WS,
-  });
+  const engine = engineOn(url, "catchup", store, db);
   await engine.whenLoaded();
   const t0 = performance.now();
   await engine.connect();
@@ -290,14 +293,7 @@ async function seedClient(db: FrontendDatabase<any>, roomId: string, count: numb
   state.record({ kind: "cursor", cursor: count });
   await persistence.flush();
   await state.flush();
-  const engine = new NetworkSyncEngine({
-    wsUrl: "ws://127.0.0.1:9",
-    roomId,
-    userId: "bench",
-    store,
-    database: db,
-    WebSocket: WS,
-  });
+  const engine = engineOn("ws://127.0.0.1:9", roomId, store, db);
   await engine.whenLoaded();
   for (let i = 0; i < outbox; i++) store.comment.upsert(`p${i}`, comment(`p${i}`));
   await engine.whenPersisted();

@@ -6,6 +6,7 @@
 import type { PGlite, Transaction } from "@electric-sql/pglite";
 import { entityKey } from "../core/entity-key.js";
 import type { Entity } from "../core/index.js";
+import type { SyncDeltaOf } from "../internal/sync-delta.js";
 import { durableTransaction } from "./durable-transaction.js";
 import { ENTITIES, META, queryError, SYNC_OUTBOX, SYNC_ROOMS, SYNC_VERSIONS } from "./sql.js";
 import type { StorageBudget } from "./storage-budget.js";
@@ -40,14 +41,7 @@ interface LoadedSyncState {
   outbox: any[];
   limits?: ServerLimits;
 }
-type SyncDelta =
-  | { kind: "version"; version: ConfirmedVersion; shown: boolean }
-  | { kind: "forget-version"; entityType: string; entityId: string }
-  | { kind: "reset-versions" }
-  | { kind: "outbox-add"; entry: OutboxEntry }
-  | { kind: "outbox-remove"; messageId: string }
-  | { kind: "cursor"; cursor: number }
-  | { kind: "limits"; limits: ServerLimits };
+type SyncDelta = SyncDeltaOf<ConfirmedVersion, OutboxEntry, ServerLimits>;
 interface DeltaEntity {
   entityType: string;
   entityId: string;
