@@ -1,8 +1,7 @@
 // The sync engine's state in a FrontendDatabase: rows per confirmed version and outbox entry,
 // committed with the entity rows, reloaded, and migrated from the first release's single value.
 import { describe, expect, it } from "vitest";
-import { KalphiteStore } from "../../src/core/index.js";
-import { KalphiteStorageLimitError } from "../../src/core/index.js";
+import { KalphiteStorageLimitError, KalphiteStore } from "../../src/core/index.js";
 import { FrontendDatabase, persist } from "../../src/database/index.js";
 import { memoryStorage } from "../../src/server/index.js";
 import {
