@@ -92,18 +92,28 @@ async function until(engine: NetworkSyncEngine, check: () => boolean): Promise<v
   }
 }
 
-async function client(url: string, roomId: string, dbName: string, schema = Entity) {
-  const store = KalphiteStore(schema as typeof Entity);
-  const db = new FrontendDatabase({ dbName, schema });
-  const persistence = await persist(store, db);
-  const engine = new NetworkSyncEngine({
+/** A sync engine for a persisted store, on `database`. */
+function engineOn(
+  url: string,
+  roomId: string,
+  store: KalphiteStore<Entity>,
+  database: FrontendDatabase<any>,
+) {
+  return new NetworkSyncEngine({
     wsUrl: url,
     roomId,
     userId: "bench",
     store,
-    database: db,
+    database,
     WebSocket: WS,
   });
+}
+
+async function client(url: string, roomId: string, dbName: string, schema = Entity) {
+  const store = KalphiteStore(schema as typeof Entity);
+  const db = new FrontendDatabase({ dbName, schema });
+  const persistence = await persist(store, db);
+  const engine = engineOn(url, roomId, store, db);
   await engine.whenLoaded();
   return { store, db, persistence, engine };
 }
@@ -182,14 +192,7 @@ async function catchUp(url: string) {
     void queries[0]!.value;
     liveRuns++;
   });
-  const engine = new NetworkSyncEngine({
-    wsUrl: url,
-    roomId: "catchup",
-    userId: "bench",
-    store,
-    database: db,
-    WebSocket: WS,
-  });
+  const engine = engineOn(url, "catchup", store, db);
   await engine.whenLoaded();
   const t0 = performance.now();
   await engine.connect();
@@ -258,6 +261,85 @@ async function validations() {
   await close(b);
   await sync.close();
   return result;
+}
+
+/**
+ * Writes a persisted client's state straight into `db` (no server): `count` entities with their
+ * confirmed versions (recorded as shown, as a joined client records them), the cursor, and an
+ * outbox of `outbox` local writes. What a client that joined a room of `count` entities holds.
+ */
+async function seedClient(db: FrontendDatabase<any>, roomId: string, count: number, outbox = 50) {
+  const store = KalphiteStore(Entity);
+  const persistence = await persist(store, db);
+  const state = db.syncState(roomId);
+  await state.load();
+  const changes = [];
+  for (let i = 0; i < count; i++) {
+    const entity = comment(`c${i}`, { body: `comment ${i}`, lineNumber: i }, i);
+    changes.push({
+      operation: "upsert" as const,
+      entityType: "comment",
+      entityId: `c${i}`,
+      entity,
+    });
+  }
+  store.apply(changes, "remote");
+  for (let i = 0; i < count; i++) {
+    const key = { entityType: "comment", entityId: `c${i}` };
+    const entity = store.comment.findById(`c${i}`)!;
+    const version = { ...key, entity, vector: { seeder: i + 1 }, seq: i + 1 };
+    state.record({ kind: "version", version, shown: true }, key);
+  }
+  state.record({ kind: "cursor", cursor: count });
+  await persistence.flush();
+  await state.flush();
+  const engine = engineOn("ws://127.0.0.1:9", roomId, store, db);
+  await engine.whenLoaded();
+  for (let i = 0; i < outbox; i++) store.comment.upsert(`p${i}`, comment(`p${i}`));
+  await engine.whenPersisted();
+  await persistence.flush();
+  await engine.destroy();
+  await persistence.stop();
+}
+
+/** CPU time of this process (PGlite runs in it too), in ms. */
+const cpuMs = () => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
+
+// KALPHITE_BENCH_RELOAD=10000,50000,100000: only the reloads, of clients seeded without a server
+// (fast, for iterating on the reload path); prints the figures and writes no results.
+const reloadOnly = process.env.KALPHITE_BENCH_RELOAD;
+if (reloadOnly) {
+  const runs = Number(process.env.KALPHITE_BENCH_RUNS ?? 3);
+  for (const size of reloadOnly.split(",").map(Number)) {
+    const dir = join(temp, `reload-${size}`);
+    const onDisk = new FrontendDatabase({ dbName: dir, schema: Entity });
+    await seedClient(onDisk, "room", size);
+    await onDisk.close();
+    const inMemory = new FrontendDatabase({ dbName: "memory://", schema: Entity });
+    await seedClient(inMemory, "room", size);
+    for (const [name, dbName, db] of [
+      ["data directory", dir, undefined],
+      ["memory://", "memory://", inMemory],
+    ] as const) {
+      const walls: number[] = [];
+      const cpus: number[] = [];
+      for (let run = 0; run < runs; run++) {
+        const before = cpuMs();
+        const result = await reload(dbName, "ws://127.0.0.1:9", "room", db);
+        cpus.push(cpuMs() - before);
+        walls.push(result.ms);
+        if (result.entities !== size + 50 || result.outbox !== 50) throw new Error("bad reload");
+      }
+      console.log(
+        `reload ${size.toLocaleString("en")} (${name}): median ${ms(median(walls))}, CPU ${ms(median(cpus))} (load ${loadavg()[0]!.toFixed(1)})`,
+      );
+    }
+    await inMemory.close();
+  }
+  process.exit(0);
 }
 
 const serverDir = join(temp, "server");

@@ -28,6 +28,9 @@ export function isValidated(schema: object, value: unknown): value is Entity {
  * Validates one entity synchronously and returns the value to store. An entity this schema
  * already validated (see `VALIDATED_BY`) is returned as it is.
  *
+ * `owned` says that nothing else holds `value` (a row just parsed from the database): the result
+ * is then frozen in place instead of copied, which reads a large room noticeably faster.
+ *
  * Throws `KalphiteValidationError` when the schema is async, fails the value, or the result is not
  * an entity of `expectedType` with id `expectedId`.
  * @internal
@@ -37,6 +40,7 @@ export function validateEntity<E extends Entity>(
   value: unknown,
   expectedType: string,
   expectedId: string | undefined,
+  owned = false,
 ): E {
   if (
     isValidated(schema, value) &&
@@ -96,7 +100,7 @@ export function validateEntity<E extends Entity>(
   // nested objects (a loose or `any` field, a passthrough), and those are just as shared.
   // The copy is frozen: an entity read from the store and changed in place would bypass
   // validation, live queries, persistence and sync; now it throws instead.
-  const stored = copy(entity, true, schema);
+  const stored = owned ? freezeInPlace(entity, schema) : copy(entity, true, schema);
   if ((stored as unknown) === UNSTORABLE) {
     throw new KalphiteValidationError(
       `Invalid ${expectedType}${expectedId === undefined ? "" : ` "${expectedId}"`}: ${unstorablePath(entity)} is a string PostgreSQL cannot store (U+0000, or a lone UTF-16 surrogate), so it could never be persisted or synced.`,
@@ -199,6 +203,34 @@ function copy<T>(value: T, freeze: boolean, validatedBy?: object): T {
   }
   if (validatedBy !== undefined) Object.defineProperty(out, VALIDATED_BY, { value: validatedBy });
   return Object.freeze(out) as T;
+}
+
+/**
+ * `copy(value, true, validatedBy)` for a value nothing else holds: the same checks and mark, but
+ * each plain object and array is frozen where it is rather than copied first.
+ */
+function freezeInPlace<T>(value: T, validatedBy?: object): T {
+  if (value === null || typeof value !== "object" || Object.isFrozen(value)) return value;
+  const proto = Object.getPrototypeOf(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      if (typeof item === "string" ? !storable(item) : freezeInPlace(item) === UNSTORABLE)
+        return UNSTORABLE as T;
+    }
+  } else if (proto === Object.prototype || proto === null) {
+    for (const key in value as Record<string, unknown>) {
+      const field = (value as Record<string, unknown>)[key];
+      if (!storable(key)) return UNSTORABLE as T;
+      if (typeof field === "string" ? !storable(field) : freezeInPlace(field) === UNSTORABLE)
+        return UNSTORABLE as T;
+    }
+  } else {
+    // An instance of a class (a Date from a schema's transform) is kept as it is, like `copy`.
+    return value;
+  }
+  if (validatedBy !== undefined) Object.defineProperty(value, VALIDATED_BY, { value: validatedBy });
+  return Object.freeze(value);
 }
 
 function isStructuredCloneable(value: object): boolean {

@@ -28,6 +28,19 @@ function internalsOf<T extends Entity>(collection: TypedCollection<T>): Internal
 }
 
 /**
+ * The entity stored under `id`, read without creating its signal or subscribing to it: for
+ * internal reads of many entities (the sync engine's reload), which `findById` would give a
+ * signal each. Any other collection-like object is asked with `findById`. @internal
+ */
+export function peekEntity(
+  collection: { findById(id: string): Entity | undefined },
+  id: string,
+): Entity | undefined {
+  const found = internals.get(collection);
+  return found ? found.state.values.get(id) : collection.findById(id);
+}
+
+/**
  * The entities of one type: a real array (`length`, indexing, `map`, spread, `JSON.stringify`)
  * with the store's writes and queries on it. Get it as `store.comment`.
  *

@@ -1,6 +1,15 @@
 import type { Transaction } from "@electric-sql/pglite";
 import { KalphitePersistenceError } from "../core/index.js";
-import { SYNC_OUTBOX, SYNC_ROOMS, SYNC_VERSIONS } from "./sql.js";
+import { SCHEMA_VERSION_KEY, writeVersion } from "./migrations.js";
+import {
+  ENTITIES,
+  META,
+  MIGRATIONS,
+  SYNC_OUTBOX,
+  SYNC_ROOMS,
+  SYNC_VERSIONS,
+  UPSERT_MANY,
+} from "./sql.js";
 
 /** One room's cursor and the server's last announced limits (`kalphite_sync_rooms`). */
 export interface BackupSyncRoom {
@@ -160,16 +169,71 @@ export async function writeSyncTables(tx: Transaction, sync: BackupSync): Promis
   );
   // In the backup's order, so that the new positions keep each outbox in the order made.
   await tx.query(
-    `insert into ${SYNC_OUTBOX} (room, message_id, entry)
-     select r->>'room', r->>'messageId', r->'entry'
+    `insert into ${SYNC_OUTBOX} (room, message_id, entry, size)
+     select r->>'room', r->>'messageId', r->'entry', octet_length((r->'entry')::text)
      from jsonb_array_elements($1::jsonb) with ordinality x(r, n) order by n`,
     [JSON.stringify(sync.outbox)],
   );
   await tx.query(
-    `insert into ${SYNC_VERSIONS} (room, type, id, vector, seq, entity, shown)
+    `insert into ${SYNC_VERSIONS} (room, type, id, vector, seq, entity, shown, size)
      select r->>'room', r->>'type', r->>'id', r->'vector', (r->>'seq')::bigint,
-       nullif(r->'entity', 'null'::jsonb), (r->>'shown')::boolean
+       nullif(r->'entity', 'null'::jsonb), (r->>'shown')::boolean, octet_length(r::text)
      from jsonb_array_elements($1::jsonb) r`,
     [JSON.stringify(sync.versions)],
   );
+}
+
+/** Everything in the database as a backup's content, read inside `tx` (one snapshot). */
+export async function readBackupContent(tx: Transaction): Promise<BackupContent> {
+  const entities = await tx.query<{ type: string; id: string; entity: unknown }>(
+    `select type, id, entity from ${ENTITIES} order by type, id`,
+  );
+  const meta = await tx.query<{ key: string; value: unknown }>(
+    `select key, value from ${META} where key <> $1 order by key`,
+    [SCHEMA_VERSION_KEY],
+  );
+  const version = await tx.query<{ version: number | null }>(
+    `select max(version) as version from ${MIGRATIONS}`,
+  );
+  return {
+    format: BACKUP_FORMAT,
+    formatVersion: BACKUP_FORMAT_VERSION,
+    schemaVersion: version.rows[0]?.version ?? 0,
+    createdAt: Date.now(),
+    meta: Object.fromEntries(meta.rows.map((row) => [row.key, row.value])),
+    entities: entities.rows,
+    sync: await readSyncTables(tx),
+  };
+}
+
+/**
+ * Replaces everything in the database with a backup's content inside `tx`: `rows` are its
+ * entities as `{t, i, e}` (checked by the caller). `step` is told the statement running, for
+ * the error.
+ */
+export async function writeBackupContent(
+  tx: Transaction,
+  content: BackupContent,
+  rows: readonly { t: string; i: string; e: unknown }[],
+  step: (sql: string) => void,
+): Promise<void> {
+  await tx.exec(
+    `delete from ${ENTITIES}; delete from ${META}; delete from ${MIGRATIONS}; delete from ${SYNC_VERSIONS}; delete from ${SYNC_OUTBOX}; delete from ${SYNC_ROOMS};`,
+  );
+  step(UPSERT_MANY);
+  await tx.query(UPSERT_MANY, [JSON.stringify(rows)]);
+  step("");
+  for (let v = 1; v <= content.schemaVersion; v++) {
+    await tx.query(`insert into ${MIGRATIONS} (version, applied_at) values ($1, $2)`, [
+      v,
+      Date.now(),
+    ]);
+  }
+  await writeVersion(tx, content.schemaVersion);
+  if (content.sync) await writeSyncTables(tx, content.sync);
+  const sql = `insert into ${META} (key, value, size) values ($1, $2::jsonb, octet_length($2::jsonb::text))`;
+  step(sql);
+  for (const [key, value] of Object.entries(content.meta))
+    await tx.query(sql, [key, JSON.stringify(value)]);
+  step("");
 }

@@ -1,52 +1,32 @@
-import { PGlite, type Transaction } from "@electric-sql/pglite";
+import type { PGlite, Transaction } from "@electric-sql/pglite";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import { entityKey } from "../core/entity-key.js";
 import {
   compareKeys,
   type Entity,
   type EntityId,
-  KalphiteStorageLimitError,
   KalphiteUsageError,
   KalphiteValidationError,
 } from "../core/index.js";
 import { validateEntity } from "../core/schema.js";
 import type { FlushChange } from "../flush/index.js";
-import {
-  BACKUP_FORMAT,
-  BACKUP_FORMAT_VERSION,
-  type BackupContent,
-  readBackup,
-  readSyncTables,
-  writeSyncTables,
-} from "./backup-format.js";
-import { lockDataDir } from "./dir-lock.js";
+import { readBackup, readBackupContent, writeBackupContent } from "./backup-format.js";
 import { durableTransaction } from "./durable-transaction.js";
+import { checkMetaKey, metaJson, readMeta, removeMeta, writeMeta } from "./metadata.js";
+import { currentVersion, migrate, sortMigrations } from "./migrations.js";
+import { closedError, openDatabase } from "./open-database.js";
+import { ENTITIES, queryError } from "./sql.js";
+import { StorageBudget } from "./storage-budget.js";
 import {
-  currentVersion,
-  migrate,
-  SCHEMA_VERSION_KEY,
-  sortMigrations,
-  writeVersion,
-} from "./migrations.js";
-import {
-  CREATE_TABLES,
-  DELETE_AND_UPSERT_MANY,
-  DELETE_MANY,
-  ENTITIES,
-  META,
-  MIGRATIONS,
-  queryError,
-  SESSION_SETTINGS,
-  SIZE_OF_KEYS,
-  SYNC_OUTBOX,
-  SYNC_ROOMS,
-  SYNC_VERSIONS,
-  TOTAL_BYTES,
-  UPSERT_MANY,
-  UPSERT_MANY_UNCOUNTED,
-} from "./sql.js";
+  aggregateRows,
+  parseRows,
+  readAllRows,
+  rowWrites,
+  type StoredRows,
+  writeInOneStatement,
+  writeRows,
+} from "./stored-rows.js";
 import { SyncStateTable } from "./sync-state.js";
-import { acquireTabLock, type TabLock, type TabLockMode } from "./tab-lock.js";
+import type { TabLock, TabLockMode } from "./tab-lock.js";
 import type {
   FrontendDatabaseOptions,
   LoadOptions,
@@ -54,38 +34,6 @@ import type {
   QueryFilter,
   QueryOrderBy,
 } from "./types.js";
-
-const MB = 1024 * 1024;
-
-/** Stored rows, column by column: `values[i]` is stored under `types[i]`, `ids[i]`. */
-interface StoredRows {
-  types: string[];
-  ids: string[];
-  values: unknown[];
-}
-
-/**
- * Reads the rows of `rowsSql` (selecting `type, id, entity`) as ONE JSON text
- * `[[types...], [ids...], [entities...]]`: PGlite then decodes and parses a single string instead
- * of building a result row per entity, which reads about three times faster. Keys and entities
- * come in separate aggregates: `json_agg(json_build_array(type, id, entity))` spends about 30% of
- * the query categorising the three values of every row again, where `json_agg(type)` does it once.
- */
-function aggregateRows(rowsSql: string): string {
-  const order = "order by s.type, s.id";
-  return `select coalesce('[' || json_agg(s.type ${order})::text || ',' || json_agg(s.id ${order})::text
-    || ',[' || string_agg(s.entity::text, ',' ${order}) || ']]', '[[],[],[]]') as page
-    from (${rowsSql}) s`;
-}
-
-function parseRows(rows: { page: string }[]): StoredRows {
-  const [types, ids, values] = JSON.parse(rows[0]?.page ?? "[[],[],[]]") as [
-    string[],
-    string[],
-    unknown[],
-  ];
-  return { types, ids, values };
-}
 
 /**
  * Entities on PGlite: one table keyed by (type, id) holding each entity as `jsonb`, a metadata
@@ -101,7 +49,7 @@ function parseRows(rows: { page: string }[]): StoredRows {
  */
 export class FrontendDatabase<E extends Entity = Entity> {
   readonly #config: Required<
-    Omit<FrontendDatabaseOptions, "onInvalidRow" | "migrations" | "schema" | "lock">
+    Pick<FrontendDatabaseOptions, "dbName" | "enableMigrations" | "enableBackup">
   >;
   readonly #migrations: Migration[];
   readonly #onInvalidRow: ((error: KalphiteValidationError) => void) | undefined;
@@ -114,8 +62,8 @@ export class FrontendDatabase<E extends Entity = Entity> {
   readonly #lockWait = new AbortController();
   #opening: Promise<void> | undefined;
   #closed = false;
-  /** Bytes stored (entities + meta), tracked only when `maxStorageMB` is finite. */
-  #bytes = 0;
+  /** `maxStorageMB`: the bytes stored, counted while a limit is set. */
+  readonly #budget: StorageBudget;
   /** The sync state of each room a NetworkSyncEngine asked for (`syncState`). */
   readonly #syncStates = new Map<string, SyncStateTable>();
   /** The writes that carry sync state, in order: see `#serialize`. */
@@ -132,17 +80,11 @@ export class FrontendDatabase<E extends Entity = Entity> {
         "FrontendDatabase needs the store's schema (a Standard Schema) to validate entities.",
       );
     }
-    const maxStorageMB = options.maxStorageMB ?? Number.POSITIVE_INFINITY;
-    if (typeof maxStorageMB !== "number" || Number.isNaN(maxStorageMB) || maxStorageMB <= 0) {
-      throw new KalphiteUsageError(
-        `maxStorageMB must be a positive number, got ${String(maxStorageMB)}.`,
-      );
-    }
+    this.#budget = new StorageBudget(options.maxStorageMB);
     this.#config = {
       dbName: options.dbName,
       enableMigrations: options.enableMigrations ?? true,
       enableBackup: options.enableBackup ?? true,
-      maxStorageMB,
     };
     const lock = options.lock ?? "fail";
     if (lock !== "fail" && lock !== "wait") {
@@ -180,56 +122,16 @@ export class FrontendDatabase<E extends Entity = Entity> {
   }
 
   async #open(): Promise<void> {
-    let lock: TabLock | undefined;
-    try {
-      // A directory in Node is claimed by this process (see lockDataDir); `lock: "wait"` applies
-      // to browser tabs only.
-      const dir = directoryOf(this.#config.dbName);
-      lock =
-        dir === undefined
-          ? await acquireTabLock(this.#config.dbName, this.#lockMode, this.#lockWait.signal)
-          : lockDataDir(dir);
-    } catch (error) {
-      if (this.#closed) throw closedError();
-      throw error;
-    }
-    try {
-      await this.#openLocked();
-    } catch (error) {
-      lock?.release();
-      throw error;
-    }
-    this.#lock = lock;
-  }
-
-  async #openLocked(): Promise<void> {
-    // close() during a lock wait that was granted anyway: open nothing.
-    if (this.#closed) throw closedError();
-    let pg: PGlite;
-    try {
-      pg = await PGlite.create(this.#config.dbName);
-    } catch (error) {
-      throw queryError(`Opening the database "${this.#config.dbName}"`, error);
-    }
-    try {
-      await pg.exec(SESSION_SETTINGS);
-      await pg.exec(CREATE_TABLES);
-      const version = await currentVersion(pg);
-      const known = this.#migrations.at(-1)?.version ?? 0;
-      if (this.#config.enableMigrations) {
-        if (version > known) {
-          throw new KalphiteUsageError(
-            `The database "${this.#config.dbName}" is at schema version ${version}, newer than the highest migration given (${known}). Open it with the app version that wrote it, or pass migrations up to ${version} and call db.migrateTo(${known}).`,
-          );
-        }
-        await migrate(pg, this.#migrations, known);
-      }
-      await this.#countBytes(pg);
-    } catch (error) {
-      await pg.close().catch(() => {});
-      throw queryError(`Initializing the database "${this.#config.dbName}"`, error);
-    }
-    this.#pg = pg;
+    const opened = await openDatabase({
+      dbName: this.#config.dbName,
+      lockMode: this.#lockMode,
+      signal: this.#lockWait.signal,
+      migrations: this.#config.enableMigrations ? this.#migrations : undefined,
+      closed: () => this.#closed,
+      budget: this.#budget,
+    });
+    this.#pg = opened.pg;
+    this.#lock = opened.lock;
   }
 
   async #ready(): Promise<PGlite> {
@@ -251,7 +153,7 @@ export class FrontendDatabase<E extends Entity = Entity> {
   async migrateTo(version: number): Promise<void> {
     const pg = await this.#ready();
     await migrate(pg, this.#migrations, version);
-    await this.#countBytes(pg);
+    await this.#budget.count(pg);
   }
 
   /**
@@ -275,7 +177,7 @@ export class FrontendDatabase<E extends Entity = Entity> {
     const sql = `delete from ${ENTITIES} where type = $1 and id = $2 returning size`;
     try {
       const result = await pg.query<{ size: number }>(sql, [entityType, entityId]);
-      for (const row of result.rows) this.#bytes -= row.size;
+      for (const row of result.rows) this.#budget.bytes -= row.size;
       return result.rows.length > 0;
     } catch (error) {
       throw queryError(`Deleting ${entityType} "${entityId}"`, error, sql);
@@ -290,62 +192,34 @@ export class FrontendDatabase<E extends Entity = Entity> {
    * @example engine = new MemoryFlushEngine({ flushTarget: (changes) => db.applyChanges(changes) });
    */
   async applyChanges(changes: readonly FlushChange[]): Promise<void> {
-    // One change per entity: Postgres cannot upsert a row twice in one statement.
-    const latest = new Map<string, FlushChange>();
-    for (const change of changes) {
-      const key = entityKey(change.entityType, change.entityId);
-      latest.delete(key);
-      latest.set(key, change);
-    }
-    const upserts: { t: string; i: string; e: E }[] = [];
-    const deletes: [string, string][] = [];
-    for (const change of latest.values()) {
-      if (change.operation === "upsert") {
-        const entity = validateEntity(
-          this.#schema,
-          change.entity,
-          change.entityType,
-          change.entityId,
-        );
-        upserts.push({ t: change.entityType, i: change.entityId, e: entity });
-      } else if (change.operation === "delete") {
-        deletes.push([change.entityType, change.entityId]);
-      } else {
-        throw new KalphiteUsageError(
-          `Unknown flush operation "${String(change.operation)}": expected "upsert" or "delete".`,
-        );
-      }
-    }
+    const { latest, rows } = rowWrites(changes, (change) =>
+      validateEntity(this.#schema, change.entity, change.entityType, change.entityId),
+    );
     // Now, before any await: the sync deltas recorded with these entity changes may go with them.
     for (const state of this.#syncStates.values()) state.mark(latest);
     await this.#serialize(async () => {
       const taken = [...this.#syncStates.values()].map((state) => [state, state.take()] as const);
       const withSync = taken.filter(([, deltas]) => deltas.length > 0);
-      if (upserts.length === 0 && deletes.length === 0 && withSync.length === 0) return;
+      if (rows.upserts.length === 0 && rows.deletes.length === 0 && withSync.length === 0) return;
       try {
+        const pg = await this.#ready();
         const [only] = withSync;
+        const limited = this.#budget.limited;
         const one =
-          only && withSync.length === 1 && !this.#limited
-            ? only[0].statements(only[1], 2)
-            : undefined;
+          only && withSync.length === 1 && !limited ? only[0].statements(only[1], 2) : undefined;
         if (one && !one.reset) {
-          await this.#writeOneStatement(
-            latest.size,
-            upserts,
-            deletes,
-            only![0].room,
-            one.statements,
-          );
+          await writeInOneStatement(pg, rows, only![0].room, one.statements);
         } else {
-          await this.#writeEntities(
-            latest.size,
-            upserts,
-            deletes,
-            async (tx) => {
-              for (const [state, deltas] of withSync) await state.write(tx, deltas);
-            },
-            withSync.length > 0,
-          );
+          const withState =
+            withSync.length === 0
+              ? undefined
+              : async (tx: Transaction) => {
+                  let grown = 0;
+                  for (const [state, deltas] of withSync)
+                    grown += await state.write(tx, deltas, limited);
+                  return grown;
+                };
+          this.#budget.bytes = await writeRows(pg, this.#budget, rows, withState);
         }
       } catch (error) {
         for (const [state, deltas] of withSync) state.putBack(deltas);
@@ -372,7 +246,11 @@ export class FrontendDatabase<E extends Entity = Entity> {
     if (state === undefined) {
       state = new SyncStateTable(
         this,
-        { ready: () => this.#ready(), serialize: (fn) => this.#serialize(fn) },
+        {
+          ready: () => this.#ready(),
+          serialize: (fn) => this.#serialize(fn),
+          budget: this.#budget,
+        },
         roomId,
       );
       this.#syncStates.set(roomId, state);
@@ -385,92 +263,6 @@ export class FrontendDatabase<E extends Entity = Entity> {
     const run = this.#writes.then(fn, fn);
     this.#writes = run.catch(() => {});
     return run;
-  }
-
-  /**
-   * Entity rows and one room's sync state as the parts of ONE statement (data-modifying CTEs on
-   * disjoint rows): atomic without BEGIN and COMMIT, so a local write and its outbox row cost
-   * one round trip into PGlite.
-   */
-  async #writeOneStatement(
-    count: number,
-    upserts: { t: string; i: string; e: E }[],
-    deletes: [string, string][],
-    room: string,
-    statements: readonly { sql: string; param: string }[],
-  ): Promise<void> {
-    const parts = statements.map((statement) => statement.sql);
-    const params: unknown[] = [room, ...statements.map((statement) => statement.param)];
-    if (deletes.length > 0) {
-      params.push(JSON.stringify(deletes));
-      parts.push(DELETE_MANY.replaceAll("$1", `$${params.length}`));
-    }
-    if (upserts.length > 0) {
-      params.push(JSON.stringify(upserts));
-      parts.push(UPSERT_MANY_UNCOUNTED.replaceAll("$1", `$${params.length}`));
-    }
-    const sql = `with ${parts.map((part, i) => `w${i} as (${part})`).join(", ")} select 1`;
-    const pg = await this.#ready();
-    try {
-      await pg.query(sql, params);
-    } catch (error) {
-      throw queryError(`Writing ${count} change(s) with the sync state`, error, sql);
-    }
-  }
-
-  async #writeEntities(
-    count: number,
-    upserts: { t: string; i: string; e: E }[],
-    deletes: [string, string][],
-    alsoInTransaction: (tx: Transaction) => Promise<void>,
-    needsTransaction: boolean,
-  ): Promise<void> {
-    const pg = await this.#ready();
-    let sql = "";
-    try {
-      if (!this.#limited && !needsTransaction) {
-        // Without a storage limit nothing needs checking between the writes and the COMMIT:
-        // ONE statement is atomic on its own and saves BEGIN and COMMIT (two round trips into
-        // PGlite per batch). Outside a transaction, PGlite writes its pages out after the
-        // statement (`syncToFs`), as `durableTransaction` does after a COMMIT.
-        if (deletes.length === 0) {
-          sql = UPSERT_MANY_UNCOUNTED;
-          await pg.query(sql, [JSON.stringify(upserts)]);
-        } else if (upserts.length === 0) {
-          sql = DELETE_MANY;
-          await pg.query(sql, [JSON.stringify(deletes)]);
-        } else {
-          sql = DELETE_AND_UPSERT_MANY;
-          await pg.query(sql, [JSON.stringify(deletes), JSON.stringify(upserts)]);
-        }
-        return;
-      }
-      // Under a limit, the bytes the batch replaces and writes are checked before the COMMIT.
-      const limited = this.#limited;
-      this.#bytes = await durableTransaction(pg, async (tx) => {
-        let before = 0;
-        if (limited) {
-          sql = SIZE_OF_KEYS;
-          const keys = [...deletes, ...upserts.map((u): [string, string] => [u.t, u.i])];
-          before = (await tx.query<{ bytes: number }>(sql, [JSON.stringify(keys)])).rows[0]!.bytes;
-        }
-        if (deletes.length > 0) {
-          sql = DELETE_MANY;
-          await tx.query(sql, [JSON.stringify(deletes)]);
-        }
-        let written = 0;
-        if (upserts.length > 0) {
-          sql = limited ? UPSERT_MANY : UPSERT_MANY_UNCOUNTED;
-          const result = await tx.query<{ bytes: number }>(sql, [JSON.stringify(upserts)]);
-          if (limited) written = result.rows[0]!.bytes;
-        }
-        sql = "";
-        await alsoInTransaction(tx);
-        return limited ? this.#bytesAfter(before, written) : this.#bytes;
-      });
-    } catch (error) {
-      throw queryError(`Writing ${count} change(s)`, error, sql || undefined);
-    }
   }
 
   /**
@@ -541,28 +333,9 @@ export class FrontendDatabase<E extends Entity = Entity> {
    */
   async entities(options: LoadOptions = {}): Promise<E[]> {
     const pg = await this.#ready();
-    const pageSize = Math.max(1, options.pageSize ?? 10_000);
-    let sql = `select count(*)::int as total from ${ENTITIES}`;
-    try {
-      const total = (await pg.query<{ total: number }>(sql)).rows[0]?.total ?? 0;
-      const entities: E[] = [];
-      let loaded = 0;
-      let after: [string, string] | undefined;
-      // Keyset pagination: each page is an index range scan, however deep.
-      for (;;) {
-        const page = `select type, id, entity from ${ENTITIES} ${after ? "where (type, id) > ($1, $2) " : ""}order by type, id limit ${pageSize}`;
-        sql = aggregateRows(page);
-        const rows = parseRows((await pg.query<{ page: string }>(sql, after ?? [])).rows);
-        this.#checkRows(rows, entities);
-        const count = rows.ids.length;
-        loaded += count;
-        options.onProgress?.({ loaded, total: Math.max(total, loaded) });
-        if (count < pageSize || count === 0) return entities;
-        after = [rows.types[count - 1]!, rows.ids[count - 1]!];
-      }
-    } catch (error) {
-      throw queryError("Reading all entities", error, sql);
-    }
+    const entities: E[] = [];
+    await readAllRows(pg, options, (rows) => this.#checkRows(rows, entities));
+    return entities;
   }
 
   /**
@@ -571,14 +344,7 @@ export class FrontendDatabase<E extends Entity = Entity> {
    * @example const cursor = await db.getMeta<number>("sync:cursor");
    */
   async getMeta<T>(key: string): Promise<T | undefined> {
-    const pg = await this.#ready();
-    const sql = `select value from ${META} where key = $1`;
-    try {
-      const row = (await pg.query<{ value: T }>(sql, [key])).rows[0];
-      return row?.value;
-    } catch (error) {
-      throw queryError(`Reading metadata "${key}"`, error, sql);
-    }
+    return readMeta<T>(await this.#ready(), key);
   }
 
   /**
@@ -587,34 +353,8 @@ export class FrontendDatabase<E extends Entity = Entity> {
    * @example await db.setMeta("sync:outbox", pendingMessages);
    */
   async setMeta(key: string, value: unknown): Promise<void> {
-    if (typeof key !== "string" || key === "") {
-      throw new KalphiteUsageError("setMeta(key, value) needs a non-empty string key.");
-    }
-    if (key === SCHEMA_VERSION_KEY) {
-      throw new KalphiteUsageError(`"${key}" is kept by the migrations; choose another key.`);
-    }
-    const json = value === undefined ? undefined : JSON.stringify(value);
-    if (json === undefined) {
-      throw new KalphiteUsageError(
-        `setMeta("${key}", value) needs a JSON value; to remove the key call deleteMeta("${key}").`,
-      );
-    }
-    const pg = await this.#ready();
-    const sql = `insert into ${META} (key, value, size) values ($1, $2::jsonb, octet_length($2::jsonb::text))
-      on conflict (key) do update set value = excluded.value, size = excluded.size returning size`;
-    try {
-      this.#bytes = await durableTransaction(pg, async (tx) => {
-        // The running total only matters under a limit: skip the lookup without one.
-        const before = this.#limited
-          ? ((await tx.query<{ size: number }>(`select size from ${META} where key = $1`, [key]))
-              .rows[0]?.size ?? 0)
-          : 0;
-        const written = (await tx.query<{ size: number }>(sql, [key, json])).rows[0]!.size;
-        return this.#bytesAfter(before, written);
-      });
-    } catch (error) {
-      throw queryError(`Writing metadata "${key}"`, error, sql);
-    }
+    const json = metaJson(key, value);
+    await writeMeta(await this.#ready(), this.#budget, key, json);
   }
 
   /**
@@ -623,18 +363,8 @@ export class FrontendDatabase<E extends Entity = Entity> {
    * @example await db.deleteMeta("sync:outbox");
    */
   async deleteMeta(key: string): Promise<boolean> {
-    if (key === SCHEMA_VERSION_KEY) {
-      throw new KalphiteUsageError(`"${key}" is kept by the migrations and cannot be deleted.`);
-    }
-    const pg = await this.#ready();
-    const sql = `delete from ${META} where key = $1 returning size`;
-    try {
-      const rows = (await pg.query<{ size: number }>(sql, [key])).rows;
-      for (const row of rows) this.#bytes -= row.size;
-      return rows.length > 0;
-    } catch (error) {
-      throw queryError(`Deleting metadata "${key}"`, error, sql);
-    }
+    checkMetaKey(key, "delete");
+    return removeMeta(await this.#ready(), this.#budget, key);
   }
 
   /**
@@ -647,27 +377,7 @@ export class FrontendDatabase<E extends Entity = Entity> {
     this.#assertBackup("backup");
     const pg = await this.#ready();
     try {
-      const content = await durableTransaction(pg, async (tx): Promise<BackupContent> => {
-        const entities = await tx.query<{ type: string; id: string; entity: unknown }>(
-          `select type, id, entity from ${ENTITIES} order by type, id`,
-        );
-        const meta = await tx.query<{ key: string; value: unknown }>(
-          `select key, value from ${META} where key <> $1 order by key`,
-          [SCHEMA_VERSION_KEY],
-        );
-        const version = await tx.query<{ version: number | null }>(
-          `select max(version) as version from ${MIGRATIONS}`,
-        );
-        return {
-          format: BACKUP_FORMAT,
-          formatVersion: BACKUP_FORMAT_VERSION,
-          schemaVersion: version.rows[0]?.version ?? 0,
-          createdAt: Date.now(),
-          meta: Object.fromEntries(meta.rows.map((row) => [row.key, row.value])),
-          entities: entities.rows,
-          sync: await readSyncTables(tx),
-        };
-      });
+      const content = await durableTransaction(pg, readBackupContent);
       return new Blob([JSON.stringify(content)], { type: "application/json" });
     } catch (error) {
       throw queryError("Backing up the database", error);
@@ -704,29 +414,16 @@ export class FrontendDatabase<E extends Entity = Entity> {
     }));
     let sql = "";
     try {
-      this.#bytes = await durableTransaction(pg, async (tx) => {
-        await tx.exec(
-          `delete from ${ENTITIES}; delete from ${META}; delete from ${MIGRATIONS}; delete from ${SYNC_VERSIONS}; delete from ${SYNC_OUTBOX}; delete from ${SYNC_ROOMS};`,
-        );
-        sql = UPSERT_MANY;
-        let bytes = (await tx.query<{ bytes: number }>(sql, [JSON.stringify(rows)])).rows[0]!.bytes;
-        for (let v = 1; v <= content.schemaVersion; v++) {
-          await tx.query(`insert into ${MIGRATIONS} (version, applied_at) values ($1, $2)`, [
-            v,
-            Date.now(),
-          ]);
-        }
-        await writeVersion(tx, content.schemaVersion);
-        sql = "";
-        if (content.sync) await writeSyncTables(tx, content.sync);
-        for (const [key, value] of Object.entries(content.meta)) {
-          sql = `insert into ${META} (key, value, size) values ($1, $2::jsonb, octet_length($2::jsonb::text)) returning size`;
-          bytes += (await tx.query<{ size: number }>(sql, [key, JSON.stringify(value)])).rows[0]!
-            .size;
-        }
-        if (bytes > this.#config.maxStorageMB * MB) throw this.#limitError(bytes);
-        return bytes;
+      const bytes = await durableTransaction(pg, async (tx) => {
+        await writeBackupContent(tx, content, rows, (step) => {
+          sql = step;
+        });
+        // Everything it stores counts, the sync tables too (under a limit, or not: it is rare).
+        const stored = await this.#budget.measure(tx);
+        this.#budget.check(stored);
+        return stored;
       });
+      if (this.#budget.limited) this.#budget.bytes = bytes;
     } catch (error) {
       throw queryError(
         "Restoring the backup (the database was left as it was)",
@@ -776,7 +473,8 @@ export class FrontendDatabase<E extends Entity = Entity> {
     mode: "report" | "throw" = "report",
   ): E | undefined {
     try {
-      return validateEntity(this.#schema, value, entityType, entityId);
+      // The value was just parsed from the row: nothing else holds it, so it is frozen in place.
+      return validateEntity(this.#schema, value, entityType, entityId, true);
     } catch (error) {
       if (!(error instanceof KalphiteValidationError)) throw error;
       const invalid = new KalphiteValidationError(
@@ -789,36 +487,6 @@ export class FrontendDatabase<E extends Entity = Entity> {
     }
   }
 
-  /** Whether `#bytes` is kept: only a finite `maxStorageMB` needs the running total. */
-  get #limited(): boolean {
-    return Number.isFinite(this.#config.maxStorageMB);
-  }
-
-  /** Counts the bytes stored from scratch (on open and after migrating). */
-  async #countBytes(pg: PGlite): Promise<void> {
-    if (this.#limited) {
-      this.#bytes = (await pg.query<{ bytes: number }>(TOTAL_BYTES)).rows[0]?.bytes ?? 0;
-    }
-  }
-
-  /**
-   * The bytes stored once a write in progress replaced `before` bytes with `written`. Past the
-   * limit it throws, which rolls the write's transaction back; only growth is refused, so
-   * shrinking data over the limit stays possible.
-   */
-  #bytesAfter(before: number, written: number): number {
-    const after = this.#bytes - before + written;
-    if (written > before && after > this.#config.maxStorageMB * MB) throw this.#limitError(after);
-    return after;
-  }
-
-  #limitError(bytes: number): KalphiteStorageLimitError {
-    return new KalphiteStorageLimitError(
-      // In bytes: rounded to MB, a write just over a small limit read as equal to it.
-      `This write would store ${bytes.toLocaleString("en")} bytes, over maxStorageMB (${this.#config.maxStorageMB} MB = ${Math.floor(this.#config.maxStorageMB * MB).toLocaleString("en")} bytes); nothing was written. Delete entities or metadata, or raise maxStorageMB.`,
-    );
-  }
-
   #assertBackup(method: string): void {
     if (!this.#config.enableBackup) {
       throw new KalphiteUsageError(
@@ -826,17 +494,4 @@ export class FrontendDatabase<E extends Entity = Entity> {
       );
     }
   }
-}
-
-function closedError(): KalphiteUsageError {
-  return new KalphiteUsageError(
-    "The database is closed: create a new FrontendDatabase to open it again.",
-  );
-}
-
-/** The directory of a database kept on a file system (Node), or undefined for memory and IndexedDB. */
-function directoryOf(dbName: string): string | undefined {
-  if (dbName.startsWith("memory://") || dbName.startsWith("idb://")) return undefined;
-  if (dbName.startsWith("file://")) return dbName.slice("file://".length);
-  return dbName.includes("://") ? undefined : dbName;
 }

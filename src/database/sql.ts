@@ -58,6 +58,7 @@ create table if not exists ${SYNC_VERSIONS} (
   seq bigint not null,
   entity jsonb,
   shown boolean not null,
+  size integer not null default 0,
   primary key (room, type, id)
 );
 create table if not exists ${SYNC_OUTBOX} (
@@ -65,13 +66,16 @@ create table if not exists ${SYNC_OUTBOX} (
   message_id text not null,
   pos bigserial not null,
   entry jsonb not null,
+  size integer not null default 0,
   primary key (room, message_id)
 );
 create table if not exists ${SYNC_ROOMS} (
   room text primary key,
   cursor bigint not null default 0,
   limits jsonb
-);`;
+);
+alter table ${SYNC_VERSIONS} add column if not exists size integer not null default 0;
+alter table ${SYNC_OUTBOX} add column if not exists size integer not null default 0;`;
 
 /** Upserts the JSON array of `{t, i, e}` in parameter `param`. */
 const upsertRows = (param: string) => `
@@ -116,10 +120,12 @@ from ${ENTITIES} e join jsonb_array_elements($1::jsonb) k on e.type = k->>0 and 
 export const RECOUNT_SIZES = `
 update ${ENTITIES} set size = octet_length(entity::text) where size <> octet_length(entity::text)`;
 
-/** The bytes stored: entities and metadata. */
+/** The bytes stored: entities, metadata, and the sync tables' versions and outbox. */
 export const TOTAL_BYTES = `
 select (select coalesce(sum(size), 0) from ${ENTITIES})::float8
-     + (select coalesce(sum(size), 0) from ${META})::float8 as bytes`;
+     + (select coalesce(sum(size), 0) from ${META})::float8
+     + (select coalesce(sum(size), 0) from ${SYNC_VERSIONS})::float8
+     + (select coalesce(sum(size), 0) from ${SYNC_OUTBOX})::float8 as bytes`;
 
 /**
  * Wraps a PGlite error in a `KalphitePersistenceError` that says what was being done; Kalphite's

@@ -6,8 +6,10 @@
 import type { PGlite, Transaction } from "@electric-sql/pglite";
 import { entityKey } from "../core/entity-key.js";
 import type { Entity } from "../core/index.js";
+import type { SyncDeltaOf } from "../internal/sync-delta.js";
 import { durableTransaction } from "./durable-transaction.js";
 import { ENTITIES, META, queryError, SYNC_OUTBOX, SYNC_ROOMS, SYNC_VERSIONS } from "./sql.js";
+import type { StorageBudget } from "./storage-budget.js";
 
 // The shapes of `SyncPersistence` in src/sync/persistence.ts, restated: the database layer may
 // not import the sync layer (test/database/sync-state.test.ts checks that they still fit).
@@ -39,14 +41,7 @@ interface LoadedSyncState {
   outbox: any[];
   limits?: ServerLimits;
 }
-type SyncDelta =
-  | { kind: "version"; version: ConfirmedVersion; shown: boolean }
-  | { kind: "forget-version"; entityType: string; entityId: string }
-  | { kind: "reset-versions" }
-  | { kind: "outbox-add"; entry: OutboxEntry }
-  | { kind: "outbox-remove"; messageId: string }
-  | { kind: "cursor"; cursor: number }
-  | { kind: "limits"; limits: ServerLimits };
+type SyncDelta = SyncDeltaOf<ConfirmedVersion, OutboxEntry, ServerLimits>;
 interface DeltaEntity {
   entityType: string;
   entityId: string;
@@ -86,6 +81,8 @@ export function linkPersistence(database: object, link: PersistLink): () => void
 /** What a SyncStateTable needs from its FrontendDatabase. */
 export interface SyncStateHost {
   ready(): Promise<PGlite>;
+  /** The database's `maxStorageMB` accounting, which the sync tables count against. */
+  budget: StorageBudget;
   /** Runs `fn` after every write started before it (the database's write order). */
   serialize<T>(fn: () => Promise<T>): Promise<T>;
 }
@@ -98,6 +95,22 @@ interface Pending {
   satisfied: boolean;
   n: number;
 }
+
+/**
+ * One statement of a sync write: the room is `$1`, `param` its JSON rows. `sized` says how it
+ * changes the bytes stored (for `maxStorageMB`): it `removes` rows, `adds` them, or `replaces`
+ * the rows of its keys; without it, it changes no counted row.
+ */
+export interface SyncStatement {
+  sql: string;
+  param: string;
+  sized?: "removes" | "adds" | "replaces";
+}
+
+/** The bytes of the versions `$2` (rows `[type, id, ...]`) replaces in room `$1`. */
+const SIZE_OF_VERSIONS = `select coalesce(sum(v.size), 0)::float8 as bytes
+  from ${SYNC_VERSIONS} v join jsonb_array_elements($2::jsonb) r
+  on v.room = $1 and v.type = r->>0 and v.id = r->>1`;
 
 /** The meta key of the first release's whole-state value. */
 export const legacyKey = (roomId: string) => `kalphite.sync.${roomId}`;
@@ -139,18 +152,18 @@ export class SyncStateTable implements SyncPersistence {
         (await pg.query<{ page: string }>(sql, [room])).rows[0]?.page ?? "[]",
       ) as OutboxEntry[];
       // Without a persisted store the entity rows are not the store's: read the shown entities
-      // from them here.
-      const entity = link
-        ? "case when v.shown then null else v.entity end"
-        : "case when v.shown then e.entity else v.entity end";
+      // from them here. With one, only the entities that differ from the rows are read.
+      const entities = link
+        ? `json_agg(v.entity) filter (where not v.shown)`
+        : `json_agg(case when v.shown then e.entity else v.entity end)`;
       // One aggregate per column (as the entities are read, see aggregateRows): PGlite then
       // hands over a few long strings instead of a row per version. The aggregates of one query
       // see the rows in the same order, so the columns line up without sorting each.
       sql = `select coalesce(json_agg(v.type)::text, '[]') as types,
           coalesce(json_agg(v.id)::text, '[]') as ids,
-          coalesce(json_agg(v.vector)::text, '[]') as vectors,
+          '[' || coalesce(string_agg(v.vector::text, ','), '') || ']' as vectors,
           coalesce(json_agg(v.seq)::text, '[]') as seqs,
-          coalesce(json_agg(${entity})::text, '[]') as entities,
+          coalesce(${entities}::text, '[]') as entities,
           coalesce(json_agg(v.shown)::text, '[]') as shown
         from ${SYNC_VERSIONS} v ${link ? "" : `left join ${ENTITIES} e on e.type = v.type and e.id = v.id`}
         where v.room = $1`;
@@ -159,17 +172,19 @@ export class SyncStateTable implements SyncPersistence {
       const ids = JSON.parse(columns.ids!) as string[];
       const vectors = JSON.parse(columns.vectors!) as VectorClock[];
       const seqs = JSON.parse(columns.seqs!) as number[];
-      const entities = JSON.parse(columns.entities!) as (Entity | null)[];
+      const stored = JSON.parse(columns.entities!) as (Entity | null)[];
       const shown = JSON.parse(columns.shown!) as boolean[];
       if (head === undefined && outbox.length === 0 && types.length === 0) return undefined;
       const versions: LoadedVersion[] = new Array(types.length);
+      let next = 0;
       for (let i = 0; i < types.length; i++) {
         versions[i] = {
           entityType: types[i]!,
           entityId: ids[i]!,
           vector: vectors[i]!,
           seq: Number(seqs[i]),
-          entity: link && shown[i] ? undefined : (entities[i] ?? null),
+          // A shown version's entity is the store's (hydrated from its row): `undefined`.
+          entity: link && shown[i] ? undefined : (stored[link ? next++ : i] ?? null),
         };
       }
       return {
@@ -215,8 +230,12 @@ export class SyncStateTable implements SyncPersistence {
         const taken = this.take();
         if (taken.length === 0) return;
         const pg = await this.#host.ready();
+        const budget = this.#host.budget;
         try {
-          await durableTransaction(pg, (tx) => this.write(tx, taken));
+          budget.bytes = await durableTransaction(pg, async (tx) => {
+            const grown = await this.write(tx, taken, budget.limited);
+            return budget.limited ? budget.grow(grown) : budget.bytes;
+          });
         } catch (error) {
           this.putBack(taken);
           throw queryError(`Writing the sync state of room "${this.#room}"`, error);
@@ -264,11 +283,37 @@ export class SyncStateTable implements SyncPersistence {
     (taken as Pending[] & { done?: () => void }).done?.();
   }
 
-  /** Writes the deltas, folded to one statement per table, inside `tx`. */
-  async write(tx: Transaction, taken: readonly Pending[]): Promise<void> {
+  /**
+   * Writes the deltas, folded to one statement per table, inside `tx`. With `counted` (under
+   * `maxStorageMB`), returns the bytes the sync tables grew by (negative when they shrank).
+   */
+  async write(tx: Transaction, taken: readonly Pending[], counted = false): Promise<number> {
     const { reset, statements } = this.statements(taken, 0);
-    if (reset) await tx.query(`delete from ${SYNC_VERSIONS} where room = $1`, [this.#room]);
-    for (const { sql, param } of statements) await tx.query(sql.trim(), [this.#room, param]);
+    const room = [this.#room];
+    if (!counted) {
+      if (reset) await tx.query(`delete from ${SYNC_VERSIONS} where room = $1`, room);
+      for (const { sql, param } of statements) await tx.query(sql.trim(), [this.#room, param]);
+      return 0;
+    }
+    const sum = async (sql: string, params: unknown[]) =>
+      (
+        await tx.query<{ bytes: number }>(
+          `with w as (${sql} returning size) select coalesce(sum(size), 0)::float8 as bytes from w`,
+          params,
+        )
+      ).rows[0]!.bytes;
+    let grown = reset ? -(await sum(`delete from ${SYNC_VERSIONS} where room = $1`, room)) : 0;
+    for (const { sql, param, sized } of statements) {
+      const params = [this.#room, param];
+      if (sized === undefined) await tx.query(sql.trim(), params);
+      else if (sized === "removes") grown -= await sum(sql, params);
+      else {
+        if (sized === "replaces")
+          grown -= (await tx.query<{ bytes: number }>(SIZE_OF_VERSIONS, params)).rows[0]!.bytes;
+        grown += await sum(sql, params);
+      }
+    }
+    return grown;
   }
 
   /**
@@ -281,7 +326,7 @@ export class SyncStateTable implements SyncPersistence {
   statements(
     taken: readonly Pending[],
     firstParam: number,
-  ): { reset: boolean; statements: { sql: string; param: string }[] } {
+  ): { reset: boolean; statements: SyncStatement[] } {
     let reset = false;
     const versions = new Map<string, unknown[] | null>();
     const adds = new Map<string, OutboxEntry>();
@@ -331,10 +376,11 @@ export class SyncStateTable implements SyncPersistence {
           break;
       }
     }
-    const statements: { sql: string; param: string }[] = [];
+    const statements: SyncStatement[] = [];
     let n = firstParam;
-    const add = (sql: (p: string) => string, rows: unknown) => {
-      statements.push({ sql: sql(`$${firstParam === 0 ? 2 : n++}`), param: JSON.stringify(rows) });
+    const add = (sql: (p: string) => string, rows: unknown, sized?: SyncStatement["sized"]) => {
+      const sql_ = sql(`$${firstParam === 0 ? 2 : n++}`);
+      statements.push({ sql: sql_, param: JSON.stringify(rows), ...(sized ? { sized } : {}) });
     };
     const forgets: unknown[] = [];
     const sets: unknown[] = [];
@@ -344,16 +390,19 @@ export class SyncStateTable implements SyncPersistence {
         (p) => `delete from ${SYNC_VERSIONS} v using jsonb_array_elements(${p}::jsonb) k
          where v.room = $1 and v.type = k->>0 and v.id = k->>1`,
         forgets,
+        "removes",
       );
     }
     if (sets.length > 0) {
       add(
-        (p) => `insert into ${SYNC_VERSIONS} (room, type, id, vector, seq, entity, shown)
-         select $1, r->>0, r->>1, r->2, (r->>3)::bigint, nullif(r->4, 'null'::jsonb), (r->>5)::boolean
+        (p) => `insert into ${SYNC_VERSIONS} (room, type, id, vector, seq, entity, shown, size)
+         select $1, r->>0, r->>1, r->2, (r->>3)::bigint, nullif(r->4, 'null'::jsonb), (r->>5)::boolean,
+           octet_length(r::text)
          from jsonb_array_elements(${p}::jsonb) r
          on conflict (room, type, id) do update set vector = excluded.vector, seq = excluded.seq,
-           entity = excluded.entity, shown = excluded.shown`,
+           entity = excluded.entity, shown = excluded.shown, size = excluded.size`,
         sets,
+        "replaces",
       );
     }
     if (removes.size > 0) {
@@ -361,14 +410,17 @@ export class SyncStateTable implements SyncPersistence {
         (p) => `delete from ${SYNC_OUTBOX} o using jsonb_array_elements_text(${p}::jsonb) m
          where o.room = $1 and o.message_id = m`,
         [...removes],
+        "removes",
       );
     }
     if (adds.size > 0) {
       add(
-        (p) => `insert into ${SYNC_OUTBOX} (room, message_id, entry)
-         select $1, r->>'messageId', r from jsonb_array_elements(${p}::jsonb) with ordinality x(r, n)
+        (p) => `insert into ${SYNC_OUTBOX} (room, message_id, entry, size)
+         select $1, r->>'messageId', r, octet_length(r::text)
+         from jsonb_array_elements(${p}::jsonb) with ordinality x(r, n)
          order by n on conflict do nothing`,
         [...adds.values()],
+        "adds",
       );
     }
     if (cursor !== undefined || limits !== undefined) {
@@ -409,6 +461,8 @@ export class SyncStateTable implements SyncPersistence {
           await this.write(tx, taken);
         }
         await tx.query(`delete from ${META} where key = $1`, [key]);
+        // Moved from a metadata value into rows, counted differently: count them again.
+        await this.#host.budget.count(tx);
       });
     } catch (error) {
       throw queryError(`Migrating the sync state of room "${this.#room}"`, error, sql);

@@ -22,8 +22,9 @@ export interface DatabaseOptions {
    */
   enableBackup?: boolean;
   /**
-   * Upper bound on the stored data (entities' and metadata's JSON, in MiB). A write that would
-   * pass it fails with `KalphiteStorageLimitError` and writes nothing.
+   * Upper bound on the stored data (the JSON of the entities, the metadata and the sync state's
+   * confirmed versions and outbox, in MiB). A write that would pass it fails with
+   * `KalphiteStorageLimitError` and writes nothing.
    * @default Infinity (no limit)
    */
   maxStorageMB?: number;

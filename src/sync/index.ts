@@ -5,25 +5,19 @@ export type {
   SyncErrorCode,
 } from "../protocol/messages.js";
 export { PROTOCOL_VERSION } from "../protocol/messages.js";
+export type { ConnectionStatus } from "./connection.js";
 export { Emitter } from "./emitter.js";
 export { checkSendable, depthOf } from "./limits.js";
-export {
-  type ConnectionStatus,
-  NetworkSyncEngine,
-  type NetworkSyncEngineConfig,
-  type NetworkSyncEngineOptions,
-  type RefusedChange,
-  type RemoteChange,
-  type SendRate,
-  type SnapshotProgress,
-  type SyncClock,
-  type SyncConflict,
-  type SyncEvents,
-  type SyncStatus,
-  type SyncStore,
-  type WebSocketConstructor,
-  type WebSocketLike,
-} from "./network-sync-engine.js";
+export { NetworkSyncEngine } from "./network-sync-engine.js";
+export type {
+  NetworkSyncEngineConfig,
+  NetworkSyncEngineOptions,
+  SendRate,
+  SyncClock,
+  SyncStore,
+  WebSocketConstructor,
+  WebSocketLike,
+} from "./options.js";
 export {
   type ConfirmedVersion,
   type DeltaEntity,
@@ -38,6 +32,8 @@ export {
   type SyncState,
   type SyncStateSource,
 } from "./persistence.js";
+export type { RemoteChange, SyncConflict } from "./replica.js";
+export type { RefusedChange, SnapshotProgress, SyncEvents, SyncStatus } from "./sync-events.js";
 export {
   electTabLeader,
   type TabElectionOptions,

@@ -1,122 +1,35 @@
 import { computed, type ReadonlySignal, signal } from "@preact/signals-core";
-import type { Entity, StoreChange } from "../core/index.js";
-import { KalphiteAuthError, KalphiteSyncError } from "../core/index.js";
+import { KalphiteSyncError } from "../core/index.js";
 import { addWriteCheck } from "../core/store.js";
 import {
   type ClientMessage,
   entryFromChange,
-  type LogEntry,
   newMessageId,
   PROTOCOL_VERSION,
   type ServerLimits,
   type ServerMessage,
-  type SnapshotEntity,
-  type SnapshotPage,
-  type SyncErrorCode,
 } from "../protocol/messages.js";
+import { CatchUp, type FetchRequest } from "./catch-up.js";
 import { Connection, type ConnectionHandlers, type ConnectionStatus } from "./connection.js";
 import { Emitter } from "./emitter.js";
-import { checkSendable, utf8Length } from "./limits.js";
+import { utf8Length } from "./limits.js";
+import { LocalQueue } from "./local-queue.js";
 import {
   checkedOptions,
   conflictResolution,
   type NetworkSyncEngineOptions,
+  REAL_CLOCK,
   type SyncClock,
   type SyncStore,
   type WebSocketConstructor,
 } from "./options.js";
 import { Pacer } from "./pacer.js";
 import type { OutboxEntry, SyncPersistence } from "./persistence.js";
-import { type RemoteChange, Replica, type SyncConflict } from "./replica.js";
+import { Refusals } from "./refusals.js";
+import { Replica } from "./replica.js";
 import { Sender } from "./sender.js";
-import type { ChangeMessage, ConflictResolution, SyncOptions } from "./types.js";
-
-export type { ConnectionStatus } from "./connection.js";
-export type {
-  NetworkSyncEngineConfig,
-  NetworkSyncEngineOptions,
-  SendRate,
-  SyncClock,
-  SyncStore,
-  WebSocketConstructor,
-  WebSocketLike,
-} from "./options.js";
-export type { RemoteChange, SyncConflict } from "./replica.js";
-
-/** The events of a NetworkSyncEngine. */
-export interface SyncEvents {
-  status: [status: ConnectionStatus, previous: ConnectionStatus];
-  change: [change: RemoteChange];
-  ack: [messageId: string, seq: number];
-  conflict: [conflict: SyncConflict];
-  error: [error: KalphiteSyncError];
-  /** Joined and caught up to `head`. */
-  synced: [head: number];
-  /**
-   * The server refused messages as `rate-limited` (it is over its `rateLimit`): sending pauses
-   * for `pauseMs`, then goes on at a halved pace and resends what was refused. Flow control,
-   * not a failure: nothing is lost. Once per slow-down, however many messages were refused.
-   */
-  throttled: [pauseMs: number];
-  /**
-   * The number `getOfflineQueueSize()` reports changed; also sent once when the saved outbox has
-   * loaded (see `whenLoaded()`), even if the number did not change, so a counter can show it.
-   */
-  queue: [size: number];
-  /**
-   * A snapshot arriving in pages: how many entities are in so far, of `total` when known. The
-   * store shows none of them until `done`.
-   */
-  snapshot: [progress: SnapshotProgress];
-  /**
-   * The server refused a change for good (its schema, its size, a forged vector): it left the
-   * outbox and the entity shows the server's version again (see `refused`).
-   */
-  refused: [refusal: RefusedChange];
-}
-
-/** What `status` says (see `NetworkSyncEngine.status`). */
-export type SyncStatus = "synced" | "pending" | "connecting" | "offline" | "refused";
-
-/** A local change the server refused for good. */
-export interface RefusedChange {
-  messageId: string;
-  operation: "upsert" | "delete";
-  entityType: string;
-  entityId: string;
-  /** What this client tried to write (absent for a delete). */
-  entity?: Entity;
-  /** The server's reason; `error.code` is machine-readable (e.g. `"invalid-entity"`). */
-  error: KalphiteSyncError;
-}
-
-/** Progress of a snapshot arriving in pages (the `snapshot` event). */
-export interface SnapshotProgress {
-  loaded: number;
-  total?: number;
-  done: boolean;
-}
-
-/** Refusals of a change that a resend may overcome (when the server does not say `permanent`). */
-const RETRYABLE_CODES = new Set<SyncErrorCode>([
-  "storage-failed",
-  "server-closing",
-  "not-joined",
-  "rate-limited",
-]);
-
-const FATAL_CODES = new Set<SyncErrorCode>([
-  "auth-failed",
-  "forbidden-room",
-  "forbidden-user",
-  "unsupported-protocol",
-]);
-
-const realClock: SyncClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
+import type { RefusedChange, SyncEvents, SyncStatus } from "./sync-events.js";
+import type { ChangeMessage, SyncOptions } from "./types.js";
 
 /**
  * Syncs a KalphiteStore with a room on a Kalphite sync server.
@@ -131,38 +44,30 @@ const realClock: SyncClock = {
  * await engine.connect();
  */
 export class NetworkSyncEngine extends Emitter<SyncEvents> {
-  readonly #config: Required<
-    Pick<
-      SyncOptions,
-      "wsUrl" | "roomId" | "userId" | "authToken" | "reconnectAttempts" | "heartbeatInterval"
-    >
-  >;
+  readonly #config: Required<Pick<SyncOptions, "roomId" | "userId" | "authToken">> & {
+    heartbeatInterval: number;
+  };
   readonly #store: SyncStore;
-  readonly #resolution: ConflictResolution;
   readonly #persistence: SyncPersistence | undefined;
   readonly #replica: Replica;
+  readonly #catchUp: CatchUp;
+  readonly #refusals: Refusals;
+  readonly #queue: LocalQueue;
   readonly #clock: SyncClock;
   readonly #createId: () => string;
-
   readonly #socket: Connection;
   /** Counts disconnect() calls: a connect() waiting for the load gives way to a later one. */
   #disconnects = 0;
-  #headAtLastHeartbeat = 0;
   #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
-
   readonly #pacer: Pacer;
   readonly #sender: Sender;
   readonly #acked = new Set<string>();
 
   readonly #loaded: Promise<void>;
-  #isLoaded = false;
   /** Why the saved state could not be loaded; the engine then never connects (see `connect`). */
   #loadError: KalphiteSyncError | undefined;
-  #beforeLoad: StoreChange[] = [];
   readonly #connection = signal<ConnectionStatus>("disconnected");
-  readonly #queueSignal = signal(0);
   readonly #lastErrorSignal = signal<KalphiteSyncError | undefined>(undefined);
-  readonly #refusedSignal = signal<readonly RefusedChange[]>([]);
 
   /**
    * Where sync stands, as a signal (read it in a `computed`, an effect or `useValue`):
@@ -173,17 +78,17 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
    * @example effect(() => (badge.textContent = engine.status.value));
    */
   readonly status: ReadonlySignal<SyncStatus> = computed(() => {
-    if (this.#refusedSignal.value.length > 0) return "refused";
+    if (this.#refusals.list.value.length > 0) return "refused";
     const connection = this.#connection.value;
     if (connection === "disconnected") return "offline";
     if (connection === "connecting") return "connecting";
-    return this.#queueSignal.value > 0 ? "pending" : "synced";
+    return this.#queue.size.value > 0 ? "pending" : "synced";
   });
   /**
    * `getOfflineQueueSize()` as a signal: local changes not yet acknowledged.
    * @example const pending = computed(() => engine.queueSize.value);
    */
-  readonly queueSize: ReadonlySignal<number> = this.#queueSignal;
+  readonly queueSize: ReadonlySignal<number>;
   /**
    * The last error the engine reported on `error`, or undefined.
    * @example effect(() => engine.lastError.value && toast(engine.lastError.value.message));
@@ -194,41 +99,28 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
    * Each left the outbox, and the store shows the server's version of its entity again.
    * @example effect(() => engine.refused.value.forEach((r) => warn(r.entityId, r.error.message)));
    */
-  readonly refused: ReadonlySignal<readonly RefusedChange[]> = this.#refusedSignal;
+  readonly refused: ReadonlySignal<readonly RefusedChange[]>;
 
-  /** The pages of a snapshot still loading (see `#catchUp`). */
-  #snapshotPages:
-    | {
-        head: number;
-        versions: SnapshotEntity[];
-        total: number | undefined;
-        /** The `snapshotFrom` of the one page request in flight. */
-        requested: string;
-      }
-    | undefined;
   /** The size the last `queue` event announced. */
-  #queueSize = 0;
   readonly #unsubscribe: () => void;
 
   constructor(config: NetworkSyncEngineOptions) {
     super();
     const options = checkedOptions(config);
     this.#config = {
-      wsUrl: config.wsUrl,
       roomId: config.roomId,
       userId: config.userId,
       authToken: config.authToken ?? "",
-      reconnectAttempts: options.reconnectAttempts,
       heartbeatInterval: options.heartbeatInterval,
     };
     this.#store = config.store as SyncStore;
-    this.#resolution = conflictResolution(config.conflictResolution);
+    const resolution = conflictResolution(config.conflictResolution);
     this.#persistence = config.persistence ?? config.database?.syncState(config.roomId);
     this.#replica = new Replica({
       store: this.#store,
       persistence: this.#persistence,
       userId: config.userId,
-      resolution: this.#resolution,
+      resolution,
       createId: () => this.#createId(),
       now: () => this.#clock.now(),
       emitChange: (change) => this.emit("change", change),
@@ -236,7 +128,15 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       emitError: (error) => this.emit("error", error),
       forget: (entry) => this.#sender.forget(entry.messageId),
     });
-    this.#clock = config.clock ?? realClock;
+    this.#catchUp = new CatchUp({
+      replica: this.#replica,
+      store: this.#store,
+      joined: () => this.#socket.joined,
+      fetch: (payload) => this.#fetch(payload),
+      snapshot: (progress) => this.emit("snapshot", progress),
+      outboxChanged: () => this.#outboxChanged(),
+    });
+    this.#clock = config.clock ?? REAL_CLOCK;
     this.#createId = config.createMessageId ?? newMessageId;
     this.#socket = new Connection(
       {
@@ -262,8 +162,29 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       send: (message) => this.#send(message as ClientMessage),
       throttled: (pauseMs) => this.emit("throttled", pauseMs),
     });
-    const stopChecking = addWriteCheck(config.store, (entity) => this.#checkWrite(entity));
-    const stopListening = this.#store.onChange((change) => this.#onStoreChange(change));
+    this.#refusals = new Refusals({
+      store: this.#store,
+      replica: this.#replica,
+      sender: this.#sender,
+      fatal: (error) => {
+        this.#socket.fatal = error;
+      },
+      error: (error) => this.emit("error", error),
+      refused: (refusal) => this.emit("refused", refusal),
+      outboxChanged: () => this.#outboxChanged(),
+    });
+    this.refused = this.#refusals.list;
+    this.#queue = new LocalQueue({
+      replica: this.#replica,
+      sender: this.#sender,
+      userId: config.userId,
+      strategy: resolution.strategy,
+      joined: () => this.#socket.joined,
+      announce: (size) => this.emit("queue", size),
+    });
+    this.queueSize = this.#queue.size;
+    const stopChecking = addWriteCheck(config.store, (entity) => this.#queue.checkWrite(entity));
+    const stopListening = this.#store.onChange((change) => this.#queue.storeChanged(change));
     this.#unsubscribe = () => {
       stopChecking();
       stopListening();
@@ -331,20 +252,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
    * @example engine.sendChange({ type: "change", messageId: "m1", userId: "ann", timestamp: Date.now(), payload: { operation: "delete", entityType: "comment", entityId: "c1", vector: {} } });
    */
   sendChange(change: ChangeMessage): void {
-    if (this.#replica.has(change.messageId)) return;
-    const p = change.payload;
-    const entry: OutboxEntry = {
-      messageId: change.messageId,
-      timestamp: change.timestamp,
-      operation: p.operation,
-      entityType: p.entityType,
-      entityId: p.entityId,
-      vector: p.vector,
-      strategy: p.strategy ?? this.#resolution.strategy,
-    };
-    if (p.entity) entry.entity = p.entity;
-    if (p.changedFields) entry.changedFields = p.changedFields;
-    this.#enqueue(entry);
+    this.#queue.sendChange(change);
   }
 
   /**
@@ -352,7 +260,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
    * @example engine.dismissRefused();
    */
   dismissRefused(): void {
-    this.#refusedSignal.value = [];
+    this.#refusals.dismiss();
   }
 
   override emit<K extends keyof SyncEvents>(event: K, ...args: SyncEvents[K]): boolean {
@@ -374,7 +282,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
    * @example await engine.whenLoaded(); showPending(engine.getOfflineQueueSize());
    */
   getOfflineQueueSize(): number {
-    return this.#replica.outbox.length + this.#beforeLoad.length;
+    return this.#queue.count;
   }
 
   /**
@@ -425,42 +333,10 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     }
   }
 
-  // #region local changes
-
-  /** Refuses at `upsert` what could never be sent under the last known limits. */
-  #checkWrite(entity: Entity): void {
-    const vector = this.#replica.confirmed(entity.type, entity.id)?.vector;
-    const vectorBytes = vector
-      ? JSON.stringify(vector).length + 2 * this.#config.userId.length
-      : 64;
-    checkSendable(entity, this.#replica.limits, {
-      vectorBytes: vectorBytes + this.#config.userId.length,
-    });
-  }
-
   /** The limits this client checks writes against: the server's last announced, or the defaults. */
   getLimits(): ServerLimits {
     return this.#replica.limits;
   }
-
-  #onStoreChange(change: StoreChange): void {
-    if (change.origin !== "local") return;
-    if (!this.#isLoaded) {
-      this.#beforeLoad.push(change);
-      this.#emitQueueSize();
-      return;
-    }
-    this.#enqueue(this.#replica.entryFor(change), true);
-  }
-
-  /** Adds to the outbox and sends it when joined; `fromStore` for a store change. */
-  #enqueue(entry: OutboxEntry, fromStore = false): void {
-    this.#replica.add(entry, fromStore);
-    this.#outboxChanged();
-    if (this.#socket.joined) this.#sender.send(entry);
-  }
-
-  // #endregion
 
   // #region connection
 
@@ -514,27 +390,20 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
 
   /** The socket is gone: what was sent on it is forgotten (resent on the next one). */
   #closed(code: number | undefined): void {
-    // 1009: a message was too large for the server. A change over its limit is refused for
-    // good (resending it would close the connection again, forever).
-    let tooLarge: [string, number][] = [];
-    if (code === 1009) {
-      const sent = this.#sender.sentBytes;
-      tooLarge = [...sent].filter(([, bytes]) => bytes > this.#replica.limits.maxMessageBytes);
-      // A server below the limits it announced (or announcing none): one change in flight is it.
-      if (tooLarge.length === 0 && sent.size === 1) tooLarge = [...sent];
-    }
-    this.#snapshotPages = undefined;
-    this.#headAtLastHeartbeat = 0;
+    const refuseTooLarge = this.#refusals.closed(code);
+    this.#catchUp.reset(true);
     this.#sender.reset();
-    for (const [messageId, bytes] of tooLarge) {
-      this.#refuse(
-        messageId,
-        new KalphiteSyncError(
-          `The server closed the connection (1009: message too large) on a ${bytes.toLocaleString("en")}-byte change: it was refused for good.`,
-          { code: "message-too-large" },
-        ),
-      );
-    }
+    refuseTooLarge();
+  }
+
+  #fetch(payload: FetchRequest): void {
+    this.#send({
+      type: "fetch",
+      payload,
+      timestamp: this.#clock.now(),
+      userId: this.#config.userId,
+      messageId: this.#createId(),
+    });
   }
 
   #rejectWaiters(error: unknown): void {
@@ -562,9 +431,9 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       case "welcome":
         this.#socket.joined = true;
         // A welcome starts the join afresh: pages of an earlier snapshot are not continued.
-        this.#snapshotPages = undefined;
+        this.#catchUp.reset(false);
         if (message.payload.limits) this.#replica.learnLimits(message.payload.limits);
-        this.#catchUp(message.payload);
+        this.#catchUp.apply(message.payload);
         this.#socket.welcomed();
         // A new connection has a fresh budget on the server; the pace learned stays.
         this.#pacer.fresh(this.#clock.now());
@@ -573,189 +442,32 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
         this.emit("synced", message.payload.head);
         break;
       case "catch-up":
-        this.#catchUp(message.payload);
+        this.#catchUp.apply(message.payload);
         break;
       case "change":
-        this.#receive(entryFromChange(message));
+        this.#catchUp.receive(entryFromChange(message));
         break;
       case "ack":
-      case "conflict":
-        if (!this.#acked.has(message.payload.ackedId)) {
-          this.#acked.add(message.payload.ackedId);
+      case "conflict": {
+        const { ackedId, entry } = message.payload;
+        if (!this.#acked.has(ackedId)) {
+          this.#acked.add(ackedId);
           if (this.#acked.size > 10_000) this.#acked.clear();
-          this.emit("ack", message.payload.ackedId, message.payload.entry.seq);
+          this.emit("ack", ackedId, entry.seq);
         }
-        if (message.payload.entry.seq <= this.#replica.cursor)
-          this.#settledBySnapshot(message.payload.ackedId);
-        else this.#receive(message.payload.entry);
-        break;
-      case "heartbeat": {
-        // Fetch only what should have arrived by now: entries already committed at the previous
-        // heartbeat. Entries committed since are normally on their way; fetching them too would
-        // make every client re-download the stream under load.
-        const head = message.payload.head;
-        // While a snapshot arrives in pages the cursor waits for its last page.
-        if (head !== undefined && this.#socket.joined && this.#snapshotPages === undefined) {
-          if (this.#replica.cursor < this.#headAtLastHeartbeat) {
-            this.#send({
-              type: "fetch",
-              payload: { after: this.#replica.cursor },
-              timestamp: this.#clock.now(),
-              userId: this.#config.userId,
-              messageId: this.#createId(),
-            });
-          }
-          this.#headAtLastHeartbeat = head;
-        }
+        if (entry.seq > this.#replica.cursor) this.#catchUp.receive(entry);
+        // Applied already (a snapshot covered it), or answered with another entry (the change
+        // was compacted away, superseded by its entity's latest entry): the change is done.
+        if (entry.seq <= this.#replica.cursor || entry.messageId !== ackedId)
+          this.#refusals.settled(ackedId);
         break;
       }
+      case "heartbeat":
+        this.#catchUp.heartbeat(message.payload.head);
+        break;
       case "error":
-        this.#onServerError(message.payload);
+        this.#refusals.serverError(message.payload);
         break;
-    }
-  }
-
-  #onServerError(payload: {
-    code: SyncErrorCode;
-    message: string;
-    rejectedId?: string;
-    permanent?: boolean;
-    fatal?: boolean;
-  }): void {
-    if (payload.code === "rate-limited") {
-      // Flow control, not a failure: slow down and resend (see `throttled`).
-      this.#sender.throttle();
-      return;
-    }
-    const isAuth = FATAL_CODES.has(payload.code);
-    const error = isAuth
-      ? new KalphiteAuthError(payload.message, { code: payload.code })
-      : new KalphiteSyncError(payload.message, { code: payload.code });
-    if (payload.fatal || isAuth) this.#socket.fatal = error;
-    this.emit("error", error);
-    // A change refused for good (the server's schema, its size, a forged vector) leaves the
-    // outbox; one the server may still take (storage failed) is resent later. A server that does
-    // not say `permanent` refuses for good whatever it does not call retryable.
-    if (
-      payload.rejectedId !== undefined &&
-      (payload.permanent ?? !RETRYABLE_CODES.has(payload.code))
-    )
-      this.#refuse(payload.rejectedId, error);
-  }
-
-  /**
-   * A change refused for good: out of the outbox, the entity back to the server's version, the
-   * refusal announced (`refused` event and signal, `status` says so until `dismissRefused()`).
-   */
-  #refuse(messageId: string, error: KalphiteSyncError): void {
-    const entry = this.#store.batch(() => this.#replica.drop(messageId));
-    if (!entry) return;
-    this.#outboxChanged();
-    const refusal: RefusedChange = {
-      messageId,
-      operation: entry.operation,
-      entityType: entry.entityType,
-      entityId: entry.entityId,
-      ...(entry.entity ? { entity: entry.entity } : {}),
-      error,
-    };
-    this.#refusedSignal.value = [...this.#refusedSignal.value, refusal];
-    this.emit("refused", refusal);
-  }
-
-  /**
-   * An ack for a change whose seq this client already passed: a snapshot covered it (snapshots
-   * carry versions, not message ids), so the change is done.
-   */
-  #settledBySnapshot(messageId: string): void {
-    if (!this.#replica.has(messageId)) return;
-    this.#store.batch(() => this.#replica.drop(messageId));
-    this.#outboxChanged();
-  }
-
-  #catchUp(
-    payload: { head: number; entries?: LogEntry[]; snapshot?: SnapshotEntity[] } & SnapshotPage,
-  ): void {
-    let snapshot = payload.snapshot;
-    let snapshotHead = payload.head;
-    let done: SnapshotProgress | undefined;
-    if (snapshot) {
-      // A snapshot in pages is shown only once its last page is in: never a half-loaded room.
-      const paging = this.#snapshotPages;
-      // Only the page asked for continues a snapshot; a first page only starts one. A page
-      // answering an older request (a fetch sent before this snapshot began) is stale: mixing it
-      // in would show a room assembled from two snapshots, and a mid-room page taken for a whole
-      // room would delete the rest.
-      if (paging ? payload.snapshotFrom !== paging.requested : payload.snapshotFrom !== undefined)
-        return;
-      if (paging) {
-        for (const version of snapshot) paging.versions.push(version);
-        snapshotHead = paging.head;
-      }
-      const loaded = paging?.versions.length ?? snapshot.length;
-      const total = payload.snapshotTotal ?? paging?.total;
-      if (payload.snapshotNext !== undefined) {
-        const pages = paging ?? {
-          head: payload.head,
-          versions: [...snapshot],
-          total,
-          requested: payload.snapshotNext,
-        };
-        if (total !== undefined) pages.total = total;
-        pages.requested = payload.snapshotNext;
-        this.#snapshotPages = pages;
-        this.emit("snapshot", { loaded, ...(total === undefined ? {} : { total }), done: false });
-        this.#send({
-          type: "fetch",
-          payload: {
-            after: this.#replica.cursor,
-            snapshotFrom: payload.snapshotNext,
-            snapshotHead,
-          },
-          timestamp: this.#clock.now(),
-          userId: this.#config.userId,
-          messageId: this.#createId(),
-        });
-        return;
-      }
-      if (paging) {
-        snapshot = paging.versions;
-        this.#snapshotPages = undefined;
-      }
-      if (paging || payload.snapshotTotal !== undefined)
-        done = { loaded, ...(total === undefined ? {} : { total }), done: true };
-    }
-    this.#store.batch(() => {
-      if (snapshot) this.#replica.applySnapshot(snapshot, snapshotHead);
-      for (const entry of payload.entries ?? []) this.#replica.receive(entry);
-      this.#replica.drain();
-    });
-    this.#outboxChanged();
-    if (done) this.emit("snapshot", done);
-    // A catch-up is paged: ask for the rest (not while a snapshot is paging: its page requests
-    // are the one fetch in flight, and a fetch from an old cursor would start a second snapshot).
-    if (
-      this.#socket.joined &&
-      this.#snapshotPages === undefined &&
-      Math.max(payload.head, this.#replica.highestPending) > this.#replica.cursor &&
-      !this.#replica.canDrain
-    ) {
-      this.#send({
-        type: "fetch",
-        payload: { after: this.#replica.cursor },
-        timestamp: this.#clock.now(),
-        userId: this.#config.userId,
-        messageId: this.#createId(),
-      });
-    }
-  }
-
-  #receive(entry: LogEntry): void {
-    if (!this.#replica.receive(entry)) return;
-    if (!this.#socket.joined) return; // the welcome's catch-up drains
-    if (this.#replica.canDrain) {
-      this.#store.batch(() => this.#replica.drain());
-      this.#outboxChanged();
     }
   }
 
@@ -774,27 +486,12 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
       );
       this.emit("error", this.#loadError);
     }
-    this.#isLoaded = true;
-    const early = this.#beforeLoad;
-    this.#beforeLoad = [];
-    // Not tied to their entity rows: those may have been committed before the load finished,
-    // and a delta waiting for a row already written would hold back every delta after it.
-    for (const change of early) this.#enqueue(this.#replica.entryFor(change));
-    this.#emitQueueSize({ always: true });
+    this.#queue.loaded();
   }
 
-  /** After any change to the outbox or the cursor: record the cursor, announce the queue size. */
+  /** After any change to the outbox or the cursor. */
   #outboxChanged(): void {
-    this.#replica.recordCursor();
-    this.#emitQueueSize();
-  }
-
-  #emitQueueSize(options: { always: boolean } = { always: false }): void {
-    const size = this.getOfflineQueueSize();
-    this.#queueSignal.value = size;
-    if (size === this.#queueSize && !options.always) return;
-    this.#queueSize = size;
-    this.emit("queue", size);
+    this.#queue.changed();
   }
 
   // #endregion

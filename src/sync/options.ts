@@ -2,6 +2,7 @@
 
 import type { ChangeInput, Entity, StoreChange } from "../core/index.js";
 import { KalphiteUsageError } from "../core/index.js";
+import { needsMethods } from "../internal/options.js";
 import { CONFLICT_STRATEGIES } from "../protocol/messages.js";
 import type { SyncPersistence, SyncStateSource } from "./persistence.js";
 import type { ConflictResolution, SyncOptions } from "./types.js";
@@ -37,6 +38,13 @@ export interface SyncClock {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
+
+/** The clock of a real engine: the platform's time and timers. */
+export const REAL_CLOCK: SyncClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 /**
  * Options of `new NetworkSyncEngine(...)`. The constructor checks them all and throws a
@@ -232,20 +240,6 @@ function checkUrl(wsUrl: unknown): void {
         (protocol === "http:" || protocol === "https:"
           ? ` Use ${protocol === "https:" ? "wss" : "ws"}:// for the sync server.`
           : ""),
-    );
-  }
-}
-
-/** An optional object option must have these methods. */
-function needsMethods(name: string, value: unknown, methods: readonly string[]): void {
-  if (value === undefined) return;
-  const missing =
-    value === null || typeof value !== "object"
-      ? methods
-      : methods.filter((m) => typeof (value as Record<string, unknown>)[m] !== "function");
-  if (missing.length > 0) {
-    throw new KalphiteUsageError(
-      `${name} must be an object with ${methods.join(", ")} methods; missing ${missing.join(", ")}.`,
     );
   }
 }

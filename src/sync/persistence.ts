@@ -1,5 +1,6 @@
 import { entityKey } from "../core/entity-key.js";
 import type { Entity } from "../core/index.js";
+import type { SyncDeltaOf } from "../internal/sync-delta.js";
 import type { ServerLimits } from "../protocol/messages.js";
 import type { ConflictStrategy, VectorClock } from "./types.js";
 
@@ -60,21 +61,8 @@ export interface LoadedSyncState {
   limits?: ServerLimits;
 }
 
-/**
- * One change of the sync state, proportional to the change that caused it. A persistence writes
- * them in order; writing them again after a crash must be harmless (each is a row's new value).
- */
-export type SyncDelta =
-  /** The confirmed version of an entity; `shown` when the store shows exactly its entity. */
-  | { kind: "version"; version: ConfirmedVersion; shown: boolean }
-  /** No confirmed version any more (a snapshot without the entity). */
-  | { kind: "forget-version"; entityType: string; entityId: string }
-  /** Every confirmed version goes (a snapshot replaces them all). */
-  | { kind: "reset-versions" }
-  | { kind: "outbox-add"; entry: OutboxEntry }
-  | { kind: "outbox-remove"; messageId: string }
-  | { kind: "cursor"; cursor: number }
-  | { kind: "limits"; limits: ServerLimits };
+/** One change of the sync state (see `SyncDeltaOf`): what a persistence writes, in order. */
+export type SyncDelta = SyncDeltaOf<ConfirmedVersion, OutboxEntry, ServerLimits>;
 
 /** The entity change (in the store, hence in the entity rows) a delta must be committed with. */
 export interface DeltaEntity {

@@ -5,6 +5,7 @@
 import { entityKey } from "../core/entity-key.js";
 import type { Entity, StoreChange } from "../core/index.js";
 import { KalphiteSyncError } from "../core/index.js";
+import { peekEntity } from "../core/typed-collection.js";
 import {
   type ConflictRecord,
   DEFAULT_LIMITS,
@@ -72,6 +73,8 @@ export class Replica {
   #duplicateIds = false;
   /** Entries received ahead of the cursor, by seq, applied once the gap before them is filled. */
   readonly #pending = new Map<number, LogEntry>();
+  /** The highest seq `receive` ever kept (see `highestPending`). */
+  #highestReceived = 0;
   /** The cursor last recorded in the persistence. */
   #recordedCursor = 0;
   /** Entities whose recorded confirmed version leaves its entity to the store's (its row). */
@@ -118,7 +121,7 @@ export class Replica {
           collectionType = v.entityType;
           collection = store.collection(v.entityType);
         }
-        v.entity = collection!.findById(v.entityId) ?? null;
+        v.entity = peekEntity(collection!, v.entityId) ?? null;
         this.#shownKeys.add(key);
       } else {
         keys.set(key, [v.entityType, v.entityId]);
@@ -248,16 +251,20 @@ export class Replica {
   receive(entry: LogEntry): boolean {
     if (entry.seq <= this.#cursor) return false;
     this.#pending.set(entry.seq, entry);
+    if (entry.seq > this.#highestReceived) this.#highestReceived = entry.seq;
     return true;
   }
 
-  /** Whether the entry right after the cursor is in. */
-  /** The highest seq received and not yet applied (the cursor when none waits). */
+  /**
+   * The highest seq received and not yet applied (the cursor when none waits), in O(1): an
+   * entry leaves `#pending` only once the cursor passed it, so the highest seq ever received
+   * is either still pending or behind the cursor.
+   */
   get highestPending(): number {
-    let highest = this.#cursor;
-    for (const seq of this.#pending.keys()) if (seq > highest) highest = seq;
-    return highest;
+    return Math.max(this.#cursor, this.#highestReceived);
   }
+
+  /** Whether the entry right after the cursor is in. */
 
   get canDrain(): boolean {
     return this.#pending.has(this.#cursor + 1);
@@ -392,7 +399,7 @@ export class Replica {
     const desired: Entity | null = newest
       ? (newest.entity ?? null)
       : (this.#confirmed.get(key)?.entity ?? null);
-    const current = store.collection(entityType).findById(entityId);
+    const current = peekEntity(store.collection(entityType), entityId);
     try {
       if (desired === null) {
         if (current === undefined) return false;
@@ -427,7 +434,7 @@ export class Replica {
     const shown =
       version.entity !== null &&
       !this.#isPending(version.entityType, version.entityId) &&
-      this.#host.store.collection(version.entityType).findById(version.entityId) !== undefined;
+      peekEntity(this.#host.store.collection(version.entityType), version.entityId) !== undefined;
     if (shown) this.#shownKeys.add(key);
     else this.#shownKeys.delete(key);
     this.#record({ kind: "version", version, shown }, entity);

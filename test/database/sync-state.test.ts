@@ -1,7 +1,7 @@
 // The sync engine's state in a FrontendDatabase: rows per confirmed version and outbox entry,
 // committed with the entity rows, reloaded, and migrated from the first release's single value.
 import { describe, expect, it } from "vitest";
-import { KalphiteStore } from "../../src/core/index.js";
+import { KalphiteStorageLimitError, KalphiteStore } from "../../src/core/index.js";
 import { FrontendDatabase, persist } from "../../src/database/index.js";
 import { memoryStorage } from "../../src/server/index.js";
 import {
@@ -299,5 +299,30 @@ describe("sync state in the database", { timeout: 120_000 }, () => {
     const log = await storage.entriesAfter("room", 0, 100);
     expect(log.map((e) => e.messageId).filter((id) => id === "m-pending")).toHaveLength(1);
     expect(log).toHaveLength(2);
+  });
+
+  it("counts the sync tables against maxStorageMB: an outbox past the limit is refused, and what fits is counted", async () => {
+    const db = new FrontendDatabase({ dbName: "memory://", schema: Entity, maxStorageMB: 0.01 });
+    cleanups.push(() => db.close());
+    const state = db.syncState("room");
+    await state.load();
+    const entry = (id: string, body: string): OutboxEntry => ({
+      messageId: `m-${id}`,
+      timestamp: 1,
+      operation: "upsert",
+      entityType: "comment",
+      entityId: id,
+      entity: comment(id, { body }),
+      vector: {},
+      strategy: "last-write-wins",
+    });
+    // 6,000 bytes of outbox fit under 10,485 bytes; a second such entry does not.
+    state.record({ kind: "outbox-add", entry: entry("a", "x".repeat(6_000)) });
+    await state.flush();
+    state.record({ kind: "outbox-add", entry: entry("b", "y".repeat(6_000)) });
+    await expect(state.flush()).rejects.toThrow(KalphiteStorageLimitError);
+    // The outbox row counted: an entity that fits beside nothing no longer fits beside it.
+    await expect(db.setMeta("note", "z".repeat(6_000))).rejects.toThrow(KalphiteStorageLimitError);
+    expect((await state.load())?.outbox.map((e) => e.messageId)).toEqual(["m-a"]);
   });
 });
