@@ -1,4 +1,5 @@
-// The demo's hand-written Standard Schema: what it accepts, and what it refuses with a path.
+// The demo's schema (Valibot, through Standard Schema): what it accepts, and what it refuses with
+// the path of the wrong field.
 import { KalphiteStore, KalphiteValidationError } from "kalphite";
 import { describe, expect, it } from "vitest";
 import { type Comment, Entity } from "../../examples/code-review/src/schema.js";
@@ -17,9 +18,15 @@ const comment: Comment = {
   },
 };
 
+type Issue = { message: string; path?: readonly (PropertyKey | { key: PropertyKey })[] };
+
+/** Each issue's field path as plain keys (Standard Schema allows a segment as `{ key }`). */
 const issues = (value: unknown) => {
-  const result = Entity["~standard"].validate(value) as { issues?: readonly unknown[] };
-  return result.issues ?? [];
+  const result = Entity["~standard"].validate(value) as { issues?: readonly Issue[] };
+  return (result.issues ?? []).map((issue) => ({
+    message: issue.message,
+    path: issue.path?.map((segment) => (typeof segment === "object" ? segment.key : segment)),
+  }));
 };
 
 describe("the code-review demo's schema", () => {
@@ -36,18 +43,21 @@ describe("the code-review demo's schema", () => {
 
   it("refuses a wrong field with its path, an unknown type, and a missing data", () => {
     expect(issues({ ...comment, data: { ...comment.data, lineNumber: 0 } })).toEqual([
-      { message: "must be an integer >= 1", path: ["data", "lineNumber"] },
+      { message: expect.stringContaining(">=1"), path: ["data", "lineNumber"] },
+    ]);
+    expect(issues({ ...comment, data: { ...comment.data, lineNumber: 2.5 } })).toEqual([
+      { message: expect.stringContaining("integer"), path: ["data", "lineNumber"] },
     ]);
     expect(issues({ ...comment, data: { ...comment.data, status: "done" } })).toEqual([
-      { message: 'must be "open" or "resolved"', path: ["data", "status"] },
+      { message: expect.stringContaining('"open" | "resolved"'), path: ["data", "status"] },
     ]);
     expect(issues({ ...comment, type: "note" })).toEqual([
-      { message: 'must be "comment" or "review"', path: ["type"] },
+      { message: expect.stringContaining('"comment" | "review"'), path: ["type"] },
     ]);
     expect(issues({ id: "x", type: "review", updatedAt: 1 })).toEqual([
-      { message: "must be an object", path: ["data"] },
+      { message: expect.stringContaining(`"data"`), path: ["data"] },
     ]);
-    expect(issues(null)).toEqual([{ message: "must be an object" }]);
+    expect(issues(null)).toEqual([{ message: expect.stringContaining("Object"), path: undefined }]);
   });
 
   it("a store on it refuses a bad write with a KalphiteValidationError and keeps its state", () => {
