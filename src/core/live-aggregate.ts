@@ -1,6 +1,7 @@
 import { computed, type ReadonlySignal, type Signal, signal } from "@preact/signals-core";
 import type { AggregateKind, Aggregator } from "./aggregators.js";
 import { KalphiteUsageError } from "./errors.js";
+import { LiveSignal } from "./live-signal.js";
 import type { LiveQueryEngine, LiveSource } from "./live-source.js";
 import { LiveValue } from "./live-value.js";
 import { SortedIndex } from "./sorted-index.js";
@@ -108,12 +109,12 @@ class GroupState<T extends Row> {
  * perLine.value[42]?.open;
  */
 export class LiveAggregates<T extends Row, K extends PropertyKey, R>
-  implements ReadonlySignal<AggregateGroups<K, R>>, LiveQueryEngine<T>
+  extends LiveSignal<AggregateGroups<K, R>>
+  implements LiveQueryEngine<T>
 {
   readonly #source: LiveSource<T>;
   readonly #spec: AggregateEngineSpec<T, R>;
   readonly #kinds: AggregateKind[];
-  readonly #computed: ReadonlySignal<AggregateGroups<K, R>>;
   readonly #lifecycle = { watched: () => this.#retain(), unwatched: () => this.#release() };
   /** Changes on every write that touches a group, and when the mode (subscribed or not) changes. */
   readonly #tick: Signal<number> = signal(0);
@@ -130,10 +131,10 @@ export class LiveAggregates<T extends Row, K extends PropertyKey, R>
 
   /** @internal Use `query.groupBy(key).aggregate(build)` or `query.aggregate(build)`. */
   constructor(source: LiveSource<T>, spec: AggregateEngineSpec<T, R>) {
+    super();
     this.#source = source;
     this.#spec = spec;
     this.#kinds = spec.aggregates.map(([, aggregate]) => aggregate.kind);
-    this.#computed = computed(() => this.#read(), this.#lifecycle);
   }
 
   /**
@@ -206,39 +207,8 @@ export class LiveAggregates<T extends Row, K extends PropertyKey, R>
     return this.#shown(result) ? result : fallback;
   }
 
-  get value(): AggregateGroups<K, R> {
-    return this.#computed.value;
-  }
-
-  peek(): AggregateGroups<K, R> {
-    return this.#computed.peek();
-  }
-
-  /** Calls `listener` now and after every change; returns the unsubscribe. */
-  subscribe(listener: (groups: AggregateGroups<K, R>) => void): () => void {
-    return this.#computed.subscribe((groups) => {
-      try {
-        listener(groups);
-      } catch (error) {
-        this.#source.reportError(error);
-      }
-    });
-  }
-
-  valueOf(): AggregateGroups<K, R> {
-    return this.value;
-  }
-
-  toString(): string {
+  override toString(): string {
     return `LiveAggregates(${this.#source.entityType})`;
-  }
-
-  toJSON(): AggregateGroups<K, R> {
-    return this.value;
-  }
-
-  get brand(): ReadonlySignal["brand"] {
-    return this.#computed.brand;
   }
 
   /** @internal Called by the source on every write while this aggregation is subscribed. */
@@ -293,7 +263,19 @@ export class LiveAggregates<T extends Row, K extends PropertyKey, R>
     return having === undefined || having(result);
   }
 
-  #read(): AggregateGroups<K, R> {
+  protected _watched(): void {
+    this.#retain();
+  }
+
+  protected _unwatched(): void {
+    this.#release();
+  }
+
+  protected _reportError(error: unknown): void {
+    this.#source.reportError(error);
+  }
+
+  protected _read(): AggregateGroups<K, R> {
     this.#tick.value;
     this.#mode.value;
     let states = this.#states;

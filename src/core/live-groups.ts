@@ -6,6 +6,7 @@ import {
   buildAggregates,
 } from "./aggregators.js";
 import { LiveAggregates } from "./live-aggregate.js";
+import { LiveSignal } from "./live-signal.js";
 import type { LiveQueryEngine, LiveSource } from "./live-source.js";
 import { SortedIndex } from "./sorted-index.js";
 import { sortedMatches } from "./sorted-matches.js";
@@ -37,11 +38,11 @@ export interface GroupSpec<T> {
  * const stop = byStatus.subscribe((groups) => render(groups.open ?? [], groups.resolved ?? []));
  */
 export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
-  implements ReadonlySignal<Groups<T, K>>, LiveQueryEngine<T>
+  extends LiveSignal<Groups<T, K>>
+  implements LiveQueryEngine<T>
 {
   readonly #source: LiveSource<T>;
   readonly #spec: GroupSpec<T>;
-  readonly #computed: ReadonlySignal<Groups<T, K>>;
   readonly #tick: Signal<number> = signal(0);
   // Counted here so that bumping the tick never reads (and subscribes to) it.
   #ticks = 0;
@@ -54,12 +55,9 @@ export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
 
   /** @internal Use `query.groupBy(key)`. */
   constructor(source: LiveSource<T>, spec: GroupSpec<T>) {
+    super();
     this.#source = source;
     this.#spec = spec;
-    this.#computed = computed(() => this.#read(), {
-      watched: () => this.#retain(),
-      unwatched: () => this.#release(),
-    });
   }
 
   /**
@@ -87,42 +85,8 @@ export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
     });
   }
 
-  get value(): Groups<T, K> {
-    return this.#computed.value;
-  }
-
-  peek(): Groups<T, K> {
-    return this.#computed.peek();
-  }
-
-  /**
-   * Calls `listener` now and after every change of the groups; returns the unsubscribe. A
-   * throwing listener goes to the store's `onError`.
-   */
-  subscribe(listener: (groups: Groups<T, K>) => void): () => void {
-    return this.#computed.subscribe((groups) => {
-      try {
-        listener(groups);
-      } catch (error) {
-        this.#source.reportError(error);
-      }
-    });
-  }
-
-  valueOf(): Groups<T, K> {
-    return this.value;
-  }
-
-  toString(): string {
+  override toString(): string {
     return `LiveGroups(${this.#source.entityType})`;
-  }
-
-  toJSON(): Groups<T, K> {
-    return this.value;
-  }
-
-  get brand(): ReadonlySignal["brand"] {
-    return this.#computed.brand;
   }
 
   /** @internal Called by the collection on every write while this grouping is subscribed. */
@@ -160,7 +124,19 @@ export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
     this.#tick.value = ++this.#ticks;
   }
 
-  #read(): Groups<T, K> {
+  protected _watched(): void {
+    this.#retain();
+  }
+
+  protected _unwatched(): void {
+    this.#release();
+  }
+
+  protected _reportError(error: unknown): void {
+    this.#source.reportError(error);
+  }
+
+  protected _read(): Groups<T, K> {
     this.#tick.value;
     const last = this.#last;
     let groups: Groups<T, K>;

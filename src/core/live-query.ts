@@ -16,6 +16,7 @@ import {
   JoinSource,
   joinSpec,
 } from "./live-join.js";
+import { LiveSignal } from "./live-signal.js";
 import type { LiveQueryChange, LiveQueryEngine, LiveSource } from "./live-source.js";
 import {
   changesShown,
@@ -51,10 +52,9 @@ type TypeName<R> = R extends Entity ? R["type"] : string;
  *   .limit(50);
  * const stop = open.subscribe((rows) => render(rows));
  */
-export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryEngine<T> {
+export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQueryEngine<T> {
   readonly #source: LiveSource<T>;
   readonly #spec: QuerySpec<T>;
-  readonly #computed: ReadonlySignal<T[]>;
   readonly #total: ReadonlySignal<number>;
   /** The size of the full result while subscribed; written only when it changes. */
   readonly #size: Signal<number> = signal(0);
@@ -79,15 +79,17 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
 
   /** @internal */
   constructor(source: LiveSource<T>, spec: QuerySpec<T>) {
+    super();
     this.#source = source;
     this.#spec = spec;
     this.#predicate = predicateOf(spec);
     this.#key = keyOf(spec);
     this.#offset = spec.offset;
     this.#limit = spec.limit;
-    const lifecycle = { watched: () => this.#retain(), unwatched: () => this.#release() };
-    this.#computed = computed(() => this.#read(), lifecycle);
-    this.#total = computed(() => this.#count(), lifecycle);
+    this.#total = computed(() => this.#count(), {
+      watched: () => this.#retain(),
+      unwatched: () => this.#release(),
+    });
   }
 
   /** A query that also requires `predicate`. */
@@ -273,30 +275,6 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
     return liveQueryOf(new JoinSource(spec)) as unknown as LiveQuery<JoinRow<T, R, A, J>>;
   }
 
-  get value(): T[] {
-    return this.#computed.value;
-  }
-
-  peek(): T[] {
-    return this.#computed.peek();
-  }
-
-  /**
-   * Calls `listener` now and after every change of the result; returns the unsubscribe.
-   * A throwing listener goes to the store's `onError`: a write never fails because of a reader.
-   *
-   * @example const stop = store.comment.live.limit(10).subscribe((rows) => render(rows));
-   */
-  subscribe(listener: (rows: T[]) => void): () => void {
-    return this.#computed.subscribe((rows) => {
-      try {
-        listener(rows);
-      } catch (error) {
-        this.#source.reportError(error);
-      }
-    });
-  }
-
   /**
    * Calls `listener` with each change to the full result (before `limit`) as it happens, without
    * building the result array. Returns the unsubscribe.
@@ -313,20 +291,8 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
     };
   }
 
-  valueOf(): T[] {
-    return this.value;
-  }
-
-  toString(): string {
+  override toString(): string {
     return `LiveQuery(${this.#source.entityType})`;
-  }
-
-  toJSON(): T[] {
-    return this.value;
-  }
-
-  get brand(): ReadonlySignal["brand"] {
-    return this.#computed.brand;
   }
 
   /** @internal Called by the collection on every write while this query is subscribed. */
@@ -425,7 +391,19 @@ export class LiveQuery<T extends Row> implements ReadonlySignal<T[]>, LiveQueryE
     return count;
   }
 
-  #read(): T[] {
+  protected _watched(): void {
+    this.#retain();
+  }
+
+  protected _unwatched(): void {
+    this.#release();
+  }
+
+  protected _reportError(error: unknown): void {
+    this.#source.reportError(error);
+  }
+
+  protected _read(): T[] {
     // The tick changes when the visible result changed, and when the query switches between
     // subscribed (index) and unsubscribed (recompute) mode.
     this.#tick.value;

@@ -1,4 +1,4 @@
-import { computed, type ReadonlySignal } from "@preact/signals-core";
+import { LiveSignal } from "./live-signal.js";
 
 /**
  * A value derived from live queries (a first row, an aggregate): a `ReadonlySignal` whose
@@ -9,10 +9,11 @@ import { computed, type ReadonlySignal } from "@preact/signals-core";
  * const newest = store.comment.live.orderBy("updatedAt", "desc").first();
  * const stop = newest.subscribe((c) => console.log(c?.id));
  */
-export class LiveValue<V> implements ReadonlySignal<V> {
-  readonly #computed: ReadonlySignal<V>;
-  readonly #reportError: (error: unknown) => void;
+export class LiveValue<V> extends LiveSignal<V> {
+  readonly #compute: () => V;
+  readonly #report: (error: unknown) => void;
   readonly #name: string;
+  readonly #lifecycle: { watched(): void; unwatched(): void } | undefined;
 
   /**
    * @internal Get one from `first()`, `findOne()`, `aggregate()`. `lifecycle` is told when the
@@ -24,43 +25,30 @@ export class LiveValue<V> implements ReadonlySignal<V> {
     name: string,
     lifecycle?: { watched(): void; unwatched(): void },
   ) {
-    this.#computed = computed(compute, lifecycle);
-    this.#reportError = reportError;
+    super();
+    this.#compute = compute;
+    this.#report = reportError;
     this.#name = name;
+    this.#lifecycle = lifecycle;
   }
 
-  get value(): V {
-    return this.#computed.value;
+  protected _read(): V {
+    return this.#compute();
   }
 
-  peek(): V {
-    return this.#computed.peek();
+  protected _reportError(error: unknown): void {
+    this.#report(error);
   }
 
-  /** Calls `listener` now and after every change; returns the unsubscribe. */
-  subscribe(listener: (value: V) => void): () => void {
-    return this.#computed.subscribe((value) => {
-      try {
-        listener(value);
-      } catch (error) {
-        this.#reportError(error);
-      }
-    });
+  protected _watched(): void {
+    this.#lifecycle?.watched();
   }
 
-  valueOf(): V {
-    return this.value;
+  protected _unwatched(): void {
+    this.#lifecycle?.unwatched();
   }
 
-  toString(): string {
+  override toString(): string {
     return this.#name;
-  }
-
-  toJSON(): V {
-    return this.value;
-  }
-
-  get brand(): ReadonlySignal["brand"] {
-    return this.#computed.brand;
   }
 }

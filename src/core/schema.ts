@@ -100,7 +100,7 @@ export function validateEntity<E extends Entity>(
   // nested objects (a loose or `any` field, a passthrough), and those are just as shared.
   // The copy is frozen: an entity read from the store and changed in place would bypass
   // validation, live queries, persistence and sync; now it throws instead.
-  const stored = owned ? freezeInPlace(entity, schema) : copy(entity, true, schema);
+  const stored = copy(entity, true, schema, owned);
   if ((stored as unknown) === UNSTORABLE) {
     throw new KalphiteValidationError(
       `Invalid ${expectedType}${expectedId === undefined ? "" : ` "${expectedId}"`}: ${unstorablePath(entity)} is a string PostgreSQL cannot store (U+0000, or a lone UTF-16 surrogate), so it could never be persisted or synced.`,
@@ -156,23 +156,27 @@ export function cloneJsonLike<T>(value: T): T {
 /**
  * `cloneJsonLike`, with every plain object and array of the copy frozen when `freeze`, and the
  * top-level object marked as validated by `validatedBy` (see `VALIDATED_BY`) before it is frozen.
+ * `owned` (with `freeze`): nothing else holds `value`, so each plain object and array is checked
+ * and frozen where it is instead of copied.
  */
-function copy<T>(value: T, freeze: boolean, validatedBy?: object): T {
+function copy<T>(value: T, freeze: boolean, validatedBy?: object, owned = false): T {
   if (value === null || typeof value !== "object") return value;
+  // Frozen already (a schema's own output, say): it cannot be frozen in place, so it is copied.
+  if (owned && Object.isFrozen(value)) owned = false;
   if (Array.isArray(value)) {
-    const out: unknown[] = [];
+    const out: unknown[] = owned ? value : [];
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
       if (freeze && typeof item === "string" && !storable(item)) return UNSTORABLE as T;
-      const copied = copy(item, freeze);
+      const copied = copy(item, freeze, undefined, owned);
       if ((copied as unknown) === UNSTORABLE) return UNSTORABLE as T;
-      out.push(copied);
+      if (!owned) out.push(copied);
     }
     return (freeze ? Object.freeze(out) : out) as T;
   }
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) {
-    return isStructuredCloneable(value) ? structuredClone(value) : value;
+    return owned || !isStructuredCloneable(value) ? value : structuredClone(value);
   }
   if (!freeze) {
     // A spread copies the own properties on V8's fast path; only nested objects need a second look.
@@ -187,50 +191,23 @@ function copy<T>(value: T, freeze: boolean, validatedBy?: object): T {
   // than a spread one (its shape has a cached frozen transition). Symbol keys are not copied:
   // entities are JSON-like data.
   // Strings and keys are checked here, where every one is visited anyway (see `storable`).
-  const out: Record<string, unknown> = {};
+  const out = (owned ? value : {}) as Record<string, unknown>;
   for (const key in value as Record<string, unknown>) {
     let field = (value as Record<string, unknown>)[key];
     if (typeof field === "string") {
       if (!storable(field)) return UNSTORABLE as T;
     } else if (field !== null && typeof field === "object") {
-      field = copy(field, true);
+      field = copy(field, true, undefined, owned);
       if (field === UNSTORABLE) return UNSTORABLE as T;
     }
     if (!storable(key)) return UNSTORABLE as T;
+    if (owned) continue;
     // An own "__proto__" (from JSON.parse) stays data: assigning it would set the prototype.
     if (key === "__proto__") Object.defineProperty(out, key, { value: field, enumerable: true });
     else out[key] = field;
   }
   if (validatedBy !== undefined) Object.defineProperty(out, VALIDATED_BY, { value: validatedBy });
   return Object.freeze(out) as T;
-}
-
-/**
- * `copy(value, true, validatedBy)` for a value nothing else holds: the same checks and mark, but
- * each plain object and array is frozen where it is rather than copied first.
- */
-function freezeInPlace<T>(value: T, validatedBy?: object): T {
-  if (value === null || typeof value !== "object" || Object.isFrozen(value)) return value;
-  const proto = Object.getPrototypeOf(value);
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const item = value[i];
-      if (typeof item === "string" ? !storable(item) : freezeInPlace(item) === UNSTORABLE)
-        return UNSTORABLE as T;
-    }
-  } else if (proto === Object.prototype || proto === null) {
-    for (const key in value as Record<string, unknown>) {
-      const field = (value as Record<string, unknown>)[key];
-      if (!storable(key)) return UNSTORABLE as T;
-      if (typeof field === "string" ? !storable(field) : freezeInPlace(field) === UNSTORABLE)
-        return UNSTORABLE as T;
-    }
-  } else {
-    // An instance of a class (a Date from a schema's transform) is kept as it is, like `copy`.
-    return value;
-  }
-  if (validatedBy !== undefined) Object.defineProperty(value, VALIDATED_BY, { value: validatedBy });
-  return Object.freeze(value);
 }
 
 function isStructuredCloneable(value: object): boolean {
