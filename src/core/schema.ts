@@ -130,7 +130,13 @@ const storable: (text: string) => boolean =
     : (text) => text.indexOf("\u0000") === -1 && !LONE_SURROGATE.test(text);
 
 /** The path of the first unstorable string (a value or a key) in `value`, for the error. */
-function unstorablePath(value: unknown, path = "entity"): string | undefined {
+/**
+ * Where `value` holds a string (or key) PostgreSQL cannot store as JSON, or undefined.
+ *
+ * @example unstorablePath({ body: "a\u0000" }, "change") // "change.body"
+ * @internal
+ */
+export function unstorablePath(value: unknown, path = "entity"): string | undefined {
   if (typeof value === "string") return storable(value) ? undefined : path;
   if (value === null || typeof value !== "object") return undefined;
   for (const key of Object.keys(value)) {

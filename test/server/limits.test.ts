@@ -84,6 +84,33 @@ describe("limits", () => {
     expect(await storage.head(room)).toBe(1);
   });
 
+  it("refuses a string PostgreSQL cannot store (U+0000, a lone surrogate) in an entity or an id as permanent", async () => {
+    const storage = memoryStorage();
+    const server = await devServer(cleanups, { storage }); // no schema: nothing else looks
+    const room = uniqueName("room");
+    const { client } = await joined(server.url, room, "ann");
+    const refusals = [
+      upsert("ann", { ...comment("c1"), data: { body: "a\u0000b" } }),
+      upsert("ann", { ...comment("c2"), data: { ["k\ud800"]: 1 } }),
+      upsert("ann", comment("c3"), {}, { messageId: "m\u0000" }),
+    ];
+    for (const bad of refusals) {
+      client.send(bad);
+      const error = await client.next((m) => m.type === "error", "the refusal");
+      expect(error.payload).toMatchObject({
+        code: "invalid-entity",
+        rejectedId: bad.messageId,
+        permanent: true,
+      });
+      expect(error.payload.message).toContain("PostgreSQL cannot store");
+    }
+    const ok = upsert("ann", comment("c4"));
+    client.send(ok);
+    const ack = await client.next((m) => m.type === "ack", "the ack");
+    expect(ack.payload.ackedId).toBe(ok.messageId);
+    expect(await storage.head(room)).toBe(1);
+  });
+
   it("refuses a schema-invalid entity and a forged vector as permanent", async () => {
     const server = await devServer(cleanups);
     const { client } = await joined(server.url, uniqueName("room"), "ann");

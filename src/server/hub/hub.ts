@@ -1,6 +1,7 @@
 // The transport-independent heart of the sync server: connections, their messages, and rooms.
 // createSyncServer wires it to `ws`; the simulation test wires it to a fake network.
 import { type Entity, KalphiteSyncError, KalphiteUsageError } from "../../core/index.js";
+import { unstorablePath } from "../../core/schema.js";
 import {
   type CatchUpMessage,
   DEFAULT_LIMITS,
@@ -343,6 +344,19 @@ export class SyncHub {
       );
       return;
     }
+    // Ids and entities are stored as jsonb, which cannot hold U+0000 or a lone surrogate: such a
+    // change would fail its whole batch as storage-failed, and be resent forever.
+    const unstorable = (path: string | undefined) => {
+      if (path === undefined) return false;
+      connection.error(
+        "invalid-entity",
+        `Refused ${p.entityType} "${p.entityId}": ${path} is a string PostgreSQL cannot store (U+0000, or a lone UTF-16 surrogate).`,
+        { rejectedId, permanent: true },
+      );
+      return true;
+    };
+    const ids = { messageId: rejectedId, entityType: p.entityType, entityId: p.entityId };
+    if (unstorable(unstorablePath(ids, "change"))) return;
     let entity: Entity | undefined;
     if (p.operation === "upsert") {
       try {
@@ -363,6 +377,8 @@ export class SyncHub {
         connection.error(refused.code, refused.message, { rejectedId, permanent: true });
         return;
       }
+      // Walked only once its depth is known to be within the limit.
+      if (unstorable(unstorablePath(entity, "change.entity"))) return;
     }
     const change: IncomingChange = {
       messageId: message.messageId,

@@ -85,6 +85,13 @@ export async function sqlStorage(
   const p = options.tablePrefix ?? "kalphite_";
   if (!/^[a-z_][a-z0-9_]*$/i.test(p))
     throw new KalphiteUsageError(`tablePrefix "${p}" must be letters, digits and _ only.`);
+  // Every name made from it must fit PostgreSQL's 63 bytes: a longer NOTIFY channel
+  // ("<prefix>sync_entries") fails every commit, and a longer index name ("<prefix>entities_tombstone")
+  // is silently cut.
+  if (p.length > 45)
+    throw new KalphiteUsageError(
+      `tablePrefix "${p}" is ${p.length} characters; at most 45 leave room for the names made from it.`,
+    );
   const channel = `${p}sync`;
   await driver.transaction((query) => migrate(query, p, channel));
 
