@@ -219,7 +219,8 @@ export class FrontendDatabase<E extends Entity = Entity> {
                     grown += await state.write(tx, deltas, limited);
                   return grown;
                 };
-          this.#budget.bytes = await writeRows(pg, this.#budget, rows, withState);
+          const change = await writeRows(pg, this.#budget, rows, withState);
+          this.#budget.bytes += change;
         }
       } catch (error) {
         for (const [state, deltas] of withSync) state.putBack(deltas);

@@ -53,15 +53,16 @@ export async function writeMeta(
   const sql = `insert into ${META} (key, value, size) values ($1, $2::jsonb, octet_length($2::jsonb::text))
     on conflict (key) do update set value = excluded.value, size = excluded.size returning size`;
   try {
-    budget.bytes = await durableTransaction(pg, async (tx) => {
+    const change = await durableTransaction(pg, async (tx) => {
       // The running total only matters under a limit: skip the lookup without one.
       const before = budget.limited
         ? ((await tx.query<{ size: number }>(`select size from ${META} where key = $1`, [key]))
             .rows[0]?.size ?? 0)
         : 0;
       const written = (await tx.query<{ size: number }>(sql, [key, json])).rows[0]!.size;
-      return budget.after(before, written);
+      return budget.change(before, written);
     });
+    budget.bytes += change;
   } catch (error) {
     throw queryError(`Writing metadata "${key}"`, error, sql);
   }

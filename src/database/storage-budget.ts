@@ -36,19 +36,21 @@ export class StorageBudget {
   }
 
   /**
-   * The bytes stored once a write in progress replaced `before` bytes with `written`. Past the
-   * limit it throws, which rolls the write's transaction back; only growth is refused, so
-   * shrinking data over the limit stays possible.
+   * The change in bytes stored of a write in progress that replaced `before` bytes with
+   * `written`. Past the limit it throws, which rolls the write's transaction back; only growth is
+   * refused, so shrinking data over the limit stays possible. The caller adds the change to
+   * `bytes` once the write committed: a delta, not a total, so that a write committing meanwhile
+   * (a delete, another transaction) is not overwritten.
    */
-  after(before: number, written: number): number {
+  change(before: number, written: number): number {
     const after = this.bytes - before + written;
     if (written > before && after > this.maxStorageMB * MB) throw this.limitError(after);
-    return after;
+    return written - before;
   }
 
-  /** The bytes stored once a write in progress grew them by `grown` (negative: shrank); see `after`. */
+  /** `change` of a write in progress that grew the bytes by `grown` (negative: shrank). */
   grow(grown: number): number {
-    return grown > 0 ? this.after(0, grown) : this.after(-grown, 0);
+    return grown > 0 ? this.change(0, grown) : this.change(-grown, 0);
   }
 
   /** Throws the limit's error when `bytes` are over it. */

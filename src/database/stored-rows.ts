@@ -151,7 +151,8 @@ export async function writeInOneStatement(
 /**
  * Writes entity rows, and whatever `alsoInTransaction` writes with them (returning the bytes
  * it grew the database by), atomically; under a storage limit, refuses (rolls back) a batch
- * that would grow the database past it. Returns the bytes stored after it.
+ * that would grow the database past it. Returns the change in bytes stored (0 without a limit),
+ * for the caller to add once it committed.
  */
 export async function writeRows(
   pg: PGlite,
@@ -177,7 +178,7 @@ export async function writeRows(
         sql = DELETE_AND_UPSERT_MANY;
         await pg.query(sql, [JSON.stringify(deletes), JSON.stringify(upserts)]);
       }
-      return budget.bytes;
+      return 0;
     }
     // Under a limit, the bytes the batch replaces and writes are checked before the COMMIT.
     return await durableTransaction(pg, async (tx) => {
@@ -199,10 +200,10 @@ export async function writeRows(
       }
       sql = "";
       const grown = alsoInTransaction ? await alsoInTransaction(tx) : 0;
-      if (!limited) return budget.bytes;
+      if (!limited) return 0;
       return grown >= 0
-        ? budget.after(before, written + grown)
-        : budget.after(before - grown, written);
+        ? budget.change(before, written + grown)
+        : budget.change(before - grown, written);
     });
   } catch (error) {
     throw queryError(`Writing ${count} change(s)`, error, sql || undefined);

@@ -232,10 +232,11 @@ export class SyncStateTable implements SyncPersistence {
         const pg = await this.#host.ready();
         const budget = this.#host.budget;
         try {
-          budget.bytes = await durableTransaction(pg, async (tx) => {
+          const change = await durableTransaction(pg, async (tx) => {
             const grown = await this.write(tx, taken, budget.limited);
-            return budget.limited ? budget.grow(grown) : budget.bytes;
+            return budget.limited ? budget.grow(grown) : 0;
           });
+          budget.bytes += change;
         } catch (error) {
           this.putBack(taken);
           throw queryError(`Writing the sync state of room "${this.#room}"`, error);
