@@ -115,7 +115,7 @@ export class LiveAggregates<T extends Row, K extends PropertyKey, R>
   readonly #source: LiveSource<T>;
   readonly #spec: AggregateEngineSpec<T, R>;
   readonly #kinds: AggregateKind[];
-  readonly #lifecycle = { watched: () => this.#retain(), unwatched: () => this.#release() };
+  readonly #lifecycle = { watched: () => this._watched(), unwatched: () => this._unwatched() };
   /** Changes on every write that touches a group, and when the mode (subscribed or not) changes. */
   readonly #tick: Signal<number> = signal(0);
   #ticks = 0;
@@ -131,7 +131,7 @@ export class LiveAggregates<T extends Row, K extends PropertyKey, R>
 
   /** @internal Use `query.groupBy(key).aggregate(build)` or `query.aggregate(build)`. */
   constructor(source: LiveSource<T>, spec: AggregateEngineSpec<T, R>) {
-    super();
+    super((error) => source.reportError(error));
     this.#source = source;
     this.#spec = spec;
     this.#kinds = spec.aggregates.map(([, aggregate]) => aggregate.kind);
@@ -263,18 +263,6 @@ export class LiveAggregates<T extends Row, K extends PropertyKey, R>
     return having === undefined || having(result);
   }
 
-  protected _watched(): void {
-    this.#retain();
-  }
-
-  protected _unwatched(): void {
-    this.#release();
-  }
-
-  protected _reportError(error: unknown): void {
-    this.#source.reportError(error);
-  }
-
   protected _read(): AggregateGroups<K, R> {
     this.#tick.value;
     this.#mode.value;
@@ -329,7 +317,8 @@ export class LiveAggregates<T extends Row, K extends PropertyKey, R>
     return states;
   }
 
-  #retain(): void {
+  /** @internal A subscriber came: the first one builds the index, kept until the last leaves. */
+  protected _watched(): void {
     if (this.#refs++ > 0) return;
     // Attached first: a source that keeps its rows only while watched (a join) builds them once.
     this.#source.attach(this);
@@ -343,7 +332,8 @@ export class LiveAggregates<T extends Row, K extends PropertyKey, R>
     this.#mode.value = ++this.#modes;
   }
 
-  #release(): void {
+  /** @internal A subscriber left: the last one drops the index. */
+  protected _unwatched(): void {
     if (--this.#refs > 0) return;
     this.#source.detach(this);
     this.#states = undefined;

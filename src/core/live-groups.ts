@@ -55,7 +55,7 @@ export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
 
   /** @internal Use `query.groupBy(key)`. */
   constructor(source: LiveSource<T>, spec: GroupSpec<T>) {
-    super();
+    super((error) => source.reportError(error));
     this.#source = source;
     this.#spec = spec;
   }
@@ -124,18 +124,6 @@ export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
     this.#tick.value = ++this.#ticks;
   }
 
-  protected _watched(): void {
-    this.#retain();
-  }
-
-  protected _unwatched(): void {
-    this.#release();
-  }
-
-  protected _reportError(error: unknown): void {
-    this.#source.reportError(error);
-  }
-
   protected _read(): Groups<T, K> {
     this.#tick.value;
     const last = this.#last;
@@ -186,7 +174,8 @@ export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
     return groups;
   }
 
-  #retain(): void {
+  /** @internal A subscriber came: the first one builds the index, kept until the last leaves. */
+  protected _watched(): void {
     if (this.#refs++ > 0) return;
     const { predicate, key, descending, group } = this.#spec;
     const { rows, keys } = sortedMatches(this.#source.values, predicate, key, descending);
@@ -215,7 +204,8 @@ export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
     this.#tick.value = ++this.#ticks;
   }
 
-  #release(): void {
+  /** @internal A subscriber left: the last one drops the index. */
+  protected _unwatched(): void {
     if (--this.#refs > 0) return;
     this.#source.detach(this);
     this.#indexes = undefined;

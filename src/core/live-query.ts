@@ -79,7 +79,7 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
 
   /** @internal */
   constructor(source: LiveSource<T>, spec: QuerySpec<T>) {
-    super();
+    super((error) => source.reportError(error));
     this.#source = source;
     this.#spec = spec;
     this.#predicate = predicateOf(spec);
@@ -87,8 +87,8 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
     this.#offset = spec.offset;
     this.#limit = spec.limit;
     this.#total = computed(() => this.#count(), {
-      watched: () => this.#retain(),
-      unwatched: () => this.#release(),
+      watched: () => this._watched(),
+      unwatched: () => this._unwatched(),
     });
   }
 
@@ -281,13 +281,13 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
    */
   subscribeChanges(listener: (change: LiveQueryChange<T>) => void): () => void {
     this.#changeListeners.add(listener);
-    this.#retain();
+    this._watched();
     let active = true;
     return () => {
       if (!active) return;
       active = false;
       this.#changeListeners.delete(listener);
-      this.#release();
+      this._unwatched();
     };
   }
 
@@ -391,18 +391,6 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
     return count;
   }
 
-  protected _watched(): void {
-    this.#retain();
-  }
-
-  protected _unwatched(): void {
-    this.#release();
-  }
-
-  protected _reportError(error: unknown): void {
-    this.#source.reportError(error);
-  }
-
   protected _read(): T[] {
     // The tick changes when the visible result changed, and when the query switches between
     // subscribed (index) and unsubscribed (recompute) mode.
@@ -437,7 +425,8 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
     return this.#offset === 0 && rows.length <= end ? rows : rows.slice(this.#offset, end);
   }
 
-  #retain(): void {
+  /** @internal A subscriber came: the first one builds the index, kept until the last leaves. */
+  protected _watched(): void {
     if (this.#refs++ > 0) return;
     const index = new SortedIndex<T>(this.#spec.direction === "desc");
     // Attached first: a source that keeps its rows only while watched (a join) builds them once.
@@ -463,7 +452,8 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
     this.#tick.value = ++this.#ticks;
   }
 
-  #release(): void {
+  /** @internal A subscriber left: the last one drops the index. */
+  protected _unwatched(): void {
     if (--this.#refs > 0) return;
     this.#source.detach(this);
     this.#index = undefined;

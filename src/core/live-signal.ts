@@ -10,8 +10,11 @@ import { computed, type ReadonlySignal } from "@preact/signals-core";
  */
 export abstract class LiveSignal<V> implements ReadonlySignal<V> {
   readonly #computed: ReadonlySignal<V>;
+  readonly #reportError: (error: unknown) => void;
 
-  constructor() {
+  /** `reportError` gets what a listener threw (the store's `onError`). */
+  constructor(reportError: (error: unknown) => void) {
+    this.#reportError = reportError;
     // Arrows, not bound methods: a subclass's fields exist once `computed` first runs (lazily).
     this.#computed = computed(() => this._read(), {
       watched: () => this._watched(),
@@ -21,8 +24,6 @@ export abstract class LiveSignal<V> implements ReadonlySignal<V> {
 
   /** @internal The value, computed again when what it read changed. */
   protected abstract _read(): V;
-  /** @internal Reports a listener's error to the store's `onError`. */
-  protected abstract _reportError(error: unknown): void;
   /** @internal The first subscriber came. */
   protected abstract _watched(): void;
   /** @internal The last subscriber left. */
@@ -47,7 +48,7 @@ export abstract class LiveSignal<V> implements ReadonlySignal<V> {
       try {
         listener(value);
       } catch (error) {
-        this._reportError(error);
+        this.#reportError(error);
       }
     });
   }

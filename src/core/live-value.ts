@@ -11,7 +11,6 @@ import { LiveSignal } from "./live-signal.js";
  */
 export class LiveValue<V> extends LiveSignal<V> {
   readonly #compute: () => V;
-  readonly #report: (error: unknown) => void;
   readonly #name: string;
   readonly #lifecycle: { watched(): void; unwatched(): void } | undefined;
 
@@ -25,19 +24,14 @@ export class LiveValue<V> extends LiveSignal<V> {
     name: string,
     lifecycle?: { watched(): void; unwatched(): void },
   ) {
-    super();
+    super(reportError);
     this.#compute = compute;
-    this.#report = reportError;
     this.#name = name;
     this.#lifecycle = lifecycle;
   }
 
   protected _read(): V {
     return this.#compute();
-  }
-
-  protected _reportError(error: unknown): void {
-    this.#report(error);
   }
 
   protected _watched(): void {
