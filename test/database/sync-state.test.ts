@@ -42,6 +42,33 @@ async function client(dir: string, url: string, userId = "ann") {
   return { store, db, persistence, engine, close };
 }
 
+/**
+ * A sync state in the first release's exact shape (one `kalphite.sync.<room>` value): one
+ * comment written offline, waiting in the outbox.
+ */
+function firstReleaseState() {
+  const pending = comment("pending", { body: "written offline" });
+  const outboxEntry: OutboxEntry = {
+    messageId: "m-pending",
+    timestamp: 5,
+    operation: "upsert",
+    entityType: "comment",
+    entityId: "pending",
+    entity: pending,
+    vector: {},
+    strategy: "last-write-wins",
+    changedFields: ["body", "lineNumber", "status"],
+  };
+  const state: SyncState = {
+    version: 1,
+    roomId: "room",
+    cursor: 0,
+    confirmed: [],
+    outbox: [outboxEntry],
+  };
+  return { pending, outboxEntry, state };
+}
+
 describe("sync state in the database", { timeout: 120_000 }, () => {
   it("is what db.syncState(roomId) gives, and fits the sync layer's SyncPersistence", () => {
     const db = new FrontendDatabase({ dbName: "memory://", schema: Entity });
@@ -177,25 +204,7 @@ describe("sync state in the database", { timeout: 120_000 }, () => {
     const server = await devServer(cleanups);
     const target = tempDir();
     cleanups.push(() => target.remove());
-    const pending = comment("pending", { body: "written offline" });
-    const outboxEntry: OutboxEntry = {
-      messageId: "m-pending",
-      timestamp: 5,
-      operation: "upsert",
-      entityType: "comment",
-      entityId: "pending",
-      entity: pending,
-      vector: {},
-      strategy: "last-write-wins",
-      changedFields: ["body", "lineNumber", "status"],
-    };
-    const legacy: SyncState = {
-      version: 1,
-      roomId: "room",
-      cursor: 0,
-      confirmed: [],
-      outbox: [outboxEntry],
-    };
+    const { pending, outboxEntry, state: legacy } = firstReleaseState();
     // A backup as the previous format wrote it: no sync tables, the sync state in meta.
     const old = new Blob([
       JSON.stringify({
@@ -229,25 +238,7 @@ describe("sync state in the database", { timeout: 120_000 }, () => {
     cleanups.push(() => dir.remove());
     // The first release's exact shape, as its databasePersistence saved it with setMeta.
     const acked = comment("acked", { body: "on the server" });
-    const pending = comment("pending", { body: "written offline" });
-    const outboxEntry: OutboxEntry = {
-      messageId: "m-pending",
-      timestamp: 5,
-      operation: "upsert",
-      entityType: "comment",
-      entityId: "pending",
-      entity: pending,
-      vector: {},
-      strategy: "last-write-wins",
-      changedFields: ["body", "lineNumber", "status"],
-    };
-    const old: SyncState = {
-      version: 1,
-      roomId: "room",
-      cursor: 0,
-      confirmed: [],
-      outbox: [outboxEntry],
-    };
+    const { pending, outboxEntry, state: old } = firstReleaseState();
     {
       const store = KalphiteStore(Entity);
       const db = new FrontendDatabase({ dbName: dir.path, schema: Entity });
