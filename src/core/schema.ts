@@ -137,12 +137,18 @@ const storable: (text: string) => boolean =
  * @internal
  */
 export function unstorablePath(value: unknown, path = "entity"): string | undefined {
-  if (typeof value === "string") return storable(value) ? undefined : path;
+  const at = unstorableAt(value);
+  return at === undefined ? undefined : path + at;
+}
+
+/** `unstorablePath` after its root; the path is built only on the way back from a failure. */
+function unstorableAt(value: unknown): string | undefined {
+  if (typeof value === "string") return storable(value) ? undefined : "";
   if (value === null || typeof value !== "object") return undefined;
-  for (const key of Object.keys(value)) {
-    if (!storable(key)) return `${path} key ${JSON.stringify(key)}`;
-    const found = unstorablePath((value as Record<string, unknown>)[key], `${path}.${key}`);
-    if (found !== undefined) return found;
+  for (const key in value) {
+    if (!storable(key)) return ` key ${JSON.stringify(key)}`;
+    const found = unstorableAt((value as Record<string, unknown>)[key]);
+    if (found !== undefined) return `.${key}${found}`;
   }
   return undefined;
 }
