@@ -1,4 +1,5 @@
 import { type ReadonlySignal, type Signal, signal } from "@preact/signals-core";
+import { AttachedEngines } from "./attached-engines.js";
 import type { LiveQueryEngine, LiveSource } from "./live-source.js";
 import type { Entity } from "./types.js";
 
@@ -24,7 +25,7 @@ export class CollectionState<T extends Entity> implements LiveSource<T> {
   readonly #forgetOrphan = new FinalizationRegistry<string>((id) => {
     if (this.#orphans.get(id)?.deref() === undefined) this.#orphans.delete(id);
   });
-  readonly #liveQueries = new Set<LiveQueryEngine<T>>();
+  readonly #liveQueries: AttachedEngines<T>;
   // The version's value, counted here: reading `version.value` during a write would make an
   // effect that writes depend on the collection, so it would re-run (or cycle) on later writes.
   #writes = 0;
@@ -33,6 +34,7 @@ export class CollectionState<T extends Entity> implements LiveSource<T> {
   constructor(entityType: string, reportError: (error: unknown) => void) {
     this.entityType = entityType;
     this.#reportError = reportError;
+    this.#liveQueries = new AttachedEngines<T>(reportError);
   }
 
   /** The signal of one entity (undefined while it does not exist). */
@@ -80,7 +82,7 @@ export class CollectionState<T extends Entity> implements LiveSource<T> {
   #put(entity: T): T | undefined {
     const previous = this.values.get(entity.id);
     this.#store(entity);
-    this.#applyToLiveQueries(previous, entity);
+    this.#liveQueries.apply(previous, entity);
     return previous;
   }
 
@@ -107,7 +109,7 @@ export class CollectionState<T extends Entity> implements LiveSource<T> {
       if (!this.#watchedIds.has(id)) this.#orphan(id, entitySignal);
     }
     this.version.value = ++this.#writes;
-    this.#applyToLiveQueries(previous, undefined);
+    this.#liveQueries.apply(previous, undefined);
     return previous;
   }
 
@@ -140,17 +142,5 @@ export class CollectionState<T extends Entity> implements LiveSource<T> {
 
   reportError(error: unknown): void {
     this.#reportError(error);
-  }
-
-  #applyToLiveQueries(previous: T | undefined, next: T | undefined): void {
-    if (this.#liveQueries.size === 0) return;
-    for (const query of this.#liveQueries) {
-      try {
-        query._apply(previous, next);
-      } catch (error) {
-        // A throwing predicate or key must not stop the write or the other queries.
-        this.#reportError(error);
-      }
-    }
   }
 }

@@ -1,4 +1,4 @@
-import { computed, type ReadonlySignal, type Signal, signal } from "@preact/signals-core";
+import { type Signal, signal } from "@preact/signals-core";
 import type { AggregateKind, Aggregator } from "./aggregators.js";
 import { KalphiteUsageError } from "./errors.js";
 import { LiveSignal } from "./live-signal.js";

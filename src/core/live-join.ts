@@ -1,4 +1,5 @@
 import { computed, type ReadonlySignal } from "@preact/signals-core";
+import { AttachedEngines } from "./attached-engines.js";
 import { toKeyFunction } from "./compare.js";
 import { KalphiteUsageError } from "./errors.js";
 import type { LiveQueryEngine, LiveSource } from "./live-source.js";
@@ -87,7 +88,7 @@ export class JoinSource<L extends Row, R extends Row> implements LiveSource<Join
   readonly entityType: string;
   readonly version: ReadonlySignal<number>;
   readonly #spec: JoinSpec<L, R>;
-  readonly #queries = new Set<LiveQueryEngine<JoinedRow>>();
+  readonly #queries: AttachedEngines<JoinedRow>;
   readonly #leftEngine: LiveQueryEngine<L> = { _apply: (p, n) => this.#applyLeft(p, n) };
   readonly #rightEngine: LiveQueryEngine<R> = { _apply: (p, n) => this.#applyRight(p, n) };
   #state: JoinState | undefined;
@@ -95,6 +96,7 @@ export class JoinSource<L extends Row, R extends Row> implements LiveSource<Join
   /** @internal Use `query.join(other, options)`. */
   constructor(spec: JoinSpec<L, R>) {
     this.#spec = spec;
+    this.#queries = new AttachedEngines((error) => this.reportError(error));
     this.entityType = `${spec.left.source.entityType} ⋈ ${spec.rightName}`;
     const { left, right } = spec;
     this.version = computed(() => left.source.version.value + right.source.version.value);
@@ -247,14 +249,7 @@ export class JoinSource<L extends Row, R extends Row> implements LiveSource<Join
     const rows = this.#state!.rows;
     if (next === undefined) rows.delete(previous!.id);
     else rows.set(next.id, next);
-    for (const query of this.#queries) {
-      try {
-        query._apply(previous, next);
-      } catch (error) {
-        // A throwing predicate or key must not stop the write or the other queries.
-        this.reportError(error);
-      }
-    }
+    this.#queries.apply(previous, next);
   }
 }
 

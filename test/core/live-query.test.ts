@@ -229,6 +229,40 @@ describe("live queries", () => {
     expect(ids(query.value)).toEqual(["c002"]);
   });
 
+  it("a query subscribed by a listener during a write holds that write once", () => {
+    const store = storeWithLines(3);
+    const byLine = store.comment.live.orderBy("data.lineNumber");
+    let late: (() => void) | undefined;
+    const stop = store.comment.live.subscribeChanges(() => {
+      // Subscribed while the write is being applied: its index is built from the store as it
+      // is now, so the write must not be applied to it again.
+      late ??= byLine.subscribe(() => {});
+    });
+    store.comment.upsert("c000", comment("c000", { lineNumber: 10 }));
+    expect(ids(byLine.value)).toEqual(["c001", "c002", "c000"]);
+    store.comment.upsert("c001", comment("c001", { lineNumber: 20 }));
+    expect(ids(byLine.value)).toEqual(["c002", "c000", "c001"]);
+    stop();
+    late?.();
+  });
+
+  it("a query unsubscribed by a listener during a write is left alone, with no error", () => {
+    const onError = vi.fn();
+    const store = KalphiteStore(Entity, { onError });
+    store.comment.upsert("a", comment("a", { lineNumber: 1 }));
+    const byLine = store.comment.live.orderBy("data.lineNumber");
+    let stopLate: (() => void) | undefined;
+    const stop = store.comment.live.subscribeChanges(() => {
+      stopLate?.();
+      stopLate = undefined;
+    });
+    stopLate = byLine.subscribe(() => {});
+    store.comment.upsert("b", comment("b", { lineNumber: 0 }));
+    expect(onError).not.toHaveBeenCalled();
+    expect(ids(byLine.value)).toEqual(["b", "a"]);
+    stop();
+  });
+
   it("a throwing predicate, key or listener goes to onError and does not stop the write", () => {
     const errors: unknown[] = [];
     const store = KalphiteStore(Entity, { onError: (error) => errors.push(error) });
