@@ -147,6 +147,21 @@ describe("live joins", () => {
     stop();
   });
 
+  it("a query over the join subscribed during a write holds that row once", () => {
+    const { store, errors } = seeded();
+    const joined = store.comment.live.join(store.review, { on: "data.reviewId" });
+    const byLine = joined.orderBy("comment.data.lineNumber");
+    let late: (() => void) | undefined;
+    const stop = joined.subscribeChanges(() => {
+      late ??= byLine.subscribe(() => {});
+    });
+    store.comment.upsert("d", threadComment("d", { reviewId: "r2", lineNumber: 0 }));
+    expect(pairs(byLine.value)).toEqual(["d-r2", "b-r2", "c-r1", "a-r1"]);
+    expect(errors).toEqual([]);
+    stop();
+    late?.();
+  });
+
   it("rejects bad options with a usage error", () => {
     const { store } = seeded();
     expect(() => store.comment.live.join({} as never, { on: "id" })).toThrow(KalphiteUsageError);
