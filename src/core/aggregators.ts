@@ -50,10 +50,10 @@ export interface AggregateHelpers<T> {
 }
 
 function make<T, R>(kind: AggregateKind, key: KeySelector<T> | undefined): Aggregator<T, R> {
-  if (kind !== "count" && typeof key !== "function" && typeof key !== "string") {
-    throw new KalphiteUsageError(`${kind}(key) needs a function or a dotted path.`);
-  }
-  return { kind, value: key === undefined ? undefined : toKeyFunction(key) };
+  return {
+    kind,
+    value: kind === "count" ? undefined : toKeyFunction(key!, `${kind}(key)`),
+  };
 }
 
 /** The helpers, untyped at run time. */

@@ -1,3 +1,4 @@
+import { KalphiteUsageError } from "./errors.js";
 import type { Direction, KeySelector } from "./types.js";
 
 /**
@@ -58,9 +59,15 @@ export function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Turns a key selector (a function or a dotted path) into a function. */
-export function toKeyFunction<T>(selector: KeySelector<T>): (entity: T) => unknown {
+/**
+ * Turns a key selector (a function or a dotted path) into a function; anything else is a usage
+ * error naming `what` (the argument, as the user wrote the call).
+ */
+export function toKeyFunction<T>(selector: KeySelector<T>, what = "key"): (entity: T) => unknown {
   if (typeof selector === "function") return selector;
+  if (typeof selector !== "string") {
+    throw new KalphiteUsageError(`${what} needs a function or a dotted path.`);
+  }
   const parts = String(selector).split(".");
   if (parts.length === 1) {
     const key = parts[0]!;
@@ -85,6 +92,15 @@ export function toKeyFunction<T>(selector: KeySelector<T>): (entity: T) => unkno
     }
     return value;
   };
+}
+
+/** Throws the usage error of an `orderBy` direction that is neither "asc" nor "desc". */
+export function assertDirection(direction: unknown): asserts direction is Direction {
+  if (direction !== "asc" && direction !== "desc") {
+    throw new KalphiteUsageError(
+      `orderBy direction must be "asc" or "desc", not ${String(direction)}.`,
+    );
+  }
 }
 
 /** A comparator of entities by key (in `direction`), then by id. */

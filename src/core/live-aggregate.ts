@@ -115,7 +115,7 @@ export class LiveAggregates<T extends Row, K extends PropertyKey, R>
   readonly #source: LiveSource<T>;
   readonly #spec: AggregateEngineSpec<T, R>;
   readonly #kinds: AggregateKind[];
-  readonly #lifecycle = { watched: () => this._watched(), unwatched: () => this._unwatched() };
+  readonly #lifecycle = { watched: () => this._retain(), unwatched: () => this._release() };
   /** Changes on every write that touches a group, and when the mode (subscribed or not) changes. */
   readonly #tick: Signal<number> = signal(0);
   #ticks = 0;
@@ -127,7 +127,6 @@ export class LiveAggregates<T extends Row, K extends PropertyKey, R>
   readonly #groupTicks = new Map<PropertyKey, Signal<number>>();
   #states: Map<PropertyKey, GroupState<T>> | undefined;
   #last: AggregateGroups<K, R> | undefined;
-  #refs = 0;
 
   /** @internal Use `query.groupBy(key).aggregate(build)` or `query.aggregate(build)`. */
   constructor(source: LiveSource<T>, spec: AggregateEngineSpec<T, R>) {
@@ -318,23 +317,20 @@ export class LiveAggregates<T extends Row, K extends PropertyKey, R>
   }
 
   /** @internal A subscriber came: the first one builds the index, kept until the last leaves. */
-  protected _watched(): void {
-    if (this.#refs++ > 0) return;
+  protected _attach(): void {
     // Attached first: a source that keeps its rows only while watched (a join) builds them once.
     this.#source.attach(this);
     try {
       this.#states = this.#build(undefined);
     } catch (error) {
       this.#source.detach(this);
-      this.#refs--;
       throw error;
     }
     this.#mode.value = ++this.#modes;
   }
 
   /** @internal A subscriber left: the last one drops the index. */
-  protected _unwatched(): void {
-    if (--this.#refs > 0) return;
+  protected _detach(): void {
     this.#source.detach(this);
     this.#states = undefined;
     this.#mode.value = ++this.#modes;

@@ -8,6 +8,7 @@ import {
 import { LiveAggregates } from "./live-aggregate.js";
 import { LiveSignal } from "./live-signal.js";
 import type { LiveQueryEngine, LiveSource } from "./live-source.js";
+import { sameRows } from "./live-spec.js";
 import { SortedIndex } from "./sorted-index.js";
 import { sortedMatches } from "./sorted-matches.js";
 import type { Row } from "./types.js";
@@ -51,7 +52,6 @@ export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
   readonly #arrays = new Map<PropertyKey, T[]>();
   readonly #dirty = new Set<PropertyKey>();
   #last: Groups<T, K> | undefined;
-  #refs = 0;
 
   /** @internal Use `query.groupBy(key)`. */
   constructor(source: LiveSource<T>, spec: GroupSpec<T>) {
@@ -175,8 +175,7 @@ export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
   }
 
   /** @internal A subscriber came: the first one builds the index, kept until the last leaves. */
-  protected _watched(): void {
-    if (this.#refs++ > 0) return;
+  protected _attach(): void {
     const { predicate, key, descending, group } = this.#spec;
     const { rows, keys } = sortedMatches(this.#source.values, predicate, key, descending);
     const byGroup = new Map<PropertyKey, { keys: unknown[]; rows: T[] }>();
@@ -205,8 +204,7 @@ export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
   }
 
   /** @internal A subscriber left: the last one drops the index. */
-  protected _unwatched(): void {
-    if (--this.#refs > 0) return;
+  protected _detach(): void {
     this.#source.detach(this);
     this.#indexes = undefined;
     this.#arrays.clear();
@@ -218,12 +216,6 @@ export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
 /** The record key a group value becomes, as in `Object.groupBy`: symbols stay, the rest is a string. */
 function groupKey(value: unknown): PropertyKey {
   return typeof value === "symbol" ? value : String(value);
-}
-
-function sameRows<T>(a: readonly T[], b: readonly T[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function sameGroups<T>(a: Groups<T, PropertyKey>, b: Groups<T, PropertyKey>): boolean {

@@ -283,14 +283,8 @@ export function joinSpec<L extends Row, R extends Row>(
     throw new KalphiteUsageError('join(other, options) needs options: { on: "data.reviewId" }.');
   }
   const { on, equals = "id", kind = "inner", as } = options;
-  for (const [name, key] of [
-    ["on", on],
-    ["equals", equals],
-  ] as const) {
-    if (typeof key !== "function" && typeof key !== "string") {
-      throw new KalphiteUsageError(`join option ${name} needs a function or a dotted path.`);
-    }
-  }
+  const leftKey = toKeyFunction(on, "join option on");
+  const rightKey = toKeyFunction(equals as KeySelector<R>, "join option equals");
   if (kind !== "inner" && kind !== "left") {
     throw new KalphiteUsageError(
       `join option kind must be "inner" or "left", not ${String(kind)}.`,
@@ -311,8 +305,8 @@ export function joinSpec<L extends Row, R extends Row>(
   return {
     left,
     right,
-    leftKey: toKeyFunction(on),
-    rightKey: toKeyFunction(equals as KeySelector<R>),
+    leftKey,
+    rightKey,
     kind,
     leftName,
     rightName,

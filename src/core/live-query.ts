@@ -5,7 +5,8 @@ import {
   type AggregateSpec,
   buildAggregates,
 } from "./aggregators.js";
-import { toKeyFunction } from "./compare.js";
+import { callEach } from "./call-each.js";
+import { assertDirection, toKeyFunction } from "./compare.js";
 import { KalphiteUsageError } from "./errors.js";
 import { aggregateOf } from "./live-aggregate.js";
 import { LiveGroups } from "./live-groups.js";
@@ -75,7 +76,6 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
    */
   #writesSinceRead = 0;
   #certainChange = false;
-  #refs = 0;
 
   /** @internal */
   constructor(source: LiveSource<T>, spec: QuerySpec<T>) {
@@ -87,8 +87,8 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
     this.#offset = spec.offset;
     this.#limit = spec.limit;
     this.#total = computed(() => this.#count(), {
-      watched: () => this._watched(),
-      unwatched: () => this._unwatched(),
+      watched: () => this._retain(),
+      unwatched: () => this._release(),
     });
   }
 
@@ -107,24 +107,14 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
 
   /** A query ordered by `key` (a function or a dotted path), then by id. */
   orderBy(key: KeySelector<T>, direction: Direction = "asc"): LiveQuery<T> {
-    if (typeof key !== "function" && typeof key !== "string") {
-      throw new KalphiteUsageError("live.orderBy(key) needs a function or a dotted path.");
-    }
-    if (direction !== "asc" && direction !== "desc") {
-      throw new KalphiteUsageError(
-        `orderBy direction must be "asc" or "desc", not ${String(direction)}.`,
-      );
-    }
-    return this.#with({ key: toKeyFunction(key), direction });
+    const keyOf = toKeyFunction(key, "live.orderBy(key)");
+    assertDirection(direction);
+    return this.#with({ key: keyOf, direction });
   }
 
   /** A query that shows only the first `count` rows. */
   limit(count: number): LiveQuery<T> {
-    if (!Number.isInteger(count) || count < 0) {
-      throw new KalphiteUsageError(
-        `limit(count) needs a non-negative integer, not ${String(count)}.`,
-      );
-    }
+    assertPosition("limit(count)", count);
     return this.#with({ limit: count });
   }
 
@@ -164,7 +154,7 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
     const one = this.#with({ limit: Math.min(1, this.#limit) });
     return new LiveValue(
       () => one.value[0],
-      (error) => this.#source.reportError(error),
+      this._reportError,
       `LiveValue(first of ${this.toString()})`,
     );
   }
@@ -195,9 +185,7 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
    * @example store.comment.live.orderBy("updatedAt", "desc").groupBy("data.status").value.open
    */
   groupBy<K extends PropertyKey>(key: ((entity: T) => K) | KeySelector<T>): LiveGroups<T, K> {
-    if (typeof key !== "function" && typeof key !== "string") {
-      throw new KalphiteUsageError("live.groupBy(key) needs a function or a dotted path.");
-    }
+    const group = toKeyFunction(key as KeySelector<T>, "live.groupBy(key)");
     this.#assertWhole(
       "groupBy() after limit() or offset() is ambiguous (the first rows, grouped? or each group limited?): group the query without a limit, then slice each group.",
     );
@@ -205,7 +193,7 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
       predicate: this.#predicate,
       key: this.#key,
       descending: this.#spec.direction === "desc",
-      group: toKeyFunction(key as KeySelector<T>),
+      group,
     });
   }
 
@@ -280,14 +268,14 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
    * building the result array. Returns the unsubscribe.
    */
   subscribeChanges(listener: (change: LiveQueryChange<T>) => void): () => void {
+    this._retain();
     this.#changeListeners.add(listener);
-    this._watched();
     let active = true;
     return () => {
       if (!active) return;
       active = false;
       this.#changeListeners.delete(listener);
-      this._unwatched();
+      this._release();
     };
   }
 
@@ -332,13 +320,7 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
         oldIndex,
         newIndex,
       };
-      for (const listener of this.#changeListeners) {
-        try {
-          listener(change);
-        } catch (error) {
-          this.#source.reportError(error);
-        }
-      }
+      callEach(this.#changeListeners, change, this._reportError);
     }
   }
 
@@ -426,8 +408,7 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
   }
 
   /** @internal A subscriber came: the first one builds the index, kept until the last leaves. */
-  protected _watched(): void {
-    if (this.#refs++ > 0) return;
+  protected _attach(): void {
     const index = new SortedIndex<T>(this.#spec.direction === "desc");
     // Attached first: a source that keeps its rows only while watched (a join) builds them once.
     this.#source.attach(this);
@@ -441,7 +422,6 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
       index.load(sortedKeys, sortedRows);
     } catch (error) {
       this.#source.detach(this);
-      this.#refs--;
       throw error;
     }
     this.#index = index;
@@ -453,8 +433,7 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
   }
 
   /** @internal A subscriber left: the last one drops the index. */
-  protected _unwatched(): void {
-    if (--this.#refs > 0) return;
+  protected _detach(): void {
     this.#source.detach(this);
     this.#index = undefined;
     this.#tick.value = ++this.#ticks;

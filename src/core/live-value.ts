@@ -34,11 +34,11 @@ export class LiveValue<V> extends LiveSignal<V> {
     return this.#compute();
   }
 
-  protected _watched(): void {
+  protected _attach(): void {
     this.#lifecycle?.watched();
   }
 
-  protected _unwatched(): void {
+  protected _detach(): void {
     this.#lifecycle?.unwatched();
   }
 

@@ -1,5 +1,6 @@
 import { batch as signalsBatch } from "@preact/signals-core";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { callEach } from "./call-each.js";
 import { CollectionState } from "./collection-state.js";
 import { KalphiteUsageError, KalphiteValidationError } from "./errors.js";
 import { validateEntity } from "./schema.js";
@@ -341,24 +342,12 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
   }
 
   #emit(change: StoreChange<E>): void {
-    for (const listener of this.#changeListeners) {
-      try {
-        listener(change);
-      } catch (error) {
-        this.#onError(error);
-      }
-    }
+    callEach(this.#changeListeners, change, this.#onError);
     if (this.#subscribers.size > 0) this.#batched.push(change);
   }
 
   #notifySubscribers(changes: readonly StoreChange<E>[]): void {
-    for (const listener of this.#subscribers) {
-      try {
-        listener(changes);
-      } catch (error) {
-        this.#onError(error);
-      }
-    }
+    callEach(this.#subscribers, changes, this.#onError);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { ReadonlySignal } from "@preact/signals-core";
 import type { CollectionState } from "./collection-state.js";
-import { entityComparator, toKeyFunction } from "./compare.js";
+import { assertDirection, entityComparator, toKeyFunction } from "./compare.js";
 import { KalphiteUsageError } from "./errors.js";
 import { type LiveQuery, liveQueryOf } from "./live-query.js";
 import type { Direction, Entity, KeySelector, WriteOptions } from "./types.js";
@@ -144,9 +144,9 @@ export class TypedCollection<T extends Entity = Entity> extends Array<T> {
    * @example store.comment.orderBy((c) => c.updatedAt, "desc")
    */
   orderBy(key: KeySelector<T>, direction: Direction = "asc"): T[] {
-    assertKey(key, "orderBy");
+    const keyOf = toKeyFunction(key, "orderBy(key)");
     assertDirection(direction);
-    return Array.from(this).sort(entityComparator(toKeyFunction(key), direction));
+    return Array.from(this).sort(entityComparator(keyOf, direction));
   }
 
   /**
@@ -159,8 +159,7 @@ export class TypedCollection<T extends Entity = Entity> extends Array<T> {
   groupBy<K extends PropertyKey>(
     key: ((entity: T) => K) | KeySelector<T>,
   ): Partial<Record<K, T[]>> {
-    assertKey(key, "groupBy");
-    const keyOf = toKeyFunction(key as KeySelector<T>);
+    const keyOf = toKeyFunction(key as KeySelector<T>, "groupBy(key)");
     const groups: Partial<Record<K, T[]>> = Object.create(null);
     for (const entity of this) {
       const group = keyOf(entity) as K;
@@ -207,20 +206,6 @@ const MUTATORS = new Set<PropertyKey>([
   "fill",
   "copyWithin",
 ]);
-
-function assertKey(key: unknown, method: string): void {
-  if (typeof key !== "function" && typeof key !== "string") {
-    throw new KalphiteUsageError(`${method}(key) needs a function or a dotted path.`);
-  }
-}
-
-function assertDirection(direction: unknown): asserts direction is Direction {
-  if (direction !== "asc" && direction !== "desc") {
-    throw new KalphiteUsageError(
-      `orderBy direction must be "asc" or "desc", not ${String(direction)}.`,
-    );
-  }
-}
 
 function readOnly(): never {
   throw new KalphiteUsageError(
