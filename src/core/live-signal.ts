@@ -43,9 +43,12 @@ export abstract class LiveSignal<V> implements ReadonlySignal<V> {
     }
   }
 
-  /** @internal One holder fewer; the last detaches. */
+  /**
+   * @internal One holder fewer; the last detaches. Ignored with no holder: after a first
+   * `_attach` that threw, the signals library still reports the subscriber as gone.
+   */
   _release(): void {
-    if (--this.#holders === 0) this._detach();
+    if (this.#holders > 0 && --this.#holders === 0) this._detach();
   }
 
   get value(): V {

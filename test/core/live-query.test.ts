@@ -263,6 +263,24 @@ describe("live queries", () => {
     stop();
   });
 
+  it("a first subscription that threw leaves nothing attached once later ones leave", () => {
+    const store = KalphiteStore(Entity, { onError: () => {} });
+    store.comment.upsert("bad", comment("bad", { lineNumber: -1 }));
+    let calls = 0;
+    const query = store.comment.live.where((c) => {
+      calls++;
+      if (c.data.lineNumber < 0) throw new Error("boom");
+      return true;
+    });
+    expect(() => query.subscribe(() => {})).toThrow("boom");
+    store.comment.upsert("bad", comment("bad", { lineNumber: 1 }));
+    query.subscribe(() => {})();
+    calls = 0;
+    store.comment.upsert("x", comment("x"));
+    expect(calls).toBe(0);
+    expect(ids(query.value)).toEqual(["bad", "x"]);
+  });
+
   it("a throwing predicate, key or listener goes to onError and does not stop the write", () => {
     const errors: unknown[] = [];
     const store = KalphiteStore(Entity, { onError: (error) => errors.push(error) });
