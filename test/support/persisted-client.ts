@@ -3,29 +3,30 @@
 // that order's reverse. A separate file from dev-client.ts: tests under happy-dom do not load
 // the database layer.
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import { KalphiteStore } from "../../src/core/index.js";
+import { type Entity, type EntityOf, KalphiteStore } from "../../src/core/index.js";
 import {
   FrontendDatabase,
   type Persistence,
   type PersistOptions,
   persist,
 } from "../../src/database/index.js";
-import { Entity } from "../fixtures/schema.js";
-import { type DevClient, type DevClientOptions, type DevStore, devClient } from "./dev-client.js";
+import { Entity as TestSchema } from "../fixtures/schema.js";
+import { type DevClient, type DevClientOptions, devClient } from "./dev-client.js";
 
 /** What a persisted client is opened with: the database's folder, and any devClient option. */
-export type PersistedClientOptions = Omit<DevClientOptions, "store" | "database"> & {
+export type PersistedClientOptions<S> = Omit<DevClientOptions, "store" | "database"> & {
   /** The folder the database lives in. */
   dir: string;
   /** The schema of the store and the database. @default the test schema */
-  schema?: StandardSchemaV1<unknown, Entity>;
+  schema?: S;
   /** What persist() is given. @default {} */
   persist?: PersistOptions;
 };
 
 /** A persisted client: its store and engine, the database under both, and their persistence. */
-export interface PersistedClient extends DevClient {
-  db: FrontendDatabase<Entity>;
+export interface PersistedClient<S extends StandardSchemaV1<any, Entity>>
+  extends DevClient<ReturnType<typeof KalphiteStore<S>>> {
+  db: FrontendDatabase<EntityOf<S>>;
   persistence: Persistence;
   /** Destroys the engine, stops the persistence and closes the database; once (after the test if not before). */
   close(): Promise<void>;
@@ -38,14 +39,17 @@ export interface PersistedClient extends DevClient {
  *
  * @example const ann = await persistedClient(cleanups, { dir: dir.path, url: server.url });
  */
-export async function persistedClient(
+export async function persistedClient<S extends StandardSchemaV1<any, Entity> = typeof TestSchema>(
   cleanups: (() => Promise<unknown> | unknown)[],
-  options: PersistedClientOptions,
-): Promise<PersistedClient> {
-  const { dir, schema = Entity, persist: persistOptions, ...rest } = options;
-  const store = KalphiteStore(schema) as DevStore;
-  const db = new FrontendDatabase({ dbName: dir, schema });
-  const persistence = await persist(store, db, persistOptions);
+  options: PersistedClientOptions<S>,
+): Promise<PersistedClient<S>> {
+  const { dir, schema = TestSchema as unknown as S, persist: persistOptions, ...rest } = options;
+  const store = KalphiteStore(schema);
+  // Generic over the schema, which the database's and persist()'s types cannot follow.
+  const db = new FrontendDatabase({ dbName: dir, schema: schema as never }) as FrontendDatabase<
+    EntityOf<S>
+  >;
+  const persistence = await persist(store as never, db, persistOptions);
   let closed = false;
   const close = async () => {
     if (closed) return;
