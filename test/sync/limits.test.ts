@@ -102,7 +102,7 @@ describe("limits known before sending", () => {
     expect(again.engine.getConnectionStatus()).toBe("disconnected");
     expect(() => again.store.doc.upsert("d", doc("d", nested(8)))).toThrow(KalphiteLimitError);
     expect(again.store.doc.length).toBe(0);
-  });
+  }, 120_000); // a database on disk opened twice: past the default 30 s on a loaded machine
 });
 
 describe("a change refused for good", { timeout: 60_000 }, () => {
