@@ -1,5 +1,6 @@
 // The pace at which a client sends: a token bucket kept under the server's rate limit, which
 // halves and pauses when the server still refuses messages as `rate-limited`, and recovers.
+import { TokenBucket } from "../internal/token-bucket.js";
 
 /** How long sending pauses after the server refused a message as `rate-limited`. */
 export const THROTTLE_PAUSE_MS = 1_000;
@@ -11,8 +12,8 @@ const MIN_SEND_RATE = 1;
 export class Pacer {
   readonly #maxRate: number;
   readonly #maxBurst: number;
-  #rate: number;
-  #tokens = 0;
+  /** Its rate is the current pace, its burst scaled down with it. */
+  readonly #bucket: TokenBucket;
   #tokensAt = 0;
   /** When the pace last changed (slowed down or recovered). */
   #rateChangedAt = 0;
@@ -21,8 +22,10 @@ export class Pacer {
   #throttledAt = 0;
 
   constructor(messagesPerSecond: number, burst: number) {
-    this.#maxRate = this.#rate = messagesPerSecond;
+    this.#maxRate = messagesPerSecond;
     this.#maxBurst = burst;
+    // No tokens before the first connection: `fresh` fills the bucket.
+    this.#bucket = new TokenBucket(messagesPerSecond, this.#burst(messagesPerSecond), 0);
   }
 
   /** When the latest refusal arrived. */
@@ -32,7 +35,7 @@ export class Pacer {
 
   /** A new connection has a fresh budget on the server; the pace learned stays. */
   fresh(now: number): void {
-    this.#tokens = this.#burst();
+    this.#bucket.tokens = this.#bucket.burst;
     this.#tokensAt = now;
   }
 
@@ -44,14 +47,14 @@ export class Pacer {
   /** Counts one message sent. */
   spend(now: number): void {
     this.#refill(now);
-    this.#tokens -= 1;
+    this.#bucket.spend();
   }
 
   /** How long until one more message may go: 0 when it may go now. */
   wait(now: number): number {
     if (now < this.#pausedUntil) return this.#pausedUntil - now;
     this.#refill(now);
-    return this.#tokens >= 1 ? 0 : Math.ceil(((1 - this.#tokens) / this.#rate) * 1000);
+    return this.#bucket.wait();
   }
 
   /**
@@ -61,26 +64,29 @@ export class Pacer {
   throttle(now: number): boolean {
     this.#throttledAt = now;
     if (now < this.#pausedUntil) return false;
-    this.#rate = Math.max(MIN_SEND_RATE, this.#rate / 2);
-    this.#rateChangedAt = now;
-    this.#tokens = 0;
+    this.#pace(Math.max(MIN_SEND_RATE, this.#bucket.rate / 2), now);
+    this.#bucket.tokens = 0;
     this.#pausedUntil = now + THROTTLE_PAUSE_MS;
     this.#tokensAt = this.#pausedUntil; // nothing accrues during the pause
     return true;
   }
 
-  /** The burst allowed at the current pace (scaled down with it). */
-  #burst(): number {
-    return Math.max(1, (this.#maxBurst * this.#rate) / this.#maxRate);
+  /** The burst allowed at a pace (scaled down with it). */
+  #burst(rate: number): number {
+    return Math.max(1, (this.#maxBurst * rate) / this.#maxRate);
+  }
+
+  #pace(rate: number, now: number): void {
+    this.#bucket.rate = rate;
+    this.#bucket.burst = this.#burst(rate);
+    this.#rateChangedAt = now;
   }
 
   #refill(now: number): void {
-    if (this.#rate < this.#maxRate && now - this.#rateChangedAt >= THROTTLE_RECOVERY_MS) {
-      this.#rate = Math.min(this.#maxRate, this.#rate * 2);
-      this.#rateChangedAt = now;
-    }
-    const elapsed = Math.max(0, now - this.#tokensAt);
-    this.#tokens = Math.min(this.#burst(), this.#tokens + (elapsed / 1000) * this.#rate);
+    const { rate } = this.#bucket;
+    if (rate < this.#maxRate && now - this.#rateChangedAt >= THROTTLE_RECOVERY_MS)
+      this.#pace(Math.min(this.#maxRate, rate * 2), now);
+    this.#bucket.refill(Math.max(0, now - this.#tokensAt));
     this.#tokensAt = now;
   }
 }

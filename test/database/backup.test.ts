@@ -1,21 +1,11 @@
 // The sync tables in a backup (format version 2), without a server: rows recorded through
 // db.syncState(room), backed up, restored into a fresh database, and refused when malformed.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FrontendDatabase } from "../../src/database/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
-import { emptyBackup } from "./helpers.js";
+import { emptyBackup, sharedMemoryDatabase } from "./helpers.js";
 
-let db: FrontendDatabase<Entity>;
-beforeAll(async () => {
-  db = new FrontendDatabase<Entity>({ dbName: "memory://", schema: Entity });
-  await db.init();
-});
-afterAll(async () => {
-  await db.close();
-});
-beforeEach(async () => {
-  await db.restore(emptyBackup());
-});
+const db = sharedMemoryDatabase();
 
 const entry = (room: string, n: number) => ({
   messageId: `${room}-m${n}`,

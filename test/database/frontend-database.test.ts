@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FrontendDatabase, type Migration } from "../../src/database/index.js";
 import {
   KalphitePersistenceError,
@@ -7,19 +7,9 @@ import {
   KalphiteValidationError,
 } from "../../src/index.js";
 import { comment, Entity, review } from "../fixtures/schema.js";
-import { emptyBackup } from "./helpers.js";
+import { sharedMemoryDatabase } from "./helpers.js";
 
-let db: FrontendDatabase<Entity>;
-beforeAll(async () => {
-  db = new FrontendDatabase<Entity>({ dbName: "memory://", schema: Entity });
-  await db.init();
-});
-afterAll(async () => {
-  await db.close();
-});
-beforeEach(async () => {
-  await db.restore(emptyBackup());
-});
+const db = sharedMemoryDatabase();
 
 describe("init", () => {
   it("is idempotent, also when called concurrently", async () => {

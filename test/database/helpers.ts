@@ -1,6 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { FrontendDatabase } from "../../src/database/index.js";
+import { Entity } from "../fixtures/schema.js";
 
 /** A Blob of an empty backup: restoring it empties a database (cheaper than opening a new one). */
 export function emptyBackup(schemaVersion = 0): Blob {
@@ -14,6 +17,20 @@ export function emptyBackup(schemaVersion = 0): Blob {
       entities: [],
     }),
   ]);
+}
+
+/**
+ * One in-memory database of the test schema for a whole test file: opened before its first
+ * test, emptied before each (by restoring an empty backup) and closed after the last.
+ *
+ * @example const db = sharedMemoryDatabase();
+ */
+export function sharedMemoryDatabase(): FrontendDatabase<Entity> {
+  const db = new FrontendDatabase<Entity>({ dbName: "memory://", schema: Entity });
+  beforeAll(() => db.init());
+  afterAll(() => db.close());
+  beforeEach(() => db.restore(emptyBackup()));
+  return db;
 }
 
 /** Temp directories under os.tmpdir(), removed by `cleanup()`. */

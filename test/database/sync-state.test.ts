@@ -4,42 +4,19 @@ import { describe, expect, it } from "vitest";
 import { KalphiteStorageLimitError, KalphiteStore } from "../../src/core/index.js";
 import { FrontendDatabase, persist } from "../../src/database/index.js";
 import { memoryStorage } from "../../src/server/index.js";
-import {
-  NetworkSyncEngine,
-  type OutboxEntry,
-  type SyncPersistence,
-  type SyncState,
-} from "../../src/sync/index.js";
+import type { OutboxEntry, SyncPersistence, SyncState } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
-import { cleanupAfterEach, devServer, tempDir, WS, waitUntil } from "../server/helpers.js";
+import { cleanupAfterEach, devServer, tempDir, waitUntil } from "../server/helpers.js";
 import { devClient } from "../support/dev-client.js";
+import { persistedClient } from "../support/persisted-client.js";
 
 const cleanups = cleanupAfterEach();
 
-/** A persisted, synced client on `dir`; closed after the test unless closed before. */
+/** A persisted, synced client on `dir`, loaded; closed after the test unless closed before. */
 async function client(dir: string, url: string, userId = "ann") {
-  const store = KalphiteStore(Entity);
-  const db = new FrontendDatabase({ dbName: dir, schema: Entity });
-  const persistence = await persist(store, db);
-  const engine = new NetworkSyncEngine({
-    wsUrl: url,
-    roomId: "room",
-    userId,
-    store,
-    database: db,
-    WebSocket: WS,
-  });
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await engine.destroy();
-    await persistence.stop();
-    await db.close();
-  };
-  cleanups.push(close);
-  await engine.whenLoaded();
-  return { store, db, persistence, engine, close };
+  const client = await persistedClient(cleanups, { dir, url, userId });
+  await client.engine.whenLoaded();
+  return client;
 }
 
 /**

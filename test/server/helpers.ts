@@ -218,7 +218,7 @@ export const WS = WebSocket as unknown as WebSocketConstructor;
 /**
  * A sync server on a free loopback port, in memory, with development auth (any user, any room),
  * closed after the test.
- * @example const server = await devServer(cleanups); new NetworkSyncEngine({ wsUrl: server.url, ... });
+ * @example const server = await devServer(cleanups); const { engine } = devClient(cleanups, { url: server.url });
  */
 export async function devServer(
   cleanups: (() => Promise<unknown> | unknown)[],

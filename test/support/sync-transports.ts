@@ -70,6 +70,48 @@ export interface SyncTransport {
 /** The options every test client gets: quick reconnects, so a lost connection heals soon. */
 const QUICK = { reconnectDelay: 10, maxReconnectDelay: 50, reconnectAttempts: 1_000 };
 
+type SocketClass<Socket> = new (url: string) => Socket;
+
+/** A transport's clients, and every socket each one opened (its latest is the live one). */
+class Clients<Socket extends object> {
+  readonly all: SyncTestClient[] = [];
+  readonly #sockets = new Map<SyncTestClient, Socket[]>();
+  readonly #Socket: SocketClass<Socket>;
+
+  constructor(Socket: SocketClass<Socket>) {
+    this.#Socket = Socket;
+  }
+
+  /** A client whose engine opens its sockets with a subclass of `Socket` that records them. */
+  add(userId: string, options: Omit<NetworkSyncEngineOptions, "store" | "WebSocket">) {
+    const opened: Socket[] = [];
+    const Tracked = class extends (this.#Socket as SocketClass<object>) {
+      constructor(url: string) {
+        super(url);
+        opened.push(this as unknown as Socket); // a subclass of Socket: TS cannot follow the mixin
+      }
+    };
+    const store = KalphiteStore(Entity);
+    const engine = new NetworkSyncEngine({
+      ...options,
+      store,
+      WebSocket: Tracked as unknown as WebSocketConstructor,
+    });
+    const client = { userId, store, engine };
+    this.all.push(client);
+    this.#sockets.set(client, opened);
+    return client;
+  }
+
+  latestSocket(client: SyncTestClient): Socket | undefined {
+    return this.#sockets.get(client)?.at(-1);
+  }
+
+  async destroy(): Promise<void> {
+    for (const client of this.all) await client.engine.destroy();
+  }
+}
+
 /**
  * A real sync server (memory storage, development auth, the entity schema) on a free loopback
  * port, and clients on real `ws` sockets.
@@ -86,49 +128,27 @@ export async function socketTransport(roomId = "room"): Promise<SyncTransport> {
     allowInsecureDevAuth: true,
     warn: () => {},
   });
-  const clients: SyncTestClient[] = [];
-  const sockets = new Map<SyncTestClient, WebSocket[]>();
+  const clients = new Clients(WebSocket);
   const timeout = 20_000;
   return {
     roomId,
-    client(userId, options = {}) {
-      const opened: WebSocket[] = [];
-      const Tracked = class extends WebSocket {
-        constructor(url: string) {
-          super(url);
-          opened.push(this);
-        }
-      };
-      const store = KalphiteStore(Entity);
-      const engine = new NetworkSyncEngine({
-        ...QUICK,
-        ...options,
-        wsUrl: server.url,
-        roomId,
-        userId,
-        store,
-        WebSocket: Tracked as unknown as WebSocketConstructor,
-      });
-      const client = { userId, store, engine };
-      clients.push(client);
-      sockets.set(client, opened);
-      return client;
-    },
+    client: (userId, options = {}) =>
+      clients.add(userId, { ...QUICK, ...options, wsUrl: server.url, roomId, userId }),
     until: (check, what) =>
       waitUntil(
         check,
-        { engines: clients.map((c) => c.engine), stores: clients.map((c) => c.store) },
+        { engines: clients.all.map((c) => c.engine), stores: clients.all.map((c) => c.store) },
         what,
         timeout,
       ),
     settle: (promise, what) => withTimeout(promise, timeout, what),
     loseConnection(client) {
-      sockets.get(client)?.at(-1)?.terminate();
+      clients.latestSocket(client)?.terminate();
     },
     elapse: async () => {},
     log: () => storage.entriesAfter(roomId, 0, 10_000),
     async close() {
-      for (const client of clients) await client.engine.destroy();
+      await clients.destroy();
       await server.close();
     },
   };
@@ -159,8 +179,7 @@ export function simulatedTransport(roomId = "room", seed = 1): SyncTransport {
     onError: (error) => failures.push(error),
   });
   network.hub = hub;
-  const clients: SyncTestClient[] = [];
-  const sockets = new Map<SyncTestClient, FakeWebSocket[]>();
+  const clients = new Clients<FakeWebSocket>(network.WebSocket);
   let ids = 0;
   const maxSteps = 20_000;
 
@@ -183,16 +202,8 @@ export function simulatedTransport(roomId = "room", seed = 1): SyncTransport {
 
   return {
     roomId,
-    client(userId, options = {}) {
-      const opened: FakeWebSocket[] = [];
-      const Tracked = class extends network.WebSocket {
-        constructor(url: string) {
-          super(url);
-          opened.push(this);
-        }
-      };
-      const store = KalphiteStore(Entity);
-      const engine = new NetworkSyncEngine({
+    client: (userId, options = {}) =>
+      clients.add(userId, {
         ...QUICK,
         heartbeatInterval: 1_000,
         createMessageId: () => `${userId}-${ids++}`,
@@ -200,16 +211,9 @@ export function simulatedTransport(roomId = "room", seed = 1): SyncTransport {
         wsUrl: "ws://simulated.invalid",
         roomId,
         userId,
-        store,
-        WebSocket: Tracked,
         clock,
         random,
-      });
-      const client = { userId, store, engine };
-      clients.push(client);
-      sockets.set(client, opened);
-      return client;
-    },
+      }),
     until,
     async settle<T>(promise: Promise<T>, what: string): Promise<T> {
       let settled = false;
@@ -221,7 +225,7 @@ export function simulatedTransport(roomId = "room", seed = 1): SyncTransport {
       return observed;
     },
     loseConnection(client) {
-      const connection = sockets.get(client)?.at(-1)?.connection;
+      const connection = clients.latestSocket(client)?.connection;
       if (!connection) return;
       // What the client sent reaches the server; the replies are lost with the connection.
       for (let i = 0; i < network.inFlight.length; ) {
@@ -243,7 +247,7 @@ export function simulatedTransport(roomId = "room", seed = 1): SyncTransport {
     },
     log: () => storage.entriesAfter(roomId, 0, 10_000),
     async close() {
-      for (const client of clients) await client.engine.destroy();
+      await clients.destroy();
       await hub.close();
       if (failures.length > 0) throw failures[0];
     },

@@ -1,10 +1,9 @@
 // A resent change the server had committed and then compacted away is acknowledged with what
 // stands for it now (its entity's latest entry, under another message id): the change is done.
 import { describe, expect, it } from "vitest";
-import { KalphiteStore } from "../../src/core/index.js";
-import { NetworkSyncEngine } from "../../src/sync/index.js";
-import { comment, Entity } from "../fixtures/schema.js";
-import { cleanupAfterEach, WS, waitUntil } from "../server/helpers.js";
+import { comment } from "../fixtures/schema.js";
+import { cleanupAfterEach, waitUntil } from "../server/helpers.js";
+import { devClient } from "../support/dev-client.js";
 import { scriptedServer, welcome } from "./support/scripted-server.js";
 
 const cleanups = cleanupAfterEach();
@@ -31,15 +30,7 @@ describe("an ack of a compacted change", { timeout: 30_000 }, () => {
         });
     });
     cleanups.push(() => server.close());
-    const store = KalphiteStore(Entity);
-    const engine = new NetworkSyncEngine({
-      wsUrl: server.url,
-      roomId: "room",
-      userId: "ann",
-      store,
-      WebSocket: WS,
-    });
-    cleanups.push(() => engine.destroy());
+    const { store, engine } = devClient(cleanups, { url: server.url });
     await engine.connect();
     store.comment.upsert("c1", comment("c1", { body: "ann's edit" }, 2));
     await waitUntil(() => engine.getCursor() === 1, { engines: [engine] }, "the ack applied");

@@ -5,11 +5,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { KalphiteStore } from "../../src/core/index.js";
-import { FrontendDatabase, persist } from "../../src/database/index.js";
-import { NetworkSyncEngine } from "../../src/sync/index.js";
-import { Entity } from "../fixtures/schema.js";
 import { cleanupAfterEach, tempDir } from "../server/helpers.js";
+import { persistedClient } from "../support/persisted-client.js";
 
 const WRITER = fileURLToPath(new URL("./fixtures/crash-writer.ts", import.meta.url));
 const cleanups = cleanupAfterEach();
@@ -69,16 +66,8 @@ describe("a client killed at any point", () => {
         fc.integer({ min: 0, max: 6 }),
         async (lines, delayMs) => {
           const durable = await runAndKill(dir.path, next, lines, delayMs);
-          const store = KalphiteStore(Entity);
-          const db = new FrontendDatabase({ dbName: dir.path, schema: Entity });
-          const persistence = await persist(store, db);
-          const engine = new NetworkSyncEngine({
-            wsUrl: "ws://127.0.0.1:9",
-            roomId: "room",
-            userId: "ann",
-            store,
-            database: db,
-          });
+          const client = await persistedClient(cleanups, { dir: dir.path });
+          const { store, engine } = client;
           try {
             await engine.whenLoaded();
             const outbox = engine.getOutbox();
@@ -97,9 +86,7 @@ describe("a client killed at any point", () => {
             for (const [id, body] of last) expect(shown.get(id)).toBe(body);
             next = committed + 1;
           } finally {
-            await engine.destroy();
-            await persistence.stop();
-            await db.close();
+            await client.close();
           }
         },
       ),

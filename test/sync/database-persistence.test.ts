@@ -1,13 +1,11 @@
 // The outbox and cursor persisted in a real FrontendDatabase (PGlite on disk) survive a restart.
 import { describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
 import { KalphiteStore } from "../../src/core/index.js";
-import { FrontendDatabase, persist } from "../../src/database/index.js";
 import { createSyncServer, memoryStorage, signToken } from "../../src/server/index.js";
-import { NetworkSyncEngine, type WebSocketConstructor } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
 import { cleanupAfterEach, SECRET, tempDir, waitUntil } from "../server/helpers.js";
 import { devClient } from "../support/dev-client.js";
+import { persistedClient } from "../support/persisted-client.js";
 
 const cleanups = cleanupAfterEach();
 
@@ -23,41 +21,22 @@ describe("sync state in a FrontendDatabase", { timeout: 180_000 }, () => {
     const dir = tempDir();
     cleanups.push(() => dir.remove());
     const token = signToken({ userId: "ann" }, SECRET);
-    const config = {
-      wsUrl: server.url,
-      roomId: "room",
-      userId: "ann",
-      authToken: token,
-      WebSocket: WebSocket as unknown as WebSocketConstructor,
-    };
+    const config = { dir: dir.path, url: server.url, authToken: token };
 
     // First run: online, then offline with one edit, then the process ends.
     {
-      const store = KalphiteStore(Entity);
-      const db = new FrontendDatabase({ dbName: dir.path, schema: Entity });
-      const persistence = await persist(store, db);
-      const engine = new NetworkSyncEngine({ ...config, store, database: db });
+      const { store, engine, close } = await persistedClient(cleanups, config);
       await engine.connect();
       store.comment.upsert("online", comment("online"));
       await waitUntil(() => engine.getOfflineQueueSize() === 0, { engines: [engine] }, "ack");
       await engine.disconnect();
       store.comment.upsert("offline", comment("offline", { body: "written offline" }));
       await engine.whenPersisted();
-      await persistence.stop();
-      await engine.destroy();
-      await db.close();
+      await close();
     }
 
     // Second run: the store comes back from the database, the outbox from its metadata.
-    const store = KalphiteStore(Entity);
-    const db = new FrontendDatabase({ dbName: dir.path, schema: Entity });
-    const persistence = await persist(store, db);
-    cleanups.push(async () => {
-      await persistence.stop();
-      await db.close();
-    });
-    const engine = new NetworkSyncEngine({ ...config, store, database: db });
-    cleanups.push(() => engine.destroy());
+    const { store, engine } = await persistedClient(cleanups, config);
     await engine.whenPersisted();
     expect(engine.getOfflineQueueSize()).toBe(1);
     expect(engine.getCursor()).toBe(1); // resumes after "online" instead of downloading the room
@@ -70,10 +49,8 @@ describe("sync state in a FrontendDatabase", { timeout: 180_000 }, () => {
     );
 
     const other = KalphiteStore(Entity);
-    const { wsUrl, ...options } = config;
     const bob = devClient(cleanups, {
-      ...options,
-      url: wsUrl,
+      url: server.url,
       userId: "bob",
       authToken: signToken({ userId: "bob" }, SECRET),
       store: other,

@@ -4,7 +4,6 @@ import { describe, expect, it } from "vitest";
 import { KalphiteStore } from "../../src/core/index.js";
 import { FrontendDatabase, persist } from "../../src/database/index.js";
 import { KalphiteSyncError } from "../../src/index.js";
-import { NetworkSyncEngine } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
 import { cleanupAfterEach, tempDir } from "../server/helpers.js";
 import { devClient } from "../support/dev-client.js";
@@ -16,13 +15,7 @@ async function openClient(dir: string) {
   const store = KalphiteStore(Entity);
   const db = new FrontendDatabase({ dbName: dir, schema: Entity });
   const persistence = await persist(store, db, { debounceMs: 0, onError: () => {} });
-  const engine = new NetworkSyncEngine({
-    wsUrl: offline,
-    roomId: "room",
-    userId: "ann",
-    store,
-    database: db,
-  });
+  const { engine } = devClient(cleanups, { url: offline, store, database: db });
   return { store, db, persistence, engine };
 }
 

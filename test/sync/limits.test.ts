@@ -4,12 +4,12 @@ import { effect } from "@preact/signals-core";
 import { type } from "arktype";
 import { describe, expect, it } from "vitest";
 import { KalphiteLimitError, KalphiteStore } from "../../src/core/index.js";
-import { FrontendDatabase, persist } from "../../src/database/index.js";
 import { DEFAULT_LIMITS } from "../../src/protocol/index.js";
 import { memoryPersistence, type RefusedChange, type SyncStatus } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
 import { cleanupAfterEach, devServer, tempDir, waitUntil } from "../server/helpers.js";
 import { devClient } from "../support/dev-client.js";
+import { persistedClient } from "../support/persisted-client.js";
 import { scriptedServer, welcome } from "./support/scripted-server.js";
 
 const cleanups = cleanupAfterEach();
@@ -82,12 +82,13 @@ describe("limits known before sending", () => {
     const dir = tempDir();
     cleanups.push(() => dir.remove());
     const open = async () => {
-      const store = KalphiteStore(Doc);
-      const db = new FrontendDatabase({ dbName: dir.path, schema: Doc });
-      const persistence = await persist(store, db);
-      const engine = engineFor(store, server.url, { database: db });
-      await engine.whenLoaded();
-      return { store, db, persistence, engine };
+      const client = await persistedClient(cleanups, {
+        dir: dir.path,
+        url: server.url,
+        schema: Doc,
+      });
+      await client.engine.whenLoaded();
+      return client;
     };
     const first = await open();
     await first.engine.connect();
@@ -95,19 +96,13 @@ describe("limits known before sending", () => {
     expect(() => first.store.doc.upsert("d", doc("d", { text: "x".repeat(5_000) }))).toThrow(
       /4,000 bytes/,
     );
-    await first.engine.destroy();
-    await first.persistence.stop();
-    await first.db.close();
+    await first.close();
 
     const again = await open();
-    cleanups.push(async () => {
-      await again.persistence.stop();
-      await again.db.close();
-    });
     expect(again.engine.getConnectionStatus()).toBe("disconnected");
     expect(() => again.store.doc.upsert("d", doc("d", nested(8)))).toThrow(KalphiteLimitError);
     expect(again.store.doc.length).toBe(0);
-  });
+  }, 120_000); // a database on disk opened twice: past the default 30 s on a loaded machine
 });
 
 describe("a change refused for good", { timeout: 60_000 }, () => {

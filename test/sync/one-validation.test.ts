@@ -3,11 +3,9 @@
 // target, the database and the sync engine pass the validated, frozen entity on.
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { describe, expect, it } from "vitest";
-import { KalphiteStore } from "../../src/core/index.js";
-import { FrontendDatabase, persist } from "../../src/database/index.js";
-import { NetworkSyncEngine } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
-import { cleanupAfterEach, devServer, tempDir, WS, waitUntil } from "../server/helpers.js";
+import { cleanupAfterEach, devServer, tempDir, waitUntil } from "../server/helpers.js";
+import { persistedClient } from "../support/persisted-client.js";
 
 const cleanups = cleanupAfterEach();
 
@@ -29,26 +27,11 @@ function countingSchema() {
   return counter;
 }
 
-async function persistedClient(url: string, userId: string, dir: string) {
+async function countedClient(url: string, userId: string, dir: string) {
   const counter = countingSchema();
-  const store = KalphiteStore(counter.schema);
-  const db = new FrontendDatabase({ dbName: dir, schema: counter.schema });
-  const persistence = await persist(store, db);
-  const engine = new NetworkSyncEngine({
-    wsUrl: url,
-    roomId: "room",
-    userId,
-    store,
-    database: db,
-    WebSocket: WS,
-  });
-  cleanups.push(async () => {
-    await engine.destroy();
-    await persistence.stop();
-    await db.close();
-  });
-  await engine.connect();
-  return { counter, store, db, persistence, engine };
+  const client = await persistedClient(cleanups, { dir, url, userId, schema: counter.schema });
+  await client.engine.connect();
+  return { counter, ...client };
 }
 
 describe("one validation per entity per entry point", { timeout: 120_000 }, () => {
@@ -57,8 +40,8 @@ describe("one validation per entity per entry point", { timeout: 120_000 }, () =
     const server = await devServer(cleanups, { schema: serverSchema.schema });
     const dirs = [tempDir(), tempDir()];
     for (const dir of dirs) cleanups.push(() => dir.remove());
-    const ann = await persistedClient(server.url, "ann", dirs[0]!.path);
-    const bob = await persistedClient(server.url, "bob", dirs[1]!.path);
+    const ann = await countedClient(server.url, "ann", dirs[0]!.path);
+    const bob = await countedClient(server.url, "bob", dirs[1]!.path);
     ann.counter.calls = bob.counter.calls = serverSchema.calls = 0;
 
     ann.store.comment.upsert("c1", comment("c1", { body: "once" }));
@@ -94,25 +77,13 @@ describe("one validation per entity per entry point", { timeout: 120_000 }, () =
 
     // A reload: each stored row is validated once as it is read; hydration and the sync
     // engine's confirmed versions (left to the rows) add none.
-    await bob.engine.destroy();
-    await bob.persistence.stop();
-    await bob.db.close();
+    await bob.close();
     const again = countingSchema();
-    const store = KalphiteStore(again.schema);
-    const db = new FrontendDatabase({ dbName: dirs[1]!.path, schema: again.schema });
-    const persistence = await persist(store, db);
-    const engine = new NetworkSyncEngine({
-      wsUrl: server.url,
-      roomId: "room",
+    const { store, engine } = await persistedClient(cleanups, {
+      dir: dirs[1]!.path,
+      url: server.url,
       userId: "bob",
-      store,
-      database: db,
-      WebSocket: WS,
-    });
-    cleanups.push(async () => {
-      await engine.destroy();
-      await persistence.stop();
-      await db.close();
+      schema: again.schema,
     });
     await engine.whenLoaded();
     expect(store.comment.length).toBe(21);

@@ -1,14 +1,9 @@
 // A saved outbox loads asynchronously: whenLoaded() says when it is in, and the `queue` event
 // tells a counter the number, so a UI does not show 0 pending changes after a reload.
 import { describe, expect, it } from "vitest";
-import { KalphiteStore } from "../../src/core/index.js";
-import {
-  memoryPersistence,
-  NetworkSyncEngine,
-  type SyncPersistence,
-} from "../../src/sync/index.js";
-import { comment, Entity } from "../fixtures/schema.js";
-import { cleanupAfterEach, devServer, WS, waitUntil } from "../server/helpers.js";
+import { memoryPersistence, type SyncPersistence } from "../../src/sync/index.js";
+import { comment } from "../fixtures/schema.js";
+import { cleanupAfterEach, devServer, waitUntil } from "../server/helpers.js";
 import { devClient } from "../support/dev-client.js";
 
 const cleanups = cleanupAfterEach();
@@ -34,12 +29,11 @@ describe("loading the saved outbox", () => {
   it("whenLoaded() resolves with the saved changes counted, and `queue` announces them", async () => {
     const server = await devServer(cleanups);
     const saved = memoryPersistence();
-    const config = { wsUrl: server.url, roomId: "r", userId: "ann", WebSocket: WS };
+    const config = { url: server.url, roomId: "r" };
 
     // A first run writes two changes offline and saves them.
     {
-      const store = KalphiteStore(Entity);
-      const engine = new NetworkSyncEngine({ ...config, store, persistence: saved });
+      const { store, engine } = devClient(cleanups, { ...config, persistence: saved });
       store.comment.upsert("c1", comment("c1"));
       store.comment.upsert("c2", comment("c2"));
       await engine.whenPersisted();
@@ -49,9 +43,7 @@ describe("loading the saved outbox", () => {
 
     // The reload: the saved outbox is still loading.
     const persistence = heldPersistence(saved);
-    const store = KalphiteStore(Entity);
-    const engine = new NetworkSyncEngine({ ...config, store, persistence });
-    cleanups.push(() => engine.destroy());
+    const { store, engine } = devClient(cleanups, { ...config, persistence });
     const sizes: number[] = [];
     engine.on("queue", (size) => sizes.push(size));
     let loaded = false;

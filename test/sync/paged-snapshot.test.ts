@@ -1,30 +1,55 @@
 // A first join in pages: the client asks for each next page, shows nothing until the last one is
 // in, then applies the snapshot at once and the entries after it, with progress on `snapshot`.
 import { describe, expect, it } from "vitest";
-import { KalphiteStore } from "../../src/core/index.js";
 import type { LogEntry, SnapshotEntity } from "../../src/protocol/index.js";
 import type { SnapshotProgress } from "../../src/sync/index.js";
-import { comment, Entity } from "../fixtures/schema.js";
+import { comment } from "../fixtures/schema.js";
 import { cleanupAfterEach, waitUntil } from "../server/helpers.js";
-import { devClient } from "../support/dev-client.js";
+import { type DevClient, devClient } from "../support/dev-client.js";
 import { scriptedServer, welcome } from "./support/scripted-server.js";
 
 const cleanups = cleanupAfterEach();
 
-const version = (i: number): SnapshotEntity => ({
-  entityType: "comment",
-  entityId: `c${i}`,
-  entity: comment(`c${i}`, { lineNumber: i }),
-  vector: { bob: 1 },
-  seq: i,
-});
+/** A room's snapshot: comments 1..30 at seq 1..30, in three pages of ten; `id` names each. */
+function snapshotPages(id: (i: number) => string = (i) => `c${i}`): SnapshotEntity[][] {
+  const version = (i: number): SnapshotEntity => ({
+    entityType: "comment",
+    entityId: id(i),
+    entity: comment(id(i), { lineNumber: i }),
+    vector: { bob: 1 },
+    seq: i,
+  });
+  return [0, 1, 2].map((p) => Array.from({ length: 10 }, (_, i) => version(p * 10 + i + 1)));
+}
+
+/** The welcome of a first join whose snapshot (head 30) comes in `pages`: the first one. */
+function pagedWelcome(hello: Parameters<typeof welcome>[0], pages: SnapshotEntity[][]) {
+  return welcome(hello, {
+    head: 30,
+    entries: undefined,
+    snapshot: pages[0],
+    snapshotNext: "p1",
+    snapshotTotal: 30,
+  });
+}
+
+/** A client of `url`, `watch`ed from before it connects, once its cursor is at `cursor`. */
+async function caughtUp(url: string, cursor: number, watch: (client: DevClient) => void) {
+  const client = devClient(cleanups, { url });
+  watch(client);
+  await client.engine.connect();
+  await waitUntil(
+    () => client.engine.getCursor() === cursor,
+    { engines: [client.engine], stores: [client.store] },
+    "caught up",
+  );
+  return client;
+}
 
 describe("a snapshot in pages", { timeout: 30_000 }, () => {
   it("is shown only once its last page is in, then the entries after its head", async () => {
     // The room: 30 entities at seq 1..30 (the snapshot, head 30), then one more change at 31.
-    const pages = [0, 1, 2].map((p) =>
-      Array.from({ length: 10 }, (_, i) => version(p * 10 + i + 1)),
-    );
+    const pages = snapshotPages();
     const after: LogEntry = {
       seq: 31,
       messageId: "m31",
@@ -37,17 +62,7 @@ describe("a snapshot in pages", { timeout: 30_000 }, () => {
       vector: { bob: 2 },
     };
     const server = await scriptedServer((message, connection) => {
-      if (message.type === "hello")
-        connection.send(
-          "welcome",
-          welcome(message, {
-            head: 30,
-            entries: undefined,
-            snapshot: pages[0],
-            snapshotNext: "p1",
-            snapshotTotal: 30,
-          }),
-        );
+      if (message.type === "hello") connection.send("welcome", pagedWelcome(message, pages));
       if (message.type === "fetch" && message.payload.snapshotFrom === "p1")
         connection.send("catch-up", {
           head: 31,
@@ -67,18 +82,9 @@ describe("a snapshot in pages", { timeout: 30_000 }, () => {
         connection.send("catch-up", { head: 31, entries: [after] });
     });
     cleanups.push(() => server.close());
-    const store = KalphiteStore(Entity);
-    const engine = devClient(cleanups, {
-      url: server.url,
-      store,
-    }).engine;
     const progress: (SnapshotProgress & { shown: number })[] = [];
-    engine.on("snapshot", (p) => progress.push({ ...p, shown: store.comment.length }));
-    await engine.connect();
-    await waitUntil(
-      () => engine.getCursor() === 31,
-      { engines: [engine], stores: [store] },
-      "caught up",
+    const { store } = await caughtUp(server.url, 31, ({ store, engine }) =>
+      engine.on("snapshot", (p) => progress.push({ ...p, shown: store.comment.length })),
     );
 
     expect(progress).toEqual([
@@ -99,16 +105,7 @@ describe("a snapshot in pages", { timeout: 30_000 }, () => {
     // A group commit broadcast (entries with a gap) arrives while the pages of a first join are
     // still coming. A fetch from the old cursor would be answered with a new first page, and a
     // page of that second chain, taken for a whole room, deleted the rest of it.
-    const version = (i: number): SnapshotEntity => ({
-      entityType: "comment",
-      entityId: `c${String(i).padStart(3, "0")}`,
-      entity: comment(`c${String(i).padStart(3, "0")}`, { lineNumber: i }),
-      vector: { bob: 1 },
-      seq: i,
-    });
-    const pages = [0, 1, 2].map((p) =>
-      Array.from({ length: 10 }, (_, i) => version(p * 10 + i + 1)),
-    );
+    const pages = snapshotPages((i) => `c${String(i).padStart(3, "0")}`);
     const entry = (seq: number): LogEntry => ({
       seq,
       messageId: `m${seq}`,
@@ -122,16 +119,7 @@ describe("a snapshot in pages", { timeout: 30_000 }, () => {
     });
     const server = await scriptedServer((message, connection) => {
       if (message.type === "hello") {
-        connection.send(
-          "welcome",
-          welcome(message, {
-            head: 30,
-            entries: undefined,
-            snapshot: pages[0],
-            snapshotNext: "p1",
-            snapshotTotal: 30,
-          }),
-        );
+        connection.send("welcome", pagedWelcome(message, pages));
         connection.send("catch-up", { head: 33, entries: [entry(32), entry(33)] });
       }
       if (message.type !== "fetch") return;
@@ -156,20 +144,11 @@ describe("a snapshot in pages", { timeout: 30_000 }, () => {
         connection.send("catch-up", { head: 33, entries: [entry(31), entry(32), entry(33)] });
     });
     cleanups.push(() => server.close());
-    const store = KalphiteStore(Entity);
-    const engine = devClient(cleanups, {
-      url: server.url,
-      store,
-    }).engine;
     const shown: number[] = [];
-    engine.on("snapshot", (p) => {
-      if (p.done) shown.push(store.comment.length);
-    });
-    await engine.connect();
-    await waitUntil(
-      () => engine.getCursor() === 33,
-      { engines: [engine], stores: [store] },
-      "caught up",
+    const { store } = await caughtUp(server.url, 33, ({ store, engine }) =>
+      engine.on("snapshot", (p) => {
+        if (p.done) shown.push(store.comment.length);
+      }),
     );
 
     expect(shown).toEqual([30]);

@@ -6,20 +6,19 @@
 import { act, render } from "@testing-library/react";
 import { createElement } from "react";
 import { afterEach, describe, expect, it } from "vitest";
-import { WebSocket, WebSocketServer } from "ws";
+import { WebSocketServer } from "ws";
 import { KalphiteStore } from "../../src/core/index.js";
 import { MemoryFlushEngine } from "../../src/flush/index.js";
 import type { LogEntry } from "../../src/protocol/index.js";
 import { useValue } from "../../src/react/index.js";
-import { NetworkSyncEngine, type WebSocketConstructor } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
+import { devClient } from "../support/dev-client.js";
 
 // test/server/helpers.ts reads files at load, which happy-dom's URL does not allow: kept local.
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-const WS = WebSocket as unknown as WebSocketConstructor;
 
 /** Resolves once `check()` holds, looking again after every change of the store. */
 function whenStore(store: { onChange(listener: () => void): () => void }, check: () => boolean) {
@@ -85,18 +84,12 @@ describe("remote changes in batches", { timeout: 60_000 }, () => {
       },
     });
     const detach = flush.attach(store);
-    const engine = new NetworkSyncEngine({
-      wsUrl: url,
-      roomId: "room",
-      userId: "ann",
-      store,
-      WebSocket: WS,
-    });
     cleanups.push(async () => {
-      await engine.destroy();
       detach();
       await flush.destroy();
     });
+    // Destroyed first: its cleanup runs before the one above.
+    const { engine } = devClient(cleanups, { url, store });
     let notifications = 0;
     store.subscribe(() => notifications++);
     let renders = 0;

@@ -1,3 +1,5 @@
+import { TokenBucket as Bucket } from "../../internal/token-bucket.js";
+
 /** A per-connection message budget. */
 export interface RateLimit {
   /** Sustained messages per second. @default 200 */
@@ -12,7 +14,8 @@ export interface RateLimit {
 }
 
 /**
- * A token bucket that does not charge a client for the server's own stalls.
+ * The server's rate limit: a token bucket that does not charge a client for the server's own
+ * stalls (the bucket is the client's too; what this layer adds is how time is credited).
  *
  * Tokens refill with the time between two messages, measured two ways, and the larger counts:
  * by when they arrived (the server's clock) and by when the client says it sent them (the
@@ -25,10 +28,8 @@ export interface RateLimit {
  * old changes being resent) credits nothing and costs nothing: the arrival time still refills.
  */
 export class TokenBucket {
-  readonly #rate: number;
-  readonly #burst: number;
+  readonly #bucket: Bucket;
   readonly #now: () => number;
-  #tokens: number;
   /** The server's clock at the last message. */
   #lastArrival: number;
   /** The server's clock when the bucket started: the envelope credit never passes its age. */
@@ -39,9 +40,7 @@ export class TokenBucket {
   #credited = 0;
 
   constructor(limit: RateLimit, now: () => number) {
-    this.#rate = limit.messagesPerSecond ?? 200;
-    this.#burst = limit.burst ?? 400;
-    this.#tokens = this.#burst;
+    this.#bucket = new Bucket(limit.messagesPerSecond ?? 200, limit.burst ?? 400);
     this.#now = now;
     this.#lastArrival = this.#openedAt = now();
   }
@@ -64,10 +63,7 @@ export class TokenBucket {
       }
       if (this.#lastSent === undefined || sentAt > this.#lastSent) this.#lastSent = sentAt;
     }
-    const elapsed = Math.max(arrived, sent);
-    this.#tokens = Math.min(this.#burst, this.#tokens + (elapsed / 1000) * this.#rate);
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
+    this.#bucket.refill(Math.max(arrived, sent));
+    return this.#bucket.take();
   }
 }

@@ -14,7 +14,7 @@ import {
   type SyncPersistence,
 } from "../../../src/sync/index.js";
 import { comment, Entity, review } from "../../fixtures/schema.js";
-import { VirtualClock } from "./clock.js";
+import { ManualClock } from "../../support/manual-clock.js";
 import { SimNetwork } from "./network.js";
 import { pick, seededRandom } from "./random.js";
 
@@ -60,7 +60,7 @@ export async function simulate(
   steps: number,
 ): Promise<void> {
   const random = seededRandom(seed);
-  const clock = new VirtualClock();
+  const clock = new ManualClock();
   const network = new SimNetwork();
   const storage: SyncStorage = memoryStorage();
   let ids = 0;
@@ -173,7 +173,7 @@ export async function simulate(
         else network.deliver(index, fault < faults.loss + faults.duplicate);
       }
     } else if (roll < 0.87) {
-      clock.fireNext();
+      clock.next();
     } else if (roll < 0.91) {
       // The network drops a connection.
       const connections = [...network.connections];
@@ -265,7 +265,7 @@ export async function simulate(
       );
     }
     if (network.inFlight.length > 0) network.deliver(0);
-    else clock.fireNext();
+    else clock.next();
     await settle();
   }
 
