@@ -1,3 +1,4 @@
+import { batch, type Signal, signal } from "@preact/signals-core";
 import { type DependencyList, useCallback, useEffect, useLayoutEffect, useMemo } from "react";
 import type { LiveQuery } from "../core/live-query.js";
 import type { LiveWindow } from "../core/live-window.js";
@@ -29,14 +30,14 @@ export interface LiveWindowState<T> {
   total: number;
   /** The position of the first row shown. */
   offset: number;
-  /** Moves the window (from a scroll handler): one re-render if the rows shown change. */
+  /** Moves the window (from a scroll handler): one re-render if its rows or offset change. */
   moveTo: (offset: number, count?: number) => void;
 }
 
 /**
  * A movable window onto a sorted live query, for a virtualized list. The component re-renders
- * only when the rows shown or the total change: a write outside the window renders nothing, and
- * a scroll (`moveTo`) costs O(log n + count) and never re-sorts.
+ * only when the rows shown, the offset or the total change: a write outside the window renders
+ * nothing, and a scroll (`moveTo`) costs O(log n + count) and never re-sorts.
  *
  * The query, or a factory building it (run once, and again when `deps` change; `deps` defaults
  * to `[]`), as in `useLiveQuery`; `null` or `undefined` give no rows.
@@ -77,19 +78,32 @@ export function useLiveWindow<T extends Row>(
   );
   const { count, offset = 0 } = options;
   // One window per query: later offsets come through moveTo, a new count through the effect.
+  // The window's offset is no signal (its rows are, and a move may leave them unchanged), and
+  // only this hook moves the window, so the hook keeps the offset in a signal of its own.
   // biome-ignore lint/correctness/useExhaustiveDependencies: offset and count are starting values
-  const live: LiveWindow<T> | undefined = useMemo(
-    () => query?.window(offset, count) ?? undefined,
-    [query],
-  );
+  const { live, position } = useMemo((): {
+    live: LiveWindow<T> | undefined;
+    position: Signal<number>;
+  } => {
+    const created = query?.window(offset, count) ?? undefined;
+    return { live: created, position: signal(created?.offset ?? 0) };
+  }, [query]);
   useIsomorphicLayoutEffect(() => {
     if (live !== undefined && live.count !== count) live.moveTo(live.offset, count);
   }, [live, count]);
   const rows = useValue(() => (live ? live.value : EMPTY_ROWS), [live]);
   const total = useValue(() => (live ? live.total : 0), [live]);
+  const shownOffset = useValue(() => position.value, [position]);
   const moveTo = useCallback(
-    (to: number, size?: number) => live?.moveTo(to, size ?? live.count),
-    [live],
+    (to: number, size?: number) => {
+      if (live === undefined) return;
+      // One batch: the rows and the offset reach the component together.
+      batch(() => {
+        live.moveTo(to, size ?? live.count);
+        position.value = live.offset;
+      });
+    },
+    [live, position],
   );
-  return { rows, total, offset: live?.offset ?? 0, moveTo };
+  return { rows, total, offset: shownOffset, moveTo };
 }

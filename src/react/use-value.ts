@@ -19,7 +19,9 @@ import type { Entity, EntityId } from "../core/types.js";
 // when there are none). `getSnapshot` is `computed.peek()`, which is cached until a signal `fn`
 // read changes, so React sees the same value until then (no loops, no tearing warnings; a write
 // in the middle of a concurrent render is caught by React's own consistency check because
-// `peek()` then recomputes).
+// `peek()` then recomputes). A new computed (every render without deps) hands out the value of
+// the last committed render again when its first result has the same items, so a re-render with
+// no store change returns the same array, fit for a React dependency.
 //
 // The subscription is one preact `effect` per hook instance, created by React's `subscribe`
 // (after commit, so an abandoned render leaks nothing). It reads the committed computed through
@@ -35,18 +37,20 @@ const EMPTY_GROUPS: Groups<never, never> = Object.freeze(Object.create(null));
 const useIsomorphicLayoutEffect = typeof window === "undefined" ? useEffect : useLayoutEffect;
 
 /**
- * `fn` as a computed that hands out its previous array again when a new one has the same items.
+ * `fn` as a computed that hands out its previous array again when a new one has the same items,
+ * or else the hook's last committed value when that one has them (the computed is new).
  * A collection (`store.comment`) is one object that changes in place, so it is handed out as a
  * plain array copy: React then sees a new value when the collection changed.
  */
-function trackedComputed<T>(fn: () => T): ReadonlySignal<T> {
+function trackedComputed<T>(fn: () => T, tracker: Tracker<T>): ReadonlySignal<T> {
   let last: T | typeof NONE = NONE;
   return computed(() => {
     const value = fn();
     const next = value instanceof TypedCollection ? (value.slice() as T) : value;
     if (last !== NONE && sameItems(last, next)) return last;
-    last = next;
-    return next;
+    const { committed } = tracker;
+    last = committed !== NONE && sameItems(committed, next) ? committed : next;
+    return last;
   });
 }
 
@@ -58,19 +62,22 @@ function sameItems(a: unknown, b: unknown): boolean {
   return true;
 }
 
+/** What one `useValue` keeps across its renders. */
 interface Tracker<T> {
-  /** The computed of the latest committed render. */
-  readonly current: Signal<ReadonlySignal<T>>;
+  /** The computed of the latest committed render (none before the first commit). */
+  readonly current: Signal<ReadonlySignal<T> | undefined>;
+  /** The value of the latest committed render. */
+  committed: T | typeof NONE;
   readonly subscribe: (onChange: () => void) => () => void;
 }
 
-function createTracker<T>(initial: ReadonlySignal<T>): Tracker<T> {
-  const current = signal(initial);
+function createTracker<T>(): Tracker<T> {
+  const current = signal<ReadonlySignal<T> | undefined>(undefined);
   const subscribe = (onChange: () => void): (() => void) => {
     let first = true;
     return effect(() => {
       try {
-        current.value.value;
+        current.value?.value;
       } catch {
         // `fn` threw: the error is cached in the computed and rethrown by getSnapshot during
         // render, where an error boundary can catch it. It must not escape into a store write.
@@ -80,7 +87,7 @@ function createTracker<T>(initial: ReadonlySignal<T>): Tracker<T> {
       first = false;
     });
   };
-  return { current, subscribe };
+  return { current, committed: NONE, subscribe };
 }
 
 /**
@@ -91,8 +98,9 @@ function createTracker<T>(initial: ReadonlySignal<T>): Tracker<T> {
  *
  * `fn` is memoized by `deps` like `useMemo`; without `deps` it is taken anew on every render
  * (the subscription itself stays in place). An array that has the same items as the previous
- * result is returned as the previous array, so `where`/`map` results only re-render when their
- * items changed. If `fn` throws, the error is thrown during render.
+ * result is returned as the previous array, also across renders, so `where`/`map` results only
+ * re-render when their items changed and can be a React dependency. If `fn` throws, the error
+ * is thrown during render.
  *
  * @example
  * function CommentBody({ id }: { id: string }) {
@@ -103,14 +111,16 @@ function createTracker<T>(initial: ReadonlySignal<T>): Tracker<T> {
  * const openCount = useValue(() => store.comment.where((c) => c.data.status === "open").length);
  */
 export function useValue<T>(fn: () => T, deps?: DependencyList): T {
+  const [tracker] = useState(createTracker<T>);
   // biome-ignore lint/correctness/useExhaustiveDependencies: the caller's deps, as in useMemo
-  const value = useMemo(() => trackedComputed(fn), deps ?? [fn]);
-  const [tracker] = useState(() => createTracker(value));
-  useIsomorphicLayoutEffect(() => {
-    tracker.current.value = value;
-  }, [tracker, value]);
+  const value = useMemo(() => trackedComputed(fn, tracker), deps ?? [fn]);
   const getSnapshot = useCallback(() => value.peek(), [value]);
-  return useSyncExternalStore(tracker.subscribe, getSnapshot, getSnapshot);
+  const result = useSyncExternalStore(tracker.subscribe, getSnapshot, getSnapshot);
+  useIsomorphicLayoutEffect(() => {
+    tracker.committed = result;
+    tracker.current.value = value;
+  }, [tracker, value, result]);
+  return result;
 }
 
 /**

@@ -86,6 +86,41 @@ describe("useLiveWindow", () => {
     expect(consoleErrors.logged).toEqual([]);
   });
 
+  it("shows the offset of a move that leaves the rows shown unchanged", () => {
+    const store = KalphiteStore(Entity);
+    store.comment.upsertMany([
+      comment(name(0), { lineNumber: 0 }),
+      comment(name(1), { lineNumber: 1 }),
+    ]);
+    const handle: { current?: LiveWindowState<Comment> } = {};
+    renderStrict(<Visible store={store} handle={handle} />);
+    // Starts at 10, past the two rows.
+    expect(textOf("list")).toBe("10/2: ");
+    counts.reset();
+
+    act(() => handle.current!.moveTo(3));
+    expect(textOf("list")).toBe("3/2: ");
+    expect(handle.current!.offset).toBe(3);
+    expect(counts.all()).toEqual({ list: 1 });
+
+    counts.reset();
+    act(() => handle.current!.moveTo(4));
+    expect(textOf("list")).toBe("4/2: ");
+    expect(counts.all()).toEqual({ list: 1 });
+
+    // Back onto the rows: the rows and the offset change in one render.
+    counts.reset();
+    act(() => handle.current!.moveTo(1));
+    expect(textOf("list")).toBe(`1/2: ${name(1)}`);
+    expect(counts.all()).toEqual({ list: 1 });
+
+    // Where it already is: nothing changed, nothing renders.
+    counts.reset();
+    act(() => handle.current!.moveTo(1));
+    expect(counts.all()).toEqual({});
+    expect(consoleErrors.logged).toEqual([]);
+  });
+
   it("resizes when count changes, and lets go of the query on unmount", () => {
     const store = storeOfLines();
     const handle: { current?: LiveWindowState<Comment> } = {};

@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { signal } from "@preact/signals-core";
 import { act } from "@testing-library/react";
+import { useEffect, useState } from "react";
 import { describe, expect, it, vi } from "vitest";
 import { useCollection, useEntity, useSignalValue, useValue } from "../../src/react/index.js";
 import { comment, review } from "../fixtures/schema.js";
@@ -196,6 +197,57 @@ describe("useValue", () => {
     });
     expect(textOf("body")).toBe("y");
     expect(counts.all()).toEqual({ body: 1 });
+  });
+
+  it("returns the same array across re-renders without deps, fit for a React dependency", () => {
+    const store = seededStore();
+    const runs = vi.fn();
+    // The values each effect ran for.
+    const effects = { open: [] as unknown[], whole: [] as unknown[] };
+    let renders = 0;
+    let bump = () => {};
+    function OpenRows() {
+      const [, setTick] = useState(0);
+      bump = () => setTick((n) => n + 1);
+      renders++;
+      const open = useValue(() => {
+        runs();
+        return store.comment.where((c) => c.data.status === "open");
+      });
+      const whole = useValue(() => store.comment);
+      useEffect(() => {
+        effects.open.push(open);
+      }, [open]);
+      useEffect(() => {
+        effects.whole.push(whole);
+      }, [whole]);
+      return <p data-testid="open">{open.map((c) => c.id).join(",")}</p>;
+    }
+    renderStrict(<OpenRows />);
+    effects.open = [];
+    effects.whole = [];
+    renders = 0;
+    runs.mockClear();
+
+    // A re-render of its own with no store change: the same arrays, so no effect runs.
+    act(() => bump());
+    act(() => bump());
+    expect(effects.open).toHaveLength(0);
+    expect(effects.whole).toHaveLength(0);
+    // Its function runs once per render of the component, no more.
+    expect(renders).toBeGreaterThan(0);
+    expect(runs).toHaveBeenCalledTimes(renders);
+
+    act(() => {
+      store.comment.upsert("c1", comment("c1", { status: "resolved" }));
+    });
+    expect(textOf("open")).toBe("c2,c3");
+    expect(effects.open).toHaveLength(1);
+    expect(effects.whole).toHaveLength(1);
+    act(() => bump());
+    expect(effects.open).toHaveLength(1);
+    expect(effects.whole).toHaveLength(1);
+    expect(consoleErrors.logged).toEqual([]);
   });
 
   it("stops tracking on unmount: later writes run nothing and warn nothing", () => {
