@@ -45,7 +45,7 @@ export interface TabMirrorOptions<E extends Entity = Entity> {
    * being held for the whole burst. Every change is applied once and in order, and the leader's
    * messages after a burst (its state, the confirmation of this tab's writes) are handled only
    * once the burst is applied.
-   * @default 50
+   * @default 25
    */
   changesPerTask?: number;
   /**
@@ -303,7 +303,7 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
   // parts of `changesPerTask`, a task each (see tabInbox).
   const inbox = tabInbox({
     applyEveryMs,
-    changesPerTask: options.changesPerTask ?? 50,
+    changesPerTask: options.changesPerTask ?? 25,
     changesOf: (data) => (data.leader === snapshotFrom ? data.changes : []),
     apply: applyFromLeader,
     handle,
