@@ -13,7 +13,13 @@ import { launchBrowser, removeDir, startServer, tempDataDir } from "../../test/e
 import { openWriter } from "../../test/e2e/writer.js";
 import { median, writeResults } from "../results.js";
 import { PROBES } from "./page-probes.js";
-import { busiest, longestTraced, type TracedTask, traceTasks } from "./task-trace.js";
+import {
+  busiest,
+  describeTasks,
+  longestTraced,
+  type TracedTask,
+  traceTasks,
+} from "./task-trace.js";
 
 const STREAM = Number(process.env.BENCH_STREAM ?? 2000);
 const ROOM_SIZE = Number(process.env.BENCH_ROOM ?? 5000);
@@ -130,6 +136,8 @@ async function main(): Promise<void> {
     });
     const shownAt = await shown;
     const streamTasks = await longTasks(page, since);
+    // What the stream's busiest tasks ran, for the console only.
+    console.error(`The stream's tasks of most CPU:\n${describeTasks(streamTrace).join("\n")}`);
 
     // --- The room at ROOM_SIZE: clicks on Resolve/Reopen.
     const more = page.evaluate(

@@ -52,7 +52,7 @@ describe("a burst of the leader's changes", () => {
     const seen = new Map<string, string[]>();
     store.onChange((change) => {
       const texts = seen.get(change.entityId) ?? [];
-      texts.push(change.operation === "upsert" ? change.entity.data.text : "deleted");
+      texts.push(change.operation === "upsert" ? (change.entity?.data.text ?? "") : "deleted");
       seen.set(change.entityId, texts);
     });
     writeAll(leaderStore, "v1");
