@@ -5,7 +5,7 @@ import type { TabMessage } from "./messages.js";
 export interface TabInboxOptions {
   /** Changes arriving within this many milliseconds are applied together (0: as they arrive). */
   applyEveryMs: number;
-  /** At most this many changes are applied in one task; the rest wait for the next one. */
+  /** At most this many changes are applied in one task (at least 1); the rest wait for the next. */
   changesPerTask: number;
   /** The changes of a `changes` message to apply, read when its turn comes (none: ignored). */
   changesOf(message: Extract<TabMessage, { kind: "changes" }>): readonly ChangeInput[];
@@ -41,7 +41,8 @@ export interface TabInbox {
  */
 export function tabInbox(options: TabInboxOptions): TabInbox {
   const { applyEveryMs, changesOf, apply, handle } = options;
-  const perTask = Math.max(1, options.changesPerTask);
+  // At least one change per part (below 1, or not a number, would never take one).
+  const perTask = options.changesPerTask >= 1 ? options.changesPerTask : 1;
   const queue: TabMessage[] = [];
   /** How many changes of `queue[0]` are applied already (it is applied over several parts). */
   let applied = 0;

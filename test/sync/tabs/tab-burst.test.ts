@@ -46,6 +46,15 @@ describe("a burst of the leader's changes", () => {
     expect(log).toEqual([10, "rendered", 10, "rendered", 5, "rendered"]);
   });
 
+  it("is applied a change per task with a changesPerTask below 1", async () => {
+    const { leaderStore, store } = await tabs({ changesPerTask: 0, applyEveryMs: 0 });
+    const notifications: number[] = [];
+    store.subscribe((changes) => notifications.push(changes.length));
+    writeAll(leaderStore, "v1", 3);
+    await vi.waitFor(() => expect(store.note.length).toBe(3));
+    expect(notifications).toEqual([1, 1, 1]);
+  });
+
   it("applies every change once and in the leader's order, across messages", async () => {
     // Parts smaller than a message: no part holds two versions of one entity, so each shows.
     const { leaderStore, store } = await tabs({ changesPerTask: 10, applyEveryMs: 0 });
