@@ -46,9 +46,13 @@ export function tabInbox(options: TabInboxOptions): TabInbox {
   const queue: TabMessage[] = [];
   /** How many changes of `queue[0]` are applied already (it is applied over several parts). */
   let applied = 0;
+  /** The end of the `applyEveryMs` window. */
   let timer: ReturnType<typeof setTimeout> | undefined;
-  /** Whether `timer` runs the next part (not the end of the `applyEveryMs` window). */
+  /** Whether the next part's task is coming. */
   let continuing = false;
+  const nextPart = taskPoster(() => {
+    if (continuing) run(true);
+  });
 
   /** Takes the next part of the changes at the head of the queue (consecutive messages joined). */
   const takePart = (): ChangeInput[] => {
@@ -79,7 +83,7 @@ export function tabInbox(options: TabInboxOptions): TabInbox {
       if (heavy && worked && limit) {
         // The rest in the next task: the page renders this part and handles input first.
         continuing = true;
-        timer = setTimeout(() => run(true), 0);
+        nextPart.post();
         return;
       }
       if (head.kind === "changes") {
@@ -116,8 +120,48 @@ export function tabInbox(options: TabInboxOptions): TabInbox {
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       continuing = false;
+      nextPart.close();
       queue.length = 0;
       applied = 0;
+    },
+  };
+}
+
+/**
+ * Runs `task` in a task of its own, soon, at each `post()` (only the latest one counts): a
+ * MessageChannel message where there is one, since browsers hold nested 0 ms timers for 4 ms each,
+ * which would add up over a burst of many parts; else a timer.
+ */
+function taskPoster(task: () => void): { post(): void; close(): void } {
+  if (typeof MessageChannel === "undefined") {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return {
+      post() {
+        if (timer !== undefined) clearTimeout(timer);
+        timer = setTimeout(task, 0);
+      },
+      close() {
+        if (timer !== undefined) clearTimeout(timer);
+      },
+    };
+  }
+  let channel: MessageChannel | undefined;
+  let latest = 0;
+  return {
+    post() {
+      if (!channel) {
+        channel = new MessageChannel();
+        channel.port1.onmessage = ({ data }) => {
+          if (data === latest) task();
+        };
+        // In Node, a port listened to keeps the process alive; a part waiting must not.
+        (channel.port1 as { unref?(): void }).unref?.();
+      }
+      channel.port2.postMessage(++latest);
+    },
+    close() {
+      channel?.port1.close();
+      channel = undefined;
     },
   };
 }
