@@ -13,6 +13,8 @@ export interface TabInboxOptions {
   apply(changes: ChangeInput[]): void;
   /** Handles any other message. */
   handle(message: Exclude<TabMessage, { kind: "changes" }>): void;
+  /** Receives what `apply` or `handle` threw: the messages after it are handled all the same. */
+  onError(error: Error): void;
 }
 
 /** A follower's queue of the leader's messages, from `tabInbox()`. */
@@ -40,7 +42,14 @@ export interface TabInbox {
  * leader sent it that way.
  */
 export function tabInbox(options: TabInboxOptions): TabInbox {
-  const { applyEveryMs, changesOf, apply, handle } = options;
+  const { applyEveryMs, changesOf, apply, handle, onError } = options;
+  const guarded = (work: () => void) => {
+    try {
+      work();
+    } catch (error) {
+      onError(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
   // At least one change per part (below 1, or not a number, would never take one).
   const perTask = options.changesPerTask >= 1 ? options.changesPerTask : 1;
   const queue: TabMessage[] = [];
@@ -90,24 +99,23 @@ export function tabInbox(options: TabInboxOptions): TabInbox {
         const part = takePart();
         if (part.length > 0) {
           worked = true;
-          apply(part);
+          guarded(() => apply(part));
         }
         continue;
       }
       queue.shift();
       if (heavy) worked = true;
-      handle(head);
+      guarded(() => handle(head));
     }
   };
 
   return {
     push(message) {
-      const waiting = queue.length > 0;
       queue.push(message);
       // The next part's task comes anyway, and reaches this message in its turn.
       if (continuing) return;
       if (message.kind === "changes" && applyEveryMs > 0) {
-        if (!waiting) timer = setTimeout(() => run(true), applyEveryMs);
+        timer ??= setTimeout(() => run(true), applyEveryMs);
         return;
       }
       // Any other message ends the window: the changes before it are applied first.

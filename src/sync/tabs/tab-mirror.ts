@@ -26,7 +26,8 @@ export interface TabMirrorOptions<E extends Entity = Entity> {
   channel?: TabChannel;
   /**
    * Receives a write the leader refused (it failed validation there); the entity then shows the
-   * leader's version again.
+   * leader's version again. Also a part of the leader's changes this tab's store refused (its
+   * schema is not the leader's): the changes after it are applied all the same.
    * @default console.error
    */
   onError?: (error: Error) => void;
@@ -307,6 +308,7 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
     changesOf: (data) => (data.leader === snapshotFrom ? data.changes : []),
     apply: applyFromLeader,
     handle,
+    onError,
   });
   const onMessage = ({ data }: { data: unknown }) => {
     if (isTabMessage(data)) inbox.push(data);

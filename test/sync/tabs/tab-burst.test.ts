@@ -1,6 +1,7 @@
 // A burst of the leader's changes (another client's many writes) reaches a follower in parts of
 // `changesPerTask`, a task each, so that the page renders between them: every change applied
 // once and in order, and what the leader sent after the burst handled only once it is applied.
+import { type } from "arktype";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { KalphiteStore } from "../../../src/index.js";
 import { mirrorTabs, serveTabs, type TabMirror } from "../../../src/sync/index.js";
@@ -116,5 +117,39 @@ describe("a burst of the leader's changes", () => {
     expect(store.note.length).toBe(10);
     mirror.close();
     expect(store.note.length).toBe(25);
+  });
+
+  it("goes on past a part this tab's store refuses, which goes to onError", async () => {
+    // The leader's schema takes a number where this tab's takes only a string.
+    const Looser = type({
+      id: "string",
+      type: "'note'",
+      updatedAt: "number",
+      data: { text: "string | number" },
+    });
+    const name = `burst-${++names}`;
+    const leaderStore = KalphiteStore(Looser);
+    const leader = serveTabs({ store: leaderStore, name, durable: () => Promise.resolve() });
+    open.push(leader);
+    const store = KalphiteStore(Entity);
+    const errors: Error[] = [];
+    const mirror = mirrorTabs({
+      store,
+      name,
+      changesPerTask: 10,
+      applyEveryMs: 0,
+      onError: (error) => errors.push(error),
+    });
+    open.push(mirror);
+    await mirror.ready;
+    leaderStore.note.upsertMany([
+      ...ids(25).map((id) => ({ ...note(id, id), data: { text: id === "n5" ? 5 : id } })),
+    ]);
+    await new Promise((done) => setTimeout(done, 0));
+    leader.publish("after");
+    await vi.waitFor(() => expect(mirror.state.value).toBe("after"));
+    // The part n0..n9 held the refused n5; the parts after it show.
+    expect(errors).toHaveLength(1);
+    expect(store.note.map((n) => n.id).sort()).toEqual(ids(25).slice(10).sort());
   });
 });
