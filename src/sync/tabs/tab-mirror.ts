@@ -33,7 +33,7 @@ export interface TabMirrorOptions<E extends Entity = Entity> {
   onError?: (error: Error) => void;
   /**
    * Changes from the leader that arrive within this many milliseconds are applied together, in
-   * one `store.apply`: one notification and one render per frame while a stream of changes
+   * one `store.apply` (up to `changesPerTask` of them): one notification and one render per frame while a stream of changes
    * arrives (each of the leader's messages is its own task), instead of one per message. 0
    * applies each message as it arrives.
    * @default 16
