@@ -2,12 +2,14 @@
  * Where the demo's main-thread long tasks go: `node --import tsx bench/browser/profile.ts`.
  * Opens the app (first visit, reload), streams comments into it, reloads it with the room full,
  * and prints, for each phase, its long tasks and the functions that took the most self time
- * during them (a CPU profile of the page's main thread, sampled every 200 µs).
+ * during them (a CPU profile of the page's main thread, sampled every 200 µs); for the stream,
+ * also its long tasks from a trace, with their CPU time and what each ran.
  */
 import type { CDPSession } from "playwright-core";
 import { launchBrowser, removeDir, startServer, tempDataDir } from "../../test/e2e/harness.js";
 import { openWriter } from "../../test/e2e/writer.js";
 import { PROBES } from "./page-probes.js";
+import { describeTasks, traceTasks } from "./task-trace.js";
 
 const STREAM = Number(process.env.BENCH_STREAM ?? 2000);
 const ROOM_SIZE = Number(process.env.BENCH_ROOM ?? 5000);
@@ -105,10 +107,16 @@ async function main(): Promise<void> {
     await phase(cdp, "first visit", open);
     await phase(cdp, "reload (empty room)", open);
     const lin = await openWriter(server.url, "profile", "lin");
+    const stopTrace = await traceTasks(context, page);
     await phase(cdp, `stream of ${STREAM}`, async () => {
       await lin.addComments(STREAM, 40);
       await page.waitForTimeout(1500);
     });
+    const streamTasks = await stopTrace();
+    console.log(
+      `\nstream of ${STREAM}, the tasks over 50 ms of most CPU (a trace of the same stretch):`,
+    );
+    console.log(describeTasks(streamTasks).join("\n") || "  none");
     await lin.addComments(ROOM_SIZE - STREAM, 40);
     await page.waitForTimeout(3000);
     await phase(cdp, `reload with ${ROOM_SIZE}`, open);

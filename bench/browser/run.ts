@@ -13,7 +13,13 @@ import { launchBrowser, removeDir, startServer, tempDataDir } from "../../test/e
 import { openWriter } from "../../test/e2e/writer.js";
 import { median, writeResults } from "../results.js";
 import { PROBES } from "./page-probes.js";
-import { busiest, type TracedTask, traceTasks } from "./task-trace.js";
+import {
+  busiest,
+  describeTasks,
+  longestTraced,
+  type TracedTask,
+  traceTasks,
+} from "./task-trace.js";
 
 const STREAM = Number(process.env.BENCH_STREAM ?? 2000);
 const ROOM_SIZE = Number(process.env.BENCH_ROOM ?? 5000);
@@ -130,6 +136,8 @@ async function main(): Promise<void> {
     });
     const shownAt = await shown;
     const streamTasks = await longTasks(page, since);
+    // What the stream's busiest tasks ran, for the console only.
+    console.error(`The stream's tasks of most CPU:\n${describeTasks(streamTrace).join("\n")}`);
 
     // --- The room at ROOM_SIZE: clicks on Resolve/Reopen.
     const more = page.evaluate(
@@ -166,7 +174,7 @@ async function main(): Promise<void> {
       `| reload (empty room) → review on screen | ${ms(reload)} ${reloadPhases}, longest task ${ms(reloadLongest)}, busiest ${busiest(reloadTrace)} | < 1 s, < 200 ms |`,
       `| ${STREAM.toLocaleString("en-US")} comments from another client: written and acknowledged | ${ms(lastAck - writeStarted)} (the server's rate limit paces the writer) | |`,
       `| … all shown in the receiving window, after the last acknowledgement | ${ms(Math.max(0, shownAt - lastAck))} | < 2 s |`,
-      `| … long tasks in the receiving window meanwhile | ${streamTasks.length}, longest ${ms(longest(streamTasks))}, ${ms(blocked(streamTasks))} blocked in all; busiest ${busiest(streamTrace)} | none over 200 ms |`,
+      `| … long tasks in the receiving window meanwhile | ${streamTasks.length}, longest ${ms(longest(streamTasks))}, ${ms(blocked(streamTasks))} blocked in all; busiest ${busiest(streamTrace)}; longest traced ${longestTraced(streamTrace)} | none over 200 ms |`,
       `| ${ROOM_SIZE.toLocaleString("en-US")} comments: click Resolve/Reopen → paint (${CLICKS} clicks) | median ${ms(median(clicks))}, max ${ms(Math.max(...clicks))}; longest task ${ms(longest(clickTasks))} | < 100 ms |`,
       `| ${ROOM_SIZE.toLocaleString("en-US")} comments: reload → review on screen | ${ms(roomReload)} ${roomReloadPhases}, longest task ${ms(roomReloadLongest)}, busiest ${busiest(roomReloadTrace)} | |`,
       "",

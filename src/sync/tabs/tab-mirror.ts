@@ -11,6 +11,7 @@ import {
   type TabMessage,
 } from "./messages.js";
 import type { TabSnapshotCache } from "./snapshot-cache.js";
+import { tabInbox } from "./tab-inbox.js";
 
 /** Options of `mirrorTabs()`. */
 export interface TabMirrorOptions<E extends Entity = Entity> {
@@ -25,18 +26,29 @@ export interface TabMirrorOptions<E extends Entity = Entity> {
   channel?: TabChannel;
   /**
    * Receives a write the leader refused (it failed validation there); the entity then shows the
-   * leader's version again.
+   * leader's version again. Also a part of the leader's changes this tab's store refused (its
+   * schema is not the leader's): the changes after it are applied all the same.
    * @default console.error
    */
   onError?: (error: Error) => void;
   /**
    * Changes from the leader that arrive within this many milliseconds are applied together, in
-   * one `store.apply`: one notification and one render per frame while a stream of changes
+   * one `store.apply` (up to `changesPerTask` of them): one notification and one render per frame while a stream of changes
    * arrives (each of the leader's messages is its own task), instead of one per message. 0
    * applies each message as it arrives.
    * @default 16
    */
   applyEveryMs?: number;
+  /**
+   * At most this many of the leader's changes are applied in one task; a larger burst (another
+   * client's thousand writes, a catch-up with the server) is applied in parts of this many, each
+   * in a task of its own, so that the page renders and answers input between them instead of
+   * being held for the whole burst. Every change is applied once and in order, and the leader's
+   * messages after a burst (its state, the confirmation of this tab's writes) are handled only
+   * once the burst is applied.
+   * @default 25
+   */
+  changesPerTask?: number;
   /**
    * Shown at once (read when the mirror starts) until the leader's snapshot arrives: the copy
    * of the store a leader last kept there (see `TabLeaderOptions.cache`). Lets a tab show its
@@ -242,31 +254,7 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
     if (pending.size > 0) post({ kind: "write", tab: id, writes: [...pending.values()] });
   };
 
-  // The leader's changes wait here up to `applyEveryMs`; any other message applies them first,
-  // so that everything is still applied in the leader's order.
-  let incoming: ChangeInput[] = [];
-  let incomingTimer: ReturnType<typeof setTimeout> | undefined;
-  const applyIncoming = () => {
-    if (incomingTimer !== undefined) clearTimeout(incomingTimer);
-    incomingTimer = undefined;
-    const changes = incoming;
-    incoming = [];
-    if (changes.length > 0) applyFromLeader(changes);
-  };
-
-  const onMessage = ({ data }: { data: unknown }) => {
-    if (!isTabMessage(data)) return;
-    if (data.kind === "changes") {
-      if (data.leader !== snapshotFrom) return;
-      if (applyEveryMs <= 0) {
-        applyFromLeader(data.changes);
-        return;
-      }
-      for (const change of data.changes) incoming.push(change);
-      incomingTimer ??= setTimeout(applyIncoming, applyEveryMs);
-      return;
-    }
-    applyIncoming();
+  const handle = (data: Exclude<TabMessage, { kind: "changes" }>) => {
     switch (data.kind) {
       case "leader":
         follow(data.leader);
@@ -312,6 +300,19 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
         break;
     }
   };
+  // The leader's messages in order, its changes gathered for `applyEveryMs` and applied in
+  // parts of `changesPerTask`, a task each (see tabInbox).
+  const inbox = tabInbox({
+    applyEveryMs,
+    changesPerTask: options.changesPerTask ?? 25,
+    changesOf: (data) => (data.leader === snapshotFrom ? data.changes : []),
+    apply: applyFromLeader,
+    handle,
+    onError,
+  });
+  const onMessage = ({ data }: { data: unknown }) => {
+    if (isTabMessage(data)) inbox.push(data);
+  };
   channel.addEventListener("message", onMessage);
   post({ kind: "hello", tab: id });
   // No cache to show (or none readable): the tab waits for the leader, as without one.
@@ -330,7 +331,8 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
     },
     close() {
       if (closed) return;
-      applyIncoming();
+      inbox.drain();
+      inbox.close();
       sendOutgoing();
       closed = true;
       stopChanges();
