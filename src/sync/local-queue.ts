@@ -51,6 +51,7 @@ export class LocalQueue {
     if (change.origin !== "local") return;
     if (!this.#loaded) {
       this.#beforeLoad.push(change);
+      this.#host.replica.writtenBeforeLoad(change);
       this.changed();
       return;
     }
