@@ -246,10 +246,29 @@ export class SyncStateTable implements SyncPersistence {
     }
   }
 
-  /** A flush batch writes these entities: the deltas that belong with them may go with it. */
-  mark(keys: { has(key: string): boolean }): void {
-    for (const pending of this.#queue)
-      if (!pending.satisfied && keys.has(pending.key as string)) pending.satisfied = true;
+  /**
+   * A flush batch writes these entities: the deltas that belong with them may go with it.
+   * Returns those it marked, for `unmark` should the batch fail.
+   */
+  mark(keys: { has(key: string): boolean }): Pending[] {
+    const marked: Pending[] = [];
+    for (const pending of this.#queue) {
+      if (pending.satisfied || !keys.has(pending.key as string)) continue;
+      pending.satisfied = true;
+      marked.push(pending);
+    }
+    return marked;
+  }
+
+  /**
+   * The batch that marked these failed: those still queued (not taken, behind a delta waiting
+   * for another entity) wait for their entities again, or a later batch would commit them
+   * without their rows.
+   */
+  unmark(marked: readonly Pending[]): void {
+    if (marked.length === 0) return;
+    const queued = new Set(this.#queue);
+    for (const pending of marked) if (queued.has(pending)) pending.satisfied = false;
   }
 
   /** Takes the deltas that may be written now: the longest prefix whose entity changes are in. */
