@@ -196,7 +196,9 @@ export class FrontendDatabase<E extends Entity = Entity> {
       validateEntity(this.#schema, change.entity, change.entityType, change.entityId),
     );
     // Now, before any await: the sync deltas recorded with these entity changes may go with them.
-    for (const state of this.#syncStates.values()) state.mark(latest);
+    const marked = [...this.#syncStates.values()].map(
+      (state) => [state, state.mark(latest)] as const,
+    );
     await this.#serialize(async () => {
       const taken = [...this.#syncStates.values()].map((state) => [state, state.take()] as const);
       const withSync = taken.filter(([, deltas]) => deltas.length > 0);
@@ -224,6 +226,7 @@ export class FrontendDatabase<E extends Entity = Entity> {
         }
       } catch (error) {
         for (const [state, deltas] of withSync) state.putBack(deltas);
+        for (const [state, deltas] of marked) state.unmark(deltas);
         throw error;
       }
       for (const [state, deltas] of withSync) state.committed(deltas);

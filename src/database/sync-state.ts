@@ -10,6 +10,9 @@ import type { SyncDeltaOf } from "../internal/sync-delta.js";
 import { durableTransaction } from "./durable-transaction.js";
 import { ENTITIES, META, queryError, SYNC_OUTBOX, SYNC_ROOMS, SYNC_VERSIONS } from "./sql.js";
 import type { StorageBudget } from "./storage-budget.js";
+import { foldStatements, type SyncStatement } from "./sync-statements.js";
+
+export type { SyncStatement } from "./sync-statements.js";
 
 // The shapes of `SyncPersistence` in src/sync/persistence.ts, restated: the database layer may
 // not import the sync layer (test/database/sync-state.test.ts checks that they still fit).
@@ -41,7 +44,7 @@ interface LoadedSyncState {
   outbox: any[];
   limits?: ServerLimits;
 }
-type SyncDelta = SyncDeltaOf<ConfirmedVersion, OutboxEntry, ServerLimits>;
+export type SyncDelta = SyncDeltaOf<ConfirmedVersion, OutboxEntry, ServerLimits>;
 interface DeltaEntity {
   entityType: string;
   entityId: string;
@@ -96,17 +99,6 @@ interface Pending {
   n: number;
 }
 
-/**
- * One statement of a sync write: the room is `$1`, `param` its JSON rows. `sized` says how it
- * changes the bytes stored (for `maxStorageMB`): it `removes` rows, `adds` them, or `replaces`
- * the rows of its keys; without it, it changes no counted row.
- */
-export interface SyncStatement {
-  sql: string;
-  param: string;
-  sized?: "removes" | "adds" | "replaces";
-}
-
 /** The bytes of the versions `$2` (rows `[type, id, ...]`) replaces in room `$1`. */
 const SIZE_OF_VERSIONS = `select coalesce(sum(v.size), 0)::float8 as bytes
   from ${SYNC_VERSIONS} v join jsonb_array_elements($2::jsonb) r
@@ -125,6 +117,8 @@ export class SyncStateTable implements SyncPersistence {
   #committed = 0;
   /** The write holding taken deltas, if any: `flush()` waits for it. */
   #writing: Promise<void> | undefined;
+  /** Releases the writes held since `load()` (once the engine took the loaded state). */
+  #loadHeld: (() => void) | undefined;
 
   /** The room this state belongs to. */
   get room(): string {
@@ -137,11 +131,49 @@ export class SyncStateTable implements SyncPersistence {
     this.#room = room;
   }
 
+  /**
+   * Reads the room's state. The database's writes wait from this call until the engine has taken
+   * what it read: a local write made meanwhile records its outbox entry only then, and its row
+   * must not commit before it (a crash in between would reload the edit with no entry to send).
+   */
   async load(): Promise<LoadedSyncState | undefined> {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let begin!: () => void;
+    const turn = new Promise<void>((resolve) => {
+      begin = resolve;
+    });
+    void this.#host.serialize(() => {
+      begin();
+      return held;
+    });
+    try {
+      await turn;
+      return await this.#read();
+    } finally {
+      // The engine takes the state in the microtasks after this resolves, and records the writes
+      // made meanwhile at once: the writes go on at its first record, or a task later.
+      this.#loadHeld = release;
+      setTimeout(() => {
+        if (this.#loadHeld === release) this.#endLoad();
+      }, 0);
+    }
+  }
+
+  /** Lets the writes held by `load()` go on. */
+  #endLoad(): void {
+    const release = this.#loadHeld;
+    this.#loadHeld = undefined;
+    release?.();
+  }
+
+  async #read(): Promise<LoadedSyncState | undefined> {
     const link = links.get(this.#database);
     if (link) await link.hydrated;
     const pg = await this.#host.ready();
-    await this.#host.serialize(() => this.#migrateLegacy(pg));
+    await this.#migrateLegacy(pg);
     const room = this.#room;
     let sql = `select cursor::float8 as cursor, limits from ${SYNC_ROOMS} where room = $1`;
     try {
@@ -203,9 +235,11 @@ export class SyncStateTable implements SyncPersistence {
     // Without a persisted store there is no entity row to wait for.
     const satisfied = key === undefined || !links.has(this.#database);
     this.#queue.push({ delta, key, satisfied, n: ++this.#recorded });
+    if (this.#loadHeld) this.#endLoad();
   }
 
   async flush(): Promise<void> {
+    if (this.#loadHeld) this.#endLoad();
     const target = this.#recorded;
     while (this.#committed < target) {
       const head = this.#queue[0];
@@ -246,10 +280,29 @@ export class SyncStateTable implements SyncPersistence {
     }
   }
 
-  /** A flush batch writes these entities: the deltas that belong with them may go with it. */
-  mark(keys: { has(key: string): boolean }): void {
-    for (const pending of this.#queue)
-      if (!pending.satisfied && keys.has(pending.key as string)) pending.satisfied = true;
+  /**
+   * A flush batch writes these entities: the deltas that belong with them may go with it.
+   * Returns those it marked, for `unmark` should the batch fail.
+   */
+  mark(keys: { has(key: string): boolean }): Pending[] {
+    const marked: Pending[] = [];
+    for (const pending of this.#queue) {
+      if (pending.satisfied || !keys.has(pending.key as string)) continue;
+      pending.satisfied = true;
+      marked.push(pending);
+    }
+    return marked;
+  }
+
+  /**
+   * The batch that marked these failed: those still queued (not taken, behind a delta waiting
+   * for another entity) wait for their entities again, or a later batch would commit them
+   * without their rows.
+   */
+  unmark(marked: readonly Pending[]): void {
+    if (marked.length === 0) return;
+    const queued = new Set(this.#queue);
+    for (const pending of marked) if (queued.has(pending)) pending.satisfied = false;
   }
 
   /** Takes the deltas that may be written now: the longest prefix whose entity changes are in. */
@@ -328,113 +381,7 @@ export class SyncStateTable implements SyncPersistence {
     taken: readonly Pending[],
     firstParam: number,
   ): { reset: boolean; statements: SyncStatement[] } {
-    let reset = false;
-    const versions = new Map<string, unknown[] | null>();
-    const adds = new Map<string, OutboxEntry>();
-    const removes = new Set<string>();
-    let cursor: number | undefined;
-    let limits: ServerLimits | undefined;
-    const keepRows = links.has(this.#database);
-    for (const { delta } of taken) {
-      switch (delta.kind) {
-        case "version": {
-          const v = delta.version;
-          const key = entityKey(v.entityType, v.entityId);
-          versions.delete(key);
-          // The entity is stored only when the entity row does not hold it.
-          const shown = delta.shown && keepRows && v.entity !== null;
-          versions.set(key, [
-            v.entityType,
-            v.entityId,
-            v.vector,
-            v.seq,
-            shown ? null : v.entity,
-            shown,
-          ]);
-          break;
-        }
-        case "forget-version": {
-          const key = entityKey(delta.entityType, delta.entityId);
-          versions.delete(key);
-          versions.set(key, [delta.entityType, delta.entityId]);
-          break;
-        }
-        case "reset-versions":
-          reset = true;
-          versions.clear();
-          break;
-        case "outbox-add":
-          adds.set(delta.entry.messageId, delta.entry);
-          break;
-        case "outbox-remove":
-          if (!adds.delete(delta.messageId)) removes.add(delta.messageId);
-          break;
-        case "cursor":
-          cursor = delta.cursor;
-          break;
-        case "limits":
-          limits = delta.limits;
-          break;
-      }
-    }
-    const statements: SyncStatement[] = [];
-    let n = firstParam;
-    const add = (sql: (p: string) => string, rows: unknown, sized?: SyncStatement["sized"]) => {
-      const sql_ = sql(`$${firstParam === 0 ? 2 : n++}`);
-      statements.push({ sql: sql_, param: JSON.stringify(rows), ...(sized ? { sized } : {}) });
-    };
-    const forgets: unknown[] = [];
-    const sets: unknown[] = [];
-    for (const row of versions.values()) (row!.length === 2 ? forgets : sets).push(row);
-    if (forgets.length > 0) {
-      add(
-        (p) => `delete from ${SYNC_VERSIONS} v using jsonb_array_elements(${p}::jsonb) k
-         where v.room = $1 and v.type = k->>0 and v.id = k->>1`,
-        forgets,
-        "removes",
-      );
-    }
-    if (sets.length > 0) {
-      add(
-        (p) => `insert into ${SYNC_VERSIONS} (room, type, id, vector, seq, entity, shown, size)
-         select $1, r->>0, r->>1, r->2, (r->>3)::bigint, nullif(r->4, 'null'::jsonb), (r->>5)::boolean,
-           octet_length(r::text)
-         from jsonb_array_elements(${p}::jsonb) r
-         on conflict (room, type, id) do update set vector = excluded.vector, seq = excluded.seq,
-           entity = excluded.entity, shown = excluded.shown, size = excluded.size`,
-        sets,
-        "replaces",
-      );
-    }
-    if (removes.size > 0) {
-      add(
-        (p) => `delete from ${SYNC_OUTBOX} o using jsonb_array_elements_text(${p}::jsonb) m
-         where o.room = $1 and o.message_id = m`,
-        [...removes],
-        "removes",
-      );
-    }
-    if (adds.size > 0) {
-      add(
-        (p) => `insert into ${SYNC_OUTBOX} (room, message_id, entry, size)
-         select $1, r->>'messageId', r, octet_length(r::text)
-         from jsonb_array_elements(${p}::jsonb) with ordinality x(r, n)
-         order by n on conflict do nothing`,
-        [...adds.values()],
-        "adds",
-      );
-    }
-    if (cursor !== undefined || limits !== undefined) {
-      add(
-        (p) => `insert into ${SYNC_ROOMS} (room, cursor, limits)
-         values ($1, coalesce((${p}::jsonb->>0)::bigint, 0), nullif(${p}::jsonb->1, 'null'::jsonb))
-         on conflict (room) do update set
-           cursor = coalesce((${p}::jsonb->>0)::bigint, ${SYNC_ROOMS}.cursor),
-           limits = coalesce(nullif(${p}::jsonb->1, 'null'::jsonb), ${SYNC_ROOMS}.limits)`,
-        [cursor ?? null, limits ?? null],
-      );
-    }
-    return { reset, statements };
+    return foldStatements(taken, firstParam, links.has(this.#database));
   }
 
   /**

@@ -51,6 +51,7 @@ export class LocalQueue {
     if (change.origin !== "local") return;
     if (!this.#loaded) {
       this.#beforeLoad.push(change);
+      this.#host.replica.writtenBeforeLoad(change);
       this.changed();
       return;
     }
@@ -80,8 +81,9 @@ export class LocalQueue {
     this.#loaded = true;
     const early = this.#beforeLoad;
     this.#beforeLoad = [];
-    // Not tied to their entity rows: those may have been committed before the load finished,
-    // and a delta waiting for a row already written would hold back every delta after it.
+    // Not tied to their entity rows: a database holds its writes until these are recorded (see
+    // SyncStateTable.load), so they commit with or before the rows, never after; tied, one whose
+    // row was written already would hold back every delta after it.
     for (const change of early) this.#enqueue(this.#host.replica.entryFor(change));
     this.changed(true);
   }

@@ -81,6 +81,8 @@ export class Replica {
   readonly #shownKeys = new Set<string>();
   /** The last limits a server announced (persisted), or the defaults. */
   #limits: ServerLimits = DEFAULT_LIMITS;
+  /** Each entity written locally before the saved state loaded: what the store held before. */
+  readonly #beforeLoad = new Map<string, Entity | undefined>();
 
   constructor(host: ReplicaHost) {
     this.#host = host;
@@ -105,6 +107,15 @@ export class Replica {
     return this.#confirmed.get(entityKey(entityType, entityId));
   }
 
+  /**
+   * A local write made before the saved state loaded: its entity's first one keeps what the store
+   * held before it (the row persist() hydrated), the confirmed entity of a version left to the row.
+   */
+  writtenBeforeLoad(change: StoreChange): void {
+    const key = entityKey(change.entityType, change.entityId);
+    if (!this.#beforeLoad.has(key)) this.#beforeLoad.set(key, change.previous);
+  }
+
   /** Takes the state a persistence loaded: cursor, limits, versions, outbox; shows it. */
   restore(state: LoadedSyncState): void {
     const store = this.#host.store;
@@ -116,18 +127,24 @@ export class Replica {
     for (const v of state.versions) {
       const key = entityKey(v.entityType, v.entityId);
       if (v.entity === undefined) {
-        // Recorded as shown: the store holds it (hydrated from its row), nothing to refresh.
-        if (collectionType !== v.entityType) {
-          collectionType = v.entityType;
-          collection = store.collection(v.entityType);
+        // Recorded as shown: the store holds it (hydrated from its row), nothing to refresh;
+        // unless written since, then the row's entity is what the store held before that write.
+        if (this.#beforeLoad.has(key)) {
+          v.entity = this.#beforeLoad.get(key) ?? null;
+        } else {
+          if (collectionType !== v.entityType) {
+            collectionType = v.entityType;
+            collection = store.collection(v.entityType);
+          }
+          v.entity = peekEntity(collection!, v.entityId) ?? null;
         }
-        v.entity = peekEntity(collection!, v.entityId) ?? null;
         this.#shownKeys.add(key);
       } else {
         keys.set(key, [v.entityType, v.entityId]);
       }
       this.#confirmed.set(key, v as ConfirmedVersion);
     }
+    this.#beforeLoad.clear();
     // The saved changes are older than those made while they loaded: they go first.
     this.#outbox = [...state.outbox, ...this.#outbox];
     this.#reindex();

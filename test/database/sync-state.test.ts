@@ -293,4 +293,54 @@ describe("sync state in the database", { timeout: 120_000 }, () => {
     await expect(db.setMeta("note", "z".repeat(6_000))).rejects.toThrow(KalphiteStorageLimitError);
     expect((await state.load())?.outbox.map((e) => e.messageId)).toEqual(["m-a"]);
   });
+
+  it("a batch that failed leaves no delta it marked to commit later without its entity row", async () => {
+    const store = KalphiteStore(Entity);
+    const db = new FrontendDatabase({ dbName: "memory://", schema: Entity, maxStorageMB: 0.05 });
+    cleanups.push(() => db.close());
+    const persistence = await persist(store, db);
+    cleanups.push(() => persistence.stop().catch(() => {}));
+    // This test plays the flush engine's part, batch by batch.
+    persistence.engine.pauseFlush();
+    const state = db.syncState("room");
+    await state.load();
+    const y = comment("y", { body: "small" });
+    const x = comment("x", { body: "x".repeat(80_000) }); // past maxStorageMB: its batch fails
+    // As a replica records them: a local write of y, then a remote version of x and the cursor.
+    const entry: OutboxEntry = {
+      messageId: "m-y",
+      timestamp: 1,
+      operation: "upsert",
+      entityType: "comment",
+      entityId: "y",
+      entity: y,
+      vector: {},
+      strategy: "last-write-wins",
+    };
+    state.record({ kind: "outbox-add", entry }, { entityType: "comment", entityId: "y" });
+    state.record(
+      {
+        kind: "version",
+        shown: true,
+        version: { entityType: "comment", entityId: "x", entity: x, vector: { bob: 1 }, seq: 1 },
+      },
+      { entityType: "comment", entityId: "x" },
+    );
+    state.record({ kind: "cursor", cursor: 1 });
+    const upsert = (entity: typeof x) => ({
+      operation: "upsert" as const,
+      entityType: "comment",
+      entityId: entity.id,
+      entity,
+      timestamp: 1,
+    });
+    await expect(db.applyChanges([upsert(x)])).rejects.toThrow(KalphiteStorageLimitError);
+    await db.applyChanges([upsert(y)]);
+    // y and its outbox entry are in; x's version and the cursor past it wait for x's row.
+    expect((await db.getByType("comment")).map((c) => c.id)).toEqual(["y"]);
+    const loaded = await state.load();
+    expect(loaded?.outbox.map((e) => e.messageId)).toEqual(["m-y"]);
+    expect(loaded?.versions).toEqual([]);
+    expect(loaded?.cursor).toBe(0);
+  });
 });

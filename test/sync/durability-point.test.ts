@@ -43,6 +43,27 @@ describe("the durability point", { timeout: 60_000 }, () => {
     expect([...outbox].sort()).toEqual(["x", "y", "z"]);
   });
 
+  it("a write made before the sync state loaded is in the outbox once its row is committed", async () => {
+    const dir = tempDir();
+    cleanups.push(() => dir.remove());
+    const first = await openClient(dir.path);
+    // Written before the engine's saved state has loaded; its row is flushed at once.
+    first.store.comment.upsert("x", comment("x", { body: "early edit" }));
+    await first.persistence.flush();
+    await first.engine.whenLoaded();
+    await first.persistence.flush();
+    // A crash now: nothing else is written, the engine is never asked for its durability point.
+    await first.db.close();
+
+    const db = new FrontendDatabase({ dbName: dir.path, schema: Entity });
+    cleanups.push(() => db.close());
+    await db.init();
+    const rows = (await db.getByType("comment")).map((c) => (c.data as { body?: string }).body);
+    const outbox = ((await db.syncState("room").load())?.outbox ?? []).map((o) => o.entityId);
+    expect(rows).toEqual(["early edit"]);
+    expect(outbox).toEqual(["x"]);
+  });
+
   it("whenPersisted() rejects when the sync state cannot be written, and says so on error", async () => {
     const dir = tempDir();
     cleanups.push(() => dir.remove());

@@ -1,0 +1,140 @@
+// The sync deltas of one write folded to one statement per table: what SyncStateTable.write runs
+// in its own transaction, and what applyChanges runs beside the entity rows in one statement.
+import { entityKey } from "../core/entity-key.js";
+import { SYNC_OUTBOX, SYNC_ROOMS, SYNC_VERSIONS } from "./sql.js";
+import type { SyncDelta } from "./sync-state.js";
+
+/**
+ * One statement of a sync write: the room is `$1`, `param` its JSON rows. `sized` says how it
+ * changes the bytes stored (for `maxStorageMB`): it `removes` rows, `adds` them, or `replaces`
+ * the rows of its keys; without it, it changes no counted row.
+ */
+export interface SyncStatement {
+  sql: string;
+  param: string;
+  sized?: "removes" | "adds" | "replaces";
+}
+
+type OutboxEntry = Extract<SyncDelta, { kind: "outbox-add" }>["entry"];
+type ServerLimits = Extract<SyncDelta, { kind: "limits" }>["limits"];
+
+/**
+ * The deltas folded to one statement per table (the last value of each row wins): each
+ * statement takes the room as `$1` and its JSON rows as `$<param>` (`$firstParam`, the next
+ * one for the next statement, or `$2` for each when `firstParam` is 0); the statements touch
+ * disjoint rows, so they may also run as the parts of ONE statement (see `applyChanges`).
+ * `reset` asks for every confirmed version to go first (then they must run in order).
+ */
+export function foldStatements(
+  taken: readonly { delta: SyncDelta }[],
+  firstParam: number,
+  /** A persisted store keeps the entity rows: a shown version's entity is left to its row. */
+  keepRows: boolean,
+): { reset: boolean; statements: SyncStatement[] } {
+  let reset = false;
+  const versions = new Map<string, unknown[] | null>();
+  const adds = new Map<string, OutboxEntry>();
+  const removes = new Set<string>();
+  let cursor: number | undefined;
+  let limits: ServerLimits | undefined;
+  for (const { delta } of taken) {
+    switch (delta.kind) {
+      case "version": {
+        const v = delta.version;
+        const key = entityKey(v.entityType, v.entityId);
+        versions.delete(key);
+        // The entity is stored only when the entity row does not hold it.
+        const shown = delta.shown && keepRows && v.entity !== null;
+        versions.set(key, [
+          v.entityType,
+          v.entityId,
+          v.vector,
+          v.seq,
+          shown ? null : v.entity,
+          shown,
+        ]);
+        break;
+      }
+      case "forget-version": {
+        const key = entityKey(delta.entityType, delta.entityId);
+        versions.delete(key);
+        versions.set(key, [delta.entityType, delta.entityId]);
+        break;
+      }
+      case "reset-versions":
+        reset = true;
+        versions.clear();
+        break;
+      case "outbox-add":
+        adds.set(delta.entry.messageId, delta.entry);
+        break;
+      case "outbox-remove":
+        if (!adds.delete(delta.messageId)) removes.add(delta.messageId);
+        break;
+      case "cursor":
+        cursor = delta.cursor;
+        break;
+      case "limits":
+        limits = delta.limits;
+        break;
+    }
+  }
+  const statements: SyncStatement[] = [];
+  let n = firstParam;
+  const add = (sql: (p: string) => string, rows: unknown, sized?: SyncStatement["sized"]) => {
+    const sql_ = sql(`$${firstParam === 0 ? 2 : n++}`);
+    statements.push({ sql: sql_, param: JSON.stringify(rows), ...(sized ? { sized } : {}) });
+  };
+  const forgets: unknown[] = [];
+  const sets: unknown[] = [];
+  for (const row of versions.values()) (row!.length === 2 ? forgets : sets).push(row);
+  if (forgets.length > 0) {
+    add(
+      (p) => `delete from ${SYNC_VERSIONS} v using jsonb_array_elements(${p}::jsonb) k
+       where v.room = $1 and v.type = k->>0 and v.id = k->>1`,
+      forgets,
+      "removes",
+    );
+  }
+  if (sets.length > 0) {
+    add(
+      (p) => `insert into ${SYNC_VERSIONS} (room, type, id, vector, seq, entity, shown, size)
+       select $1, r->>0, r->>1, r->2, (r->>3)::bigint, nullif(r->4, 'null'::jsonb), (r->>5)::boolean,
+         octet_length(r::text)
+       from jsonb_array_elements(${p}::jsonb) r
+       on conflict (room, type, id) do update set vector = excluded.vector, seq = excluded.seq,
+         entity = excluded.entity, shown = excluded.shown, size = excluded.size`,
+      sets,
+      "replaces",
+    );
+  }
+  if (removes.size > 0) {
+    add(
+      (p) => `delete from ${SYNC_OUTBOX} o using jsonb_array_elements_text(${p}::jsonb) m
+       where o.room = $1 and o.message_id = m`,
+      [...removes],
+      "removes",
+    );
+  }
+  if (adds.size > 0) {
+    add(
+      (p) => `insert into ${SYNC_OUTBOX} (room, message_id, entry, size)
+       select $1, r->>'messageId', r, octet_length(r::text)
+       from jsonb_array_elements(${p}::jsonb) with ordinality x(r, n)
+       order by n on conflict do nothing`,
+      [...adds.values()],
+      "adds",
+    );
+  }
+  if (cursor !== undefined || limits !== undefined) {
+    add(
+      (p) => `insert into ${SYNC_ROOMS} (room, cursor, limits)
+       values ($1, coalesce((${p}::jsonb->>0)::bigint, 0), nullif(${p}::jsonb->1, 'null'::jsonb))
+       on conflict (room) do update set
+         cursor = coalesce((${p}::jsonb->>0)::bigint, ${SYNC_ROOMS}.cursor),
+         limits = coalesce(nullif(${p}::jsonb->1, 'null'::jsonb), ${SYNC_ROOMS}.limits)`,
+      [cursor ?? null, limits ?? null],
+    );
+  }
+  return { reset, statements };
+}
