@@ -34,8 +34,19 @@ export type TabMessage =
   | { kind: "write"; tab: string; writes: ForwardedWrite[] }
   /** The writes `ids` of follower `to` are durable in the leader's database. */
   | { kind: "ack"; leader: string; to: string; ids: string[] }
-  /** The leader could not apply write `id` of follower `to` (it failed validation there). */
-  | { kind: "refused"; leader: string; to: string; id: string; reason: string }
+  /**
+   * The leader could not apply write `id` of follower `to` (it failed validation there);
+   * `current` is the leader's version of each entity of the write (a delete where it has none),
+   * for the follower to show instead of its own.
+   */
+  | {
+      kind: "refused";
+      leader: string;
+      to: string;
+      id: string;
+      reason: string;
+      current: ChangeInput[];
+    }
   /** The leader's published state changed (an app's status: connection, queue, errors). */
   | { kind: "state"; leader: string; state: unknown }
   /** A one-off event from the leader for every tab (an app's notice). */

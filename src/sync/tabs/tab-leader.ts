@@ -1,3 +1,4 @@
+import { entityKey } from "../../core/entity-key.js";
 import type { ChangeInput, Entity, StoreApi, StoreChange } from "../../core/index.js";
 import { deepEqual } from "../deep-equal.js";
 import {
@@ -112,7 +113,17 @@ export function serveTabs<E extends Entity>(options: TabLeaderOptions<E>): TabLe
         if (changes.length > 0) store.apply(changes, "local");
         applied.push(write.id);
       } catch (error) {
-        post({ kind: "refused", leader: id, to: tab, id: write.id, reason: String(error) });
+        // The changes broadcast so far go first, then what this store holds of each entity.
+        flushOutgoing();
+        const current = currentVersions(store, write.changes);
+        post({
+          kind: "refused",
+          leader: id,
+          to: tab,
+          id: write.id,
+          reason: String(error),
+          current,
+        });
       }
     }
     if (applied.length === 0) return;
@@ -248,6 +259,21 @@ function toInput(change: StoreChange<Entity>): ChangeInput {
         entity: change.entity,
       }
     : { operation: "delete", entityType: change.entityType, entityId: change.entityId };
+}
+
+/** What `store` holds of each entity `changes` touch: an upsert of it, or a delete. */
+function currentVersions(store: StoreApi<Entity>, changes: readonly ChangeInput[]): ChangeInput[] {
+  const current = new Map<string, ChangeInput>();
+  for (const { entityType, entityId } of changes) {
+    const entity = store.collection(entityType).findById(entityId);
+    current.set(
+      entityKey(entityType, entityId),
+      entity === undefined
+        ? { operation: "delete", entityType, entityId }
+        : { operation: "upsert", entityType, entityId, entity },
+    );
+  }
+  return [...current.values()];
 }
 
 /** Whether the store already holds what `change` would make (a write resent after a handover). */

@@ -308,6 +308,11 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
       case "refused":
         if (data.to !== id) break;
         onError(new Error(`The leader tab refused a write of this tab: ${data.reason}`));
+        // The leader never held the write: its versions replace this tab's, as it confirms.
+        for (const change of data.current) {
+          const key = entityKey(change.entityType, change.entityId);
+          if (writesPerEntity.has(key)) held.set(key, change);
+        }
         confirm(data.id);
         break;
     }
