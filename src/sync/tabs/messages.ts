@@ -52,7 +52,6 @@ export type TabMessage =
   /** A one-off event from the leader for every tab (an app's notice). */
   | { kind: "event"; leader: string; event: unknown };
 
-/** One batch of a follower's local changes, kept by the follower until the leader confirms it. */
 /** Entities per snapshot or preview message: a part deserialized and applied in one task. */
 export const SNAPSHOT_PART = 500;
 
@@ -64,10 +63,20 @@ export function snapshotParts<T>(entities: readonly T[]): T[][] {
   return parts;
 }
 
+/** One batch of a follower's local changes, kept by the follower until the leader confirms it. */
 export interface ForwardedWrite {
   /** Unique per follower and write: `<tab>:<n>`. */
   id: string;
-  changes: ChangeInput[];
+  changes: ForwardedChange[];
+}
+
+/** A follower's local change, with the version it was made on. */
+export interface ForwardedChange extends ChangeInput {
+  /**
+   * The entity the follower showed before an upsert (absent when it had none): the leader
+   * writes only the fields the follower changed, over its own version.
+   */
+  previous?: unknown;
 }
 
 /** What the tabs talk over: a `BroadcastChannel`, or anything with the same three methods. */

@@ -1,6 +1,7 @@
 import { entityKey } from "../../core/entity-key.js";
 import type { ChangeInput, Entity, StoreApi, StoreChange } from "../../core/index.js";
 import { deepEqual } from "../deep-equal.js";
+import { changesOnCurrent } from "./forwarded-changes.js";
 import {
   type ForwardedWrite,
   isTabMessage,
@@ -109,7 +110,9 @@ export function serveTabs<E extends Entity>(options: TabLeaderOptions<E>): TabLe
     const applied: string[] = [];
     for (const write of writes) {
       try {
-        const changes = write.changes.filter((change) => !alreadyApplied(store, change));
+        const changes = changesOnCurrent(store, write.changes).filter(
+          (change) => !alreadyApplied(store, change),
+        );
         if (changes.length > 0) store.apply(changes, "local");
         applied.push(write.id);
       } catch (error) {
