@@ -3,6 +3,7 @@
 // refuses at `upsert` what could never be sent, and the queue size announced as it changes.
 import { signal } from "@preact/signals-core";
 import type { Entity, StoreChange } from "../core/index.js";
+import { takeChosenMessageId } from "./chosen-message-ids.js";
 import { checkSendable } from "./limits.js";
 import type { OutboxEntry } from "./persistence.js";
 import type { Replica } from "./replica.js";
@@ -10,6 +11,8 @@ import type { Sender } from "./sender.js";
 import type { ChangeMessage, ConflictStrategy } from "./types.js";
 
 export interface LocalQueueHost {
+  /** The store synced (the one a writer may choose message ids on, see chosen-message-ids.ts). */
+  store: object;
   replica: Replica;
   sender: Sender;
   userId: string;
@@ -54,7 +57,9 @@ export class LocalQueue {
       this.changed();
       return;
     }
-    this.#enqueue(this.#host.replica.entryFor(change), true);
+    // A follower tab's change comes with the message id its leader chose for it.
+    const messageId = takeChosenMessageId(this.#host.store, change.entityType, change.entityId);
+    this.#enqueue(this.#host.replica.entryFor(change, messageId), true);
   }
 
   /** A change made outside the store (`sendChange`); ignored when its message id is queued. */
