@@ -28,6 +28,8 @@ export class LocalQueue {
   #loaded = false;
   /** Local writes made before the saved outbox loaded. */
   #beforeLoad: StoreChange[] = [];
+  /** The message ids chosen for some of them (see chosen-message-ids.ts). */
+  readonly #chosenBeforeLoad = new WeakMap<StoreChange, string>();
   /** The size last announced. */
   #announced = 0;
   /** Local changes not yet acknowledged, as a signal. */
@@ -52,13 +54,14 @@ export class LocalQueue {
 
   storeChanged(change: StoreChange): void {
     if (change.origin !== "local") return;
+    // A follower tab's change comes with the message id its leader chose for it.
+    const messageId = takeChosenMessageId(this.#host.store, change.entityType, change.entityId);
+    if (messageId !== undefined && !this.#loaded) this.#chosenBeforeLoad.set(change, messageId);
     if (!this.#loaded) {
       this.#beforeLoad.push(change);
       this.changed();
       return;
     }
-    // A follower tab's change comes with the message id its leader chose for it.
-    const messageId = takeChosenMessageId(this.#host.store, change.entityType, change.entityId);
     this.#enqueue(this.#host.replica.entryFor(change, messageId), true);
   }
 
@@ -87,7 +90,8 @@ export class LocalQueue {
     this.#beforeLoad = [];
     // Not tied to their entity rows: those may have been committed before the load finished,
     // and a delta waiting for a row already written would hold back every delta after it.
-    for (const change of early) this.#enqueue(this.#host.replica.entryFor(change));
+    for (const change of early)
+      this.#enqueue(this.#host.replica.entryFor(change, this.#chosenBeforeLoad.get(change)));
     this.changed(true);
   }
 
