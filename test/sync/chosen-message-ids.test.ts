@@ -26,7 +26,8 @@ it("the outbox holds each change under its chosen id, and a listener's write und
   await engine.whenLoaded();
   // A listener that writes the same entity again, within the write.
   store.onChange((change) => {
-    if (change.entityId === "c1" && change.entity?.data.body === "first")
+    const entity = change.entity;
+    if (entity?.type === "comment" && entity.id === "c1" && entity.data.body === "first")
       store.comment.upsert("c1", comment("c1", { body: "the listener's" }, 2));
   });
   applyWithMessageIds(
