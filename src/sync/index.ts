@@ -39,7 +39,12 @@ export {
   type TabElectionOptions,
   type TabLeadership,
 } from "./tabs/leader-election.js";
-export type { ForwardedWrite, TabChannel, TabMessage } from "./tabs/messages.js";
+export type {
+  ForwardedChange,
+  ForwardedWrite,
+  TabChannel,
+  TabMessage,
+} from "./tabs/messages.js";
 export { indexedDbSnapshotCache, type TabSnapshotCache } from "./tabs/snapshot-cache.js";
 export {
   previewTabs,

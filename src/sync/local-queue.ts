@@ -3,6 +3,7 @@
 // refuses at `upsert` what could never be sent, and the queue size announced as it changes.
 import { signal } from "@preact/signals-core";
 import type { Entity, StoreChange } from "../core/index.js";
+import { takeChosenMessageId } from "./chosen-message-ids.js";
 import { checkSendable } from "./limits.js";
 import type { OutboxEntry } from "./persistence.js";
 import type { Replica } from "./replica.js";
@@ -10,6 +11,8 @@ import type { Sender } from "./sender.js";
 import type { ChangeMessage, ConflictStrategy } from "./types.js";
 
 export interface LocalQueueHost {
+  /** The store synced (the one a writer may choose message ids on, see chosen-message-ids.ts). */
+  store: object;
   replica: Replica;
   sender: Sender;
   userId: string;
@@ -25,6 +28,8 @@ export class LocalQueue {
   #loaded = false;
   /** Local writes made before the saved outbox loaded. */
   #beforeLoad: StoreChange[] = [];
+  /** The message ids chosen for some of them (see chosen-message-ids.ts). */
+  readonly #chosenBeforeLoad = new WeakMap<StoreChange, string>();
   /** The size last announced. */
   #announced = 0;
   /** Local changes not yet acknowledged, as a signal. */
@@ -49,13 +54,16 @@ export class LocalQueue {
 
   storeChanged(change: StoreChange): void {
     if (change.origin !== "local") return;
+    // A follower tab's change comes with the message id its leader chose for it.
+    const messageId = takeChosenMessageId(this.#host.store, change.entityType, change.entityId);
+    if (messageId !== undefined && !this.#loaded) this.#chosenBeforeLoad.set(change, messageId);
     if (!this.#loaded) {
       this.#beforeLoad.push(change);
       this.#host.replica.writtenBeforeLoad(change);
       this.changed();
       return;
     }
-    this.#enqueue(this.#host.replica.entryFor(change), true);
+    this.#enqueue(this.#host.replica.entryFor(change, messageId), true);
   }
 
   /** A change made outside the store (`sendChange`); ignored when its message id is queued. */
@@ -84,7 +92,8 @@ export class LocalQueue {
     // Not tied to their entity rows: a database holds its writes until these are recorded (see
     // SyncStateTable.load), so they commit with or before the rows, never after; tied, one whose
     // row was written already would hold back every delta after it.
-    for (const change of early) this.#enqueue(this.#host.replica.entryFor(change));
+    for (const change of early)
+      this.#enqueue(this.#host.replica.entryFor(change, this.#chosenBeforeLoad.get(change)));
     this.changed(true);
   }
 

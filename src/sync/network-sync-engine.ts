@@ -175,6 +175,7 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
     });
     this.refused = this.#refusals.list;
     this.#queue = new LocalQueue({
+      store: config.store,
       replica: this.#replica,
       sender: this.#sender,
       userId: config.userId,

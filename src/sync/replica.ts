@@ -156,7 +156,7 @@ export class Replica {
   }
 
   /** The outbox entry for a local store change, made on the confirmed version. */
-  entryFor(change: StoreChange): OutboxEntry {
+  entryFor(change: StoreChange, messageId = this.#host.createId()): OutboxEntry {
     const key = entityKey(change.entityType, change.entityId);
     const me = this.#host.userId;
     const base = this.#confirmed.get(key)?.vector ?? {};
@@ -166,7 +166,7 @@ export class Replica {
     const vector: VectorClock = { ...base, [me]: (base[me] ?? 0) + pendingForKey };
     if (vector[me] === 0) delete vector[me];
     const entry: OutboxEntry = {
-      messageId: this.#host.createId(),
+      messageId,
       timestamp: this.#host.now(),
       operation: change.operation,
       entityType: change.entityType,

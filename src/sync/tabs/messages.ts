@@ -34,14 +34,24 @@ export type TabMessage =
   | { kind: "write"; tab: string; writes: ForwardedWrite[] }
   /** The writes `ids` of follower `to` are durable in the leader's database. */
   | { kind: "ack"; leader: string; to: string; ids: string[] }
-  /** The leader could not apply write `id` of follower `to` (it failed validation there). */
-  | { kind: "refused"; leader: string; to: string; id: string; reason: string }
+  /**
+   * The leader could not apply write `id` of follower `to` (it failed validation there);
+   * `current` is the leader's version of each entity of the write (a delete where it has none),
+   * for the follower to show instead of its own.
+   */
+  | {
+      kind: "refused";
+      leader: string;
+      to: string;
+      id: string;
+      reason: string;
+      current: ChangeInput[];
+    }
   /** The leader's published state changed (an app's status: connection, queue, errors). */
   | { kind: "state"; leader: string; state: unknown }
   /** A one-off event from the leader for every tab (an app's notice). */
   | { kind: "event"; leader: string; event: unknown };
 
-/** One batch of a follower's local changes, kept by the follower until the leader confirms it. */
 /** Entities per snapshot or preview message: a part deserialized and applied in one task. */
 export const SNAPSHOT_PART = 500;
 
@@ -53,10 +63,20 @@ export function snapshotParts<T>(entities: readonly T[]): T[][] {
   return parts;
 }
 
+/** One batch of a follower's local changes, kept by the follower until the leader confirms it. */
 export interface ForwardedWrite {
   /** Unique per follower and write: `<tab>:<n>`. */
   id: string;
-  changes: ChangeInput[];
+  changes: ForwardedChange[];
+}
+
+/** A follower's local change, with the version it was made on. */
+export interface ForwardedChange extends ChangeInput {
+  /**
+   * The entity the follower showed before an upsert (absent when it had none): the leader
+   * writes only the fields the follower changed, over its own version.
+   */
+  previous?: unknown;
 }
 
 /** What the tabs talk over: a `BroadcastChannel`, or anything with the same three methods. */

@@ -1,5 +1,8 @@
+import { entityKey } from "../../core/entity-key.js";
 import type { ChangeInput, Entity, StoreApi, StoreChange } from "../../core/index.js";
+import { applyWithMessageIds } from "../chosen-message-ids.js";
 import { deepEqual } from "../deep-equal.js";
+import { changesOnCurrent } from "./forwarded-changes.js";
 import {
   type ForwardedWrite,
   isTabMessage,
@@ -44,6 +47,9 @@ export interface TabLeaderOptions<E extends Entity = Entity> {
 /** How long after a failed durable point the leader tries again to confirm the writes it holds. */
 const RETRY_CONFIRM_MS = 2000;
 
+/** How many of the latest write ids the leader remembers, to make a write heard twice once. */
+const RECEIVED_KEPT = 10_000;
+
 /** How long the leader gathers its store's changes before writing them to the snapshot cache. */
 const CACHE_WRITE_MS = 250;
 
@@ -65,7 +71,11 @@ export interface TabLeader {
  * snapshot of the store, then each of its changes; a follower's writes are applied here as
  * `local` writes (so they are persisted and sent to the server by this tab) and confirmed to it
  * once `durable()` resolves. A write resent to a new leader that the old one had already made
- * durable finds its changes in the store already and is confirmed without being made twice.
+ * durable finds its changes in the store already and is confirmed without being made twice; one
+ * the old leader had sent to the server goes again under the same message ids, and the server
+ * answers it with what it stored. A write heard twice by one leader is made once. A follower's
+ * write is made on the follower's version: only the fields it changed are written over this
+ * store's version (another user's edit of another field, not yet at the follower, stays).
  *
  * @example
  * const elected = await electTabLeader({ name: "idb://review" });
@@ -103,16 +113,43 @@ export function serveTabs<E extends Entity>(options: TabLeaderOptions<E>): TabLe
   });
 
   // Writes are applied at once and confirmed in arrival order, after the next durable point.
+  const received = new Set<string>();
   let confirmations: Promise<void> = Promise.resolve();
   const receiveWrites = (tab: string, writes: ForwardedWrite[]) => {
     const applied: string[] = [];
     for (const write of writes) {
+      // Heard already (posted before the follower knew this leader, then resent to it): made
+      // once, confirmed again.
+      if (received.has(write.id)) {
+        applied.push(write.id);
+        continue;
+      }
+      received.add(write.id);
+      if (received.size > RECEIVED_KEPT) received.delete(received.values().next().value!);
       try {
-        const changes = write.changes.filter((change) => !alreadyApplied(store, change));
-        if (changes.length > 0) store.apply(changes, "local");
+        // Each change goes to the server under an id made from the write's: a resend to a
+        // later leader of a change the server stored is answered with the stored entry.
+        const changes: ChangeInput[] = [];
+        const messageIds: string[] = [];
+        changesOnCurrent(store, write.changes).forEach((change, i) => {
+          if (alreadyApplied(store, change)) return;
+          changes.push(change);
+          messageIds.push(`${write.id}:${i}`);
+        });
+        if (changes.length > 0) applyWithMessageIds(store, changes, messageIds);
         applied.push(write.id);
       } catch (error) {
-        post({ kind: "refused", leader: id, to: tab, id: write.id, reason: String(error) });
+        // The changes broadcast so far go first, then what this store holds of each entity.
+        flushOutgoing();
+        const current = currentVersions(store, write.changes);
+        post({
+          kind: "refused",
+          leader: id,
+          to: tab,
+          id: write.id,
+          reason: String(error),
+          current,
+        });
       }
     }
     if (applied.length === 0) return;
@@ -248,6 +285,21 @@ function toInput(change: StoreChange<Entity>): ChangeInput {
         entity: change.entity,
       }
     : { operation: "delete", entityType: change.entityType, entityId: change.entityId };
+}
+
+/** What `store` holds of each entity `changes` touch: an upsert of it, or a delete. */
+function currentVersions(store: StoreApi<Entity>, changes: readonly ChangeInput[]): ChangeInput[] {
+  const current = new Map<string, ChangeInput>();
+  for (const { entityType, entityId } of changes) {
+    const entity = store.collection(entityType).findById(entityId);
+    current.set(
+      entityKey(entityType, entityId),
+      entity === undefined
+        ? { operation: "delete", entityType, entityId }
+        : { operation: "upsert", entityType, entityId, entity },
+    );
+  }
+  return [...current.values()];
 }
 
 /** Whether the store already holds what `change` would make (a write resent after a handover). */

@@ -3,6 +3,7 @@ import { entityKey } from "../../core/entity-key.js";
 import type { ChangeInput, Entity, StoreApi, StoreChange } from "../../core/index.js";
 import { deepEqual } from "../deep-equal.js";
 import {
+  type ForwardedChange,
   type ForwardedWrite,
   isTabMessage,
   openTabChannel,
@@ -153,7 +154,7 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
 
   // Local writes of one task go out as one write.
   let applying = false;
-  let outgoing: ChangeInput[] = [];
+  let outgoing: ForwardedChange[] = [];
   const sendOutgoing = () => {
     const changes = outgoing;
     outgoing = [];
@@ -170,15 +171,14 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
   const stopChanges = store.onChange((change: StoreChange<Entity>) => {
     if (applying || change.origin !== "local") return;
     if (outgoing.length === 0) queueMicrotask(sendOutgoing);
+    const { entityType, entityId, entity, previous } = change;
+    // With the version it was made on: the leader may hold a newer one by now.
     outgoing.push(
       change.operation === "upsert"
-        ? {
-            operation: "upsert",
-            entityType: change.entityType,
-            entityId: change.entityId,
-            entity: change.entity,
-          }
-        : { operation: "delete", entityType: change.entityType, entityId: change.entityId },
+        ? previous === undefined
+          ? { operation: "upsert", entityType, entityId, entity }
+          : { operation: "upsert", entityType, entityId, entity, previous }
+        : { operation: "delete", entityType, entityId },
     );
   });
 
@@ -296,6 +296,11 @@ export function mirrorTabs<E extends Entity>(options: TabMirrorOptions<E>): TabM
       case "refused":
         if (data.to !== id) break;
         onError(new Error(`The leader tab refused a write of this tab: ${data.reason}`));
+        // The leader never held the write: its versions replace this tab's, as it confirms.
+        for (const change of data.current) {
+          const key = entityKey(change.entityType, change.entityId);
+          if (writesPerEntity.has(key)) held.set(key, change);
+        }
         confirm(data.id);
         break;
     }
