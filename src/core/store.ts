@@ -59,13 +59,16 @@ export interface StoreApi<E extends Entity> {
    */
   batch<R>(fn: () => R): R;
   /**
-   * Calls `listener` after every write, or once per `batch`, with the changes made.
+   * Calls `listener` after every write, or once per `batch`, with the changes made. A write made
+   * by a subscriber reaches the others after the changes being delivered.
    * @example const stop = store.subscribe(() => rerender());
    */
   subscribe(listener: (changes: readonly StoreChange<E>[]) => void): () => void;
   /**
    * The change stream: calls `listener` synchronously for every change, with its origin. The
-   * flush engine and the sync client are built on it.
+   * flush engine and the sync client are built on it. A write made by a listener reaches every
+   * listener after the change being delivered, so each sees the changes in the order they took
+   * effect.
    * @example store.onChange((change) => { if (change.origin === "local") queue(change); });
    */
   onChange(listener: (change: StoreChange<E>) => void): () => void;
@@ -116,6 +119,16 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
   readonly #onError: (error: unknown) => void;
   #batchDepth = 0;
   #batched: StoreChange<E>[] = [];
+  /**
+   * Changes made by a change listener while the listeners run, and batches ended by a subscriber
+   * while the subscribers run: each is delivered, in order, once the one being delivered has
+   * reached every listener. Otherwise a later listener (the flush engine, sync) would see the
+   * newer change first and the older one last, and keep the older.
+   */
+  readonly #queuedChanges: StoreChange<E>[] = [];
+  #emitting = false;
+  readonly #queuedBatches: StoreChange<E>[][] = [];
+  #notifying = false;
   readonly #writeChecks = new Set<WriteCheck>();
   /** The entity `upsert` hands to `#setPending` inside a batch (no closure per write). */
   #pendingEntity: E | undefined;
@@ -155,9 +168,9 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
       return signalsBatch(fn);
     } finally {
       if (--this.#batchDepth === 0 && this.#batched.length > 0) {
-        const changes = this.#batched;
+        this.#queuedBatches.push(this.#batched);
         this.#batched = [];
-        this.#notifySubscribers(changes);
+        if (!this.#notifying) this.#notifySubscribers();
       }
     }
   };
@@ -342,12 +355,33 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
   }
 
   #emit(change: StoreChange<E>): void {
-    callEach(this.#changeListeners, change, this.#onError);
     if (this.#subscribers.size > 0) this.#batched.push(change);
+    if (this.#emitting) {
+      this.#queuedChanges.push(change);
+      return;
+    }
+    const queued = this.#queuedChanges;
+    this.#emitting = true;
+    try {
+      callEach(this.#changeListeners, change, this.#onError);
+      for (let i = 0; i < queued.length; i++)
+        callEach(this.#changeListeners, queued[i]!, this.#onError);
+    } finally {
+      queued.length = 0;
+      this.#emitting = false;
+    }
   }
 
-  #notifySubscribers(changes: readonly StoreChange<E>[]): void {
-    callEach(this.#subscribers, changes, this.#onError);
+  #notifySubscribers(): void {
+    const queued = this.#queuedBatches;
+    this.#notifying = true;
+    try {
+      for (let i = 0; i < queued.length; i++)
+        callEach(this.#subscribers, queued[i]!, this.#onError);
+    } finally {
+      queued.length = 0;
+      this.#notifying = false;
+    }
   }
 }
 
