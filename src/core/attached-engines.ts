@@ -1,22 +1,47 @@
 import type { LiveQueryEngine } from "./live-source.js";
 
 /**
+ * The walks of one store's collections. A write made while the engines take in another (by a
+ * `subscribeChanges` listener) is queued, as its (engines, previous, next, write number), and
+ * walked once the current walk is over, in order: walked at once, it would reach the engines
+ * after the listener's before they had the write that caused it (and they would hold a row
+ * twice). One queue for the whole store: a join reads both of its collections, so a write to
+ * one from a walk of the other must wait as well.
+ */
+export interface EngineWalks {
+  walking: boolean;
+  readonly queued: unknown[];
+}
+
+/** The walks of a new store. */
+export function engineWalks(): EngineWalks {
+  return { walking: false, queued: [] };
+}
+
+/**
  * The engines (live queries, groupings, aggregations, joins) a source feeds, and the walk that
  * hands each of them a write.
  *
  * The walk goes over an array rebuilt on the first write after an attach or detach: indexed, it
- * is cheaper than a Set's iterator until V8 has compiled it (a UI's first few thousand writes).
- * It is also the set of engines as the write began: one that a listener subscribes during the
- * write builds its state from the source as it is now, so it must not get that write again (with
- * a Set it did, and held the row twice); one unsubscribed during the write is skipped.
+ * is cheaper than a Map's iterator until V8 has compiled it (a UI's first few thousand writes).
+ * An engine builds its state from the source as it is when it attaches, so it must not get a
+ * write made before (with a Set it did, and held the row twice): each engine keeps the number of
+ * writes when it attached, and a walk skips the engines attached since its write. One detached
+ * during the walk is skipped.
  */
 export class AttachedEngines<T> {
-  readonly #engines = new Set<LiveQueryEngine<T>>();
+  /** Each engine, with the number of writes when it attached. */
+  readonly #engines = new Map<LiveQueryEngine<T>, number>();
   #list: readonly LiveQueryEngine<T>[] | undefined = [];
+  #attachedAt: readonly number[] = [];
+  #writes = 0;
   readonly #reportError: (error: unknown) => void;
+  /** A collection's walks wait for the store's current one; a join's run within it, at once. */
+  readonly #walks: EngineWalks | undefined;
 
-  constructor(reportError: (error: unknown) => void) {
+  constructor(reportError: (error: unknown) => void, walks?: EngineWalks) {
     this.#reportError = reportError;
+    this.#walks = walks;
   }
 
   get size(): number {
@@ -24,7 +49,7 @@ export class AttachedEngines<T> {
   }
 
   add(engine: LiveQueryEngine<T>): void {
-    this.#engines.add(engine);
+    this.#engines.set(engine, this.#writes);
     this.#list = undefined;
   }
 
@@ -33,11 +58,48 @@ export class AttachedEngines<T> {
     this.#list = undefined;
   }
 
-  /** Hands one write to every engine; one that throws is reported and the others still run. */
+  /**
+   * Hands one write to every engine, now or after the store's current walk; one that throws is
+   * reported and the others still run. Call once the source holds the write.
+   */
   apply(previous: T | undefined, next: T | undefined): void {
-    const list = (this.#list ??= [...this.#engines]);
+    const write = ++this.#writes;
+    const walks = this.#walks;
+    if (walks === undefined) {
+      this.#walk(previous, next, write);
+      return;
+    }
+    const queued = walks.queued;
+    if (walks.walking) {
+      queued.push(this, previous, next, write);
+      return;
+    }
+    walks.walking = true;
+    try {
+      this.#walk(previous, next, write);
+      for (let i = 0; i < queued.length; i += 4) {
+        (queued[i] as AttachedEngines<unknown>).#walk(
+          queued[i + 1],
+          queued[i + 2],
+          queued[i + 3] as number,
+        );
+      }
+    } finally {
+      queued.length = 0;
+      walks.walking = false;
+    }
+  }
+
+  #walk(previous: T | undefined, next: T | undefined, write: number): void {
+    let list = this.#list;
+    if (list === undefined) {
+      list = this.#list = [...this.#engines.keys()];
+      this.#attachedAt = [...this.#engines.values()];
+    }
+    const attachedAt = this.#attachedAt;
     for (let i = 0; i < list.length; i++) {
       const engine = list[i]!;
+      if (attachedAt[i]! >= write) continue;
       if (this.#list !== list && !this.#engines.has(engine)) continue;
       try {
         engine._apply(previous, next);

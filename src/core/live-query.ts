@@ -265,7 +265,8 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
 
   /**
    * Calls `listener` with each change to the full result (before `limit`) as it happens, without
-   * building the result array. Returns the unsubscribe.
+   * building the result array. Returns the unsubscribe. A write the listener makes reaches the
+   * live queries once the write being delivered has reached them all.
    */
   subscribeChanges(listener: (change: LiveQueryChange<T>) => void): () => void {
     this._retain();

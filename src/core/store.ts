@@ -1,5 +1,6 @@
 import { batch as signalsBatch } from "@preact/signals-core";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { engineWalks } from "./attached-engines.js";
 import { callEach } from "./call-each.js";
 import { CollectionState } from "./collection-state.js";
 import { KalphiteUsageError, KalphiteValidationError } from "./errors.js";
@@ -117,13 +118,15 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
   readonly #subscribers = new Set<(changes: readonly StoreChange<E>[]) => void>();
   readonly #changeListeners = new Set<(change: StoreChange<E>) => void>();
   readonly #onError: (error: unknown) => void;
+  readonly #walks = engineWalks();
   #batchDepth = 0;
   #batched: StoreChange<E>[] = [];
   /**
-   * Changes made by a change listener while the listeners run, and batches ended by a subscriber
-   * while the subscribers run: each is delivered, in order, once the one being delivered has
-   * reached every listener. Otherwise a later listener (the flush engine, sync) would see the
-   * newer change first and the older one last, and keep the older.
+   * Changes made by a change listener while the listeners run (or by a live query's listener
+   * during a write), and batches ended by a subscriber while the subscribers run: each is
+   * delivered, in order, once the one being delivered has reached every listener. Otherwise a
+   * later listener (the flush engine, sync) would see the newer change first and the older one
+   * last, and keep the older.
    */
   readonly #queuedChanges: StoreChange<E>[] = [];
   #emitting = false;
@@ -167,7 +170,9 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
     try {
       return signalsBatch(fn);
     } finally {
-      if (--this.#batchDepth === 0 && this.#batched.length > 0) {
+      // Changes still queued: made during a write that emitted nothing (see `#emit`).
+      if (--this.#batchDepth === 0 && this.#queuedChanges.length > 0) this.#deliver(undefined);
+      if (this.#batchDepth === 0 && this.#batched.length > 0) {
         this.#queuedBatches.push(this.#batched);
         this.#batched = [];
         if (!this.#notifying) this.#notifySubscribers();
@@ -308,7 +313,7 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
   #state(entityType: string): CollectionState<E> {
     let state = this.#states.get(entityType);
     if (state === undefined) {
-      state = new CollectionState<E>(entityType, this.#onError);
+      state = new CollectionState<E>(entityType, this.#onError, this.#walks);
       this.#states.set(entityType, state);
     }
     return state;
@@ -355,21 +360,28 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
   }
 
   #emit(change: StoreChange<E>): void {
-    if (this.#subscribers.size > 0) this.#batched.push(change);
-    if (this.#emitting) {
-      this.#queuedChanges.push(change);
-      return;
-    }
+    // A write made by a listener, or by a live query's listener while the live queries take in
+    // a write (whose change is emitted after that), waits for the change being delivered.
+    if (this.#emitting || this.#walks.walking) this.#queuedChanges.push(change);
+    else this.#deliver(change);
+  }
+
+  /** Delivers `change` (if any), then every change queued meanwhile, in order. */
+  #deliver(change: StoreChange<E> | undefined): void {
     const queued = this.#queuedChanges;
     this.#emitting = true;
     try {
-      callEach(this.#changeListeners, change, this.#onError);
-      for (let i = 0; i < queued.length; i++)
-        callEach(this.#changeListeners, queued[i]!, this.#onError);
+      if (change !== undefined) this.#deliverOne(change);
+      for (let i = 0; i < queued.length; i++) this.#deliverOne(queued[i]!);
     } finally {
       queued.length = 0;
       this.#emitting = false;
     }
+  }
+
+  #deliverOne(change: StoreChange<E>): void {
+    if (this.#subscribers.size > 0) this.#batched.push(change);
+    callEach(this.#changeListeners, change, this.#onError);
   }
 
   #notifySubscribers(): void {

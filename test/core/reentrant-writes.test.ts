@@ -73,3 +73,27 @@ describe("a write made by a subscriber", () => {
     expect(batches).toEqual([[-1], [1]]);
   });
 });
+
+describe("a write made by a live query's listener", () => {
+  it("reaches the queries after it once they have the write that caused it", () => {
+    const { store, errors } = storeWithErrors();
+    const normalize = normalizeLines(store);
+    const stopNormalizer = store.comment.live.subscribeChanges((change) =>
+      normalize(change.entity),
+    );
+    const byLine = store.comment.live.orderBy("data.lineNumber");
+    const stopView = byLine.subscribe(() => {});
+    const lines: number[] = [];
+    store.onChange((change) => lines.push((change.entity as Comment).data.lineNumber));
+    store.comment.upsert("c1", comment("c1", { lineNumber: 5 }));
+    store.comment.upsert("c1", comment("c1", { lineNumber: -3 }));
+    expect(byLine.value).toEqual([store.comment.findById("c1")]);
+    expect(byLine.total).toBe(1);
+    expect(store.comment.findById("c1")?.data.lineNumber).toBe(3);
+    // The change stream ends on what the store holds.
+    expect(lines).toEqual([5, -3, 3]);
+    expect(errors).toEqual([]);
+    stopView();
+    stopNormalizer();
+  });
+});
