@@ -23,17 +23,15 @@ export function engineWalks(): EngineWalks {
  * hands each of them a write.
  *
  * The walk goes over an array rebuilt on the first write after an attach or detach: indexed, it
- * is cheaper than a Map's iterator until V8 has compiled it (a UI's first few thousand writes).
+ * is cheaper than a Set's iterator until V8 has compiled it (a UI's first few thousand writes).
  * An engine builds its state from the source as it is when it attaches, so it must not get a
- * write made before (with a Set it did, and held the row twice): each engine keeps the number of
- * writes when it attached, and a walk skips the engines attached since its write. One detached
- * during the walk is skipped.
+ * write made before (it would hold the row twice): each engine keeps the number of writes when
+ * it attached (`_attachedAt`, Infinity once detached), and a walk skips the engines attached
+ * since its write or detached during it.
  */
 export class AttachedEngines<T> {
-  /** Each engine, with the number of writes when it attached. */
-  readonly #engines = new Map<LiveQueryEngine<T>, number>();
+  readonly #engines = new Set<LiveQueryEngine<T>>();
   #list: readonly LiveQueryEngine<T>[] | undefined = [];
-  #attachedAt: readonly number[] = [];
   #writes = 0;
   readonly #reportError: (error: unknown) => void;
   /** A collection's walks wait for the store's current one; a join's run within it, at once. */
@@ -49,11 +47,13 @@ export class AttachedEngines<T> {
   }
 
   add(engine: LiveQueryEngine<T>): void {
-    this.#engines.set(engine, this.#writes);
+    engine._attachedAt = this.#writes;
+    this.#engines.add(engine);
     this.#list = undefined;
   }
 
   delete(engine: LiveQueryEngine<T>): void {
+    engine._attachedAt = Infinity;
     this.#engines.delete(engine);
     this.#list = undefined;
   }
@@ -65,42 +65,32 @@ export class AttachedEngines<T> {
   apply(previous: T | undefined, next: T | undefined): void {
     const write = ++this.#writes;
     const walks = this.#walks;
-    if (walks === undefined) {
-      this.#walk(previous, next, write);
-      return;
-    }
-    const queued = walks.queued;
-    if (walks.walking) {
-      queued.push(this, previous, next, write);
-      return;
-    }
-    walks.walking = true;
-    try {
-      this.#walk(previous, next, write);
-      for (let i = 0; i < queued.length; i += 4) {
-        (queued[i] as AttachedEngines<unknown>).#walk(
-          queued[i + 1],
-          queued[i + 2],
-          queued[i + 3] as number,
-        );
+    if (walks === undefined) this.#walk(previous, next, write);
+    else if (walks.walking) walks.queued.push(this, previous, next, write);
+    else {
+      const queued = walks.queued;
+      walks.walking = true;
+      try {
+        this.#walk(previous, next, write);
+        for (let i = 0; i < queued.length; i += 4) {
+          (queued[i] as this).#walk(
+            queued[i + 1] as T,
+            queued[i + 2] as T,
+            queued[i + 3] as number,
+          );
+        }
+      } finally {
+        queued.length = 0;
+        walks.walking = false;
       }
-    } finally {
-      queued.length = 0;
-      walks.walking = false;
     }
   }
 
   #walk(previous: T | undefined, next: T | undefined, write: number): void {
-    let list = this.#list;
-    if (list === undefined) {
-      list = this.#list = [...this.#engines.keys()];
-      this.#attachedAt = [...this.#engines.values()];
-    }
-    const attachedAt = this.#attachedAt;
+    const list = (this.#list ??= [...this.#engines]);
     for (let i = 0; i < list.length; i++) {
       const engine = list[i]!;
-      if (attachedAt[i]! >= write) continue;
-      if (this.#list !== list && !this.#engines.has(engine)) continue;
+      if (engine._attachedAt! >= write) continue;
       try {
         engine._apply(previous, next);
       } catch (error) {

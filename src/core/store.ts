@@ -122,15 +122,13 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
   #batchDepth = 0;
   #batched: StoreChange<E>[] = [];
   /**
-   * Changes made by a change listener while the listeners run (or by a live query's listener
-   * during a write), and batches ended by a subscriber while the subscribers run: each is
-   * delivered, in order, once the one being delivered has reached every listener. Otherwise a
-   * later listener (the flush engine, sync) would see the newer change first and the older one
-   * last, and keep the older.
+   * The changes to deliver: one made by a change listener while the listeners run (or by a live
+   * query's listener during a write) waits until the one being delivered has reached every
+   * listener, and changes made while the subscribers run reach them after. Otherwise a later
+   * listener (the flush engine, sync) would see the newer change first and keep the older.
    */
   readonly #queuedChanges: StoreChange<E>[] = [];
   #emitting = false;
-  readonly #queuedBatches: StoreChange<E>[][] = [];
   #notifying = false;
   readonly #writeChecks = new Set<WriteCheck>();
   /** The entity `upsert` hands to `#setPending` inside a batch (no closure per write). */
@@ -170,12 +168,10 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
     try {
       return signalsBatch(fn);
     } finally {
-      // Changes still queued: made during a write that emitted nothing (see `#emit`).
-      if (--this.#batchDepth === 0 && this.#queuedChanges.length > 0) this.#deliver(undefined);
-      if (this.#batchDepth === 0 && this.#batched.length > 0) {
-        this.#queuedBatches.push(this.#batched);
-        this.#batched = [];
-        if (!this.#notifying) this.#notifySubscribers();
+      if (--this.#batchDepth === 0) {
+        // Changes still queued were made during a write that emitted none (see `#emit`).
+        if (this.#queuedChanges.length > 0 && !this.#emitting) this.#deliver();
+        if (this.#batched.length > 0 && !this.#notifying) this.#notify();
       }
     }
   };
@@ -362,37 +358,40 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
   #emit(change: StoreChange<E>): void {
     // A write made by a listener, or by a live query's listener while the live queries take in
     // a write (whose change is emitted after that), waits for the change being delivered.
+    // Changes already queued here were made during this write's walk: they come after it.
     if (this.#emitting || this.#walks.walking) this.#queuedChanges.push(change);
-    else this.#deliver(change);
-  }
-
-  /** Delivers `change` (if any), then every change queued meanwhile, in order. */
-  #deliver(change: StoreChange<E> | undefined): void {
-    const queued = this.#queuedChanges;
-    this.#emitting = true;
-    try {
-      if (change !== undefined) this.#deliverOne(change);
-      for (let i = 0; i < queued.length; i++) this.#deliverOne(queued[i]!);
-    } finally {
-      queued.length = 0;
-      this.#emitting = false;
+    else {
+      this.#queuedChanges.unshift(change);
+      this.#deliver();
     }
   }
 
-  #deliverOne(change: StoreChange<E>): void {
-    if (this.#subscribers.size > 0) this.#batched.push(change);
-    callEach(this.#changeListeners, change, this.#onError);
-  }
-
-  #notifySubscribers(): void {
-    const queued = this.#queuedBatches;
+  /** Hands the changes to the subscribers; what they write meanwhile reaches them all after. */
+  #notify(): void {
     this.#notifying = true;
     try {
-      for (let i = 0; i < queued.length; i++)
-        callEach(this.#subscribers, queued[i]!, this.#onError);
+      while (this.#batched.length > 0) {
+        const changes = this.#batched;
+        this.#batched = [];
+        callEach(this.#subscribers, changes, this.#onError);
+      }
+    } finally {
+      this.#notifying = false;
+    }
+  }
+
+  /** Delivers the queued changes, in order, each to every listener. */
+  #deliver(): void {
+    const queued = this.#queuedChanges;
+    this.#emitting = true;
+    try {
+      for (let i = 0; i < queued.length; i++) {
+        if (this.#subscribers.size > 0) this.#batched.push(queued[i]!);
+        callEach(this.#changeListeners, queued[i]!, this.#onError);
+      }
     } finally {
       queued.length = 0;
-      this.#notifying = false;
+      this.#emitting = false;
     }
   }
 }

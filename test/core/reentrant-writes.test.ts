@@ -97,3 +97,23 @@ describe("a write made by a live query's listener", () => {
     stopNormalizer();
   });
 });
+
+describe("a query subscribed again by a listener during a write", () => {
+  it("holds the row once", () => {
+    const { store, errors } = storeWithErrors();
+    const byLine = store.comment.live.orderBy("data.lineNumber");
+    let stopByLine = () => {};
+    const stopFirst = store.comment.live.subscribeChanges(() => {
+      // A controller that subscribes afresh on every change.
+      stopByLine();
+      stopByLine = byLine.subscribe(() => {});
+    });
+    stopByLine = byLine.subscribe(() => {});
+    store.comment.upsert("c1", comment("c1"));
+    expect(byLine.value).toEqual([store.comment.findById("c1")]);
+    expect(byLine.total).toBe(1);
+    expect(errors).toEqual([]);
+    stopFirst();
+    stopByLine();
+  });
+});
