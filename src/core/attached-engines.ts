@@ -1,3 +1,4 @@
+import { untracked } from "@preact/signals-core";
 import type { LiveQueryEngine } from "./live-source.js";
 
 /**
@@ -6,16 +7,13 @@ import type { LiveQueryEngine } from "./live-source.js";
  * walked once the current walk is over, in order: walked at once, it would reach the engines
  * after the listener's before they had the write that caused it (and they would hold a row
  * twice). One queue for the whole store: a join reads both of its collections, so a write to
- * one from a walk of the other must wait as well.
+ * one from a walk of the other must wait as well. `run` walks the queue outside any effect: a
+ * predicate's reads must not become dependencies of an effect that writes.
  */
 export interface EngineWalks {
   walking: boolean;
   readonly queued: unknown[];
-}
-
-/** The walks of a new store. */
-export function engineWalks(): EngineWalks {
-  return { walking: false, queued: [] };
+  readonly run: () => void;
 }
 
 /**
@@ -65,25 +63,34 @@ export class AttachedEngines<T> {
   apply(previous: T | undefined, next: T | undefined): void {
     const write = ++this.#writes;
     const walks = this.#walks;
+    // A join's engines are walked within its collection's walk.
     if (walks === undefined) this.#walk(previous, next, write);
-    else if (walks.walking) walks.queued.push(this, previous, next, write);
     else {
-      const queued = walks.queued;
-      walks.walking = true;
-      try {
-        this.#walk(previous, next, write);
-        for (let i = 0; i < queued.length; i += 4) {
-          (queued[i] as this).#walk(
-            queued[i + 1] as T,
-            queued[i + 2] as T,
-            queued[i + 3] as number,
-          );
-        }
-      } finally {
-        queued.length = 0;
-        walks.walking = false;
-      }
+      walks.queued.push(this, previous, next, write);
+      if (!walks.walking) untracked(walks.run);
     }
+  }
+
+  /** The walks of a new store. */
+  static walks(): EngineWalks {
+    const walks: EngineWalks = {
+      walking: false,
+      queued: [],
+      run: () => {
+        const queued = walks.queued;
+        walks.walking = true;
+        try {
+          for (let i = 0; i < queued.length; i += 4) {
+            const engines = queued[i] as AttachedEngines<unknown>;
+            engines.#walk(queued[i + 1], queued[i + 2], queued[i + 3] as number);
+          }
+        } finally {
+          queued.length = 0;
+          walks.walking = false;
+        }
+      },
+    };
+    return walks;
   }
 
   #walk(previous: T | undefined, next: T | undefined, write: number): void {

@@ -1,6 +1,6 @@
-import { batch as signalsBatch } from "@preact/signals-core";
+import { batch as signalsBatch, untracked } from "@preact/signals-core";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import { engineWalks } from "./attached-engines.js";
+import { AttachedEngines } from "./attached-engines.js";
 import { callEach } from "./call-each.js";
 import { CollectionState } from "./collection-state.js";
 import { KalphiteUsageError, KalphiteValidationError } from "./errors.js";
@@ -118,7 +118,7 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
   readonly #subscribers = new Set<(changes: readonly StoreChange<E>[]) => void>();
   readonly #changeListeners = new Set<(change: StoreChange<E>) => void>();
   readonly #onError: (error: unknown) => void;
-  readonly #walks = engineWalks();
+  readonly #walks = AttachedEngines.walks();
   #batchDepth = 0;
   #batched: StoreChange<E>[] = [];
   /**
@@ -170,8 +170,8 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
     } finally {
       if (--this.#batchDepth === 0) {
         // Changes still queued were made during a write that emitted none (see `#emit`).
-        if (this.#queuedChanges.length > 0 && !this.#emitting) this.#deliver();
-        if (this.#batched.length > 0 && !this.#notifying) this.#notify();
+        if (this.#queuedChanges.length > 0 && !this.#emitting) untracked(this.#deliver);
+        if (this.#batched.length > 0 && !this.#notifying) untracked(this.#notify);
       }
     }
   };
@@ -362,12 +362,15 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
     if (this.#emitting || this.#walks.walking) this.#queuedChanges.push(change);
     else {
       this.#queuedChanges.unshift(change);
-      this.#deliver();
+      untracked(this.#deliver);
     }
   }
 
+  // Listeners run outside any effect (untracked): what they read must not become a dependency
+  // of an effect that writes. Arrow properties: untracked(fn) then costs no closure per write.
+
   /** Hands the changes to the subscribers; what they write meanwhile reaches them all after. */
-  #notify(): void {
+  readonly #notify = (): void => {
     this.#notifying = true;
     try {
       while (this.#batched.length > 0) {
@@ -378,10 +381,10 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
     } finally {
       this.#notifying = false;
     }
-  }
+  };
 
   /** Delivers the queued changes, in order, each to every listener. */
-  #deliver(): void {
+  readonly #deliver = (): void => {
     const queued = this.#queuedChanges;
     this.#emitting = true;
     try {
@@ -393,7 +396,7 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
       queued.length = 0;
       this.#emitting = false;
     }
-  }
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 // Writes made from inside listeners (a change listener, a subscriber, a live query's
 // subscribeChanges): what every later listener and every live query sees must equal the store.
+import { effect, signal } from "@preact/signals-core";
 import { describe, expect, it } from "vitest";
 import { KalphiteStore, type StoreChange } from "../../src/core/index.js";
 import { type Comment, comment, Entity, type Review } from "../fixtures/schema.js";
@@ -115,5 +116,30 @@ describe("a query subscribed again by a listener during a write", () => {
     expect(errors).toEqual([]);
     stopFirst();
     stopByLine();
+  });
+});
+
+describe("a write made in an effect", () => {
+  it("does not make the effect depend on what live queries and listeners read", () => {
+    const { store } = storeWithErrors();
+    const flag = signal(0);
+    const stops = [
+      store.comment.live.where(() => flag.value >= 0).subscribe(() => {}),
+      store.comment.live.orderBy(() => flag.value).subscribe(() => {}),
+      store.onChange(() => flag.value),
+      store.subscribe(() => flag.value),
+    ];
+    const body = signal("hello");
+    let runs = 0;
+    const dispose = effect(() => {
+      runs++;
+      store.comment.upsert("c1", comment("c1", { body: body.value }));
+    });
+    flag.value++;
+    expect(runs).toBe(1);
+    body.value = "again";
+    expect(runs).toBe(2);
+    dispose();
+    for (const stop of stops) stop();
   });
 });
