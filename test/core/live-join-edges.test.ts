@@ -1,0 +1,24 @@
+// Joins at their edges: a grouping over a join, no-op writes, a query stopped mid-write, and
+// names that clash in a join of a join.
+import { describe, expect, it } from "vitest";
+import { KalphiteStore } from "../../src/core/index.js";
+import { ThreadEntity, threadComment, threadReview } from "./support/threads.js";
+
+function seeded() {
+  const errors: unknown[] = [];
+  const store = KalphiteStore(ThreadEntity, { onError: (error) => errors.push(error) });
+  store.review.upsert("r1", threadReview("r1"));
+  store.comment.upsert("c1", threadComment("c1", { reviewId: "r1" }));
+  return { store, errors };
+}
+
+describe("a grouping over a join", () => {
+  it("holds the join's own row objects when subscribed before the join", () => {
+    const { store } = seeded();
+    const joined = store.comment.live.join(store.review, { on: "data.reviewId" });
+    const byStatus = joined.groupBy("comment.data.status");
+    const stops = [byStatus.subscribe(() => {}), joined.subscribe(() => {})];
+    expect(byStatus.value.open?.[0]).toBe(joined.value[0]);
+    for (const stop of stops) stop();
+  });
+});
