@@ -187,6 +187,8 @@ export class JoinSource<L extends Row, R extends Row> implements LiveSource<Join
   #applyLeft(previous: L | undefined, next: L | undefined): void {
     const { left, leftKey } = this.#spec;
     const state = this.#state!;
+    // The same object again: nothing changed.
+    if (previous === next) return;
     const wasIn = previous !== undefined && left.predicate(previous);
     const isIn = next !== undefined && left.predicate(next);
     if (!wasIn && !isIn) return;
@@ -201,14 +203,15 @@ export class JoinSource<L extends Row, R extends Row> implements LiveSource<Join
     for (const rowId of before) {
       const replacement = entering.get(rowId);
       entering.delete(rowId);
-      this.#emit(state.rows.get(rowId)!, replacement);
+      this.#emit(state, state.rows.get(rowId)!, replacement);
     }
-    for (const row of entering.values()) this.#emit(undefined, row);
+    for (const row of entering.values()) this.#emit(state, undefined, row);
   }
 
   #applyRight(previous: R | undefined, next: R | undefined): void {
     const { right, rightKey, kind } = this.#spec;
     const state = this.#state!;
+    if (previous === next) return;
     const wasIn = previous !== undefined && right.predicate(previous);
     const isIn = next !== undefined && right.predicate(next);
     if (!wasIn && !isIn) return;
@@ -220,7 +223,7 @@ export class JoinSource<L extends Row, R extends Row> implements LiveSource<Join
       addTo(state.rightsByKey, newKey, next);
       for (const left of state.leftsByKey.get(oldKey)?.values() ?? []) {
         const rowId = `${left.id}${SEPARATOR}${id}`;
-        this.#emit(state.rows.get(rowId)!, this.#row(left as L, next));
+        this.#emit(state, state.rows.get(rowId)!, this.#row(left as L, next));
       }
       return;
     }
@@ -228,9 +231,9 @@ export class JoinSource<L extends Row, R extends Row> implements LiveSource<Join
       removeFrom(state.rightsByKey, oldKey, id);
       const stillMatched = matchable(oldKey) && state.rightsByKey.has(oldKey);
       for (const left of state.leftsByKey.get(oldKey)?.values() ?? []) {
-        this.#emit(state.rows.get(`${left.id}${SEPARATOR}${id}`)!, undefined);
+        this.#emit(state, state.rows.get(`${left.id}${SEPARATOR}${id}`)!, undefined);
         if (kind === "left" && !stillMatched)
-          this.#emit(undefined, this.#row(left as L, undefined));
+          this.#emit(state, undefined, this.#row(left as L, undefined));
       }
     }
     if (isIn) {
@@ -238,16 +241,16 @@ export class JoinSource<L extends Row, R extends Row> implements LiveSource<Join
       addTo(state.rightsByKey, newKey, next);
       for (const left of state.leftsByKey.get(newKey)?.values() ?? []) {
         if (kind === "left" && !wasMatched) {
-          this.#emit(state.rows.get(`${left.id}${SEPARATOR}`)!, undefined);
+          this.#emit(state, state.rows.get(`${left.id}${SEPARATOR}`)!, undefined);
         }
-        this.#emit(undefined, this.#row(left as L, next));
+        this.#emit(state, undefined, this.#row(left as L, next));
       }
     }
   }
 
   /** Applies one row change to the rows, then to every query over the join. */
-  #emit(previous: JoinedRow | undefined, next: JoinedRow | undefined): void {
-    const rows = this.#state!.rows;
+  #emit(state: JoinState, previous: JoinedRow | undefined, next: JoinedRow | undefined): void {
+    const rows = state.rows;
     if (next === undefined) rows.delete(previous!.id);
     else rows.set(next.id, next);
     this.#queries.apply(previous, next);

@@ -22,3 +22,19 @@ describe("a grouping over a join", () => {
     for (const stop of stops) stop();
   });
 });
+
+describe("a join written the very object it holds", () => {
+  it("notifies nobody, as a plain query", () => {
+    const { store } = seeded();
+    const joined = store.comment.live.join(store.review, { on: "data.reviewId" });
+    let runs = 0;
+    const stop = joined.subscribe(() => runs++);
+    runs = 0;
+    const before = joined.value;
+    store.comment.upsert("c1", store.comment.findById("c1")!);
+    store.review.upsert("r1", store.review.findById("r1")!);
+    expect(runs).toBe(0);
+    expect(joined.value).toBe(before);
+    stop();
+  });
+});
