@@ -248,8 +248,12 @@ export class JoinSource<L extends Row, R extends Row> implements LiveSource<Join
     }
   }
 
-  /** Applies one row change to the rows, then to every query over the join. */
+  /**
+   * Applies one row change to the rows, then to every query over the join; nothing once the
+   * state changed during the write (its last query stopped, maybe another started afresh).
+   */
   #emit(state: JoinState, previous: JoinedRow | undefined, next: JoinedRow | undefined): void {
+    if (this.#state !== state) return;
     const rows = state.rows;
     if (next === undefined) rows.delete(previous!.id);
     else rows.set(next.id, next);

@@ -38,3 +38,32 @@ describe("a join written the very object it holds", () => {
     stop();
   });
 });
+
+describe("a join whose last query stops during a write", () => {
+  it("stops taking in that write, without an error, even when started afresh", () => {
+    const { store, errors } = seeded();
+    store.review.upsert("r2", threadReview("r2"));
+    const joined = store.comment.live.join(store.review, {
+      on: "data.lineNumber",
+      equals: "updatedAt",
+    });
+    const changes: unknown[] = [];
+    let again = () => {};
+    const stop = joined.subscribeChanges((change) => {
+      changes.push(change);
+      stop(); // "stop after the first change"
+      again = joined.subscribe(() => {});
+    });
+    // Two joined rows from one write: (c2, r1) and (c2, r2).
+    store.comment.upsert("c2", threadComment("c2", { lineNumber: 1 }));
+    expect(errors).toEqual([]);
+    expect(changes).toHaveLength(1);
+    expect(joined.value.map((row) => row.id.replace("\u0000", "-"))).toEqual([
+      "c1-r1",
+      "c1-r2",
+      "c2-r1",
+      "c2-r2",
+    ]);
+    again();
+  });
+});
