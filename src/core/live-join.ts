@@ -62,6 +62,8 @@ export interface JoinSpec<L extends Row, R extends Row> {
   rightName: string;
   /** The left rows are joined rows themselves: spread them instead of nesting. */
   spreadLeft: boolean;
+  /** The names of a joined row's parts (all but `id`), for a join of this join. */
+  parts: readonly string[];
 }
 
 type JoinedRow = Row & Record<string, unknown>;
@@ -91,6 +93,8 @@ const SEPARATOR = "\u0000";
 export class JoinSource<L extends Row, R extends Row> implements LiveSource<JoinedRow> {
   readonly entityType: string;
   readonly version: ReadonlySignal<number>;
+  /** @internal */
+  readonly _spec: JoinSpec<L, R>;
   readonly #spec: JoinSpec<L, R>;
   readonly #queries: AttachedEngines<JoinedRow>;
   readonly #leftEngine: LiveQueryEngine<L> = { _apply: (p, n) => this.#applyLeft(p, n) };
@@ -99,7 +103,7 @@ export class JoinSource<L extends Row, R extends Row> implements LiveSource<Join
 
   /** @internal Use `query.join(other, options)`. */
   constructor(spec: JoinSpec<L, R>) {
-    this.#spec = spec;
+    this.#spec = this._spec = spec;
     this.#queries = new AttachedEngines((error) => this.reportError(error));
     this.entityType = `${spec.left.source.entityType} ⋈ ${spec.rightName}`;
     const { left, right } = spec;
@@ -283,7 +287,7 @@ function removeFrom(map: Map<unknown, Map<string, Row>>, key: unknown, id: strin
 
 /** Checks a join's options and turns them into a spec. */
 export function joinSpec<L extends Row, R extends Row>(
-  left: JoinSide<L> & { joined: boolean },
+  left: JoinSide<L>,
   right: JoinSide<R>,
   options: JoinOptions<L, R>,
 ): JoinSpec<L, R> {
@@ -305,9 +309,12 @@ export function joinSpec<L extends Row, R extends Row>(
     );
   }
   const leftName = left.source.entityType;
-  if (!left.joined && rightName === leftName) {
+  // A join of a join spreads the left rows' parts: the right one must not take a part's name.
+  const leftParts =
+    left.source instanceof JoinSource ? (left.source._spec as JoinSpec<L, R>).parts : undefined;
+  if ((leftParts ?? [leftName]).includes(rightName)) {
     throw new KalphiteUsageError(
-      `Both sides of this join are called "${leftName}": name the right side with the as option (join(other, { on, as: "parent" })).`,
+      `Both sides of this join have rows called "${rightName}": name the right side with the as option (join(other, { on, as: "parent" })).`,
     );
   }
   return {
@@ -318,6 +325,7 @@ export function joinSpec<L extends Row, R extends Row>(
     kind,
     leftName,
     rightName,
-    spreadLeft: left.joined,
+    spreadLeft: leftParts !== undefined,
+    parts: [...(leftParts ?? [leftName]), rightName],
   };
 }

@@ -252,11 +252,7 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
     if (parts.paged) throw new KalphiteUsageError(message);
     this.#assertWhole(message);
     const spec = joinSpec(
-      {
-        source: this.#source,
-        predicate: this.#predicate,
-        joined: this.#source instanceof JoinSource,
-      },
+      { source: this.#source, predicate: this.#predicate },
       { source: parts.source, predicate: parts.predicate },
       options as JoinOptions<T, R>,
     );

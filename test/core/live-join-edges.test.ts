@@ -1,7 +1,7 @@
 // Joins at their edges: a grouping over a join, no-op writes, a query stopped mid-write, and
 // names that clash in a join of a join.
 import { describe, expect, it } from "vitest";
-import { KalphiteStore } from "../../src/core/index.js";
+import { KalphiteStore, KalphiteUsageError } from "../../src/core/index.js";
 import { ThreadEntity, threadComment, threadReview } from "./support/threads.js";
 
 function seeded() {
@@ -65,5 +65,24 @@ describe("a join whose last query stops during a write", () => {
       "c2-r2",
     ]);
     again();
+  });
+});
+
+describe("a join of a join", () => {
+  it("refuses a right side named as a part of the left rows", () => {
+    const { store } = seeded();
+    const withReview = store.comment.live.join(store.review, { on: "data.reviewId" });
+    expect(() =>
+      withReview.join(store.comment, { on: "review.id", equals: "data.reviewId" }),
+    ).toThrow(KalphiteUsageError);
+    expect(() => withReview.join(store.review, { on: "review.id" })).toThrow(KalphiteUsageError);
+    const named = withReview.join(store.comment, {
+      on: "review.id",
+      equals: "data.reviewId",
+      as: "sibling",
+    });
+    expect(named.value.map((row) => [row.comment.id, row.review.id, row.sibling.id])).toEqual([
+      ["c1", "r1", "c1"],
+    ]);
   });
 });
