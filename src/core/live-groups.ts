@@ -13,7 +13,11 @@ import { SortedIndex } from "./sorted-index.js";
 import { sortedMatches } from "./sorted-matches.js";
 import type { Row } from "./types.js";
 
-/** The rows of a live query by group; each group in the query's order. Empty groups are absent. */
+/**
+ * The rows of a live query by group; each group in the query's order. Empty groups are absent.
+ * Groups are in the order of their first row when read unsubscribed, and in the order they first
+ * appeared since subscribing while subscribed.
+ */
 export type Groups<T, K extends PropertyKey> = Partial<Record<K, T[]>>;
 
 /** What a grouping is made of: the query's filter and order, and the group of a row. */

@@ -178,7 +178,9 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
    * This query's rows grouped by `key` (a function or a dotted path), kept up to date: a
    * `ReadonlySignal` of a record from group to rows, each group in this query's order. Like
    * `Object.groupBy`, group values become string keys (symbols stay) and the record has no
-   * prototype.
+   * prototype. Unsubscribed, groups are in the order of their first row (as `Object.groupBy`
+   * over the rows); subscribed, in the order groups first appeared since subscribing (a group
+   * that empties and fills again comes last).
    *
    * @example store.comment.live.orderBy("updatedAt", "desc").groupBy("data.status").value.open
    */
