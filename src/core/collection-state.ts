@@ -1,5 +1,5 @@
 import { type ReadonlySignal, type Signal, signal } from "@preact/signals-core";
-import { AttachedEngines } from "./attached-engines.js";
+import { AttachedEngines, type EngineWalks } from "./attached-engines.js";
 import type { LiveQueryEngine, LiveSource } from "./live-source.js";
 import type { Entity } from "./types.js";
 
@@ -31,10 +31,11 @@ export class CollectionState<T extends Entity> implements LiveSource<T> {
   #writes = 0;
   readonly #reportError: (error: unknown) => void;
 
-  constructor(entityType: string, reportError: (error: unknown) => void) {
+  /** `walks` is the store's: a write made during another's walk is walked after it. */
+  constructor(entityType: string, reportError: (error: unknown) => void, walks: EngineWalks) {
     this.entityType = entityType;
     this.#reportError = reportError;
-    this.#liveQueries = new AttachedEngines<T>(reportError);
+    this.#liveQueries = new AttachedEngines<T>(reportError, walks);
   }
 
   /** The signal of one entity (undefined while it does not exist). */

@@ -13,7 +13,11 @@ import { SortedIndex } from "./sorted-index.js";
 import { sortedMatches } from "./sorted-matches.js";
 import type { Row } from "./types.js";
 
-/** The rows of a live query by group; each group in the query's order. Empty groups are absent. */
+/**
+ * The rows of a live query by group; each group in the query's order. Empty groups are absent.
+ * Groups are in the order of their first row when read unsubscribed, and in the order they first
+ * appeared since subscribing while subscribed.
+ */
 export type Groups<T, K extends PropertyKey> = Partial<Record<K, T[]>>;
 
 /** What a grouping is made of: the query's filter and order, and the group of a row. */
@@ -177,29 +181,26 @@ export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
   /** @internal A subscriber came: the first one builds the index, kept until the last leaves. */
   protected _attach(): void {
     const { predicate, key, descending, group } = this.#spec;
-    const { rows, keys } = sortedMatches(this.#source.values, predicate, key, descending);
-    const byGroup = new Map<PropertyKey, { keys: unknown[]; rows: T[] }>();
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i]!;
-      const name = groupKey(group(row));
-      let entries = byGroup.get(name);
-      if (entries === undefined) {
-        entries = { keys: [], rows: [] };
-        byGroup.set(name, entries);
-      }
-      entries.keys.push(keys[i]);
-      entries.rows.push(row);
-    }
+    // Attached first: a source that keeps its rows only while watched (a join) builds them once,
+    // and the groups hold its rows, not those of a build thrown away.
+    this.#source.attach(this);
     const indexes = new Map<PropertyKey, SortedIndex<T>>();
-    for (const [name, entries] of byGroup) {
-      const index = new SortedIndex<T>(descending);
-      index.load(entries.keys, entries.rows);
-      indexes.set(name, index);
-      this.#dirty.add(name);
+    try {
+      const { rows, keys } = sortedMatches(this.#source.values, predicate, key, descending);
+      // Rows in order: each goes at the end of its group.
+      for (let i = 0; i < rows.length; i++) {
+        const name = groupKey(group(rows[i]!));
+        let index = indexes.get(name);
+        if (index === undefined) indexes.set(name, (index = new SortedIndex<T>(descending)));
+        index.insert(keys[i], rows[i]!, 0);
+      }
+    } catch (error) {
+      this.#source.detach(this);
+      throw error;
     }
+    for (const name of indexes.keys()) this.#dirty.add(name);
     this.#arrays.clear();
     this.#indexes = indexes;
-    this.#source.attach(this);
     this.#tick.value = ++this.#ticks;
   }
 

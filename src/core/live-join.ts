@@ -62,15 +62,21 @@ export interface JoinSpec<L extends Row, R extends Row> {
   rightName: string;
   /** The left rows are joined rows themselves: spread them instead of nesting. */
   spreadLeft: boolean;
+  /** The names of a joined row's parts (all but `id`), for a join of this join. */
+  parts: readonly string[];
 }
 
 type JoinedRow = Row & Record<string, unknown>;
 
-/** The maintained state of a join: its rows, and each side's row ids by join key. */
+/**
+ * The maintained state of a join: its rows, and each side's rows by join key, as the join has
+ * been handed them. It never reads a side's values while it takes in a write: a write made by a
+ * listener during the walk is already in the values, and reaches the join only after.
+ */
 interface JoinState {
   rows: Map<string, JoinedRow>;
-  leftsByKey: Map<unknown, Set<string>>;
-  rightsByKey: Map<unknown, Set<string>>;
+  leftsByKey: Map<unknown, Map<string, Row>>;
+  rightsByKey: Map<unknown, Map<string, Row>>;
 }
 
 const SEPARATOR = "\u0000";
@@ -87,6 +93,8 @@ const SEPARATOR = "\u0000";
 export class JoinSource<L extends Row, R extends Row> implements LiveSource<JoinedRow> {
   readonly entityType: string;
   readonly version: ReadonlySignal<number>;
+  /** @internal */
+  readonly _spec: JoinSpec<L, R>;
   readonly #spec: JoinSpec<L, R>;
   readonly #queries: AttachedEngines<JoinedRow>;
   readonly #leftEngine: LiveQueryEngine<L> = { _apply: (p, n) => this.#applyLeft(p, n) };
@@ -95,7 +103,7 @@ export class JoinSource<L extends Row, R extends Row> implements LiveSource<Join
 
   /** @internal Use `query.join(other, options)`. */
   constructor(spec: JoinSpec<L, R>) {
-    this.#spec = spec;
+    this.#spec = this._spec = spec;
     this.#queries = new AttachedEngines((error) => this.reportError(error));
     this.entityType = `${spec.left.source.entityType} ⋈ ${spec.rightName}`;
     const { left, right } = spec;
@@ -130,17 +138,16 @@ export class JoinSource<L extends Row, R extends Row> implements LiveSource<Join
     const { left, right, leftKey, rightKey, kind } = this.#spec;
     const state: JoinState = { rows: new Map(), leftsByKey: new Map(), rightsByKey: new Map() };
     for (const row of right.source.values.values()) {
-      if (right.predicate(row)) addTo(state.rightsByKey, rightKey(row), row.id);
+      if (right.predicate(row)) addTo(state.rightsByKey, rightKey(row), row);
     }
-    const rights = right.source.values;
     for (const row of left.source.values.values()) {
       if (!left.predicate(row)) continue;
       const key = leftKey(row);
-      addTo(state.leftsByKey, key, row.id);
+      addTo(state.leftsByKey, key, row);
       const matches = matchable(key) ? state.rightsByKey.get(key) : undefined;
       if (matches !== undefined) {
-        for (const id of matches) {
-          const joined = this.#row(row, rights.get(id));
+        for (const match of matches.values()) {
+          const joined = this.#row(row, match as R);
           state.rows.set(joined.id, joined);
         }
       } else if (kind === "left") {
@@ -167,7 +174,7 @@ export class JoinSource<L extends Row, R extends Row> implements LiveSource<Join
     const matches = matchable(key) ? state.rightsByKey.get(key) : undefined;
     if (matches === undefined) return this.#spec.kind === "left" ? [`${leftId}${SEPARATOR}`] : [];
     const ids: string[] = [];
-    for (const id of matches) ids.push(`${leftId}${SEPARATOR}${id}`);
+    for (const id of matches.keys()) ids.push(`${leftId}${SEPARATOR}${id}`);
     return ids;
   }
 
@@ -176,15 +183,16 @@ export class JoinSource<L extends Row, R extends Row> implements LiveSource<Join
     const matches = matchable(key) ? state.rightsByKey.get(key) : undefined;
     if (matches === undefined)
       return this.#spec.kind === "left" ? [this.#row(left, undefined)] : [];
-    const rights = this.#spec.right.source.values;
     const rows: JoinedRow[] = [];
-    for (const id of matches) rows.push(this.#row(left, rights.get(id)));
+    for (const right of matches.values()) rows.push(this.#row(left, right as R));
     return rows;
   }
 
   #applyLeft(previous: L | undefined, next: L | undefined): void {
     const { left, leftKey } = this.#spec;
     const state = this.#state!;
+    // The same object again: nothing changed.
+    if (previous === next) return;
     const wasIn = previous !== undefined && left.predicate(previous);
     const isIn = next !== undefined && left.predicate(next);
     if (!wasIn && !isIn) return;
@@ -193,60 +201,64 @@ export class JoinSource<L extends Row, R extends Row> implements LiveSource<Join
     const before = wasIn ? this.#rowIdsOf(previous.id, oldKey, state) : [];
     const after = isIn ? this.#rowsOf(next, newKey, state) : [];
     if (wasIn) removeFrom(state.leftsByKey, oldKey, previous.id);
-    if (isIn) addTo(state.leftsByKey, newKey, next.id);
+    if (isIn) addTo(state.leftsByKey, newKey, next);
     // A row whose pair is the same (the common update) is replaced; the others leave or enter.
     const entering = new Map(after.map((row) => [row.id, row]));
     for (const rowId of before) {
       const replacement = entering.get(rowId);
       entering.delete(rowId);
-      this.#emit(state.rows.get(rowId)!, replacement);
+      this.#emit(state, state.rows.get(rowId)!, replacement);
     }
-    for (const row of entering.values()) this.#emit(undefined, row);
+    for (const row of entering.values()) this.#emit(state, undefined, row);
   }
 
   #applyRight(previous: R | undefined, next: R | undefined): void {
     const { right, rightKey, kind } = this.#spec;
     const state = this.#state!;
+    if (previous === next) return;
     const wasIn = previous !== undefined && right.predicate(previous);
     const isIn = next !== undefined && right.predicate(next);
     if (!wasIn && !isIn) return;
     const oldKey = wasIn ? rightKey(previous) : undefined;
     const newKey = isIn ? rightKey(next) : undefined;
-    const lefts = this.#spec.left.source.values;
     const id = (previous ?? next)!.id;
     if (wasIn && isIn && Object.is(oldKey, newKey)) {
       // The same pairs: each joined row gets the new right row.
-      for (const leftId of state.leftsByKey.get(oldKey) ?? []) {
-        const rowId = `${leftId}${SEPARATOR}${id}`;
-        this.#emit(state.rows.get(rowId)!, this.#row(lefts.get(leftId)!, next));
+      addTo(state.rightsByKey, newKey, next);
+      for (const left of state.leftsByKey.get(oldKey)?.values() ?? []) {
+        const rowId = `${left.id}${SEPARATOR}${id}`;
+        this.#emit(state, state.rows.get(rowId)!, this.#row(left as L, next));
       }
       return;
     }
     if (wasIn) {
       removeFrom(state.rightsByKey, oldKey, id);
       const stillMatched = matchable(oldKey) && state.rightsByKey.has(oldKey);
-      for (const leftId of matchable(oldKey) ? (state.leftsByKey.get(oldKey) ?? []) : []) {
-        const left = lefts.get(leftId)!;
-        this.#emit(state.rows.get(`${leftId}${SEPARATOR}${id}`)!, undefined);
-        if (kind === "left" && !stillMatched) this.#emit(undefined, this.#row(left, undefined));
+      for (const left of state.leftsByKey.get(oldKey)?.values() ?? []) {
+        this.#emit(state, state.rows.get(`${left.id}${SEPARATOR}${id}`)!, undefined);
+        if (kind === "left" && !stillMatched)
+          this.#emit(state, undefined, this.#row(left as L, undefined));
       }
     }
     if (isIn) {
       const wasMatched = matchable(newKey) && state.rightsByKey.has(newKey);
-      addTo(state.rightsByKey, newKey, id);
-      for (const leftId of matchable(newKey) ? (state.leftsByKey.get(newKey) ?? []) : []) {
-        const left = lefts.get(leftId)!;
+      addTo(state.rightsByKey, newKey, next);
+      for (const left of state.leftsByKey.get(newKey)?.values() ?? []) {
         if (kind === "left" && !wasMatched) {
-          this.#emit(state.rows.get(`${leftId}${SEPARATOR}`)!, undefined);
+          this.#emit(state, state.rows.get(`${left.id}${SEPARATOR}`)!, undefined);
         }
-        this.#emit(undefined, this.#row(left, next));
+        this.#emit(state, undefined, this.#row(left as L, next));
       }
     }
   }
 
-  /** Applies one row change to the rows, then to every query over the join. */
-  #emit(previous: JoinedRow | undefined, next: JoinedRow | undefined): void {
-    const rows = this.#state!.rows;
+  /**
+   * Applies one row change to the rows, then to every query over the join; nothing once the
+   * state changed during the write (its last query stopped, maybe another started afresh).
+   */
+  #emit(state: JoinState, previous: JoinedRow | undefined, next: JoinedRow | undefined): void {
+    if (this.#state !== state) return;
+    const rows = state.rows;
     if (next === undefined) rows.delete(previous!.id);
     else rows.set(next.id, next);
     this.#queries.apply(previous, next);
@@ -258,24 +270,24 @@ function matchable(key: unknown): boolean {
   return key !== undefined && key !== null;
 }
 
-function addTo(map: Map<unknown, Set<string>>, key: unknown, id: string): void {
+function addTo(map: Map<unknown, Map<string, Row>>, key: unknown, row: Row): void {
   if (!matchable(key)) return;
-  const ids = map.get(key);
-  if (ids === undefined) map.set(key, new Set([id]));
-  else ids.add(id);
+  const rows = map.get(key);
+  if (rows === undefined) map.set(key, new Map([[row.id, row]]));
+  else rows.set(row.id, row);
 }
 
-function removeFrom(map: Map<unknown, Set<string>>, key: unknown, id: string): void {
+function removeFrom(map: Map<unknown, Map<string, Row>>, key: unknown, id: string): void {
   if (!matchable(key)) return;
-  const ids = map.get(key);
-  if (ids === undefined) return;
-  ids.delete(id);
-  if (ids.size === 0) map.delete(key);
+  const rows = map.get(key);
+  if (rows === undefined) return;
+  rows.delete(id);
+  if (rows.size === 0) map.delete(key);
 }
 
 /** Checks a join's options and turns them into a spec. */
 export function joinSpec<L extends Row, R extends Row>(
-  left: JoinSide<L> & { joined: boolean },
+  left: JoinSide<L>,
   right: JoinSide<R>,
   options: JoinOptions<L, R>,
 ): JoinSpec<L, R> {
@@ -297,9 +309,12 @@ export function joinSpec<L extends Row, R extends Row>(
     );
   }
   const leftName = left.source.entityType;
-  if (!left.joined && rightName === leftName) {
+  // A join of a join spreads the left rows' parts: the right one must not take a part's name.
+  const leftParts =
+    left.source instanceof JoinSource ? (left.source._spec as JoinSpec<L, R>).parts : undefined;
+  if ((leftParts ?? [leftName]).includes(rightName)) {
     throw new KalphiteUsageError(
-      `Both sides of this join are called "${leftName}": name the right side with the as option (join(other, { on, as: "parent" })).`,
+      `Both sides of this join have rows called "${rightName}": name the right side with the as option (join(other, { on, as: "parent" })).`,
     );
   }
   return {
@@ -310,6 +325,7 @@ export function joinSpec<L extends Row, R extends Row>(
     kind,
     leftName,
     rightName,
-    spreadLeft: left.joined,
+    spreadLeft: leftParts !== undefined,
+    parts: [...(leftParts ?? [leftName]), rightName],
   };
 }

@@ -138,9 +138,7 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
   window(offset: number, count: number): LiveWindow<T> {
     assertPosition("window(offset)", offset);
     assertPosition("window(offset, count)", count);
-    this.#assertWhole(
-      "window() after offset() or limit() is ambiguous: call window(offset, count) on the query without them.",
-    );
+    this.#assertWhole("window()", "call window(offset, count) on the query without them");
     return new LiveWindow(this.#with({ offset, limit: count }));
   }
 
@@ -180,15 +178,15 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
    * This query's rows grouped by `key` (a function or a dotted path), kept up to date: a
    * `ReadonlySignal` of a record from group to rows, each group in this query's order. Like
    * `Object.groupBy`, group values become string keys (symbols stay) and the record has no
-   * prototype.
+   * prototype. Unsubscribed, groups are in the order of their first row (as `Object.groupBy`
+   * over the rows); subscribed, in the order groups first appeared since subscribing (a group
+   * that empties and fills again comes last).
    *
    * @example store.comment.live.orderBy("updatedAt", "desc").groupBy("data.status").value.open
    */
   groupBy<K extends PropertyKey>(key: ((entity: T) => K) | KeySelector<T>): LiveGroups<T, K> {
     const group = toKeyFunction(key as KeySelector<T>, "live.groupBy(key)");
-    this.#assertWhole(
-      "groupBy() after limit() or offset() is ambiguous (the first rows, grouped? or each group limited?): group the query without a limit, then slice each group.",
-    );
+    this.#assertWhole("groupBy()", "group the query without them, then slice each group");
     return new LiveGroups<T, K>(this.#source, {
       predicate: this.#predicate,
       key: this.#key,
@@ -211,9 +209,7 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
   aggregate<S extends AggregateSpec<T>>(
     build: (helpers: AggregateHelpers<T>) => S,
   ): LiveValue<AggregateResult<S>> {
-    this.#assertWhole(
-      "aggregate() after limit() or offset() is ambiguous: aggregate the query without them.",
-    );
+    this.#assertWhole("aggregate()", "aggregate the query without them");
     return aggregateOf(this.#source, this.#predicate, buildAggregates(build), this.toString());
   }
 
@@ -247,16 +243,11 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
       );
     }
     const parts = right._parts();
-    const message =
-      "join() of a query with limit() or offset() is ambiguous: join first, then limit the joined rows.";
-    if (parts.paged) throw new KalphiteUsageError(message);
-    this.#assertWhole(message);
+    const fix = "join first, then limit the joined rows";
+    if (parts.paged) throw whole("join()", fix);
+    this.#assertWhole("join()", fix);
     const spec = joinSpec(
-      {
-        source: this.#source,
-        predicate: this.#predicate,
-        joined: this.#source instanceof JoinSource,
-      },
+      { source: this.#source, predicate: this.#predicate },
       { source: parts.source, predicate: parts.predicate },
       options as JoinOptions<T, R>,
     );
@@ -265,7 +256,8 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
 
   /**
    * Calls `listener` with each change to the full result (before `limit`) as it happens, without
-   * building the result array. Returns the unsubscribe.
+   * building the result array. Returns the unsubscribe. A write the listener makes reaches the
+   * live queries once the write being delivered has reached them all.
    */
   subscribeChanges(listener: (change: LiveQueryChange<T>) => void): () => void {
     this._retain();
@@ -347,11 +339,9 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
     };
   }
 
-  /** Throws `message` when this query shows a page (an offset or a limit), not its whole result. */
-  #assertWhole(message: string): void {
-    if (this.#offset !== 0 || this.#limit !== Infinity) {
-      throw new KalphiteUsageError(message);
-    }
+  /** Throws when this query shows a page (an offset or a limit), not its whole result. */
+  #assertWhole(what: string, fix: string): void {
+    if (this.#offset !== 0 || this.#limit !== Infinity) throw whole(what, fix);
   }
 
   #with(patch: Partial<QuerySpec<T>>): LiveQuery<T> {
@@ -438,6 +428,11 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
     this.#index = undefined;
     this.#tick.value = ++this.#ticks;
   }
+}
+
+/** What is ambiguous on a page of a query (after `offset` or `limit`), and how to say it instead. */
+function whole(what: string, fix: string): KalphiteUsageError {
+  return new KalphiteUsageError(`${what} after limit() or offset() is ambiguous: ${fix}.`);
 }
 
 /** The root live query of a collection: every entity, ordered by id. */

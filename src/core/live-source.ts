@@ -30,4 +30,6 @@ export interface LiveSource<T extends Row> {
 export interface LiveQueryEngine<T> {
   /** @internal */
   _apply(previous: T | undefined, next: T | undefined): void;
+  /** @internal The source's write count when it attached this engine (AttachedEngines). */
+  _attachedAt?: number;
 }

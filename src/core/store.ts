@@ -1,5 +1,6 @@
-import { batch as signalsBatch } from "@preact/signals-core";
+import { batch as signalsBatch, untracked } from "@preact/signals-core";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { AttachedEngines } from "./attached-engines.js";
 import { callEach } from "./call-each.js";
 import { CollectionState } from "./collection-state.js";
 import { KalphiteUsageError, KalphiteValidationError } from "./errors.js";
@@ -59,13 +60,16 @@ export interface StoreApi<E extends Entity> {
    */
   batch<R>(fn: () => R): R;
   /**
-   * Calls `listener` after every write, or once per `batch`, with the changes made.
+   * Calls `listener` after every write, or once per `batch`, with the changes made. A write made
+   * by a subscriber reaches the others after the changes being delivered.
    * @example const stop = store.subscribe(() => rerender());
    */
   subscribe(listener: (changes: readonly StoreChange<E>[]) => void): () => void;
   /**
    * The change stream: calls `listener` synchronously for every change, with its origin. The
-   * flush engine and the sync client are built on it.
+   * flush engine and the sync client are built on it. A write made by a listener reaches every
+   * listener after the change being delivered, so each sees the changes in the order they took
+   * effect.
    * @example store.onChange((change) => { if (change.origin === "local") queue(change); });
    */
   onChange(listener: (change: StoreChange<E>) => void): () => void;
@@ -114,8 +118,18 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
   readonly #subscribers = new Set<(changes: readonly StoreChange<E>[]) => void>();
   readonly #changeListeners = new Set<(change: StoreChange<E>) => void>();
   readonly #onError: (error: unknown) => void;
+  readonly #walks = AttachedEngines.walks();
   #batchDepth = 0;
   #batched: StoreChange<E>[] = [];
+  /**
+   * The changes to deliver: one made by a change listener while the listeners run (or by a live
+   * query's listener during a write) waits until the one being delivered has reached every
+   * listener, and changes made while the subscribers run reach them after. Otherwise a later
+   * listener (the flush engine, sync) would see the newer change first and keep the older.
+   */
+  readonly #queuedChanges: StoreChange<E>[] = [];
+  #emitting = false;
+  #notifying = false;
   readonly #writeChecks = new Set<WriteCheck>();
   /** The entity `upsert` hands to `#setPending` inside a batch (no closure per write). */
   #pendingEntity: E | undefined;
@@ -154,10 +168,10 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
     try {
       return signalsBatch(fn);
     } finally {
-      if (--this.#batchDepth === 0 && this.#batched.length > 0) {
-        const changes = this.#batched;
-        this.#batched = [];
-        this.#notifySubscribers(changes);
+      if (--this.#batchDepth === 0) {
+        // Changes still queued were made during a write that emitted none (see `#emit`).
+        if (this.#queuedChanges.length > 0 && !this.#emitting) untracked(this.#deliver);
+        if (this.#batched.length > 0 && !this.#notifying) untracked(this.#notify);
       }
     }
   };
@@ -295,7 +309,7 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
   #state(entityType: string): CollectionState<E> {
     let state = this.#states.get(entityType);
     if (state === undefined) {
-      state = new CollectionState<E>(entityType, this.#onError);
+      state = new CollectionState<E>(entityType, this.#onError, this.#walks);
       this.#states.set(entityType, state);
     }
     return state;
@@ -342,13 +356,47 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
   }
 
   #emit(change: StoreChange<E>): void {
-    callEach(this.#changeListeners, change, this.#onError);
-    if (this.#subscribers.size > 0) this.#batched.push(change);
+    // A write made by a listener, or by a live query's listener while the live queries take in
+    // a write (whose change is emitted after that), waits for the change being delivered.
+    // Changes already queued here were made during this write's walk: they come after it.
+    if (this.#emitting || this.#walks.walking) this.#queuedChanges.push(change);
+    else {
+      this.#queuedChanges.unshift(change);
+      untracked(this.#deliver);
+    }
   }
 
-  #notifySubscribers(changes: readonly StoreChange<E>[]): void {
-    callEach(this.#subscribers, changes, this.#onError);
-  }
+  // Listeners run outside any effect (untracked): what they read must not become a dependency
+  // of an effect that writes. Arrow properties: untracked(fn) then costs no closure per write.
+
+  /** Hands the changes to the subscribers; what they write meanwhile reaches them all after. */
+  readonly #notify = (): void => {
+    this.#notifying = true;
+    try {
+      while (this.#batched.length > 0) {
+        const changes = this.#batched;
+        this.#batched = [];
+        callEach(this.#subscribers, changes, this.#onError);
+      }
+    } finally {
+      this.#notifying = false;
+    }
+  };
+
+  /** Delivers the queued changes, in order, each to every listener. */
+  readonly #deliver = (): void => {
+    const queued = this.#queuedChanges;
+    this.#emitting = true;
+    try {
+      for (let i = 0; i < queued.length; i++) {
+        if (this.#subscribers.size > 0) this.#batched.push(queued[i]!);
+        callEach(this.#changeListeners, queued[i]!, this.#onError);
+      }
+    } finally {
+      queued.length = 0;
+      this.#emitting = false;
+    }
+  };
 }
 
 /**
