@@ -299,29 +299,15 @@ export class SortedIndex<T extends { id: string }> {
   /** The chunk a (key, id) belongs in: the first whose last entry is not below it. */
   #chunkFor(key: unknown, id: string): number {
     const lastKeys = this.#lastKeys;
-    const numeric = typeof key === "number";
-    const sign = this.#sign;
     let lo = 0;
     let hi = lastKeys.length - 1;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const other = lastKeys[mid];
-      // Numbers compared in place (NaN, neither below, above nor equal, goes to #compareKeys): the search runs on every write to a query, and
-      // until V8 has compiled it (a UI's first few thousand writes) each call is paid in full.
-      let order =
-        numeric && typeof other === "number"
-          ? other < (key as number)
-            ? -sign
-            : other > (key as number)
-              ? sign
-              : other === key
-                ? 0
-                : this.#compareKeys(other, key)
-          : this.#compareKeys(other, key);
+      let order = this.#compareKeys(lastKeys[mid], key);
       if (order === 0) {
         const rows = this.#chunks[mid]!.rows;
-        const otherId = rows[rows.length - 1]!.id;
-        order = otherId < id ? -1 : otherId > id ? 1 : 0;
+        const other = rows[rows.length - 1]!.id;
+        order = other < id ? -1 : other > id ? 1 : 0;
       }
       if (order < 0) lo = mid + 1;
       else hi = mid;
@@ -329,31 +315,12 @@ export class SortedIndex<T extends { id: string }> {
     return lo;
   }
 
-  /** The first position in `chunk` whose entry is not below (key, id); numbers as in #chunkFor. */
   #lowerBound(chunk: Chunk<T>, key: unknown, id: string): number {
-    const keys = chunk.keys;
-    const numeric = typeof key === "number";
-    const sign = this.#sign;
     let lo = 0;
-    let hi = keys.length;
+    let hi = chunk.rows.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const other = keys[mid];
-      let order =
-        numeric && typeof other === "number"
-          ? other < (key as number)
-            ? -sign
-            : other > (key as number)
-              ? sign
-              : other === key
-                ? 0
-                : this.#compareKeys(other, key)
-          : this.#compareKeys(other, key);
-      if (order === 0) {
-        const otherId = chunk.rows[mid]!.id;
-        order = otherId < id ? -1 : otherId > id ? 1 : 0;
-      }
-      if (order < 0) lo = mid + 1;
+      if (this.#compareAt(chunk, mid, key, id) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
