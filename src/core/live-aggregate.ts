@@ -1,6 +1,7 @@
 import { type Signal, signal } from "@preact/signals-core";
 import type { AggregateKind, Aggregator } from "./aggregators.js";
 import { KalphiteUsageError } from "./errors.js";
+import { ExactSum } from "./exact-sum.js";
 import { LiveSignal } from "./live-signal.js";
 import type { LiveQueryEngine, LiveSource } from "./live-source.js";
 import { LiveValue } from "./live-value.js";
@@ -25,7 +26,7 @@ const WHOLE = "";
 /** One group's running state: O(1) per row for count, sum, avg; a sorted index for min/max. */
 class GroupState<T extends Row> {
   rows = 0;
-  readonly sums: number[];
+  readonly sums: ExactSum[];
   readonly numbers: number[];
   readonly indexes: (SortedIndex<T> | undefined)[];
   /** The last result handed out, and whether a write may have changed it since. */
@@ -33,7 +34,7 @@ class GroupState<T extends Row> {
   dirty = true;
 
   constructor(kinds: readonly AggregateKind[]) {
-    this.sums = kinds.map(() => 0);
+    this.sums = kinds.map(() => new ExactSum());
     this.numbers = kinds.map(() => 0);
     this.indexes = kinds.map((kind) =>
       kind === "count" || kind === "sum" || kind === "avg" ? undefined : new SortedIndex<T>(false),
@@ -52,8 +53,7 @@ class GroupState<T extends Row> {
         else index.remove(value, row.id, 0);
       } else if (typeof value === "number" && Number.isFinite(value)) {
         this.numbers[i]! += sign;
-        // Back to no numbers: start from an exact 0 again rather than a rounding residue.
-        this.sums[i] = this.numbers[i] === 0 ? 0 : this.sums[i]! + sign * value;
+        this.sums[i]!.add(sign * value);
       }
     }
   }
@@ -67,11 +67,11 @@ class GroupState<T extends Row> {
         kind === "count"
           ? this.rows
           : kind === "sum"
-            ? this.sums[i]
+            ? this.sums[i]!.value
             : kind === "avg"
               ? this.numbers[i] === 0
                 ? undefined
-                : this.sums[i]! / this.numbers[i]!
+                : this.sums[i]!.value / this.numbers[i]!
               : kind === "min"
                 ? index!.first()?.key
                 : kind === "max"

@@ -155,6 +155,25 @@ describe("live aggregates", () => {
     expect(stats.value).toEqual({ total: 1, mean: 1, least: "body of b" });
   });
 
+  it("sum and avg equal a fresh sum of the rows after the rows that were large leave", () => {
+    const store = KalphiteStore(Entity);
+    const stats = store.comment.live.aggregate(({ sum, avg }) => ({
+      total: sum((c) => c.updatedAt),
+      mean: avg((c) => c.updatedAt),
+    }));
+    const stop = stats.subscribe(() => {});
+    store.comment.upsert("big", comment("big", {}, 1e20));
+    store.comment.upsert("one", comment("one", {}, 1));
+    store.comment.delete("big");
+    expect(stats.value).toEqual({ total: 1, mean: 1 });
+    store.comment.upsert("a", comment("a", {}, 0.1));
+    store.comment.upsert("b", comment("b", {}, 0.2));
+    store.comment.delete("a");
+    store.comment.delete("one");
+    expect(stats.value).toEqual({ total: 0.2, mean: 0.2 });
+    stop();
+  });
+
   it("a throwing aggregate key goes to onError and changes nothing", () => {
     const { store, errors } = seeded();
     const stats = store.comment.live.aggregate(({ count, max }) => ({
