@@ -126,6 +126,8 @@ export class LiveAggregates<T extends Row, K extends PropertyKey, R>
   /** One tick per group someone watches through `group(key)`. */
   readonly #groupTicks = new Map<PropertyKey, Signal<number>>();
   #states: Map<PropertyKey, GroupState<T>> | undefined;
+  /** A write threw in the user's functions: the states lack it until rebuilt. */
+  #stale = false;
   #last: AggregateGroups<K, R> | undefined;
 
   /** @internal Use `query.groupBy(key).aggregate(build)` or `query.aggregate(build)`. */
@@ -212,21 +214,41 @@ export class LiveAggregates<T extends Row, K extends PropertyKey, R>
 
   /** @internal Called by the source on every write while this aggregation is subscribed. */
   _apply(previous: T | undefined, next: T | undefined): void {
+    if (this.#stale) {
+      // A write before this one threw in the user's functions and is missing: start again from
+      // the source, which holds this write too.
+      this.#states = this.#build(undefined);
+      this.#stale = false;
+      this.#mode.value = ++this.#modes;
+      return;
+    }
     const { predicate, group, aggregates } = this.#spec;
-    const wasIn = previous !== undefined && predicate(previous);
-    const isIn = next !== undefined && predicate(next);
-    if (!wasIn && !isIn) return;
-    // Everything the user's functions say is computed first, so that one throwing changes nothing.
-    const oldGroup = wasIn ? (group ? groupKey(group(previous)) : WHOLE) : undefined;
-    const newGroup = isIn ? (group ? groupKey(group(next)) : WHOLE) : undefined;
-    const oldValues = wasIn ? aggregates.map(([, a]) => a.value?.(previous)) : undefined;
-    const newValues = isIn ? aggregates.map(([, a]) => a.value?.(next)) : undefined;
+    let wasIn: boolean;
+    let isIn: boolean;
+    let oldGroup: PropertyKey | undefined;
+    let newGroup: PropertyKey | undefined;
+    let oldValues: unknown[] | undefined;
+    let newValues: unknown[] | undefined;
+    try {
+      wasIn = previous !== undefined && predicate(previous);
+      isIn = next !== undefined && predicate(next);
+      if (!wasIn && !isIn) return;
+      // Everything the user's functions say is computed first, so that one throwing changes
+      // nothing; the write is then missing, and the next one rebuilds.
+      oldGroup = wasIn ? (group ? groupKey(group(previous!)) : WHOLE) : undefined;
+      newGroup = isIn ? (group ? groupKey(group(next!)) : WHOLE) : undefined;
+      oldValues = wasIn ? aggregates.map(([, a]) => a.value?.(previous!)) : undefined;
+      newValues = isIn ? aggregates.map(([, a]) => a.value?.(next!)) : undefined;
+    } catch (error) {
+      this.#stale = true;
+      throw error;
+    }
     const states = this.#states!;
     const tick = ++this.#ticks;
     let left: GroupState<T> | undefined;
     if (wasIn) {
       left = states.get(oldGroup!)!;
-      left.add(previous, oldValues!, -1);
+      left.add(previous!, oldValues!, -1);
       this.#touch(oldGroup!, tick);
     }
     if (isIn) {
@@ -235,7 +257,7 @@ export class LiveAggregates<T extends Row, K extends PropertyKey, R>
         state = new GroupState<T>(this.#kinds);
         states.set(newGroup!, state);
       }
-      state.add(next, newValues!, 1);
+      state.add(next!, newValues!, 1);
       if (newGroup !== oldGroup) this.#touch(newGroup!, tick);
     }
     // Only now: a row that stays in its group must not empty it (and lose its result) on the way.
@@ -333,6 +355,7 @@ export class LiveAggregates<T extends Row, K extends PropertyKey, R>
   protected _detach(): void {
     this.#source.detach(this);
     this.#states = undefined;
+    this.#stale = false;
     this.#mode.value = ++this.#modes;
   }
 }

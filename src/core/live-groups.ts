@@ -53,6 +53,8 @@ export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
   #ticks = 0;
   /** While subscribed: each group's rows, and the arrays handed out, rebuilt only when dirty. */
   #indexes: Map<PropertyKey, SortedIndex<T>> | undefined;
+  /** A write threw in the user's functions: the indexes lack it until rebuilt. */
+  #stale = false;
   readonly #arrays = new Map<PropertyKey, T[]>();
   readonly #dirty = new Set<PropertyKey>();
   #last: Groups<T, K> | undefined;
@@ -95,23 +97,41 @@ export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
 
   /** @internal Called by the collection on every write while this grouping is subscribed. */
   _apply(previous: T | undefined, next: T | undefined): void {
+    if (this.#stale) {
+      // A write before this one threw in the user's functions and is missing: start again from
+      // the source, which holds this write too.
+      this.#use(this.#build());
+      return;
+    }
     const { predicate, key, group } = this.#spec;
-    const wasIn = previous !== undefined && predicate(previous);
-    const isIn = next !== undefined && predicate(next);
-    if (!wasIn && !isIn) return;
-    // Everything the user's functions say is computed first, so that one throwing changes nothing.
-    const oldGroup = wasIn ? groupKey(group(previous)) : undefined;
-    const newGroup = isIn ? groupKey(group(next)) : undefined;
-    const oldKey = wasIn ? key(previous) : undefined;
-    const newKey = isIn ? key(next) : undefined;
+    let wasIn: boolean;
+    let isIn: boolean;
+    let oldGroup: PropertyKey | undefined;
+    let newGroup: PropertyKey | undefined;
+    let oldKey: unknown;
+    let newKey: unknown;
+    try {
+      wasIn = previous !== undefined && predicate(previous);
+      isIn = next !== undefined && predicate(next);
+      if (!wasIn && !isIn) return;
+      // Everything the user's functions say is computed first, so that one throwing changes
+      // nothing; the write is then missing, and the next one rebuilds.
+      oldGroup = wasIn ? groupKey(group(previous!)) : undefined;
+      newGroup = isIn ? groupKey(group(next!)) : undefined;
+      oldKey = wasIn ? key(previous!) : undefined;
+      newKey = isIn ? key(next!) : undefined;
+    } catch (error) {
+      this.#stale = true;
+      throw error;
+    }
     const indexes = this.#indexes!;
     // A cap of 0: positions are not needed, so none is counted.
     if (wasIn && isIn && oldGroup === newGroup) {
-      indexes.get(oldGroup!)!.update(oldKey, newKey, next, 0);
+      indexes.get(oldGroup!)!.update(oldKey, newKey, next!, 0);
     } else {
       if (wasIn) {
         const index = indexes.get(oldGroup!)!;
-        index.remove(oldKey, previous.id, 0);
+        index.remove(oldKey, previous!.id, 0);
         if (index.size === 0) indexes.delete(oldGroup!);
       }
       if (isIn) {
@@ -120,7 +140,7 @@ export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
           index = new SortedIndex<T>(this.#spec.descending);
           indexes.set(newGroup!, index);
         }
-        index.insert(newKey, next, 0);
+        index.insert(newKey, next!, 0);
       }
     }
     if (wasIn) this.#dirty.add(oldGroup!);
@@ -180,27 +200,40 @@ export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
 
   /** @internal A subscriber came: the first one builds the index, kept until the last leaves. */
   protected _attach(): void {
-    const { predicate, key, descending, group } = this.#spec;
     // Attached first: a source that keeps its rows only while watched (a join) builds them once,
     // and the groups hold its rows, not those of a build thrown away.
     this.#source.attach(this);
-    const indexes = new Map<PropertyKey, SortedIndex<T>>();
+    let indexes: Map<PropertyKey, SortedIndex<T>>;
     try {
-      const { rows, keys } = sortedMatches(this.#source.values, predicate, key, descending);
-      // Rows in order: each goes at the end of its group.
-      for (let i = 0; i < rows.length; i++) {
-        const name = groupKey(group(rows[i]!));
-        let index = indexes.get(name);
-        if (index === undefined) indexes.set(name, (index = new SortedIndex<T>(descending)));
-        index.insert(keys[i], rows[i]!, 0);
-      }
+      indexes = this.#build();
     } catch (error) {
       this.#source.detach(this);
       throw error;
     }
+    this.#use(indexes);
+  }
+
+  /** Each group's index, built from the source's rows. */
+  #build(): Map<PropertyKey, SortedIndex<T>> {
+    const { predicate, key, descending, group } = this.#spec;
+    const indexes = new Map<PropertyKey, SortedIndex<T>>();
+    const { rows, keys } = sortedMatches(this.#source.values, predicate, key, descending);
+    // Rows in order: each goes at the end of its group.
+    for (let i = 0; i < rows.length; i++) {
+      const name = groupKey(group(rows[i]!));
+      let index = indexes.get(name);
+      if (index === undefined) indexes.set(name, (index = new SortedIndex<T>(descending)));
+      index.insert(keys[i], rows[i]!, 0);
+    }
+    return indexes;
+  }
+
+  #use(indexes: Map<PropertyKey, SortedIndex<T>>): void {
+    for (const name of this.#indexes?.keys() ?? []) this.#dirty.add(name);
     for (const name of indexes.keys()) this.#dirty.add(name);
     this.#arrays.clear();
     this.#indexes = indexes;
+    this.#stale = false;
     this.#tick.value = ++this.#ticks;
   }
 
@@ -208,6 +241,7 @@ export class LiveGroups<T extends Row, K extends PropertyKey = PropertyKey>
   protected _detach(): void {
     this.#source.detach(this);
     this.#indexes = undefined;
+    this.#stale = false;
     this.#arrays.clear();
     this.#dirty.clear();
     this.#tick.value = ++this.#ticks;

@@ -69,6 +69,8 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
   #ticks = 0;
   readonly #changeListeners = new Set<(change: LiveQueryChange<T>) => void>();
   #index: SortedIndex<T> | undefined;
+  /** A write threw in the user's predicate or key: the index lacks it until rebuilt. */
+  #stale = false;
   #lastRows: T[] | undefined;
   /**
    * Writes that changed the rows shown since the last read, and whether the one write (if one)
@@ -277,6 +279,12 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
 
   /** @internal Called by the collection on every write while this query is subscribed. */
   _apply(previous: T | undefined, next: T | undefined): void {
+    // A write before this one threw in the user's predicate or key and is missing from the
+    // index: build it again from the source, which holds this write too.
+    if (this.#stale) {
+      this.#build();
+      return;
+    }
     const index = this.#index!;
     const predicate = this.#predicate;
     const key = this.#key;
@@ -285,16 +293,22 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
     const cap = wantsPositions ? Infinity : end;
     let oldIndex = -1;
     let newIndex = -1;
-    const wasIn = previous !== undefined && predicate(previous);
-    const isIn = next !== undefined && predicate(next);
-    if (wasIn && isIn) {
-      // An update that stays in the result.
-      newIndex = index.update(key(previous), key(next), next, cap);
-      oldIndex = index.movedFrom;
-    } else if (wasIn) {
-      oldIndex = index.remove(key(previous), previous.id, cap);
-    } else if (isIn) {
-      newIndex = index.insert(key(next), next, cap);
+    try {
+      const wasIn = previous !== undefined && predicate(previous);
+      const isIn = next !== undefined && predicate(next);
+      // The keys are read before the index changes, so a throw leaves it as it was.
+      if (wasIn && isIn) {
+        // An update that stays in the result.
+        newIndex = index.update(key(previous), key(next), next, cap);
+        oldIndex = index.movedFrom;
+      } else if (wasIn) {
+        oldIndex = index.remove(key(previous), previous.id, cap);
+      } else if (isIn) {
+        newIndex = index.insert(key(next), next, cap);
+      }
+    } catch (error) {
+      this.#stale = true;
+      throw error;
     }
     if (oldIndex === -1 && newIndex === -1) return;
     if ((oldIndex === -1) !== (newIndex === -1)) this.#size.value = index.size;
@@ -399,22 +413,28 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
 
   /** @internal A subscriber came: the first one builds the index, kept until the last leaves. */
   protected _attach(): void {
-    const index = new SortedIndex<T>(this.#spec.direction === "desc");
     // Attached first: a source that keeps its rows only while watched (a join) builds them once.
     this.#source.attach(this);
     try {
-      const { rows: sortedRows, keys: sortedKeys } = sortedMatches(
-        this.#source.values,
-        this.#predicate,
-        this.#key,
-        this.#spec.direction === "desc",
-      );
-      index.load(sortedKeys, sortedRows);
+      this.#build();
     } catch (error) {
       this.#source.detach(this);
       throw error;
     }
+  }
+
+  /** The index, built from the source's rows. */
+  #build(): void {
+    const index = new SortedIndex<T>(this.#spec.direction === "desc");
+    const { rows, keys } = sortedMatches(
+      this.#source.values,
+      this.#predicate,
+      this.#key,
+      this.#spec.direction === "desc",
+    );
+    index.load(keys, rows);
     this.#index = index;
+    this.#stale = false;
     this.#size.value = index.size;
     // A value computed before this point came from the unsubscribed path: read from the index now
     // (and compare, as the rows may be the same).
@@ -426,6 +446,7 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
   protected _detach(): void {
     this.#source.detach(this);
     this.#index = undefined;
+    this.#stale = false;
     this.#tick.value = ++this.#ticks;
   }
 }

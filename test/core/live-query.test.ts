@@ -281,6 +281,35 @@ describe("live queries", () => {
     expect(ids(query.value)).toEqual(["bad", "x"]);
   });
 
+  it("after a key that threw, the next write brings queries, groups and aggregates back to the rows", () => {
+    const errors: unknown[] = [];
+    const store = KalphiteStore(Entity, { onError: (error) => errors.push(error) });
+    // Throws for a negative line, as a key reading a missing field would.
+    const line = (c: Comment) => {
+      if (c.data.lineNumber < 0) throw new Error("no line");
+      return c.data.lineNumber;
+    };
+    const byLine = store.comment.live.orderBy(line);
+    const groups = store.comment.live.groupBy((c) => (line(c) < 5 ? "low" : "high"));
+    const stats = store.comment.live.aggregate(({ count, sum }) => ({
+      n: count(),
+      lines: sum(line),
+    }));
+    const stops = [byLine, groups, stats].map((live) => live.subscribe(() => {}));
+    store.comment.upsert("a", comment("a", { lineNumber: 1 }));
+    store.comment.upsert("a", comment("a", { lineNumber: -1 }));
+    store.comment.upsert("a", comment("a", { lineNumber: 7 }));
+    store.comment.upsert("b", comment("b", { lineNumber: 2 }));
+    expect(errors.length).toBeGreaterThan(0);
+    expect(ids(byLine.value)).toEqual(["b", "a"]);
+    expect(Object.fromEntries(Object.entries(groups.value).map(([k, v]) => [k, ids(v)]))).toEqual({
+      high: ["a"],
+      low: ["b"],
+    });
+    expect(stats.value).toEqual({ n: 2, lines: 9 });
+    for (const stop of stops) stop();
+  });
+
   it("a throwing predicate, key or listener goes to onError and does not stop the write", () => {
     const errors: unknown[] = [];
     const store = KalphiteStore(Entity, { onError: (error) => errors.push(error) });

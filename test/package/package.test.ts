@@ -43,15 +43,17 @@ afterAll(() => {
  * The most `kalphite` may add to an app, minified and gzipped, without `@preact/signals-core`
  * (which the app may share). It was 7.3 KB when set, and was raised once, to 12 KB, when the
  * live-query windows, aggregates and joins (about 4.5 KB min+gzip, methods of every live query,
- * so not tree-shaken) joined the core, and a second time, to 12.4 KB, for two fixes of wrong
+ * so not tree-shaken) joined the core, and a second time, to 12.5 KB, for three fixes of wrong
  * results: writes made during a write (by a listener, a subscriber or an effect) delivered in
  * order from one queue, walked after the write that caused them, outside any effect's tracking
  * (about 250 bytes; before, such a write could reach a flush target out of order or leave a row
  * twice in a query), and exact running sums for `sum`/`avg` (about 110 bytes; before, a sum
- * drifted from its rows' sum as rows left). The goal is still under 6 KB
+ * drifted from its rows' sum as rows left), and live results rebuilt after a user's key or
+ * predicate threw (about 150 bytes; before, they kept missing that write, or held its row twice,
+ * for good). The goal is still under 6 KB
  * ({@link CORE_GOAL_BYTES}). Lower it whenever the core shrinks; raising it needs a reason.
  */
-const CORE_BUDGET_BYTES = 12_400;
+const CORE_BUDGET_BYTES = 12_500;
 const CORE_GOAL_BYTES = 6_000;
 
 describe("the core entry", () => {
