@@ -196,9 +196,7 @@ export class FrontendDatabase<E extends Entity = Entity> {
       validateEntity(this.#schema, change.entity, change.entityType, change.entityId),
     );
     // Now, before any await: the sync deltas recorded with these entity changes may go with them.
-    const marked = [...this.#syncStates.values()].map(
-      (state) => [state, state.mark(latest)] as const,
-    );
+    const marked = [...this.#syncStates.values()].map((s) => [s, s.mark(latest)] as const);
     await this.#serialize(async () => {
       const taken = [...this.#syncStates.values()].map((state) => [state, state.take()] as const);
       const withSync = taken.filter(([, deltas]) => deltas.length > 0);
