@@ -61,6 +61,8 @@ export class AttachedEngines<T> {
    * reported and the others still run. Call once the source holds the write.
    */
   apply(previous: T | undefined, next: T | undefined): void {
+    // No engine: nothing to queue (one attached later builds from the source, write included).
+    if (this.#engines.size === 0) return;
     const write = ++this.#writes;
     const walks = this.#walks;
     // A join's engines are walked within its collection's walk.
