@@ -260,6 +260,12 @@ describe("storage settings", () => {
     expect(setting).toBe("off");
   });
 
+  it("opens with 16 MB of shared buffers, not 128 MB (PGlite zeroes them on every open: 150–300 ms of a reload)", async () => {
+    const setting = (await readInMigration<{ shared_buffers: string }>("show shared_buffers"))
+      ?.shared_buffers;
+    expect(setting).toBe("16MB");
+  });
+
   it("leaves room in the entities' pages for updates in place (fillfactor 80)", async () => {
     const options = (
       await readInMigration<{ reloptions: string[] | null }>(
