@@ -41,6 +41,17 @@ export function peekEntity(
 }
 
 /**
+ * `peekEntity` for many ids of one collection: the lookup is found once, not per id (a reload
+ * peeks at every entity of the room). @internal
+ */
+export function entityPeeker(collection: {
+  findById(id: string): Entity | undefined;
+}): (id: string) => Entity | undefined {
+  const values = internals.get(collection)?.state.values;
+  return values ? (id) => values.get(id) : (id) => collection.findById(id);
+}
+
+/**
  * The entities of one type: a real array (`length`, indexing, `map`, spread, `JSON.stringify`)
  * with the store's writes and queries on it. Get it as `store.comment`.
  *

@@ -5,7 +5,7 @@
 import { entityKey } from "../core/entity-key.js";
 import type { Entity, StoreChange } from "../core/index.js";
 import { KalphiteSyncError } from "../core/index.js";
-import { peekEntity } from "../core/typed-collection.js";
+import { entityPeeker, peekEntity } from "../core/typed-collection.js";
 import {
   type ConflictRecord,
   DEFAULT_LIMITS,
@@ -122,7 +122,7 @@ export class Replica {
     this.#cursor = this.#recordedCursor = state.cursor;
     if (state.limits) this.#limits = state.limits;
     const keys = new Map<string, [string, string]>();
-    let collection: ReturnType<SyncStore["collection"]> | undefined;
+    let peek: ((id: string) => Entity | undefined) | undefined;
     let collectionType: string | undefined;
     for (const v of state.versions) {
       const key = entityKey(v.entityType, v.entityId);
@@ -134,9 +134,9 @@ export class Replica {
         } else {
           if (collectionType !== v.entityType) {
             collectionType = v.entityType;
-            collection = store.collection(v.entityType);
+            peek = entityPeeker(store.collection(v.entityType));
           }
-          v.entity = peekEntity(collection!, v.entityId) ?? null;
+          v.entity = peek!(v.entityId) ?? null;
         }
         this.#shownKeys.add(key);
       } else {
