@@ -1,4 +1,5 @@
 // The reload the durability benchmark times, and its run in a process of its own.
+import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
 import { FrontendDatabase, persist } from "../../src/database/index.js";
 import { KalphiteStore } from "../../src/index.js";
@@ -46,7 +47,7 @@ export async function reload(
 // As a script (`node --import tsx bench/durability/reload.ts <dir> <room>`): one reload in this
 // fresh process, timed after its imports, printed as JSON. That is what an app's restart pays,
 // with PGlite's WebAssembly and the store's code not compiled yet.
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").slice(-2).join("/"))) {
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [dir, room] = process.argv.slice(2);
   console.log(JSON.stringify(await reload(dir!, "ws://127.0.0.1:9", room!)));
   process.exit(0);
