@@ -24,7 +24,6 @@ import { median, percentile, writeResults } from "./results.js";
 
 const WS = WebSocket as unknown as WebSocketConstructor;
 const CLI = fileURLToPath(new URL("../src/server/cli.ts", import.meta.url));
-const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 const temp = mkdtempSync(join(tmpdir(), "kalphite-durability-"));
 const children: ChildProcess[] = [];
@@ -335,7 +334,8 @@ if (reloadOnly) {
       );
     }
     const fresh = await freshReloads(dir, "room");
-    if (fresh.some((r) => r.entities !== size + 50 || r.outbox !== 50)) throw new Error("bad reload");
+    if (fresh.some((r) => r.entities !== size + 50 || r.outbox !== 50))
+      throw new Error("bad reload");
     console.log(
       `reload ${size.toLocaleString("en")} (data directory, a new process each): median ${ms(median(fresh.map((r) => r.ms)))} (load ${loadavg()[0]!.toFixed(1)})`,
     );
@@ -429,7 +429,11 @@ Reload of the 100,000-entity client (entities, 100,000 confirmed versions, 50 ou
 Validations of one upsert on its whole way (counting schemas; each validation is the one deep copy that freezes the entity): writer **${counts.writer}**, server **${counts.server}**, a receiving client **${counts.reader}** (the release before: 4 on the way: store, flush target, server, ack). The count runs an in-process server, since it reads the server's schema calls.`,
   );
   console.log(
-    JSON.stringify({ sizes, ratio, dirMs, memMs, freshMs, catchUp: catchUpResult, counts }, null, 1),
+    JSON.stringify(
+      { sizes, ratio, dirMs, memMs, freshMs, catchUp: catchUpResult, counts },
+      null,
+      1,
+    ),
   );
 }
 process.exit(0);
