@@ -11,7 +11,7 @@ import {
 import type { Groups, LiveGroups } from "../core/live-groups.js";
 import type { LiveQuery } from "../core/live-query.js";
 import { TypedCollection } from "../core/typed-collection.js";
-import type { Entity, EntityId } from "../core/types.js";
+import type { Entity, EntityId, Row } from "../core/types.js";
 
 // How `useValue` works
 //
@@ -157,12 +157,12 @@ export function useSignalValue<T>(source: ReadonlySignal<T>): T {
  *   return <ul>{rows.map((c) => <li key={c.id}>{c.data.body}</li>)}</ul>;
  * }
  */
-export function useLiveQuery<T extends Entity>(query: LiveQuery<T> | null | undefined): T[];
-export function useLiveQuery<T extends Entity>(
+export function useLiveQuery<T extends Row>(query: LiveQuery<T> | null | undefined): T[];
+export function useLiveQuery<T extends Row>(
   factory: () => LiveQuery<T> | null | undefined,
   deps?: DependencyList,
 ): T[];
-export function useLiveQuery<T extends Entity>(
+export function useLiveQuery<T extends Row>(
   queryOrFactory: LiveQuery<T> | null | undefined | (() => LiveQuery<T> | null | undefined),
   deps?: DependencyList,
 ): T[] {
@@ -181,14 +181,14 @@ export function useLiveQuery<T extends Entity>(
  *   return <><Column rows={groups.open ?? []} /><Column rows={groups.resolved ?? []} /></>;
  * }
  */
-export function useLiveGroups<T extends Entity, K extends PropertyKey>(
+export function useLiveGroups<T extends Row, K extends PropertyKey>(
   groups: LiveGroups<T, K> | null | undefined,
 ): Groups<T, K>;
-export function useLiveGroups<T extends Entity, K extends PropertyKey>(
+export function useLiveGroups<T extends Row, K extends PropertyKey>(
   factory: () => LiveGroups<T, K> | null | undefined,
   deps?: DependencyList,
 ): Groups<T, K>;
-export function useLiveGroups<T extends Entity, K extends PropertyKey>(
+export function useLiveGroups<T extends Row, K extends PropertyKey>(
   groupsOrFactory:
     | LiveGroups<T, K>
     | null

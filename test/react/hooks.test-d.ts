@@ -1,6 +1,6 @@
 import { signal } from "@preact/signals-core";
 import { describe, expectTypeOf, it } from "vitest";
-import { KalphiteStore } from "../../src/index.js";
+import { type JoinRow, KalphiteStore } from "../../src/index.js";
 import {
   KalphiteProvider,
   useCollection,
@@ -55,6 +55,15 @@ describe("hook types", () => {
     ).toEqualTypeOf<Comment[]>();
     // @ts-expect-error a collection is not a live query
     useLiveQuery(store.comment);
+  });
+
+  it("useLiveQuery and useLiveGroups take joined rows", () => {
+    type Row = JoinRow<Comment, Review, "review", "inner">;
+    const joined = () =>
+      store.comment.live.join(store.review, { on: "data.body", equals: "data.title" });
+    expectTypeOf(useLiveQuery(joined)).toEqualTypeOf<Row[]>();
+    const byReview = useLiveGroups(() => joined().groupBy((row) => row.review.id));
+    expectTypeOf(byReview).toEqualTypeOf<Partial<Record<string, Row[]>>>();
   });
 
   it("useValue returns what its function returns", () => {
