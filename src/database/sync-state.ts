@@ -36,6 +36,7 @@ interface ConfirmedVersion {
 }
 interface LoadedVersion extends Omit<ConfirmedVersion, "entity"> {
   entity: Entity | null | undefined;
+  shown?: boolean;
 }
 interface LoadedSyncState {
   cursor: number;
@@ -218,6 +219,8 @@ export class SyncStateTable implements SyncPersistence {
           // A shown version's entity is the store's (hydrated from its row): `undefined`.
           entity: link && shown[i] ? undefined : (stored[link ? next++ : i] ?? null),
         };
+        // Read from the row (no store linked yet): the engine must still know it is shown.
+        if (!link && shown[i]) versions[i]!.shown = true;
       }
       return {
         cursor: head?.cursor ?? 0,
