@@ -36,6 +36,7 @@ interface ConfirmedVersion {
 }
 interface LoadedVersion extends Omit<ConfirmedVersion, "entity"> {
   entity: Entity | null | undefined;
+  shown?: boolean;
 }
 interface LoadedSyncState {
   cursor: number;
@@ -218,6 +219,8 @@ export class SyncStateTable implements SyncPersistence {
           // A shown version's entity is the store's (hydrated from its row): `undefined`.
           entity: link && shown[i] ? undefined : (stored[link ? next++ : i] ?? null),
         };
+        // Read from the row (no store linked yet): the engine must still know it is shown.
+        if (!link && shown[i]) versions[i]!.shown = true;
       }
       return {
         cursor: head?.cursor ?? 0,
@@ -305,10 +308,26 @@ export class SyncStateTable implements SyncPersistence {
     for (const pending of marked) if (queued.has(pending)) pending.satisfied = false;
   }
 
-  /** Takes the deltas that may be written now: the longest prefix whose entity changes are in. */
-  take(): Pending[] {
+  /**
+   * Takes the deltas that may be written now: the longest prefix whose entity changes are in,
+   * and with `through` (the deltas a flush batch marked) every delta up to the last of them, or
+   * that batch would commit entity rows without their deltas. A delta taken ahead of its entity
+   * row is safe once a shown version in it stores its entity (the row does not hold it yet).
+   */
+  take(through?: readonly Pending[]): Pending[] {
     let count = 0;
     while (count < this.#queue.length && this.#queue[count]!.satisfied) count++;
+    // Marked in queue order, and taken only from the head: not queued means already taken.
+    const last = through?.at(-1);
+    const at = last === undefined ? -1 : this.#queue.indexOf(last, count);
+    if (at >= 0) {
+      for (let i = count; i < at; i++) {
+        const pending = this.#queue[i]!;
+        if (!pending.satisfied && pending.delta.kind === "version" && pending.delta.shown)
+          pending.delta = { ...pending.delta, shown: false };
+      }
+      count = at + 1;
+    }
     if (count === 0) return [];
     const taken = this.#queue.splice(0, count);
     let done!: () => void;
@@ -319,10 +338,11 @@ export class SyncStateTable implements SyncPersistence {
     return taken;
   }
 
-  /** The write of `taken` failed: they go back to the head, to wait for their entities again. */
+  /**
+   * The write of `taken` failed: they go back to the head, as satisfied as they were (a delta
+   * whose entity row committed earlier must not wait again; `unmark` undoes the failed batch's).
+   */
   putBack(taken: Pending[]): void {
-    const linked = links.has(this.#database);
-    for (const pending of taken) if (pending.key !== undefined && linked) pending.satisfied = false;
     this.#queue.unshift(...taken);
     this.#release(taken);
   }

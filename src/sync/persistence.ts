@@ -34,6 +34,8 @@ export interface ConfirmedVersion {
  */
 export interface LoadedVersion extends Omit<ConfirmedVersion, "entity"> {
   entity: Entity | null | undefined;
+  /** Recorded as `shown`: the store shows exactly its entity (whoever read it from the row). */
+  shown?: boolean;
 }
 
 /**

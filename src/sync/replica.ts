@@ -140,6 +140,12 @@ export class Replica {
         }
         this.#shownKeys.add(key);
       } else {
+        // Read from the row when no persisted store was linked yet: shown all the same, so a
+        // later local edit records the version explicitly (the row will no longer hold it).
+        if (v.shown) {
+          this.#shownKeys.add(key);
+          delete v.shown;
+        }
         keys.set(key, [v.entityType, v.entityId]);
       }
       this.#confirmed.set(key, v as ConfirmedVersion);

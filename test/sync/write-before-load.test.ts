@@ -83,3 +83,51 @@ describe("a write made before the saved sync state loaded", { timeout: 60_000 },
     expect((entity as { data: { body: string } } | null)?.data.body).toBe("the server's");
   });
 });
+
+describe("an engine that loaded before persist() linked the database", { timeout: 60_000 }, () => {
+  it("an edit made then and refused after a reload shows the server's version again", async () => {
+    const server = await devServer(cleanups, { schema: StrictEntity });
+    const db = new FrontendDatabase({ dbName: "memory://", schema: Entity });
+    cleanups.push(() => db.close());
+    const first = await openClient(server.url, db);
+    await first.engine.connect();
+    first.store.comment.upsert("c1", comment("c1", { body: "the server's" }));
+    await waitUntil(
+      () => first.engine.getOfflineQueueSize() === 0,
+      { engines: [first.engine] },
+      "the ack",
+    );
+    await first.engine.whenPersisted();
+    await first.close();
+
+    // The engine loads first (its shown version read from the row), persist() links after.
+    const store = KalphiteStore(Entity);
+    const engine = new NetworkSyncEngine({
+      wsUrl: server.url,
+      roomId: "room",
+      userId: "ann",
+      store,
+      database: db,
+      WebSocket: WS,
+    });
+    engine.on("error", () => {});
+    await engine.whenLoaded();
+    const persistence = await persist(store, db, { debounceMs: 0 });
+    expect(store.comment.findById("c1")?.data.body).toBe("the server's");
+    // Offline: the edit's row replaces the one the confirmed version was left to.
+    store.comment.upsert("c1", comment("c1", { body: "forbidden" }, 2));
+    await engine.whenPersisted();
+    await engine.destroy();
+    await persistence.stop();
+
+    const client = await openClient(server.url, db);
+    cleanups.push(() => client.close());
+    const refusals: RefusedChange[] = [];
+    client.engine.on("refused", (refusal) => refusals.push(refusal));
+    await client.engine.whenLoaded();
+    expect(client.engine.getOfflineQueueSize()).toBe(1);
+    await client.engine.connect();
+    await waitUntil(() => refusals.length === 1, { engines: [client.engine] }, "the refusal");
+    expect(client.store.comment.findById("c1")?.data.body).toBe("the server's");
+  });
+});
