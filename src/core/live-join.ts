@@ -1,4 +1,4 @@
-import { computed, type ReadonlySignal } from "@preact/signals-core";
+import { computed, type ReadonlySignal, signal } from "@preact/signals-core";
 import { AttachedEngines } from "./attached-engines.js";
 import { toKeyFunction } from "./compare.js";
 import { KalphiteUsageError } from "./errors.js";
@@ -100,6 +100,11 @@ export class JoinSource<L extends Row, R extends Row> implements LiveSource<Join
   readonly #leftEngine: LiveQueryEngine<L> = { _apply: (p, n) => this.#applyLeft(p, n) };
   readonly #rightEngine: LiveQueryEngine<R> = { _apply: (p, n) => this.#applyRight(p, n) };
   #state: JoinState | undefined;
+  /**
+   * Bumped by each change to the kept rows: a side's version moves before the join takes in the
+   * write, so a query read half-way (from a change listener) must see the join move again after.
+   */
+  readonly #changes = signal(0);
 
   /** @internal Use `query.join(other, options)`. */
   constructor(spec: JoinSpec<L, R>) {
@@ -107,7 +112,9 @@ export class JoinSource<L extends Row, R extends Row> implements LiveSource<Join
     this.#queries = new AttachedEngines((error) => this.reportError(error));
     this.entityType = `${spec.left.source.entityType} ⋈ ${spec.rightName}`;
     const { left, right } = spec;
-    this.version = computed(() => left.source.version.value + right.source.version.value);
+    this.version = computed(
+      () => left.source.version.value + right.source.version.value + this.#changes.value,
+    );
   }
 
   get values(): ReadonlyMap<string, JoinedRow> {
@@ -261,6 +268,7 @@ export class JoinSource<L extends Row, R extends Row> implements LiveSource<Join
     const rows = state.rows;
     if (next === undefined) rows.delete(previous!.id);
     else rows.set(next.id, next);
+    this.#changes.value++;
     this.#queries.apply(previous, next);
   }
 }
@@ -300,6 +308,11 @@ export function joinSpec<L extends Row, R extends Row>(
   if (kind !== "inner" && kind !== "left") {
     throw new KalphiteUsageError(
       `join option kind must be "inner" or "left", not ${String(kind)}.`,
+    );
+  }
+  if (as === undefined && right.source instanceof JoinSource) {
+    throw new KalphiteUsageError(
+      'The right side of this join is a join: name its rows with the as option (join(other, { on, as: "thread" })).',
     );
   }
   const rightName = as ?? right.source.entityType;

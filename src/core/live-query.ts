@@ -36,7 +36,7 @@ import type { Direction, Entity, KeySelector, Row } from "./types.js";
 export type { LiveQueryChange, LiveQueryEngine, LiveSource } from "./live-source.js";
 
 /** The default name of a join's right rows: the right collection's type name. */
-type TypeName<R> = R extends Entity ? R["type"] : string;
+type TypeName<R> = R extends Entity ? R["type"] : never;
 
 /**
  * A query over one collection that stays up to date: a `ReadonlySignal<T[]>`.
@@ -236,7 +236,8 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
    */
   join<R extends Row, A extends string = TypeName<R>, J extends JoinKind = "inner">(
     other: LiveQuery<R> | { readonly live: LiveQuery<R> },
-    options: JoinOptions<T, R, A, J>,
+    // Joined rows have no type name to go by: the right side of a join of joins is named by `as`.
+    options: JoinOptions<T, R, A, J> & (R extends Entity ? unknown : { as: A }),
   ): LiveQuery<JoinRow<T, R, A, J>> {
     const right = other instanceof LiveQuery ? other : other?.live;
     if (!(right instanceof LiveQuery)) {

@@ -86,3 +86,41 @@ describe("a join of a join", () => {
     ]);
   });
 });
+
+describe("a join read by a query without subscribers", () => {
+  it("is current after a write that a change listener saw half-way", () => {
+    const { store } = seeded();
+    store.comment.upsertMany([
+      threadComment("a", { reviewId: "r1" }),
+      threadComment("c", { reviewId: "r1" }),
+    ]);
+    const joined = store.comment.live.join(store.review, { on: "data.reviewId" });
+    const unwatched = joined.orderBy("comment.id");
+    const seen: string[][] = [];
+    const stop = joined.subscribeChanges(() => {
+      seen.push(unwatched.value.map((row) => row.comment.id));
+    });
+    store.review.delete("r1");
+    const naive = [...store.comment.values()]
+      .filter((c) => c.data.reviewId !== undefined && store.review.findById(c.data.reviewId))
+      .map((c) => c.id)
+      .sort();
+    expect(unwatched.value.map((row) => row.comment.id)).toEqual(naive);
+    stop();
+  });
+});
+
+describe("a join whose right side is a join", () => {
+  it("needs the as option, and nests the joined rows under it", () => {
+    const { store } = seeded();
+    const inner = store.comment.live.join(store.review, { on: "data.reviewId" });
+    // @ts-expect-error: as is required
+    expect(() => store.review.live.join(inner, { on: "id", equals: "review.id" })).toThrow(
+      KalphiteUsageError,
+    );
+    const nested = store.review.live.join(inner, { on: "id", equals: "review.id", as: "thread" });
+    expect(nested.value.map((row) => `${row.review.id}-${row.thread.comment.id}`)).toEqual([
+      "r1-c1",
+    ]);
+  });
+});

@@ -164,7 +164,9 @@ describe("live joins", () => {
 
   it("rejects bad options with a usage error", () => {
     const { store } = seeded();
-    expect(() => store.comment.live.join({} as never, { on: "id" })).toThrow(KalphiteUsageError);
+    expect(() => store.comment.live.join({} as never, { on: "id" } as never)).toThrow(
+      KalphiteUsageError,
+    );
     expect(() => store.comment.live.join(store.review, null as never)).toThrow(KalphiteUsageError);
     expect(() => store.comment.live.join(store.review, { on: 5 as never })).toThrow(/on needs/);
     expect(() =>

@@ -100,6 +100,17 @@ describe("live operator types", () => {
     inner.value[0]!.review = undefined;
   });
 
+  it("a join whose right side is a join names that side with as", () => {
+    const inner = store.comment.live.join(store.review, { on: "data.reviewId" });
+    const nested = store.review.live.join(inner, { on: "id", equals: "review.id", as: "thread" });
+    expectTypeOf(nested.value[0]!.thread.comment).toEqualTypeOf<ThreadComment>();
+    expectTypeOf(nested.value[0]!.review).toEqualTypeOf<ThreadReview>();
+    // @ts-expect-error: joined rows have no type name, so `as` is required
+    store.review.live.join(inner, { on: "id", equals: "review.id" });
+    // @ts-expect-error: only the named parts exist
+    nested.value[0]!.other;
+  });
+
   it("PathValue gives the type at a dotted path", () => {
     expectTypeOf<PathValue<ThreadComment, "data.lineNumber">>().toEqualTypeOf<number>();
     expectTypeOf<PathValue<ThreadComment, "data.reviewId">>().toEqualTypeOf<string | undefined>();
