@@ -31,9 +31,16 @@ import { LiveValue } from "./live-value.js";
 import { assertPosition, LiveWindow } from "./live-window.js";
 import { SortedIndex } from "./sorted-index.js";
 import { sortedMatches } from "./sorted-matches.js";
-import type { Direction, Entity, KeySelector, Row } from "./types.js";
+import type { Direction, Entity, KeySelector, Path, PathValue, Row } from "./types.js";
 
 export type { LiveQueryChange, LiveQueryEngine, LiveSource } from "./live-source.js";
+
+/** The record key a group value becomes (as in `Object.groupBy`): `undefined` becomes `"undefined"`. */
+type GroupKey<V> = V extends PropertyKey
+  ? V
+  : V extends undefined | null | boolean
+    ? `${V}`
+    : PropertyKey;
 
 /** The default name of a join's right rows: the right collection's type name. */
 type TypeName<R> = R extends Entity ? R["type"] : never;
@@ -186,6 +193,8 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
    *
    * @example store.comment.live.orderBy("updatedAt", "desc").groupBy("data.status").value.open
    */
+  groupBy<V>(key: (entity: T) => V): LiveGroups<T, GroupKey<V>>;
+  groupBy<P extends Path<T>>(key: P): LiveGroups<T, GroupKey<PathValue<T, P>>>;
   groupBy<K extends PropertyKey>(key: ((entity: T) => K) | KeySelector<T>): LiveGroups<T, K> {
     const group = toKeyFunction(key as KeySelector<T>, "live.groupBy(key)");
     this.#assertWhole("groupBy()", "group the query without them, then slice each group");

@@ -100,6 +100,22 @@ describe("live operator types", () => {
     inner.value[0]!.review = undefined;
   });
 
+  it("live groups are keyed by what the key gives, as Object.groupBy keys it", () => {
+    type Groups<K extends PropertyKey> = Partial<Record<K, ThreadComment[]>>;
+    expectTypeOf(store.comment.live.groupBy("data.status").value).toEqualTypeOf<
+      Groups<"open" | "resolved">
+    >();
+    expectTypeOf(store.comment.live.groupBy("data.reviewId").value).toEqualTypeOf<Groups<string>>();
+    expectTypeOf(store.comment.live.groupBy((c) => c.data.lineNumber > 1).value).toEqualTypeOf<
+      Groups<"true" | "false">
+    >();
+    expectTypeOf(store.comment.live.groupBy((c) => c.data.lineNumber).value).toEqualTypeOf<
+      Groups<number>
+    >();
+    // @ts-expect-error "closed" is not a status
+    store.comment.live.groupBy("data.status").value.closed;
+  });
+
   it("a join whose right side is a join names that side with as", () => {
     const inner = store.comment.live.join(store.review, { on: "data.reviewId" });
     const nested = store.review.live.join(inner, { on: "id", equals: "review.id", as: "thread" });

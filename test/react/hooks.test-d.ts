@@ -41,7 +41,7 @@ describe("hook types", () => {
     // @ts-expect-error "closed" is not a status
     byStatus.closed;
     expectTypeOf(useLiveGroups(store.review.live.groupBy("data.title"))).toEqualTypeOf<
-      Partial<Record<PropertyKey, Review[]>>
+      Partial<Record<string, Review[]>>
     >();
   });
 
