@@ -105,6 +105,7 @@ export class JoinSource<L extends Row, R extends Row> implements LiveSource<Join
    * write, so a query read half-way (from a change listener) must see the join move again after.
    */
   readonly #changes = signal(0);
+  readonly #unmatched = new WeakMap<L, JoinedRow>();
 
   /** @internal Use `query.join(other, options)`. */
   constructor(spec: JoinSpec<L, R>) {
@@ -166,6 +167,16 @@ export class JoinSource<L extends Row, R extends Row> implements LiveSource<Join
   }
 
   #row(left: L, right: R | undefined): JoinedRow {
+    if (right === undefined) {
+      // One unmatched row per left row: a match that came and went (in one batch) changes nothing.
+      let row = this.#unmatched.get(left);
+      if (row === undefined) this.#unmatched.set(left, (row = this.#buildRow(left, undefined)));
+      return row;
+    }
+    return this.#buildRow(left, right);
+  }
+
+  #buildRow(left: L, right: R | undefined): JoinedRow {
     const { leftName, rightName, spreadLeft } = this.#spec;
     const id = `${left.id}${SEPARATOR}${right === undefined ? "" : right.id}`;
     const row: Record<string, unknown> = spreadLeft

@@ -124,3 +124,22 @@ describe("a join whose right side is a join", () => {
     ]);
   });
 });
+
+describe("a left join", () => {
+  it("keeps an unmatched row's object when a match comes and goes in one batch", () => {
+    const { store } = seeded();
+    store.comment.upsert("c2", threadComment("c2", { reviewId: "r9" }));
+    const joined = store.comment.live.join(store.review, { on: "data.reviewId", kind: "left" });
+    let calls = 0;
+    const stop = joined.subscribe(() => calls++);
+    const before = joined.value.find((row) => row.comment.id === "c2")!;
+    calls = 0;
+    store.batch(() => {
+      store.review.upsert("r9", threadReview("r9"));
+      store.review.delete("r9");
+    });
+    expect(joined.value.find((row) => row.comment.id === "c2")).toBe(before);
+    expect(calls).toBe(0);
+    stop();
+  });
+});
