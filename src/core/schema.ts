@@ -43,6 +43,18 @@ export function isValidated(schema: object, value: unknown): value is Entity {
 }
 
 /**
+ * Each schema's Standard Schema interface, read once: some libraries build it in a getter on every
+ * read (arktype builds an object and three closures), a cost each write would pay again.
+ */
+const standardProps = new WeakMap<object, StandardSchemaV1.Props<unknown, unknown>>();
+
+function standardOf<E>(schema: StandardSchemaV1<unknown, E>): StandardSchemaV1.Props<unknown, E> {
+  let props = standardProps.get(schema);
+  if (props === undefined) standardProps.set(schema, (props = schema["~standard"]));
+  return props as StandardSchemaV1.Props<unknown, E>;
+}
+
+/**
  * Validates one entity synchronously and returns the value to store. An entity this schema
  * already validated (see `ValidatedBy`) is returned as it is.
  *
@@ -67,7 +79,7 @@ export function validateEntity<E extends Entity>(
   ) {
     return value as E;
   }
-  const result = schema["~standard"].validate(value);
+  const result = standardOf(schema).validate(value);
   if (result instanceof Promise) {
     // Swallow the rejection of a promise nobody will await.
     result.catch(() => {});
