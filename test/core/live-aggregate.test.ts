@@ -174,6 +174,32 @@ describe("live aggregates", () => {
     stop();
   });
 
+  it("sum and avg read Infinity while the rows' sum overflows, and the exact sum again after", () => {
+    const store = KalphiteStore(Entity);
+    const stats = store.comment.live.aggregate(({ sum, avg }) => ({
+      total: sum((c) => c.updatedAt),
+      mean: avg((c) => c.updatedAt),
+    }));
+    const stop = stats.subscribe(() => {});
+    store.comment.upsert("a", comment("a", {}, 1e308));
+    store.comment.upsert("b", comment("b", {}, 1e308));
+    store.comment.upsert("c", comment("c", {}, 3));
+    expect(stats.value).toEqual({ total: Infinity, mean: Infinity });
+    store.comment.delete("b");
+    expect(stats.value).toEqual({ total: 1e308 + 3, mean: (1e308 + 3) / 2 });
+    store.comment.upsert("d", comment("d", {}, -1e308));
+    expect(stats.value.total).toBe(3);
+    store.comment.upsert("e", comment("e", {}, -1.5e308));
+    store.comment.upsert("f", comment("f", {}, -1.5e308));
+    expect(stats.value.total).toBe(-Infinity);
+    store.comment.delete("e");
+    store.comment.delete("f");
+    store.comment.delete("a");
+    store.comment.delete("d");
+    expect(stats.value).toEqual({ total: 3, mean: 3 });
+    stop();
+  });
+
   it("a throwing aggregate key goes to onError and changes nothing", () => {
     const { store, errors } = seeded();
     const stats = store.comment.live.aggregate(({ count, max }) => ({
