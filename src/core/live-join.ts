@@ -323,7 +323,7 @@ export function joinSpec<L extends Row, R extends Row>(
   }
   if (as === undefined && right.source instanceof JoinSource) {
     throw new KalphiteUsageError(
-      'The right side of this join is a join: name its rows with the as option (join(other, { on, as: "thread" })).',
+      "The right side of this join is a join: name it with the as option.",
     );
   }
   const rightName = as ?? right.source.entityType;

@@ -50,10 +50,12 @@ afterAll(() => {
  * twice in a query), and exact running sums for `sum`/`avg` (about 110 bytes; before, a sum
  * drifted from its rows' sum as rows left), and live results rebuilt after a user's key or
  * predicate threw (about 150 bytes; before, they kept missing that write, or held its row twice,
- * for good). The goal is still under 6 KB
+ * for good), and about 230 bytes for sums that overflow and come back (before, NaN for good), a
+ * join's own version (before, a query over it read during a write stayed stale) and one unmatched
+ * row object per left row. The goal is still under 6 KB
  * ({@link CORE_GOAL_BYTES}). Lower it whenever the core shrinks; raising it needs a reason.
  */
-const CORE_BUDGET_BYTES = 12_500;
+const CORE_BUDGET_BYTES = 12_750;
 const CORE_GOAL_BYTES = 6_000;
 
 describe("the core entry", () => {
