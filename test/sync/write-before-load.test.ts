@@ -40,21 +40,27 @@ async function openClient(url: string, db: FrontendDatabase<Entity>) {
   return { store, engine, close };
 }
 
+/** A strict server and a database in which a first client saved "c1" as the server acked it. */
+async function serverAcked() {
+  const server = await devServer(cleanups, { schema: StrictEntity });
+  const db = new FrontendDatabase({ dbName: "memory://", schema: Entity });
+  cleanups.push(() => db.close());
+  const first = await openClient(server.url, db);
+  await first.engine.connect();
+  first.store.comment.upsert("c1", comment("c1", { body: "the server's" }));
+  await waitUntil(
+    () => first.engine.getOfflineQueueSize() === 0,
+    { engines: [first.engine] },
+    "the ack",
+  );
+  await first.engine.whenPersisted();
+  await first.close();
+  return { server, db };
+}
+
 describe("a write made before the saved sync state loaded", { timeout: 60_000 }, () => {
   it("refused by the server, shows the server's version again, then and after a reload", async () => {
-    const server = await devServer(cleanups, { schema: StrictEntity });
-    const db = new FrontendDatabase({ dbName: "memory://", schema: Entity });
-    cleanups.push(() => db.close());
-    const first = await openClient(server.url, db);
-    await first.engine.connect();
-    first.store.comment.upsert("c1", comment("c1", { body: "the server's" }));
-    await waitUntil(
-      () => first.engine.getOfflineQueueSize() === 0,
-      { engines: [first.engine] },
-      "the ack",
-    );
-    await first.engine.whenPersisted();
-    await first.close();
+    const { server, db } = await serverAcked();
 
     const client = await openClient(server.url, db);
     cleanups.push(() => client.close());
@@ -86,19 +92,7 @@ describe("a write made before the saved sync state loaded", { timeout: 60_000 },
 
 describe("an engine that loaded before persist() linked the database", { timeout: 60_000 }, () => {
   it("an edit made then and refused after a reload shows the server's version again", async () => {
-    const server = await devServer(cleanups, { schema: StrictEntity });
-    const db = new FrontendDatabase({ dbName: "memory://", schema: Entity });
-    cleanups.push(() => db.close());
-    const first = await openClient(server.url, db);
-    await first.engine.connect();
-    first.store.comment.upsert("c1", comment("c1", { body: "the server's" }));
-    await waitUntil(
-      () => first.engine.getOfflineQueueSize() === 0,
-      { engines: [first.engine] },
-      "the ack",
-    );
-    await first.engine.whenPersisted();
-    await first.close();
+    const { server, db } = await serverAcked();
 
     // The engine loads first (its shown version read from the row), persist() links after.
     const store = KalphiteStore(Entity);
