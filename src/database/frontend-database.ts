@@ -198,11 +198,8 @@ export class FrontendDatabase<E extends Entity = Entity> {
     // Now, before any await: the sync deltas recorded with these entity changes may go with them.
     const marked = [...this.#syncStates.values()].map((s) => [s, s.mark(latest)] as const);
     await this.#serialize(async () => {
-      // Every delta up to the last this batch marked: none of its rows commits without its own.
-      const through = new Map(marked);
-      const taken = [...this.#syncStates.values()].map(
-        (state) => [state, state.take(through.get(state))] as const,
-      );
+      const through = new Map(marked); // take() takes all up to the last delta this batch marked
+      const taken = [...this.#syncStates.values()].map((s) => [s, s.take(through.get(s))] as const);
       const withSync = taken.filter(([, deltas]) => deltas.length > 0);
       if (rows.upserts.length === 0 && rows.deletes.length === 0 && withSync.length === 0) return;
       try {
