@@ -9,8 +9,7 @@ import { KalphiteStore } from "../../src/core/index.js";
 import type { BackupContent } from "../../src/database/backup-format.js";
 import { FrontendDatabase, persist } from "../../src/database/index.js";
 import { SYNC_OUTBOX } from "../../src/database/sql.js";
-import type { OutboxEntry } from "../../src/sync/index.js";
-import { comment, Entity } from "../fixtures/schema.js";
+import { comment, Entity, outboxUpsert } from "../fixtures/schema.js";
 import { cleanupAfterEach, devServer, waitUntil } from "../server/helpers.js";
 import { devClient } from "../support/dev-client.js";
 import { persistedClient } from "../support/persisted-client.js";
@@ -181,16 +180,7 @@ describe("a flush split by maxBatchSize", { timeout: 120_000 }, () => {
       },
       { entityType: "comment", entityId: "x" },
     );
-    const entry: OutboxEntry = {
-      messageId: "m-y",
-      timestamp: 1,
-      operation: "upsert",
-      entityType: "comment",
-      entityId: "y",
-      entity: y,
-      vector: {},
-      strategy: "last-write-wins",
-    };
+    const entry = outboxUpsert(y);
     state.record({ kind: "outbox-add", entry }, { entityType: "comment", entityId: "y" });
     await db.applyChanges([
       { operation: "upsert", entityType: "comment", entityId: "y", entity: y, timestamp: 1 },

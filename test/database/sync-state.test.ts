@@ -5,7 +5,7 @@ import { KalphiteStorageLimitError, KalphiteStore } from "../../src/core/index.j
 import { FrontendDatabase, persist } from "../../src/database/index.js";
 import { memoryStorage } from "../../src/server/index.js";
 import type { OutboxEntry, SyncPersistence, SyncState } from "../../src/sync/index.js";
-import { comment, Entity } from "../fixtures/schema.js";
+import { comment, Entity, outboxUpsert } from "../fixtures/schema.js";
 import { cleanupAfterEach, devServer, tempDir, waitUntil } from "../server/helpers.js";
 import { devClient } from "../support/dev-client.js";
 import { persistedClient } from "../support/persisted-client.js";
@@ -274,16 +274,7 @@ describe("sync state in the database", { timeout: 120_000 }, () => {
     cleanups.push(() => db.close());
     const state = db.syncState("room");
     await state.load();
-    const entry = (id: string, body: string): OutboxEntry => ({
-      messageId: `m-${id}`,
-      timestamp: 1,
-      operation: "upsert",
-      entityType: "comment",
-      entityId: id,
-      entity: comment(id, { body }),
-      vector: {},
-      strategy: "last-write-wins",
-    });
+    const entry = (id: string, body: string) => outboxUpsert(comment(id, { body }));
     // 6,000 bytes of outbox fit under 10,485 bytes; a second such entry does not.
     state.record({ kind: "outbox-add", entry: entry("a", "x".repeat(6_000)) });
     await state.flush();
@@ -307,16 +298,7 @@ describe("sync state in the database", { timeout: 120_000 }, () => {
     const y = comment("y", { body: "small" });
     const x = comment("x", { body: "x".repeat(80_000) }); // past maxStorageMB: its batch fails
     // As a replica records them: a local write of y, then a remote version of x and the cursor.
-    const entry: OutboxEntry = {
-      messageId: "m-y",
-      timestamp: 1,
-      operation: "upsert",
-      entityType: "comment",
-      entityId: "y",
-      entity: y,
-      vector: {},
-      strategy: "last-write-wins",
-    };
+    const entry = outboxUpsert(y);
     state.record({ kind: "outbox-add", entry }, { entityType: "comment", entityId: "y" });
     state.record(
       {
