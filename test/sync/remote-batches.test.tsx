@@ -3,14 +3,18 @@
 // applied in one store batch: one notification, a handful of renders, one flush batch.
 // The peer is a scripted server on a real socket (ws on loopback port 0) that answers the
 // handshake and then sends the 50 catch-up frames in one go, as a busy room's server would.
+// TCP may hand those 250 KB over in several reads, spread over tasks when the machine is busy;
+// the client's socket below passes them on in one task once all are in, as a browser reading one
+// large chunk does, so the test pins "read within one task" instead of the kernel's chunking.
 import { act, render } from "@testing-library/react";
 import { createElement } from "react";
 import { afterEach, describe, expect, it } from "vitest";
-import { WebSocketServer } from "ws";
+import { WebSocket, WebSocketServer } from "ws";
 import { KalphiteStore } from "../../src/core/index.js";
 import { MemoryFlushEngine } from "../../src/flush/index.js";
 import type { LogEntry } from "../../src/protocol/index.js";
 import { useValue } from "../../src/react/index.js";
+import type { WebSocketConstructor, WebSocketLike } from "../../src/sync/index.js";
 import { comment, Entity } from "../fixtures/schema.js";
 import { devClient } from "../support/dev-client.js";
 
@@ -70,6 +74,41 @@ async function burstServer(frames: number, perFrame: number): Promise<string> {
   return `ws://127.0.0.1:${address.port}`;
 }
 
+/**
+ * A `ws` client socket that holds the first `count` messages it reads and hands them to
+ * `onmessage` together, in one task; later messages pass straight through.
+ */
+function socketReadingTogether(count: number): WebSocketConstructor {
+  return class implements WebSocketLike {
+    readonly #ws: WebSocket;
+    readonly #held: unknown[] = [];
+    onopen: ((event: unknown) => void) | null = null;
+    onmessage: ((event: unknown) => void) | null = null;
+    onclose: ((event: unknown) => void) | null = null;
+    onerror: ((event: unknown) => void) | null = null;
+    constructor(url: string) {
+      this.#ws = new WebSocket(url);
+      this.#ws.onopen = (event) => this.onopen?.(event);
+      this.#ws.onclose = (event) => this.onclose?.(event);
+      this.#ws.onerror = (event) => this.onerror?.(event);
+      this.#ws.onmessage = (event) => {
+        if (this.#held.length === count) return this.onmessage?.(event);
+        this.#held.push(event);
+        if (this.#held.length === count) for (const held of this.#held) this.onmessage?.(held);
+      };
+    }
+    get readyState(): number {
+      return this.#ws.readyState;
+    }
+    send(data: string): void {
+      this.#ws.send(data);
+    }
+    close(code?: number, reason?: string): void {
+      this.#ws.close(code, reason);
+    }
+  };
+}
+
 describe("remote changes in batches", { timeout: 60_000 }, () => {
   it("1,000 changes in 50 frames: one store notification, one flush batch, a handful of renders", async () => {
     const url = await burstServer(50, 20);
@@ -89,7 +128,8 @@ describe("remote changes in batches", { timeout: 60_000 }, () => {
       await flush.destroy();
     });
     // Destroyed first: its cleanup runs before the one above.
-    const { engine } = devClient(cleanups, { url, store });
+    // The welcome and the 50 frames reach the engine in one task.
+    const { engine } = devClient(cleanups, { url, store, WebSocket: socketReadingTogether(51) });
     let notifications = 0;
     store.subscribe(() => notifications++);
     let renders = 0;
