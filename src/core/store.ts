@@ -218,15 +218,16 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
           { entityType: change.entityType, entityId: change.entityId },
         );
       }
-      return {
-        ...change,
-        entity: validateEntity(this.schema, change.entity, change.entityType, change.entityId),
-      };
+      const entity = validateEntity(this.schema, change.entity, change.entityType, change.entityId);
+      // Already validated (a database read, a server's change): the change itself, no copy.
+      return entity === change.entity ? change : { ...change, entity };
     });
-    this.#checkWrites(
-      validated.flatMap((change) => (change.entity ? [change.entity as Entity] : [])),
-      origin,
-    );
+    if (origin === "local" && this.#writeChecks.size > 0) {
+      this.#checkWrites(
+        validated.flatMap((change) => (change.entity ? [change.entity as Entity] : [])),
+        origin,
+      );
+    }
     const applied: StoreChange<E>[] = [];
     this.batch(() => {
       for (const change of validated) {

@@ -13,6 +13,7 @@ import {
   type ServerLimits,
   type SnapshotEntity,
 } from "../protocol/messages.js";
+import { ByEntity } from "./by-entity.js";
 import { deepEqual } from "./deep-equal.js";
 import type { SyncStore } from "./options.js";
 import type {
@@ -62,7 +63,7 @@ export interface ReplicaHost {
 export class Replica {
   readonly #host: ReplicaHost;
   #cursor = 0;
-  readonly #confirmed = new Map<string, ConfirmedVersion>();
+  readonly #confirmed = new ByEntity<ConfirmedVersion>();
   /** Oldest first. Indexed by the two maps below so no hot path scans it. */
   #outbox: OutboxEntry[] = [];
   /** Each message id's entry in the outbox (the oldest one, should an id be there twice). */
@@ -78,7 +79,7 @@ export class Replica {
   /** The cursor last recorded in the persistence. */
   #recordedCursor = 0;
   /** Entities whose recorded confirmed version leaves its entity to the store's (its row). */
-  readonly #shownKeys = new Set<string>();
+  readonly #shown = new ByEntity<true>();
   /** The last limits a server announced (persisted), or the defaults. */
   #limits: ServerLimits = DEFAULT_LIMITS;
   /** Each entity written locally before the saved state loaded: what the store held before. */
@@ -104,7 +105,7 @@ export class Replica {
 
   /** The confirmed version of an entity, if any. */
   confirmed(entityType: string, entityId: string): ConfirmedVersion | undefined {
-    return this.#confirmed.get(entityKey(entityType, entityId));
+    return this.#confirmed.get(entityType, entityId);
   }
 
   /**
@@ -125,11 +126,12 @@ export class Replica {
     let peek: ((id: string) => Entity | undefined) | undefined;
     let collectionType: string | undefined;
     for (const v of state.versions) {
-      const key = entityKey(v.entityType, v.entityId);
       if (v.entity === undefined) {
         // Recorded as shown: the store holds it (hydrated from its row), nothing to refresh;
         // unless written since, then the row's entity is what the store held before that write.
-        if (this.#beforeLoad.has(key)) {
+        // Usually nothing was written before the load: then no key is built per version.
+        const key = this.#beforeLoad.size > 0 ? entityKey(v.entityType, v.entityId) : undefined;
+        if (key !== undefined && this.#beforeLoad.has(key)) {
           v.entity = this.#beforeLoad.get(key) ?? null;
         } else {
           if (collectionType !== v.entityType) {
@@ -138,17 +140,17 @@ export class Replica {
           }
           v.entity = peek!(v.entityId) ?? null;
         }
-        this.#shownKeys.add(key);
+        this.#shown.set(v.entityType, v.entityId, true);
       } else {
         // Read from the row when no persisted store was linked yet: shown all the same, so a
         // later local edit records the version explicitly (the row will no longer hold it).
         if (v.shown) {
-          this.#shownKeys.add(key);
+          this.#shown.set(v.entityType, v.entityId, true);
           delete v.shown;
         }
-        keys.set(key, [v.entityType, v.entityId]);
+        keys.set(entityKey(v.entityType, v.entityId), [v.entityType, v.entityId]);
       }
-      this.#confirmed.set(key, v as ConfirmedVersion);
+      this.#confirmed.set(v.entityType, v.entityId, v as ConfirmedVersion);
     }
     this.#beforeLoad.clear();
     // The saved changes are older than those made while they loaded: they go first.
@@ -165,7 +167,7 @@ export class Replica {
   entryFor(change: StoreChange, messageId = this.#host.createId()): OutboxEntry {
     const key = entityKey(change.entityType, change.entityId);
     const me = this.#host.userId;
-    const base = this.#confirmed.get(key)?.vector ?? {};
+    const base = this.#confirmed.get(change.entityType, change.entityId)?.vector ?? {};
     // The server adds one to the writer's entry per applied change, so a change made on top of
     // this client's own pending changes predicts that, and is not mistaken for a concurrent edit.
     const pendingForKey = this.#pendingByEntity.get(key)?.length ?? 0;
@@ -194,9 +196,8 @@ export class Replica {
       ? { entityType: entry.entityType, entityId: entry.entityId }
       : undefined;
     this.#record({ kind: "outbox-add", entry }, entity);
-    const key = entityKey(entry.entityType, entry.entityId);
-    const confirmed = this.#confirmed.get(key);
-    if (confirmed && this.#shownKeys.delete(key)) {
+    const confirmed = this.#confirmed.get(entry.entityType, entry.entityId);
+    if (confirmed && this.#shown.delete(entry.entityType, entry.entityId)) {
       // The row no longer holds the confirmed entity: record it explicitly, with the row's change.
       this.#record({ kind: "version", version: confirmed, shown: false }, entity);
     }
@@ -216,9 +217,8 @@ export class Replica {
     const changed = this.refresh(entry.entityType, entry.entityId);
     const entity = changed ? entry : undefined;
     this.#record({ kind: "outbox-remove", messageId }, entity);
-    const key = entityKey(entry.entityType, entry.entityId);
-    const confirmed = this.#confirmed.get(key);
-    if (confirmed) this.#recordVersion(key, confirmed, entity);
+    const confirmed = this.#confirmed.get(entry.entityType, entry.entityId);
+    if (confirmed) this.#recordVersion(confirmed, entity);
     return entry;
   }
 
@@ -308,12 +308,13 @@ export class Replica {
   applySnapshot(snapshot: readonly SnapshotEntity[], head: number): void {
     // Every entity of the old or the new versions, by its stored type and id: keys are for
     // lookups and never parsed back (an id may contain any character).
-    const touched = new Map<string, ConfirmedVersion>(this.#confirmed);
+    const touched = new Map<string, ConfirmedVersion>();
+    for (const version of this.#confirmed.values())
+      touched.set(entityKey(version.entityType, version.entityId), version);
     this.#confirmed.clear();
     for (const version of snapshot) {
-      const key = entityKey(version.entityType, version.entityId);
-      this.#confirmed.set(key, { ...version });
-      touched.set(key, version);
+      this.#confirmed.set(version.entityType, version.entityId, { ...version });
+      touched.set(entityKey(version.entityType, version.entityId), version);
     }
     this.#cursor = head;
     for (const [seq] of this.#pending) if (seq <= this.#cursor) this.#pending.delete(seq);
@@ -322,14 +323,13 @@ export class Replica {
     for (const version of touched.values())
       (this.refresh(version.entityType, version.entityId) ? changed : unchanged).push(version);
     if (!this.#host.persistence) return;
-    this.#shownKeys.clear();
+    this.#shown.clear();
     // The reset goes with the first entity change, so it never commits ahead of them.
     this.#record({ kind: "reset-versions" }, changed[0]);
     for (const list of [changed, unchanged]) {
       for (const { entityType, entityId } of list) {
-        const key = entityKey(entityType, entityId);
-        const version = this.#confirmed.get(key);
-        if (version) this.#recordVersion(key, version, list === changed ? version : undefined);
+        const version = this.#confirmed.get(entityType, entityId);
+        if (version) this.#recordVersion(version, list === changed ? version : undefined);
       }
     }
   }
@@ -352,7 +352,6 @@ export class Replica {
 
   /** Applies one entry of the room's order: the new server version, then the rebased view. */
   #apply(entry: LogEntry): void {
-    const key = entityKey(entry.entityType, entry.entityId);
     const version: ConfirmedVersion = {
       entityType: entry.entityType,
       entityId: entry.entityId,
@@ -360,11 +359,11 @@ export class Replica {
       vector: entry.vector,
       seq: entry.seq,
     };
-    this.#confirmed.set(key, version);
+    this.#confirmed.set(entry.entityType, entry.entityId, version);
     const mine = this.#take(entry.messageId) !== undefined;
     const changed = this.refresh(entry.entityType, entry.entityId);
     const entity = changed ? version : undefined;
-    this.#recordVersion(key, version, entity);
+    this.#recordVersion(version, entity);
     if (mine) this.#record({ kind: "outbox-remove", messageId: entry.messageId }, entity);
     if (!mine) {
       const change: RemoteChange = {
@@ -421,7 +420,7 @@ export class Replica {
     const newest = this.#pendingByEntity.get(key)?.at(-1);
     const desired: Entity | null = newest
       ? (newest.entity ?? null)
-      : (this.#confirmed.get(key)?.entity ?? null);
+      : (this.#confirmed.get(entityType, entityId)?.entity ?? null);
     const current = peekEntity(store.collection(entityType), entityId);
     try {
       if (desired === null) {
@@ -452,14 +451,14 @@ export class Replica {
    * Records a confirmed version. Its entity is left to the store's (the row) when the store shows
    * exactly it and no local edit is pending; a later local edit records it explicitly.
    */
-  #recordVersion(key: string, version: ConfirmedVersion, entity?: DeltaEntity): void {
+  #recordVersion(version: ConfirmedVersion, entity?: DeltaEntity): void {
     if (!this.#host.persistence) return;
     const shown =
       version.entity !== null &&
       !this.#isPending(version.entityType, version.entityId) &&
       peekEntity(this.#host.store.collection(version.entityType), version.entityId) !== undefined;
-    if (shown) this.#shownKeys.add(key);
-    else this.#shownKeys.delete(key);
+    if (shown) this.#shown.set(version.entityType, version.entityId, true);
+    else this.#shown.delete(version.entityType, version.entityId);
     this.#record({ kind: "version", version, shown }, entity);
   }
 }
