@@ -3,6 +3,7 @@
 // way in both). A window is a computed slice of a cached sorted computed, moved by an observable.
 import { computed as legendComputed, observable as legendObservable } from "@legendapp/state";
 import { computed, observable, reaction, runInAction } from "mobx";
+import { arrayResults } from "../shared.js";
 import {
   byLine,
   JOIN_BELOW,
@@ -36,21 +37,11 @@ function operators(name: string, api: string, make: () => Reactive & Writer): Op
         return limit === undefined ? rows : rows.slice(0, limit);
       }),
     );
-    return {
-      read() {
-        let total = 0;
-        for (const q of queries) {
-          const rows = q.get();
-          for (let i = 0; i < rows.length; i++) if (rows[i] !== undefined) total++;
-        }
-        return total;
-      },
-      answer: () => queries.flatMap((q) => q.get().map((c) => c.id)),
-      stop: () =>
-        queries.forEach((q) => {
-          q.stop();
-        }),
-    };
+    return arrayResults(
+      queries,
+      (q) => q.get(),
+      queries.map((q) => q.stop),
+    );
   };
   return {
     name,

@@ -1,5 +1,6 @@
 import { KalphiteStore } from "../../../src/index.js";
 import { ThreadEntity } from "../../../test/core/support/threads.js";
+import { arrayResults } from "../shared.js";
 import {
   JOIN_BELOW,
   LIMIT,
@@ -37,21 +38,7 @@ export function kalphiteOperators(): OperatorSystem {
         return limit === undefined ? q : q.limit(limit);
       });
       const stops = queries.map((q) => q.subscribe(() => {}));
-      return {
-        read() {
-          let total = 0;
-          for (const q of queries) {
-            const rows = q.value;
-            for (let i = 0; i < rows.length; i++) if (rows[i] !== undefined) total++;
-          }
-          return total;
-        },
-        answer: () => queries.flatMap((q) => q.value.map((c) => c.id)),
-        stop: () =>
-          stops.forEach((stop) => {
-            stop();
-          }),
-      };
+      return arrayResults(queries, (q) => q.value, stops);
     },
     window(offset): LiveWindowHandle {
       const window = store.comment.live.orderBy("data.lineNumber").window(offset, WINDOW);

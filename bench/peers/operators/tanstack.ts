@@ -1,14 +1,6 @@
-import {
-  and,
-  BasicIndex,
-  type Collection,
-  count,
-  createCollection,
-  createLiveQueryCollection,
-  eq,
-  localOnlyCollectionOptions,
-  lt,
-} from "@tanstack/db";
+import { and, type Collection, count, createLiveQueryCollection, eq, lt } from "@tanstack/db";
+import { arrayResults } from "../shared.js";
+import { localCollection, subscribed } from "../systems/tanstack.js";
 import {
   JOIN_BELOW,
   LIMIT,
@@ -28,23 +20,15 @@ type Reviews = Collection<ThreadReview, string>;
 export function tanstackOperators(): OperatorSystem {
   let generation = 0;
   const make = <T extends { id: string }>(rows: readonly T[]) =>
-    createCollection(
-      localOnlyCollectionOptions<T, string>({
-        id: `rows-${generation++}`,
-        getKey: (row) => row.id,
-        initialData: rows as T[],
-        autoIndex: "eager",
-        defaultIndexType: BasicIndex,
-      }),
-    );
-  let comments = make<ThreadComment>([]) as unknown as Comments;
-  let reviews = make<ThreadReview>([]) as unknown as Reviews;
+    localCollection(`rows-${generation++}`, rows);
+  let comments: Comments = make<ThreadComment>([]);
+  let reviews: Reviews = make<ThreadReview>([]);
   return {
     name: "TanStack DB",
     api: "`createLiveQueryCollection(q => q.from().where(and(eq(), lt())).orderBy(line).orderBy(id).limit())`; window: `.offset().limit()` moved with `utils.setWindow({ offset, limit })` (awaited); join: `.join({ r: reviews }, ({ c, r }) => eq(c.data.reviewId, r.id), 'inner')`; counts: `.groupBy(c.data.reviewId).select({ n: count(c.id) })` read with `get(id)`",
     load(commentRows, reviewRows) {
-      comments = make(commentRows) as unknown as Comments;
-      reviews = make(reviewRows) as unknown as Reviews;
+      comments = make(commentRows);
+      reviews = make(reviewRows);
     },
     updateComment(c) {
       comments.update(c.id, (draft) => {
@@ -75,22 +59,7 @@ export function tanstackOperators(): OperatorSystem {
           },
         }),
       );
-      const subs = queries.map((q) => q.subscribeChanges(() => {}));
-      return {
-        read() {
-          let total = 0;
-          for (const q of queries) {
-            const rows = q.toArray;
-            for (let i = 0; i < rows.length; i++) if (rows[i] !== undefined) total++;
-          }
-          return total;
-        },
-        answer: () => queries.flatMap((q) => q.toArray.map((c) => c.id)),
-        stop() {
-          for (const sub of subs) sub.unsubscribe();
-          for (const q of queries) void q.cleanup();
-        },
-      };
+      return arrayResults(queries, (q) => q.toArray, queries.map(subscribed));
     },
     async window(offset): Promise<LiveWindowHandle> {
       const query = createLiveQueryCollection({
@@ -103,7 +72,7 @@ export function tanstackOperators(): OperatorSystem {
             .offset(offset)
             .limit(WINDOW),
       });
-      const sub = query.subscribeChanges(() => {});
+      const stop = subscribed(query);
       await query.toArrayWhenReady();
       const ids = () => query.toArray.map((c) => c.id);
       return {
@@ -118,10 +87,7 @@ export function tanstackOperators(): OperatorSystem {
         },
         ids,
         answer: ids,
-        stop() {
-          sub.unsubscribe();
-          void query.cleanup();
-        },
+        stop,
       };
     },
     join() {
@@ -137,7 +103,7 @@ export function tanstackOperators(): OperatorSystem {
             .limit(LIMIT)
             .select(({ c, r }) => ({ id: c.id, line: c.data.lineNumber, title: r.data.title })),
       });
-      const sub = query.subscribeChanges(() => {});
+      const stop = subscribed(query);
       return {
         read() {
           let total = 0;
@@ -145,10 +111,7 @@ export function tanstackOperators(): OperatorSystem {
           return total;
         },
         answer: () => query.toArray.map((row) => `${row.id}:${row.title}`),
-        stop() {
-          sub.unsubscribe();
-          void query.cleanup();
-        },
+        stop,
       };
     },
     counts() {
@@ -161,23 +124,20 @@ export function tanstackOperators(): OperatorSystem {
             .groupBy(({ c }) => c.data.reviewId)
             .select(({ c }) => ({ reviewId: c.data.reviewId, n: count(c.id) })),
       });
-      const sub = query.subscribeChanges(() => {});
+      const stop = subscribed(query);
       const answer = () =>
         SHOWN_REVIEWS.map((id) => (query.get(id) as { n: number } | undefined)?.n ?? 0);
       return {
         read: () => answer().length,
         answer,
-        stop() {
-          sub.unsubscribe();
-          void query.cleanup();
-        },
+        stop,
       };
     },
     dispose() {
       void comments.cleanup();
       void reviews.cleanup();
-      comments = make<ThreadComment>([]) as unknown as Comments;
-      reviews = make<ThreadReview>([]) as unknown as Reviews;
+      comments = make<ThreadComment>([]);
+      reviews = make<ThreadReview>([]);
     },
   };
 }

@@ -7,14 +7,14 @@ import {
   signal,
 } from "@preact/signals-core";
 import { Entity } from "../../../test/fixtures/schema.js";
+import { arrayResults, countedSubscriptions } from "../shared.js";
 import {
   type Comment,
-  compareRows,
-  type EntitySubscriptions,
   type LiveSet,
   matches,
   type QuerySpec,
   type System,
+  sortAndCut,
 } from "../workload.js";
 
 function validate(value: unknown): Comment {
@@ -44,8 +44,7 @@ export function signalsBaseline(): System {
         const c = s.value;
         if (matches(spec, c)) rows.push(c);
       }
-      rows.sort(compareRows(spec));
-      return limit === undefined ? rows : rows.slice(0, limit);
+      return sortAndCut(rows, spec, limit);
     });
   return {
     name: "Signals baseline",
@@ -71,43 +70,20 @@ export function signalsBaseline(): System {
     live(specs, limit): LiveSet {
       const queries = specs.map((spec) => view(spec, limit));
       const stops = queries.map((q) => q.subscribe(() => {}));
-      return {
-        read() {
-          let total = 0;
-          for (const q of queries) {
-            const rows = q.value;
-            for (let i = 0; i < rows.length; i++) if (rows[i] !== undefined) total++;
-          }
-          return total;
-        },
-        ids: (i) => queries[i]!.value.map((c) => c.id),
-        stop() {
-          for (const stop of stops) stop();
-        },
-      };
+      return arrayResults(queries, (q) => q.value, stops);
     },
-    subscribeEntities(ids): EntitySubscriptions {
-      let runs = 0;
-      const stops = ids.map((id) => {
-        const s = entities.get(id)!;
-        let first = true;
-        return effect(() => {
-          s.value;
-          if (first) first = false;
-          else runs++;
-        });
-      });
-      return {
-        takeRuns() {
-          const r = runs;
-          runs = 0;
-          return r;
-        },
-        stop() {
-          for (const stop of stops) stop();
-        },
-      };
-    },
+    subscribeEntities: (ids) =>
+      countedSubscriptions((runs) =>
+        ids.map((id) => {
+          const s = entities.get(id)!;
+          let first = true;
+          return effect(() => {
+            s.value;
+            if (first) first = false;
+            else runs.count++;
+          });
+        }),
+      ),
     cold: (spec) => view(spec, undefined).value,
     rowId: (row) => (row as Comment).id,
     dispose() {
@@ -136,25 +112,20 @@ export function floor(): System {
     live(): LiveSet {
       return { read: () => 0, ids: () => [], stop() {} };
     },
-    subscribeEntities(ids): EntitySubscriptions {
-      let runs = 0;
-      listeners = new Map();
-      for (const id of ids) listeners.set(id, () => runs++);
-      return {
-        takeRuns() {
-          const r = runs;
-          runs = 0;
-          return r;
-        },
-        stop() {
-          listeners = new Map();
-        },
-      };
-    },
+    subscribeEntities: (ids) =>
+      countedSubscriptions((runs) => {
+        listeners = new Map();
+        for (const id of ids) listeners.set(id, () => runs.count++);
+        return [
+          () => {
+            listeners = new Map();
+          },
+        ];
+      }),
     cold(spec) {
       const rows: Comment[] = [];
       for (const c of entities.values()) if (matches(spec, c)) rows.push(c);
-      return rows.sort(compareRows(spec));
+      return sortAndCut(rows, spec);
     },
     rowId: (row) => (row as Comment).id,
     dispose() {
