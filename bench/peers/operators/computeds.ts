@@ -4,15 +4,12 @@
 import { computed as legendComputed, observable as legendObservable } from "@legendapp/state";
 import { computed, observable, reaction, runInAction } from "mobx";
 import { arrayResults } from "../shared.js";
+import type { OperatorSystem, ThreadComment, ThreadReview } from "./workload.js";
 import {
   byLine,
   JOIN_BELOW,
   LIMIT,
-  type LiveWindowHandle,
-  type OperatorSystem,
   SHOWN_REVIEWS,
-  type ThreadComment,
-  type ThreadReview,
   TIE_BELOW,
   tieMatches,
   WINDOW,
@@ -53,7 +50,7 @@ function operators(name: string, api: string, make: () => Reactive & Writer): Op
     updateComment: (c) => state.setComment(c),
     updateReview: (r) => state.setReview(r),
     ties,
-    window(offset): LiveWindowHandle {
+    window(offset) {
       const at = state.box(offset);
       const sorted = state.derive(() => [...state.comments()].sort(byLine));
       const window = state.derive(() => sorted.get().slice(at.get(), at.get() + WINDOW));

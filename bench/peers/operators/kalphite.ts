@@ -1,15 +1,8 @@
 import { KalphiteStore } from "../../../src/index.js";
 import { ThreadEntity } from "../../../test/core/support/threads.js";
 import { arrayResults } from "../shared.js";
-import {
-  JOIN_BELOW,
-  LIMIT,
-  type LiveWindowHandle,
-  type OperatorSystem,
-  SHOWN_REVIEWS,
-  TIE_BELOW,
-  WINDOW,
-} from "./workload.js";
+import type { OperatorSystem } from "./workload.js";
+import { JOIN_BELOW, LIMIT, SHOWN_REVIEWS, TIE_BELOW, WINDOW } from "./workload.js";
 
 type Store = KalphiteStore<ThreadEntity>;
 
@@ -40,7 +33,7 @@ export function kalphiteOperators(): OperatorSystem {
       const stops = queries.map((q) => q.subscribe(() => {}));
       return arrayResults(queries, (q) => q.value, stops);
     },
-    window(offset): LiveWindowHandle {
+    window(offset) {
       const window = store.comment.live.orderBy("data.lineNumber").window(offset, WINDOW);
       const stop = window.subscribe(() => {});
       const ids = () => window.value.map((c) => c.id);

@@ -1,17 +1,8 @@
 import { and, type Collection, count, createLiveQueryCollection, eq, lt } from "@tanstack/db";
 import { arrayResults } from "../shared.js";
 import { localCollection, subscribed } from "../systems/tanstack.js";
-import {
-  JOIN_BELOW,
-  LIMIT,
-  type LiveWindowHandle,
-  type OperatorSystem,
-  SHOWN_REVIEWS,
-  type ThreadComment,
-  type ThreadReview,
-  TIE_BELOW,
-  WINDOW,
-} from "./workload.js";
+import type { OperatorSystem, ThreadComment, ThreadReview } from "./workload.js";
+import { JOIN_BELOW, LIMIT, SHOWN_REVIEWS, TIE_BELOW, WINDOW } from "./workload.js";
 
 type Comments = Collection<ThreadComment, string>;
 type Reviews = Collection<ThreadReview, string>;
@@ -61,7 +52,7 @@ export function tanstackOperators(): OperatorSystem {
       );
       return arrayResults(queries, (q) => q.toArray, queries.map(subscribed));
     },
-    async window(offset): Promise<LiveWindowHandle> {
+    async window(offset) {
       const query = createLiveQueryCollection({
         startSync: true,
         query: (q) =>

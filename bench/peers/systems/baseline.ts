@@ -8,14 +8,7 @@ import {
 } from "@preact/signals-core";
 import { Entity } from "../../../test/fixtures/schema.js";
 import { arrayResults, countedSubscriptions } from "../shared.js";
-import {
-  type Comment,
-  type LiveSet,
-  matches,
-  type QuerySpec,
-  type System,
-  sortAndCut,
-} from "../workload.js";
+import { type Comment, matches, type QuerySpec, type System, sortAndCut } from "../workload.js";
 
 function validate(value: unknown): Comment {
   const result = Entity["~standard"].validate(value);
@@ -67,7 +60,7 @@ export function signalsBaseline(): System {
       }
     },
     get: (id) => entities.get(id)!.peek(),
-    live(specs, limit): LiveSet {
+    live(specs, limit) {
       const queries = specs.map((spec) => view(spec, limit));
       const stops = queries.map((q) => q.subscribe(() => {}));
       return arrayResults(queries, (q) => q.value, stops);
@@ -109,7 +102,7 @@ export function floor(): System {
       listeners.get(entity.id)?.();
     },
     get: (id) => entities.get(id)!,
-    live(): LiveSet {
+    live() {
       return { read: () => 0, ids: () => [], stop() {} };
     },
     subscribeEntities: (ids) =>

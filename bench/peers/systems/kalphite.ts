@@ -2,7 +2,7 @@ import { effect } from "@preact/signals-core";
 import { KalphiteStore } from "../../../src/index.js";
 import { Entity } from "../../../test/fixtures/schema.js";
 import { arrayResults, countedSubscriptions } from "../shared.js";
-import type { Comment, LiveSet, QuerySpec, System } from "../workload.js";
+import type { Comment, QuerySpec, System } from "../workload.js";
 
 type Store = KalphiteStore<Entity>;
 
@@ -29,7 +29,7 @@ export function kalphite(): System {
     get(id) {
       return current().comment.findById(id)!;
     },
-    live(specs, limit): LiveSet {
+    live(specs, limit) {
       const queries = specs.map((spec) =>
         limit === undefined ? query(spec) : query(spec).limit(limit),
       );

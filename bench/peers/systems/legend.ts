@@ -1,13 +1,6 @@
 import { computed, type ObservableObject, observable } from "@legendapp/state";
 import { arrayResults, countedSubscriptions } from "../shared.js";
-import {
-  type Comment,
-  type LiveSet,
-  matches,
-  type QuerySpec,
-  type System,
-  sortAndCut,
-} from "../workload.js";
+import { type Comment, matches, type QuerySpec, type System, sortAndCut } from "../workload.js";
 
 type State = ObservableObject<{ comments: Record<string, Comment> }>;
 
@@ -40,7 +33,7 @@ export function legend(): System {
       state.comments[entity.id]!.set(entity);
     },
     get: (id) => state.comments[id]!.peek(),
-    live(specs, limit): LiveSet {
+    live(specs, limit) {
       const queries = specs.map((spec) => view(spec, limit));
       const stops = queries.map((q) => q.onChange(() => {}));
       for (const q of queries) q.get();

@@ -1,13 +1,6 @@
 import { autorun, computed, type IComputedValue, observable, reaction, runInAction } from "mobx";
 import { arrayResults, countedSubscriptions } from "../shared.js";
-import {
-  type Comment,
-  type LiveSet,
-  matches,
-  type QuerySpec,
-  type System,
-  sortAndCut,
-} from "../workload.js";
+import { type Comment, matches, type QuerySpec, type System, sortAndCut } from "../workload.js";
 
 /**
  * MobX: an `observable.map` of immutable entities (`deep: false`: an update replaces the entity,
@@ -36,7 +29,7 @@ export function mobx(): System {
       runInAction(() => map.set(entity.id, entity));
     },
     get: (id) => map.get(id)!,
-    live(specs, limit): LiveSet {
+    live(specs, limit) {
       const queries = specs.map((spec) => view(spec, limit));
       const stops = queries.map((q) =>
         reaction(

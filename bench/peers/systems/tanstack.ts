@@ -8,7 +8,7 @@ import {
   lt,
 } from "@tanstack/db";
 import { arrayResults, countedSubscriptions } from "../shared.js";
-import type { Comment, LiveSet, QuerySpec, System } from "../workload.js";
+import type { Comment, QuerySpec, System } from "../workload.js";
 
 type Comments = Collection<Comment, string>;
 
@@ -81,7 +81,7 @@ export function tanstack(): System {
     get(id) {
       return current().get(id)!;
     },
-    live(specs, limit): LiveSet {
+    live(specs, limit) {
       const queries = specs.map((spec) => query(spec, limit));
       return arrayResults(queries, (q) => q.toArray, queries.map(subscribed));
     },

@@ -7,7 +7,7 @@ import {
   type Store,
 } from "tinybase";
 import { countedSubscriptions } from "../shared.js";
-import type { Comment, LiveSet, QuerySpec, System } from "../workload.js";
+import type { Comment, QuerySpec, System } from "../workload.js";
 
 const TABLE = "comments";
 
@@ -58,7 +58,7 @@ export function tinybase(): System {
         },
       };
     },
-    live(specs, limit): LiveSet {
+    live(specs, limit) {
       const indexes: Indexes = createIndexes(store);
       specs.forEach((spec, i) => {
         indexes.setIndexDefinition(
