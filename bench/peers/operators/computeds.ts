@@ -3,7 +3,7 @@
 // way in both). A window is a computed slice of a cached sorted computed, moved by an observable.
 import { computed as legendComputed, observable as legendObservable } from "@legendapp/state";
 import { computed, observable, reaction, runInAction } from "mobx";
-import { arrayResults, windowRows } from "../shared.js";
+import { arrayResults } from "../shared.js";
 import type { OperatorSystem, ThreadComment, ThreadReview } from "./workload.js";
 import {
   byLine,
@@ -54,14 +54,21 @@ function operators(name: string, api: string, make: () => Reactive & Writer): Op
       const at = state.box(offset);
       const sorted = state.derive(() => [...state.comments()].sort(byLine));
       const window = state.derive(() => sorted.get().slice(at.get(), at.get() + WINDOW));
-      return windowRows(
-        () => window.get(),
-        (to) => at.set(to),
-        () => {
+      const ids = () => window.get().map((c) => c.id);
+      return {
+        move: (to) => at.set(to),
+        read() {
+          let total = 0;
+          for (const row of window.get()) if (row.data.body !== undefined) total++;
+          return total;
+        },
+        ids,
+        answer: ids,
+        stop() {
           window.stop();
           sorted.stop();
         },
-      );
+      };
     },
     join() {
       const rows = state.derive(() => {

@@ -1,6 +1,6 @@
 import { KalphiteStore } from "../../../src/index.js";
 import { ThreadEntity } from "../../../test/core/support/threads.js";
-import { arrayResults, windowRows } from "../shared.js";
+import { arrayResults } from "../shared.js";
 import type { OperatorSystem } from "./workload.js";
 import { JOIN_BELOW, LIMIT, SHOWN_REVIEWS, TIE_BELOW, WINDOW } from "./workload.js";
 
@@ -36,11 +36,18 @@ export function kalphiteOperators(): OperatorSystem {
     window(offset) {
       const window = store.comment.live.orderBy("data.lineNumber").window(offset, WINDOW);
       const stop = window.subscribe(() => {});
-      return windowRows(
-        () => window.value,
-        (to) => window.moveTo(to),
+      const ids = () => window.value.map((c) => c.id);
+      return {
+        move: (to) => window.moveTo(to),
+        read() {
+          let total = 0;
+          for (const row of window.value) if (row.data.body !== undefined) total++;
+          return total;
+        },
+        ids,
+        answer: ids,
         stop,
-      );
+      };
     },
     join() {
       const query = store.comment.live

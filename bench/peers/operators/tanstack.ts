@@ -1,5 +1,5 @@
 import { and, type Collection, count, createLiveQueryCollection, eq, lt } from "@tanstack/db";
-import { arrayResults, windowRows } from "../shared.js";
+import { arrayResults } from "../shared.js";
 import { localCollection, subscribed } from "../systems/tanstack.js";
 import type { OperatorSystem, ThreadComment, ThreadReview } from "./workload.js";
 import { JOIN_BELOW, LIMIT, SHOWN_REVIEWS, TIE_BELOW, WINDOW } from "./workload.js";
@@ -65,14 +65,21 @@ export function tanstackOperators(): OperatorSystem {
       });
       const stop = subscribed(query);
       await query.toArrayWhenReady();
-      return windowRows(
-        () => query.toArray,
-        async (to) => {
+      const ids = () => query.toArray.map((c) => c.id);
+      return {
+        async move(to) {
           const moved = query.utils.setWindow({ offset: to, limit: WINDOW });
           if (moved !== true) await moved;
         },
+        read() {
+          let total = 0;
+          for (const row of query.toArray) if (row.data.body !== undefined) total++;
+          return total;
+        },
+        ids,
+        answer: ids,
         stop,
-      );
+      };
     },
     join() {
       const query = createLiveQueryCollection({
