@@ -3,13 +3,15 @@
 // way in both). A window is a computed slice of a cached sorted computed, moved by an observable.
 import { computed as legendComputed, observable as legendObservable } from "@legendapp/state";
 import { computed, observable, reaction, runInAction } from "mobx";
-import { arrayResults } from "../shared.js";
-import type { OperatorSystem, ThreadComment, ThreadReview } from "./workload.js";
 import {
   byLine,
   JOIN_BELOW,
   LIMIT,
+  type LiveWindowHandle,
+  type OperatorSystem,
   SHOWN_REVIEWS,
+  type ThreadComment,
+  type ThreadReview,
   TIE_BELOW,
   tieMatches,
   WINDOW,
@@ -34,11 +36,21 @@ function operators(name: string, api: string, make: () => Reactive & Writer): Op
         return limit === undefined ? rows : rows.slice(0, limit);
       }),
     );
-    return arrayResults(
-      queries,
-      (q) => q.get(),
-      queries.map((q) => q.stop),
-    );
+    return {
+      read() {
+        let total = 0;
+        for (const q of queries) {
+          const rows = q.get();
+          for (let i = 0; i < rows.length; i++) if (rows[i] !== undefined) total++;
+        }
+        return total;
+      },
+      answer: () => queries.flatMap((q) => q.get().map((c) => c.id)),
+      stop: () =>
+        queries.forEach((q) => {
+          q.stop();
+        }),
+    };
   };
   return {
     name,
@@ -50,7 +62,7 @@ function operators(name: string, api: string, make: () => Reactive & Writer): Op
     updateComment: (c) => state.setComment(c),
     updateReview: (r) => state.setReview(r),
     ties,
-    window(offset) {
+    window(offset): LiveWindowHandle {
       const at = state.box(offset);
       const sorted = state.derive(() => [...state.comments()].sort(byLine));
       const window = state.derive(() => sorted.get().slice(at.get(), at.get() + WINDOW));

@@ -1,8 +1,25 @@
-import { and, type Collection, count, createLiveQueryCollection, eq, lt } from "@tanstack/db";
-import { arrayResults } from "../shared.js";
-import { localCollection, subscribed } from "../systems/tanstack.js";
-import type { OperatorSystem, ThreadComment, ThreadReview } from "./workload.js";
-import { JOIN_BELOW, LIMIT, SHOWN_REVIEWS, TIE_BELOW, WINDOW } from "./workload.js";
+import {
+  and,
+  BasicIndex,
+  type Collection,
+  count,
+  createCollection,
+  createLiveQueryCollection,
+  eq,
+  localOnlyCollectionOptions,
+  lt,
+} from "@tanstack/db";
+import {
+  JOIN_BELOW,
+  LIMIT,
+  type LiveWindowHandle,
+  type OperatorSystem,
+  SHOWN_REVIEWS,
+  type ThreadComment,
+  type ThreadReview,
+  TIE_BELOW,
+  WINDOW,
+} from "./workload.js";
 
 type Comments = Collection<ThreadComment, string>;
 type Reviews = Collection<ThreadReview, string>;
@@ -11,15 +28,23 @@ type Reviews = Collection<ThreadReview, string>;
 export function tanstackOperators(): OperatorSystem {
   let generation = 0;
   const make = <T extends { id: string }>(rows: readonly T[]) =>
-    localCollection(`rows-${generation++}`, rows);
-  let comments: Comments = make<ThreadComment>([]);
-  let reviews: Reviews = make<ThreadReview>([]);
+    createCollection(
+      localOnlyCollectionOptions<T, string>({
+        id: `rows-${generation++}`,
+        getKey: (row) => row.id,
+        initialData: rows as T[],
+        autoIndex: "eager",
+        defaultIndexType: BasicIndex,
+      }),
+    );
+  let comments = make<ThreadComment>([]) as unknown as Comments;
+  let reviews = make<ThreadReview>([]) as unknown as Reviews;
   return {
     name: "TanStack DB",
     api: "`createLiveQueryCollection(q => q.from().where(and(eq(), lt())).orderBy(line).orderBy(id).limit())`; window: `.offset().limit()` moved with `utils.setWindow({ offset, limit })` (awaited); join: `.join({ r: reviews }, ({ c, r }) => eq(c.data.reviewId, r.id), 'inner')`; counts: `.groupBy(c.data.reviewId).select({ n: count(c.id) })` read with `get(id)`",
     load(commentRows, reviewRows) {
-      comments = make(commentRows);
-      reviews = make(reviewRows);
+      comments = make(commentRows) as unknown as Comments;
+      reviews = make(reviewRows) as unknown as Reviews;
     },
     updateComment(c) {
       comments.update(c.id, (draft) => {
@@ -50,9 +75,24 @@ export function tanstackOperators(): OperatorSystem {
           },
         }),
       );
-      return arrayResults(queries, (q) => q.toArray, queries.map(subscribed));
+      const subs = queries.map((q) => q.subscribeChanges(() => {}));
+      return {
+        read() {
+          let total = 0;
+          for (const q of queries) {
+            const rows = q.toArray;
+            for (let i = 0; i < rows.length; i++) if (rows[i] !== undefined) total++;
+          }
+          return total;
+        },
+        answer: () => queries.flatMap((q) => q.toArray.map((c) => c.id)),
+        stop() {
+          for (const sub of subs) sub.unsubscribe();
+          for (const q of queries) void q.cleanup();
+        },
+      };
     },
-    async window(offset) {
+    async window(offset): Promise<LiveWindowHandle> {
       const query = createLiveQueryCollection({
         startSync: true,
         query: (q) =>
@@ -63,7 +103,7 @@ export function tanstackOperators(): OperatorSystem {
             .offset(offset)
             .limit(WINDOW),
       });
-      const stop = subscribed(query);
+      const sub = query.subscribeChanges(() => {});
       await query.toArrayWhenReady();
       const ids = () => query.toArray.map((c) => c.id);
       return {
@@ -78,7 +118,10 @@ export function tanstackOperators(): OperatorSystem {
         },
         ids,
         answer: ids,
-        stop,
+        stop() {
+          sub.unsubscribe();
+          void query.cleanup();
+        },
       };
     },
     join() {
@@ -94,7 +137,7 @@ export function tanstackOperators(): OperatorSystem {
             .limit(LIMIT)
             .select(({ c, r }) => ({ id: c.id, line: c.data.lineNumber, title: r.data.title })),
       });
-      const stop = subscribed(query);
+      const sub = query.subscribeChanges(() => {});
       return {
         read() {
           let total = 0;
@@ -102,7 +145,10 @@ export function tanstackOperators(): OperatorSystem {
           return total;
         },
         answer: () => query.toArray.map((row) => `${row.id}:${row.title}`),
-        stop,
+        stop() {
+          sub.unsubscribe();
+          void query.cleanup();
+        },
       };
     },
     counts() {
@@ -115,20 +161,23 @@ export function tanstackOperators(): OperatorSystem {
             .groupBy(({ c }) => c.data.reviewId)
             .select(({ c }) => ({ reviewId: c.data.reviewId, n: count(c.id) })),
       });
-      const stop = subscribed(query);
+      const sub = query.subscribeChanges(() => {});
       const answer = () =>
         SHOWN_REVIEWS.map((id) => (query.get(id) as { n: number } | undefined)?.n ?? 0);
       return {
         read: () => answer().length,
         answer,
-        stop,
+        stop() {
+          sub.unsubscribe();
+          void query.cleanup();
+        },
       };
     },
     dispose() {
       void comments.cleanup();
       void reviews.cleanup();
-      comments = make<ThreadComment>([]);
-      reviews = make<ThreadReview>([]);
+      comments = make<ThreadComment>([]) as unknown as Comments;
+      reviews = make<ThreadReview>([]) as unknown as Reviews;
     },
   };
 }
