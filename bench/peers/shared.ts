@@ -37,6 +37,29 @@ export function arrayResults<Q, T extends { id: string }>(
   };
 }
 
+/**
+ * A live window of comments (the operator workloads): `rowsOf()` is the system's own read of it,
+ * `move` its own way of moving it. `read` reads every row shown (its body, as a UI renders it).
+ */
+export function windowRows<T extends { id: string; data: { body: string } }>(
+  rowsOf: () => readonly T[],
+  move: (offset: number) => void | Promise<void>,
+  stop: () => void,
+) {
+  const ids = (): string[] => rowsOf().map((row) => row.id);
+  return {
+    move,
+    read(): number {
+      let total = 0;
+      for (const row of rowsOf()) if (row.data.body !== undefined) total++;
+      return total;
+    },
+    ids,
+    answer: ids,
+    stop,
+  };
+}
+
 /** How many times a system's entity subscribers ran: each run does `runs.count++`. */
 export interface Runs {
   count: number;
