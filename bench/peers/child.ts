@@ -99,45 +99,40 @@ let overheadPerEntity = 0;
 const rows = makeComments(N);
 const stream = makeUpdates(rows, MAX_STEPS, N);
 
+/**
+ * Creates and subscribes the 10 queries (timed: ms), then times one update followed by reading
+ * every result (µs per update).
+ */
+function updateAndRead(limit: number | undefined): { subscribeMs: number; micros: number } {
+  const t0 = performance.now();
+  const set = system.live(QUERIES, limit);
+  const subscribeMs = performance.now() - t0;
+  const r = perUpdateMicros(
+    stream,
+    (c) => {
+      system.update(c);
+      set.read();
+    },
+    timing,
+  );
+  set.stop();
+  const what =
+    limit === undefined
+      ? "update+read (no limit)"
+      : `subscribe 10 queries: ${subscribeMs.toFixed(1)} ms; update+read (limit)`;
+  log(`${what}: ${r.micros.toFixed(2)} µs over ${r.steps}`);
+  return { subscribeMs, micros: r.micros };
+}
+
 system.load(rows);
-let subscribeMs = 0;
-let updateLimitMicros = 0;
-let updateFullMicros = 0;
+const limited = updateAndRead(LIMIT);
+const subscribeMs = limited.subscribeMs;
+const updateLimitMicros = limited.micros;
+const updateFullMicros = updateAndRead(undefined).micros;
+system.dispose();
+
 let entityMicros = 0;
 let entityRunsPerUpdate = 0;
-{
-  const t0 = performance.now();
-  const set = system.live(QUERIES, LIMIT);
-  subscribeMs = performance.now() - t0;
-  const r = perUpdateMicros(
-    stream,
-    (c) => {
-      system.update(c);
-      set.read();
-    },
-    timing,
-  );
-  set.stop();
-  updateLimitMicros = r.micros;
-  log(
-    `subscribe 10 queries: ${subscribeMs.toFixed(1)} ms; update+read (limit): ${r.micros.toFixed(2)} µs over ${r.steps}`,
-  );
-}
-{
-  const set = system.live(QUERIES, undefined);
-  const r = perUpdateMicros(
-    stream,
-    (c) => {
-      system.update(c);
-      set.read();
-    },
-    timing,
-  );
-  set.stop();
-  updateFullMicros = r.micros;
-  log(`update+read (no limit): ${r.micros.toFixed(2)} µs over ${r.steps}`);
-}
-system.dispose();
 
 system.load(rows);
 {

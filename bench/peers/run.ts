@@ -12,7 +12,14 @@ import { machineLine, writeResults } from "../results.js";
 import { chart } from "./chart.js";
 import type { PeerResult } from "./child.js";
 import type { GuaranteeCosts } from "./guarantees.js";
-import { operatorApis, operatorColumns, operatorTable } from "./operators/table.js";
+import {
+  type Column,
+  operatorApis,
+  operatorColumns,
+  operatorTable,
+  peersAhead,
+  ratioCell,
+} from "./operators/table.js";
 
 const ORDER = ["kalphite", "tanstack", "tinybase", "legend", "mobx", "signals", "floor"];
 const flags = new Set(process.argv.slice(2).filter((arg) => arg.startsWith("--")));
@@ -88,12 +95,6 @@ function keyOf(result: PeerResult): string {
 
 const kalphite = results.find((r) => r.system === "Kalphite");
 
-interface Column {
-  title: string;
-  unit: string;
-  value: (r: PeerResult) => number | undefined;
-}
-
 const N = results[0]?.n ?? 100_000;
 const columns: Column[] = [
   { title: "load 10k", unit: "ms", value: (r) => r.load[10_000] },
@@ -117,13 +118,7 @@ const format = (value: number): string =>
 const header = `| system | ${columns.map((c) => `${c.title} (${c.unit})`).join(" | ")} | subscribers run per update |`;
 const rule = `|---|${columns.map(() => "---:").join("|")}|---:|`;
 const rows = results.map((r) => {
-  const cells = columns.map((c) => {
-    const v = c.value(r);
-    if (v === undefined) return "—";
-    const base = kalphite ? c.value(kalphite) : undefined;
-    if (r === kalphite || base === undefined || base <= 0) return `**${format(v)}**`;
-    return `${format(v)} (${format(v / base)}×)`;
-  });
+  const cells = columns.map((c) => ratioCell(c, r, kalphite, format));
   return `| ${r.system} | ${cells.join(" | ")} | ${r.entityRunsPerUpdate} |`;
 });
 
@@ -140,18 +135,7 @@ const vsFloor =
 const peers = results.filter(
   (r) => r !== kalphite && !r.system.startsWith("Floor") && !r.system.startsWith("Signals"),
 );
-const behind = kalphite
-  ? columns.flatMap((c) => {
-      const own = c.value(kalphite);
-      if (own === undefined) return [];
-      return peers
-        .filter((r) => (c.value(r) ?? Number.POSITIVE_INFINITY) < own)
-        .map(
-          (r) =>
-            `${c.title}: ${r.system} ${format(c.value(r)!)} ${c.unit} against Kalphite's ${format(own)} ${c.unit}`,
-        );
-    })
-  : [];
+const behind = peersAhead(columns, peers, kalphite, format);
 const ahead =
   behind.length === 0
     ? "In this run Kalphite is ahead of every peer on every workload."

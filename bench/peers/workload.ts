@@ -87,12 +87,20 @@ export function compareRows(spec: QuerySpec): (a: Comment, b: Comment) => number
     : (a, b) => a.updatedAt - b.updatedAt;
 }
 
+/**
+ * Sorts the rows that match `spec` (in place) in the query's order and cuts them to `limit`: the
+ * end of every filter + sort from scratch (the oracle, and the systems without query operators).
+ */
+export function sortAndCut(rows: Comment[], spec: QuerySpec, limit?: number): Comment[] {
+  rows.sort(compareRows(spec));
+  return limit === undefined ? rows : rows.slice(0, limit);
+}
+
 /** The naive answer: filter everything, sort, cut. */
 export function oracle(rows: Iterable<Comment>, spec: QuerySpec, limit?: number): string[] {
   const out: Comment[] = [];
   for (const c of rows) if (matches(spec, c)) out.push(c);
-  out.sort(compareRows(spec));
-  return (limit === undefined ? out : out.slice(0, limit)).map((c) => c.id);
+  return sortAndCut(out, spec, limit).map((c) => c.id);
 }
 
 /**

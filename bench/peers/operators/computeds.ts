@@ -3,15 +3,13 @@
 // way in both). A window is a computed slice of a cached sorted computed, moved by an observable.
 import { computed as legendComputed, observable as legendObservable } from "@legendapp/state";
 import { computed, observable, reaction, runInAction } from "mobx";
+import { arrayResults, windowRows } from "../shared.js";
+import type { OperatorSystem, ThreadComment, ThreadReview } from "./workload.js";
 import {
   byLine,
   JOIN_BELOW,
   LIMIT,
-  type LiveWindowHandle,
-  type OperatorSystem,
   SHOWN_REVIEWS,
-  type ThreadComment,
-  type ThreadReview,
   TIE_BELOW,
   tieMatches,
   WINDOW,
@@ -36,21 +34,11 @@ function operators(name: string, api: string, make: () => Reactive & Writer): Op
         return limit === undefined ? rows : rows.slice(0, limit);
       }),
     );
-    return {
-      read() {
-        let total = 0;
-        for (const q of queries) {
-          const rows = q.get();
-          for (let i = 0; i < rows.length; i++) if (rows[i] !== undefined) total++;
-        }
-        return total;
-      },
-      answer: () => queries.flatMap((q) => q.get().map((c) => c.id)),
-      stop: () =>
-        queries.forEach((q) => {
-          q.stop();
-        }),
-    };
+    return arrayResults(
+      queries,
+      (q) => q.get(),
+      queries.map((q) => q.stop),
+    );
   };
   return {
     name,
@@ -62,25 +50,18 @@ function operators(name: string, api: string, make: () => Reactive & Writer): Op
     updateComment: (c) => state.setComment(c),
     updateReview: (r) => state.setReview(r),
     ties,
-    window(offset): LiveWindowHandle {
+    window(offset) {
       const at = state.box(offset);
       const sorted = state.derive(() => [...state.comments()].sort(byLine));
       const window = state.derive(() => sorted.get().slice(at.get(), at.get() + WINDOW));
-      const ids = () => window.get().map((c) => c.id);
-      return {
-        move: (to) => at.set(to),
-        read() {
-          let total = 0;
-          for (const row of window.get()) if (row.data.body !== undefined) total++;
-          return total;
-        },
-        ids,
-        answer: ids,
-        stop() {
+      return windowRows(
+        () => window.get(),
+        (to) => at.set(to),
+        () => {
           window.stop();
           sorted.stop();
         },
-      };
+      );
     },
     join() {
       const rows = state.derive(() => {

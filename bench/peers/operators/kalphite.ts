@@ -1,14 +1,8 @@
 import { KalphiteStore } from "../../../src/index.js";
 import { ThreadEntity } from "../../../test/core/support/threads.js";
-import {
-  JOIN_BELOW,
-  LIMIT,
-  type LiveWindowHandle,
-  type OperatorSystem,
-  SHOWN_REVIEWS,
-  TIE_BELOW,
-  WINDOW,
-} from "./workload.js";
+import { arrayResults, windowRows } from "../shared.js";
+import type { OperatorSystem } from "./workload.js";
+import { JOIN_BELOW, LIMIT, SHOWN_REVIEWS, TIE_BELOW, WINDOW } from "./workload.js";
 
 type Store = KalphiteStore<ThreadEntity>;
 
@@ -37,37 +31,16 @@ export function kalphiteOperators(): OperatorSystem {
         return limit === undefined ? q : q.limit(limit);
       });
       const stops = queries.map((q) => q.subscribe(() => {}));
-      return {
-        read() {
-          let total = 0;
-          for (const q of queries) {
-            const rows = q.value;
-            for (let i = 0; i < rows.length; i++) if (rows[i] !== undefined) total++;
-          }
-          return total;
-        },
-        answer: () => queries.flatMap((q) => q.value.map((c) => c.id)),
-        stop: () =>
-          stops.forEach((stop) => {
-            stop();
-          }),
-      };
+      return arrayResults(queries, (q) => q.value, stops);
     },
-    window(offset): LiveWindowHandle {
+    window(offset) {
       const window = store.comment.live.orderBy("data.lineNumber").window(offset, WINDOW);
       const stop = window.subscribe(() => {});
-      const ids = () => window.value.map((c) => c.id);
-      return {
-        move: (to) => window.moveTo(to),
-        read() {
-          let total = 0;
-          for (const row of window.value) if (row.data.body !== undefined) total++;
-          return total;
-        },
-        ids,
-        answer: ids,
+      return windowRows(
+        () => window.value,
+        (to) => window.moveTo(to),
         stop,
-      };
+      );
     },
     join() {
       const query = store.comment.live

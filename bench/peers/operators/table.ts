@@ -22,10 +22,45 @@ export function operatorApis(results: readonly PeerResult[]): string {
     .join("\n");
 }
 
-interface Column {
+/** A column of the peers tables: a figure of each system. */
+export interface Column {
   title: string;
   unit: string;
   value: (r: PeerResult) => number | undefined;
+}
+
+/** One system's cell of a column: the figure, with its ratio to Kalphite's (Kalphite's in bold). */
+export function ratioCell(
+  c: Column,
+  r: PeerResult,
+  kalphite: PeerResult | undefined,
+  format: (value: number) => string,
+): string {
+  const v = c.value(r);
+  if (v === undefined) return "—";
+  const base = kalphite ? c.value(kalphite) : undefined;
+  if (r === kalphite || base === undefined || base <= 0) return `**${format(v)}**`;
+  return `${format(v)} (${format(v / base)}×)`;
+}
+
+/** Where one of `peers` has a lower figure than Kalphite: one phrase each. */
+export function peersAhead(
+  columns: readonly Column[],
+  peers: readonly PeerResult[],
+  kalphite: PeerResult | undefined,
+  format: (value: number) => string,
+): string[] {
+  if (!kalphite) return [];
+  return columns.flatMap((c) => {
+    const own = c.value(kalphite);
+    if (own === undefined) return [];
+    return peers
+      .filter((r) => r !== kalphite && (c.value(r) ?? Number.POSITIVE_INFINITY) < own)
+      .map(
+        (r) =>
+          `${c.title}: ${r.system} ${format(c.value(r)!)} ${c.unit} against Kalphite's ${format(own)} ${c.unit}`,
+      );
+  });
 }
 
 const of =
@@ -55,27 +90,10 @@ export function operatorTable(
   const header = `| system | ${operatorColumns.map((c) => `${c.title} (${c.unit})`).join(" | ")} |`;
   const rule = `|---|${operatorColumns.map(() => "---:").join("|")}|`;
   const lines = rows.map((r) => {
-    const cells = operatorColumns.map((c) => {
-      const v = c.value(r);
-      if (v === undefined) return "—";
-      const base = kalphite ? c.value(kalphite) : undefined;
-      if (r === kalphite || base === undefined || base <= 0) return `**${format(v)}**`;
-      return `${format(v)} (${format(v / base)}×)`;
-    });
+    const cells = operatorColumns.map((c) => ratioCell(c, r, kalphite, format));
     return `| ${r.system} | ${cells.join(" | ")} |`;
   });
-  const behind = kalphite
-    ? operatorColumns.flatMap((c) => {
-        const own = c.value(kalphite);
-        if (own === undefined) return [];
-        return rows
-          .filter((r) => r !== kalphite && (c.value(r) ?? Number.POSITIVE_INFINITY) < own)
-          .map(
-            (r) =>
-              `${c.title}: ${r.system} ${format(c.value(r)!)} ${c.unit} against Kalphite's ${format(own)} ${c.unit}`,
-          );
-      })
-    : [];
+  const behind = peersAhead(operatorColumns, rows, kalphite, format);
   const verdict =
     behind.length === 0
       ? "In this run Kalphite is ahead of every peer on every operator workload."

@@ -1,25 +1,8 @@
-import {
-  and,
-  BasicIndex,
-  type Collection,
-  count,
-  createCollection,
-  createLiveQueryCollection,
-  eq,
-  localOnlyCollectionOptions,
-  lt,
-} from "@tanstack/db";
-import {
-  JOIN_BELOW,
-  LIMIT,
-  type LiveWindowHandle,
-  type OperatorSystem,
-  SHOWN_REVIEWS,
-  type ThreadComment,
-  type ThreadReview,
-  TIE_BELOW,
-  WINDOW,
-} from "./workload.js";
+import { and, type Collection, count, createLiveQueryCollection, eq, lt } from "@tanstack/db";
+import { arrayResults, windowRows } from "../shared.js";
+import { localCollection, subscribed } from "../systems/tanstack.js";
+import type { OperatorSystem, ThreadComment, ThreadReview } from "./workload.js";
+import { JOIN_BELOW, LIMIT, SHOWN_REVIEWS, TIE_BELOW, WINDOW } from "./workload.js";
 
 type Comments = Collection<ThreadComment, string>;
 type Reviews = Collection<ThreadReview, string>;
@@ -28,23 +11,15 @@ type Reviews = Collection<ThreadReview, string>;
 export function tanstackOperators(): OperatorSystem {
   let generation = 0;
   const make = <T extends { id: string }>(rows: readonly T[]) =>
-    createCollection(
-      localOnlyCollectionOptions<T, string>({
-        id: `rows-${generation++}`,
-        getKey: (row) => row.id,
-        initialData: rows as T[],
-        autoIndex: "eager",
-        defaultIndexType: BasicIndex,
-      }),
-    );
-  let comments = make<ThreadComment>([]) as unknown as Comments;
-  let reviews = make<ThreadReview>([]) as unknown as Reviews;
+    localCollection(`rows-${generation++}`, rows);
+  let comments: Comments = make<ThreadComment>([]);
+  let reviews: Reviews = make<ThreadReview>([]);
   return {
     name: "TanStack DB",
     api: "`createLiveQueryCollection(q => q.from().where(and(eq(), lt())).orderBy(line).orderBy(id).limit())`; window: `.offset().limit()` moved with `utils.setWindow({ offset, limit })` (awaited); join: `.join({ r: reviews }, ({ c, r }) => eq(c.data.reviewId, r.id), 'inner')`; counts: `.groupBy(c.data.reviewId).select({ n: count(c.id) })` read with `get(id)`",
     load(commentRows, reviewRows) {
-      comments = make(commentRows) as unknown as Comments;
-      reviews = make(reviewRows) as unknown as Reviews;
+      comments = make(commentRows);
+      reviews = make(reviewRows);
     },
     updateComment(c) {
       comments.update(c.id, (draft) => {
@@ -75,24 +50,9 @@ export function tanstackOperators(): OperatorSystem {
           },
         }),
       );
-      const subs = queries.map((q) => q.subscribeChanges(() => {}));
-      return {
-        read() {
-          let total = 0;
-          for (const q of queries) {
-            const rows = q.toArray;
-            for (let i = 0; i < rows.length; i++) if (rows[i] !== undefined) total++;
-          }
-          return total;
-        },
-        answer: () => queries.flatMap((q) => q.toArray.map((c) => c.id)),
-        stop() {
-          for (const sub of subs) sub.unsubscribe();
-          for (const q of queries) void q.cleanup();
-        },
-      };
+      return arrayResults(queries, (q) => q.toArray, queries.map(subscribed));
     },
-    async window(offset): Promise<LiveWindowHandle> {
+    async window(offset) {
       const query = createLiveQueryCollection({
         startSync: true,
         query: (q) =>
@@ -103,26 +63,16 @@ export function tanstackOperators(): OperatorSystem {
             .offset(offset)
             .limit(WINDOW),
       });
-      const sub = query.subscribeChanges(() => {});
+      const stop = subscribed(query);
       await query.toArrayWhenReady();
-      const ids = () => query.toArray.map((c) => c.id);
-      return {
-        async move(to) {
+      return windowRows(
+        () => query.toArray,
+        async (to) => {
           const moved = query.utils.setWindow({ offset: to, limit: WINDOW });
           if (moved !== true) await moved;
         },
-        read() {
-          let total = 0;
-          for (const row of query.toArray) if (row.data.body !== undefined) total++;
-          return total;
-        },
-        ids,
-        answer: ids,
-        stop() {
-          sub.unsubscribe();
-          void query.cleanup();
-        },
-      };
+        stop,
+      );
     },
     join() {
       const query = createLiveQueryCollection({
@@ -137,7 +87,7 @@ export function tanstackOperators(): OperatorSystem {
             .limit(LIMIT)
             .select(({ c, r }) => ({ id: c.id, line: c.data.lineNumber, title: r.data.title })),
       });
-      const sub = query.subscribeChanges(() => {});
+      const stop = subscribed(query);
       return {
         read() {
           let total = 0;
@@ -145,10 +95,7 @@ export function tanstackOperators(): OperatorSystem {
           return total;
         },
         answer: () => query.toArray.map((row) => `${row.id}:${row.title}`),
-        stop() {
-          sub.unsubscribe();
-          void query.cleanup();
-        },
+        stop,
       };
     },
     counts() {
@@ -161,23 +108,20 @@ export function tanstackOperators(): OperatorSystem {
             .groupBy(({ c }) => c.data.reviewId)
             .select(({ c }) => ({ reviewId: c.data.reviewId, n: count(c.id) })),
       });
-      const sub = query.subscribeChanges(() => {});
+      const stop = subscribed(query);
       const answer = () =>
         SHOWN_REVIEWS.map((id) => (query.get(id) as { n: number } | undefined)?.n ?? 0);
       return {
         read: () => answer().length,
         answer,
-        stop() {
-          sub.unsubscribe();
-          void query.cleanup();
-        },
+        stop,
       };
     },
     dispose() {
       void comments.cleanup();
       void reviews.cleanup();
-      comments = make<ThreadComment>([]) as unknown as Comments;
-      reviews = make<ThreadReview>([]) as unknown as Reviews;
+      comments = make<ThreadComment>([]);
+      reviews = make<ThreadReview>([]);
     },
   };
 }

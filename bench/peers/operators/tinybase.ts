@@ -1,16 +1,6 @@
 import { createIndexes, createQueries, createStore, type Row, type Store } from "tinybase";
-import {
-  idNumber,
-  JOIN_BELOW,
-  LIMIT,
-  type LiveWindowHandle,
-  type OperatorSystem,
-  SHOWN_REVIEWS,
-  type ThreadComment,
-  type ThreadReview,
-  TIE_BELOW,
-  WINDOW,
-} from "./workload.js";
+import type { OperatorSystem, ThreadComment, ThreadReview } from "./workload.js";
+import { idNumber, JOIN_BELOW, LIMIT, SHOWN_REVIEWS, TIE_BELOW, WINDOW } from "./workload.js";
 
 const commentRow = (c: ThreadComment): Row => ({
   updatedAt: c.updatedAt,
@@ -76,7 +66,7 @@ export function tinybaseOperators(): OperatorSystem {
         stop: () => indexes.destroy(),
       };
     },
-    window(offset): LiveWindowHandle {
+    window(offset) {
       const indexes = createIndexes(store);
       indexes.setIndexDefinition(
         "all",

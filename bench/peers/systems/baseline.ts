@@ -7,15 +7,8 @@ import {
   signal,
 } from "@preact/signals-core";
 import { Entity } from "../../../test/fixtures/schema.js";
-import {
-  type Comment,
-  compareRows,
-  type EntitySubscriptions,
-  type LiveSet,
-  matches,
-  type QuerySpec,
-  type System,
-} from "../workload.js";
+import { arrayResults, countedSubscriptions } from "../shared.js";
+import { type Comment, matches, type QuerySpec, type System, sortAndCut } from "../workload.js";
 
 function validate(value: unknown): Comment {
   const result = Entity["~standard"].validate(value);
@@ -44,8 +37,7 @@ export function signalsBaseline(): System {
         const c = s.value;
         if (matches(spec, c)) rows.push(c);
       }
-      rows.sort(compareRows(spec));
-      return limit === undefined ? rows : rows.slice(0, limit);
+      return sortAndCut(rows, spec, limit);
     });
   return {
     name: "Signals baseline",
@@ -68,46 +60,23 @@ export function signalsBaseline(): System {
       }
     },
     get: (id) => entities.get(id)!.peek(),
-    live(specs, limit): LiveSet {
+    live(specs, limit) {
       const queries = specs.map((spec) => view(spec, limit));
       const stops = queries.map((q) => q.subscribe(() => {}));
-      return {
-        read() {
-          let total = 0;
-          for (const q of queries) {
-            const rows = q.value;
-            for (let i = 0; i < rows.length; i++) if (rows[i] !== undefined) total++;
-          }
-          return total;
-        },
-        ids: (i) => queries[i]!.value.map((c) => c.id),
-        stop() {
-          for (const stop of stops) stop();
-        },
-      };
+      return arrayResults(queries, (q) => q.value, stops);
     },
-    subscribeEntities(ids): EntitySubscriptions {
-      let runs = 0;
-      const stops = ids.map((id) => {
-        const s = entities.get(id)!;
-        let first = true;
-        return effect(() => {
-          s.value;
-          if (first) first = false;
-          else runs++;
-        });
-      });
-      return {
-        takeRuns() {
-          const r = runs;
-          runs = 0;
-          return r;
-        },
-        stop() {
-          for (const stop of stops) stop();
-        },
-      };
-    },
+    subscribeEntities: (ids) =>
+      countedSubscriptions((runs) =>
+        ids.map((id) => {
+          const s = entities.get(id)!;
+          let first = true;
+          return effect(() => {
+            s.value;
+            if (first) first = false;
+            else runs.count++;
+          });
+        }),
+      ),
     cold: (spec) => view(spec, undefined).value,
     rowId: (row) => (row as Comment).id,
     dispose() {
@@ -133,28 +102,23 @@ export function floor(): System {
       listeners.get(entity.id)?.();
     },
     get: (id) => entities.get(id)!,
-    live(): LiveSet {
+    live() {
       return { read: () => 0, ids: () => [], stop() {} };
     },
-    subscribeEntities(ids): EntitySubscriptions {
-      let runs = 0;
-      listeners = new Map();
-      for (const id of ids) listeners.set(id, () => runs++);
-      return {
-        takeRuns() {
-          const r = runs;
-          runs = 0;
-          return r;
-        },
-        stop() {
-          listeners = new Map();
-        },
-      };
-    },
+    subscribeEntities: (ids) =>
+      countedSubscriptions((runs) => {
+        listeners = new Map();
+        for (const id of ids) listeners.set(id, () => runs.count++);
+        return [
+          () => {
+            listeners = new Map();
+          },
+        ];
+      }),
     cold(spec) {
       const rows: Comment[] = [];
       for (const c of entities.values()) if (matches(spec, c)) rows.push(c);
-      return rows.sort(compareRows(spec));
+      return sortAndCut(rows, spec);
     },
     rowId: (row) => (row as Comment).id,
     dispose() {

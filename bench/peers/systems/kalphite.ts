@@ -1,7 +1,8 @@
 import { effect } from "@preact/signals-core";
 import { KalphiteStore } from "../../../src/index.js";
 import { Entity } from "../../../test/fixtures/schema.js";
-import type { Comment, EntitySubscriptions, LiveSet, QuerySpec, System } from "../workload.js";
+import { arrayResults, countedSubscriptions } from "../shared.js";
+import type { Comment, QuerySpec, System } from "../workload.js";
 
 type Store = KalphiteStore<Entity>;
 
@@ -28,49 +29,26 @@ export function kalphite(): System {
     get(id) {
       return current().comment.findById(id)!;
     },
-    live(specs, limit): LiveSet {
+    live(specs, limit) {
       const queries = specs.map((spec) =>
         limit === undefined ? query(spec) : query(spec).limit(limit),
       );
       const stops = queries.map((q) => q.subscribe(() => {}));
-      return {
-        read() {
-          let total = 0;
-          for (const q of queries) {
-            const rows = q.value;
-            for (let i = 0; i < rows.length; i++) if (rows[i] !== undefined) total++;
-          }
-          return total;
-        },
-        results: () => queries.map((q) => q.value),
-        ids: (i) => queries[i]!.value.map((c) => c.id),
-        stop: () => {
-          for (const stop of stops) stop();
-        },
-      };
+      return arrayResults(queries, (q) => q.value, stops);
     },
-    subscribeEntities(ids): EntitySubscriptions {
-      let runs = 0;
+    subscribeEntities(ids) {
       const collection = current().comment;
-      const stops = ids.map((id) => {
-        const entity = collection.signal(id);
-        let first = true;
-        return effect(() => {
-          entity.value;
-          if (first) first = false;
-          else runs++;
-        });
-      });
-      return {
-        takeRuns() {
-          const r = runs;
-          runs = 0;
-          return r;
-        },
-        stop() {
-          for (const stop of stops) stop();
-        },
-      };
+      return countedSubscriptions((runs) =>
+        ids.map((id) => {
+          const entity = collection.signal(id);
+          let first = true;
+          return effect(() => {
+            entity.value;
+            if (first) first = false;
+            else runs.count++;
+          });
+        }),
+      );
     },
     cold(spec) {
       return query(spec).value;

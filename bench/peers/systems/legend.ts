@@ -1,13 +1,6 @@
 import { computed, type ObservableObject, observable } from "@legendapp/state";
-import {
-  type Comment,
-  compareRows,
-  type EntitySubscriptions,
-  type LiveSet,
-  matches,
-  type QuerySpec,
-  type System,
-} from "../workload.js";
+import { arrayResults, countedSubscriptions } from "../shared.js";
+import { type Comment, matches, type QuerySpec, type System, sortAndCut } from "../workload.js";
 
 type State = ObservableObject<{ comments: Record<string, Comment> }>;
 
@@ -26,8 +19,7 @@ export function legend(): System {
         const c = all[id]!;
         if (matches(spec, c)) rows.push(c);
       }
-      rows.sort(compareRows(spec));
-      return limit === undefined ? rows : rows.slice(0, limit);
+      return sortAndCut(rows, spec, limit);
     });
   return {
     name: "Legend-State",
@@ -41,43 +33,20 @@ export function legend(): System {
       state.comments[entity.id]!.set(entity);
     },
     get: (id) => state.comments[id]!.peek(),
-    live(specs, limit): LiveSet {
+    live(specs, limit) {
       const queries = specs.map((spec) => view(spec, limit));
       const stops = queries.map((q) => q.onChange(() => {}));
       for (const q of queries) q.get();
-      return {
-        read() {
-          let total = 0;
-          for (const q of queries) {
-            const rows = q.get();
-            for (let i = 0; i < rows.length; i++) if (rows[i] !== undefined) total++;
-          }
-          return total;
-        },
-        ids: (i) => queries[i]!.get().map((c) => c.id),
-        stop() {
-          for (const stop of stops) stop();
-        },
-      };
+      return arrayResults(queries, (q) => q.get(), stops);
     },
-    subscribeEntities(ids): EntitySubscriptions {
-      let runs = 0;
-      const stops = ids.map((id) =>
-        state.comments[id]!.onChange(() => {
-          runs++;
-        }),
-      );
-      return {
-        takeRuns() {
-          const r = runs;
-          runs = 0;
-          return r;
-        },
-        stop() {
-          for (const stop of stops) stop();
-        },
-      };
-    },
+    subscribeEntities: (ids) =>
+      countedSubscriptions((runs) =>
+        ids.map((id) =>
+          state.comments[id]!.onChange(() => {
+            runs.count++;
+          }),
+        ),
+      ),
     cold: (spec) => view(spec, undefined).get(),
     rowId: (row) => (row as Comment).id,
     dispose() {

@@ -1,13 +1,6 @@
 import { autorun, computed, type IComputedValue, observable, reaction, runInAction } from "mobx";
-import {
-  type Comment,
-  compareRows,
-  type EntitySubscriptions,
-  type LiveSet,
-  matches,
-  type QuerySpec,
-  type System,
-} from "../workload.js";
+import { arrayResults, countedSubscriptions } from "../shared.js";
+import { type Comment, matches, type QuerySpec, type System, sortAndCut } from "../workload.js";
 
 /**
  * MobX: an `observable.map` of immutable entities (`deep: false`: an update replaces the entity,
@@ -20,8 +13,7 @@ export function mobx(): System {
     computed(() => {
       const rows: Comment[] = [];
       for (const c of map.values()) if (matches(spec, c)) rows.push(c);
-      rows.sort(compareRows(spec));
-      return limit === undefined ? rows : rows.slice(0, limit);
+      return sortAndCut(rows, spec, limit);
     });
   return {
     name: "MobX",
@@ -37,7 +29,7 @@ export function mobx(): System {
       runInAction(() => map.set(entity.id, entity));
     },
     get: (id) => map.get(id)!,
-    live(specs, limit): LiveSet {
+    live(specs, limit) {
       const queries = specs.map((spec) => view(spec, limit));
       const stops = queries.map((q) =>
         reaction(
@@ -45,42 +37,19 @@ export function mobx(): System {
           () => {},
         ),
       );
-      return {
-        read() {
-          let total = 0;
-          for (const q of queries) {
-            const rows = q.get();
-            for (let i = 0; i < rows.length; i++) if (rows[i] !== undefined) total++;
-          }
-          return total;
-        },
-        ids: (i) => queries[i]!.get().map((c) => c.id),
-        stop() {
-          for (const stop of stops) stop();
-        },
-      };
+      return arrayResults(queries, (q) => q.get(), stops);
     },
-    subscribeEntities(ids): EntitySubscriptions {
-      let runs = 0;
-      const stops = ids.map((id) => {
-        let first = true;
-        return autorun(() => {
-          map.get(id);
-          if (first) first = false;
-          else runs++;
-        });
-      });
-      return {
-        takeRuns() {
-          const r = runs;
-          runs = 0;
-          return r;
-        },
-        stop() {
-          for (const stop of stops) stop();
-        },
-      };
-    },
+    subscribeEntities: (ids) =>
+      countedSubscriptions((runs) =>
+        ids.map((id) => {
+          let first = true;
+          return autorun(() => {
+            map.get(id);
+            if (first) first = false;
+            else runs.count++;
+          });
+        }),
+      ),
     cold: (spec) => view(spec, undefined).get(),
     rowId: (row) => (row as Comment).id,
     dispose() {

@@ -7,24 +7,48 @@ import {
   localOnlyCollectionOptions,
   lt,
 } from "@tanstack/db";
-import type { Comment, EntitySubscriptions, LiveSet, QuerySpec, System } from "../workload.js";
+import { arrayResults, countedSubscriptions } from "../shared.js";
+import type { Comment, QuerySpec, System } from "../workload.js";
 
 type Comments = Collection<Comment, string>;
+
+/**
+ * A local-only collection holding `rows`, keyed by id, with eager indexes: how both TanStack DB
+ * adapters (this one and the operator workloads') store their entities.
+ */
+export function localCollection<T extends { id: string }>(
+  id: string,
+  rows: readonly T[],
+): Collection<T, string> {
+  return createCollection(
+    localOnlyCollectionOptions<T, string>({
+      id,
+      getKey: (row) => row.id,
+      initialData: rows as T[],
+      autoIndex: "eager",
+      defaultIndexType: BasicIndex,
+    }),
+  ) as unknown as Collection<T, string>;
+}
+
+/** Subscribes to a live query collection; returns how to unsubscribe and clean it up. */
+export function subscribed(query: {
+  subscribeChanges(listener: () => void): { unsubscribe(): void };
+  cleanup(): Promise<void>;
+}): () => void {
+  const sub = query.subscribeChanges(() => {});
+  return () => {
+    sub.unsubscribe();
+    void query.cleanup();
+  };
+}
 
 /** TanStack DB: a local-only collection, live query collections (where + orderBy + limit). */
 export function tanstack(): System {
   let collection: Comments | undefined;
   let generation = 0;
   const make = (rows: readonly Comment[]): Comments =>
-    createCollection(
-      localOnlyCollectionOptions<Comment, string>({
-        id: `comments-${generation++}`,
-        getKey: (c) => c.id,
-        initialData: rows as Comment[],
-        autoIndex: "eager",
-        defaultIndexType: BasicIndex,
-      }),
-    ) as unknown as Comments;
+    localCollection(`comments-${generation++}`, rows);
   const current = (): Comments => collection ?? (collection = make([]));
   const query = (spec: QuerySpec, limit: number | undefined) => {
     const source = current();
@@ -57,46 +81,23 @@ export function tanstack(): System {
     get(id) {
       return current().get(id)!;
     },
-    live(specs, limit): LiveSet {
+    live(specs, limit) {
       const queries = specs.map((spec) => query(spec, limit));
-      const subs = queries.map((q) => q.subscribeChanges(() => {}));
-      return {
-        read() {
-          let total = 0;
-          for (const q of queries) {
-            const rows = q.toArray;
-            for (let i = 0; i < rows.length; i++) if (rows[i] !== undefined) total++;
-          }
-          return total;
-        },
-        ids: (i) => queries[i]!.toArray.map((c) => c.id),
-        stop() {
-          for (const sub of subs) sub.unsubscribe();
-          for (const q of queries) void q.cleanup();
-        },
-      };
+      return arrayResults(queries, (q) => q.toArray, queries.map(subscribed));
     },
-    subscribeEntities(ids): EntitySubscriptions {
-      let runs = 0;
+    subscribeEntities(ids) {
       const source = current();
-      const subs = ids.map((id) =>
-        source.subscribeChanges(
-          () => {
-            runs++;
-          },
-          { where: (c) => eq(c.id, id) },
-        ),
+      return countedSubscriptions((runs) =>
+        ids.map((id) => {
+          const sub = source.subscribeChanges(
+            () => {
+              runs.count++;
+            },
+            { where: (c) => eq(c.id, id) },
+          );
+          return () => sub.unsubscribe();
+        }),
       );
-      return {
-        takeRuns() {
-          const r = runs;
-          runs = 0;
-          return r;
-        },
-        stop() {
-          for (const sub of subs) sub.unsubscribe();
-        },
-      };
     },
     cold(spec) {
       const q = query(spec, undefined);

@@ -6,7 +6,8 @@ import {
   type Row,
   type Store,
 } from "tinybase";
-import type { Comment, EntitySubscriptions, LiveSet, QuerySpec, System } from "../workload.js";
+import { countedSubscriptions } from "../shared.js";
+import type { Comment, QuerySpec, System } from "../workload.js";
 
 const TABLE = "comments";
 
@@ -57,7 +58,7 @@ export function tinybase(): System {
         },
       };
     },
-    live(specs, limit): LiveSet {
+    live(specs, limit) {
       const indexes: Indexes = createIndexes(store);
       specs.forEach((spec, i) => {
         indexes.setIndexDefinition(
@@ -91,24 +92,15 @@ export function tinybase(): System {
         },
       };
     },
-    subscribeEntities(ids): EntitySubscriptions {
-      let runs = 0;
-      const listeners = ids.map((id) =>
-        store.addRowListener(TABLE, id, () => {
-          runs++;
+    subscribeEntities: (ids) =>
+      countedSubscriptions((runs) =>
+        ids.map((id) => {
+          const listener = store.addRowListener(TABLE, id, () => {
+            runs.count++;
+          });
+          return () => void store.delListener(listener);
         }),
-      );
-      return {
-        takeRuns() {
-          const r = runs;
-          runs = 0;
-          return r;
-        },
-        stop() {
-          for (const listener of listeners) store.delListener(listener);
-        },
-      };
-    },
+      ),
     cold(spec) {
       const queries = createQueries(store);
       const below = spec.below;
