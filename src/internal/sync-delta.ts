@@ -2,6 +2,7 @@
 // writes them: one definition for both (the database may not import the sync layer, so the
 // shapes of a version, an outbox entry and the limits are its parameters), and how they fold.
 import { entityKey } from "../core/entity-key.js";
+import type { Entity } from "../core/index.js";
 
 /**
  * One change of the sync state, proportional to the change that caused it. A persistence writes
@@ -94,4 +95,22 @@ export function foldDelta<
       fold.limits = delta.limits;
       break;
   }
+}
+
+/**
+ * One entity change as its writer made it: a client's outbox entry, and what the server receives
+ * of it (with the writer). The vector and strategy types are the protocol's.
+ */
+export interface WrittenChangeOf<Vector, Strategy> {
+  messageId: string;
+  timestamp: number;
+  operation: "upsert" | "delete";
+  entityType: string;
+  entityId: string;
+  entity?: Entity;
+  /** The version the change was made on (see ARCHITECTURE.md). */
+  vector: Vector;
+  strategy: Strategy;
+  /** For `operational-transform`: the `data` fields the change edited. @default all fields */
+  changedFields?: string[];
 }

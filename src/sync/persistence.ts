@@ -1,21 +1,15 @@
 import type { Entity } from "../core/index.js";
-import { emptyFold, foldDelta, type SyncDeltaOf } from "../internal/sync-delta.js";
+import {
+  emptyFold,
+  foldDelta,
+  type SyncDeltaOf,
+  type WrittenChangeOf,
+} from "../internal/sync-delta.js";
 import type { ServerLimits } from "../protocol/messages.js";
 import type { ConflictStrategy, VectorClock } from "./types.js";
 
 /** A local change waiting for the server's acknowledgement. */
-export interface OutboxEntry {
-  messageId: string;
-  timestamp: number;
-  operation: "upsert" | "delete";
-  entityType: string;
-  entityId: string;
-  entity?: Entity;
-  /** The version the change was made on (see ARCHITECTURE.md). */
-  vector: VectorClock;
-  strategy: ConflictStrategy;
-  changedFields?: string[];
-}
+export interface OutboxEntry extends WrittenChangeOf<VectorClock, ConflictStrategy> {}
 
 /** The server's version of one entity, as this client last applied it. */
 export interface ConfirmedVersion {

@@ -5,27 +5,17 @@
 // reload must show each entity as before or as after its change, never a mix.
 import { PGlite } from "@electric-sql/pglite";
 import { describe, expect, it, vi } from "vitest";
-import { KalphiteStorageLimitError, KalphiteStore } from "../../src/core/index.js";
-import { FrontendDatabase, persist } from "../../src/database/index.js";
+import { KalphiteStorageLimitError } from "../../src/core/index.js";
+import { FrontendDatabase } from "../../src/database/index.js";
 import { SYNC_OUTBOX } from "../../src/database/sql.js";
 import type { SyncDelta } from "../../src/sync/index.js";
 import { type Comment, comment, Entity, outboxUpsert } from "../fixtures/schema.js";
 import { cleanupAfterEach } from "../server/helpers.js";
+import { pausedPersistence } from "./paused-persistence.js";
 
 const cleanups = cleanupAfterEach();
 
-/** A persisted store on memory://, its flush engine paused: the test plays its part. */
-async function persisted(options: { maxStorageMB?: number } = {}) {
-  const store = KalphiteStore(Entity);
-  const db = new FrontendDatabase({ dbName: "memory://", schema: Entity, ...options });
-  cleanups.push(() => db.close());
-  const persistence = await persist(store, db);
-  cleanups.push(() => persistence.stop().catch(() => {}));
-  persistence.engine.pauseFlush();
-  const state = db.syncState("room");
-  await state.load();
-  return { db, persistence, state };
-}
+const persisted = (options: { maxStorageMB?: number } = {}) => pausedPersistence(cleanups, options);
 
 const key = (id: string) => ({ entityType: "comment", entityId: id });
 
