@@ -10,7 +10,7 @@ import type { SyncDeltaOf } from "../internal/sync-delta.js";
 import { durableTransaction } from "./durable-transaction.js";
 import { ENTITIES, META, queryError, SYNC_OUTBOX, SYNC_ROOMS, SYNC_VERSIONS } from "./sql.js";
 import type { StorageBudget } from "./storage-budget.js";
-import { foldStatements, type SyncStatement } from "./sync-statements.js";
+import { foldStatements, RESET_VERSIONS, type SyncStatement } from "./sync-statements.js";
 
 export type { SyncStatement } from "./sync-statements.js";
 
@@ -97,6 +97,11 @@ interface Pending {
   key: string | undefined;
   /** The entity change it belongs with is in a flush batch (or there are no entity rows). */
   satisfied: boolean;
+  /** The marks of the flush batch it is satisfied by (not taken yet): it goes with its rows. */
+  marked?: readonly Pending[] | undefined;
+  /** Of a reset taken with forgets held back: the versions (`[type, id]`) it leaves as they are. */
+  keep?: [string, string][];
+  /** Its place in the order recorded. */
   n: number;
 }
 
@@ -292,6 +297,7 @@ export class SyncStateTable implements SyncPersistence {
     for (const pending of this.#queue) {
       if (pending.satisfied || !keys.has(pending.key as string)) continue;
       pending.satisfied = true;
+      pending.marked = marked;
       marked.push(pending);
     }
     return marked;
@@ -305,31 +311,83 @@ export class SyncStateTable implements SyncPersistence {
   unmark(marked: readonly Pending[]): void {
     if (marked.length === 0) return;
     const queued = new Set(this.#queue);
-    for (const pending of marked) if (queued.has(pending)) pending.satisfied = false;
+    for (const pending of marked) {
+      if (!queued.has(pending)) continue;
+      pending.satisfied = false;
+      pending.marked = undefined;
+    }
   }
 
   /**
    * Takes the deltas that may be written now: the longest prefix whose entity changes are in,
    * and with `through` (the deltas a flush batch marked) every delta up to the last of them, or
-   * that batch would commit entity rows without their deltas. A delta taken ahead of its entity
-   * row is safe once a shown version in it stores its entity (the row does not hold it yet).
+   * that batch would commit entity rows without their deltas. The prefix ends at a delta another
+   * (waiting) batch marked, or that of the sync state's own write: it goes with its row.
+   *
+   * A delta taken ahead of its entity row must reload as before or after its change:
+   * - a shown version stores its entity (the row does not hold it yet);
+   * - a snapshot's reset takes every version after it along (each then before or after), or
+   *   those not taken would be gone with their rows still showing them;
+   * - a forgotten version stays queued, and the version row as it is, until its row goes (a
+   *   reset before it keeps that version row), unless a version taken after it replaces it.
    */
   take(through?: readonly Pending[]): Pending[] {
+    const queue = this.#queue;
+    // Its entity change is in, and not in a batch still to commit (but this one).
+    const free = (pending: Pending) =>
+      pending.satisfied && (pending.marked === undefined || pending.marked === through);
     let count = 0;
-    while (count < this.#queue.length && this.#queue[count]!.satisfied) count++;
+    while (count < queue.length && free(queue[count]!)) count++;
     // Marked in queue order, and taken only from the head: not queued means already taken.
     const last = through?.at(-1);
-    const at = last === undefined ? -1 : this.#queue.indexOf(last, count);
-    if (at >= 0) {
-      for (let i = count; i < at; i++) {
-        const pending = this.#queue[i]!;
-        if (!pending.satisfied && pending.delta.kind === "version" && pending.delta.shown)
-          pending.delta = { ...pending.delta, shown: false };
-      }
-      count = at + 1;
+    const at = last === undefined ? -1 : queue.indexOf(last, count);
+    if (at >= 0) count = at + 1;
+    let reset = -1;
+    for (let i = 0; i < count; i++) if (queue[i]!.delta.kind === "reset-versions") reset = i;
+    if (reset >= 0) {
+      // The snapshot's versions follow its reset.
+      let end = reset + 1;
+      while (end < queue.length && /^(version|forget-version)$/.test(queue[end]!.delta.kind)) end++;
+      count = Math.max(count, end);
     }
     if (count === 0) return [];
-    const taken = this.#queue.splice(0, count);
+    // From the last: whether a version taken later replaces the row (every row, after a reset).
+    const replaced = new Set<string>();
+    let all = false;
+    const held: Pending[] = [];
+    for (let i = count - 1; i >= 0; i--) {
+      const pending = queue[i]!;
+      const delta = pending.delta;
+      const ahead = !free(pending);
+      if (delta.kind === "reset-versions") {
+        const keep = held.map((h) => {
+          const d = h.delta as Extract<SyncDelta, { kind: "forget-version" }>;
+          return [d.entityType, d.entityId] as [string, string];
+        });
+        if (keep.length > 0) pending.keep = keep;
+        else delete pending.keep;
+        all = true;
+        continue;
+      }
+      if (delta.kind !== "version" && delta.kind !== "forget-version") continue;
+      const type = delta.kind === "version" ? delta.version.entityType : delta.entityType;
+      const id = delta.kind === "version" ? delta.version.entityId : delta.entityId;
+      const row = entityKey(type, id);
+      if (delta.kind === "forget-version" && ahead && !all && !replaced.has(row)) {
+        held.push(pending);
+        continue;
+      }
+      if (delta.kind === "version" && ahead && delta.shown)
+        pending.delta = { ...delta, shown: false };
+      replaced.add(row);
+    }
+    const taken = queue.splice(0, count);
+    if (held.length > 0) {
+      const back = new Set(held);
+      queue.unshift(...held.reverse());
+      taken.splice(0, taken.length, ...taken.filter((pending) => !back.has(pending)));
+      if (taken.length === 0) return [];
+    }
     let done!: () => void;
     this.#writing = new Promise<void>((resolve) => {
       done = resolve;
@@ -340,15 +398,23 @@ export class SyncStateTable implements SyncPersistence {
 
   /**
    * The write of `taken` failed: they go back to the head, as satisfied as they were (a delta
-   * whose entity row committed earlier must not wait again; `unmark` undoes the failed batch's).
+   * whose entity row committed earlier must not wait again; `unmark` undoes the failed batch's),
+   * in the order recorded among the forgets `take` held back.
    */
   putBack(taken: Pending[]): void {
-    this.#queue.unshift(...taken);
+    const queue = this.#queue;
+    const last = taken.at(-1)?.n ?? 0;
+    let held = 0;
+    while (held < queue.length && queue[held]!.n < last) held++;
+    const head = [...taken, ...queue.splice(0, held)].sort((a, b) => a.n - b.n);
+    queue.unshift(...head);
     this.#release(taken);
   }
 
   committed(taken: Pending[]): void {
-    this.#committed = Math.max(this.#committed, taken.at(-1)?.n ?? 0);
+    // Every delta up to `#committed` is in: not past a forget `take` held back.
+    const held = this.#queue[0]?.n ?? Number.POSITIVE_INFINITY;
+    this.#committed = Math.max(this.#committed, Math.min(taken.at(-1)?.n ?? 0, held - 1));
     this.#release(taken);
   }
 
@@ -362,10 +428,10 @@ export class SyncStateTable implements SyncPersistence {
    * `maxStorageMB`), returns the bytes the sync tables grew by (negative when they shrank).
    */
   async write(tx: Transaction, taken: readonly Pending[], counted = false): Promise<number> {
-    const { reset, statements } = this.statements(taken, 0);
-    const room = [this.#room];
+    const { reset, kept, statements } = this.statements(taken, 0);
+    const room = [this.#room, kept];
     if (!counted) {
-      if (reset) await tx.query(`delete from ${SYNC_VERSIONS} where room = $1`, room);
+      if (reset) await tx.query(RESET_VERSIONS, room);
       for (const { sql, param } of statements) await tx.query(sql.trim(), [this.#room, param]);
       return 0;
     }
@@ -376,7 +442,7 @@ export class SyncStateTable implements SyncPersistence {
           params,
         )
       ).rows[0]!.bytes;
-    let grown = reset ? -(await sum(`delete from ${SYNC_VERSIONS} where room = $1`, room)) : 0;
+    let grown = reset ? -(await sum(RESET_VERSIONS, room)) : 0;
     for (const { sql, param, sized } of statements) {
       const params = [this.#room, param];
       if (sized === undefined) await tx.query(sql.trim(), params);
@@ -400,7 +466,7 @@ export class SyncStateTable implements SyncPersistence {
   statements(
     taken: readonly Pending[],
     firstParam: number,
-  ): { reset: boolean; statements: SyncStatement[] } {
+  ): { reset: boolean; kept: string; statements: SyncStatement[] } {
     return foldStatements(taken, firstParam, links.has(this.#database));
   }
 

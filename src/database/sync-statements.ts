@@ -1,6 +1,6 @@
 // The sync deltas of one write folded to one statement per table: what SyncStateTable.write runs
 // in its own transaction, and what applyChanges runs beside the entity rows in one statement.
-import { entityKey } from "../core/entity-key.js";
+import { emptyFold, foldDelta } from "../internal/sync-delta.js";
 import { SYNC_OUTBOX, SYNC_ROOMS, SYNC_VERSIONS } from "./sql.js";
 import type { SyncDelta } from "./sync-state.js";
 
@@ -15,6 +15,11 @@ export interface SyncStatement {
   sized?: "removes" | "adds" | "replaces";
 }
 
+/** Deletes the room's (`$1`) confirmed versions but those of `$2` (JSON `[type, id]` rows). */
+export const RESET_VERSIONS = `delete from ${SYNC_VERSIONS} v where v.room = $1 and not exists (
+    select 1 from jsonb_array_elements($2::jsonb) k where v.type = k->>0 and v.id = k->>1)`;
+
+type ConfirmedVersion = Extract<SyncDelta, { kind: "version" }>["version"];
 type OutboxEntry = Extract<SyncDelta, { kind: "outbox-add" }>["entry"];
 type ServerLimits = Extract<SyncDelta, { kind: "limits" }>["limits"];
 
@@ -23,62 +28,22 @@ type ServerLimits = Extract<SyncDelta, { kind: "limits" }>["limits"];
  * statement takes the room as `$1` and its JSON rows as `$<param>` (`$firstParam`, the next
  * one for the next statement, or `$2` for each when `firstParam` is 0); the statements touch
  * disjoint rows, so they may also run as the parts of ONE statement (see `applyChanges`).
- * `reset` asks for every confirmed version to go first (then they must run in order).
+ * `reset` asks for every confirmed version to go first (then they must run in order), but those
+ * of `kept` (JSON `[type, id]` rows, the `$2` of `RESET_VERSIONS`): a reset's `keep`.
  */
 export function foldStatements(
-  taken: readonly { delta: SyncDelta }[],
+  taken: readonly { delta: SyncDelta; keep?: readonly (readonly [string, string])[] }[],
   firstParam: number,
   /** A persisted store keeps the entity rows: a shown version's entity is left to its row. */
   keepRows: boolean,
-): { reset: boolean; statements: SyncStatement[] } {
-  let reset = false;
-  const versions = new Map<string, unknown[] | null>();
-  const adds = new Map<string, OutboxEntry>();
-  const removes = new Set<string>();
-  let cursor: number | undefined;
-  let limits: ServerLimits | undefined;
-  for (const { delta } of taken) {
-    switch (delta.kind) {
-      case "version": {
-        const v = delta.version;
-        const key = entityKey(v.entityType, v.entityId);
-        versions.delete(key);
-        // The entity is stored only when the entity row does not hold it.
-        const shown = delta.shown && keepRows && v.entity !== null;
-        versions.set(key, [
-          v.entityType,
-          v.entityId,
-          v.vector,
-          v.seq,
-          shown ? null : v.entity,
-          shown,
-        ]);
-        break;
-      }
-      case "forget-version": {
-        const key = entityKey(delta.entityType, delta.entityId);
-        versions.delete(key);
-        versions.set(key, [delta.entityType, delta.entityId]);
-        break;
-      }
-      case "reset-versions":
-        reset = true;
-        versions.clear();
-        break;
-      case "outbox-add":
-        adds.set(delta.entry.messageId, delta.entry);
-        break;
-      case "outbox-remove":
-        if (!adds.delete(delta.messageId)) removes.add(delta.messageId);
-        break;
-      case "cursor":
-        cursor = delta.cursor;
-        break;
-      case "limits":
-        limits = delta.limits;
-        break;
-    }
+): { reset: boolean; kept: string; statements: SyncStatement[] } {
+  const fold = emptyFold<ConfirmedVersion, OutboxEntry, ServerLimits>();
+  let keep: readonly (readonly [string, string])[] = [];
+  for (const pending of taken) {
+    foldDelta(fold, pending.delta);
+    if (pending.delta.kind === "reset-versions") keep = pending.keep ?? [];
   }
+  const { reset, versions, adds, removes, cursor, limits } = fold;
   const statements: SyncStatement[] = [];
   let n = firstParam;
   const add = (sql: (p: string) => string, rows: unknown, sized?: SyncStatement["sized"]) => {
@@ -87,7 +52,16 @@ export function foldStatements(
   };
   const forgets: unknown[] = [];
   const sets: unknown[] = [];
-  for (const row of versions.values()) (row!.length === 2 ? forgets : sets).push(row);
+  for (const v of versions.values()) {
+    if ("forgotten" in v) {
+      forgets.push([v.forgotten.entityType, v.forgotten.entityId]);
+      continue;
+    }
+    const { entityType, entityId, vector, seq, entity } = v.version;
+    // The entity is stored only when the entity row does not hold it.
+    const shown = v.shown && keepRows && entity !== null;
+    sets.push([entityType, entityId, vector, seq, shown ? null : entity, shown]);
+  }
   if (forgets.length > 0) {
     add(
       (p) => `delete from ${SYNC_VERSIONS} v using jsonb_array_elements(${p}::jsonb) k
@@ -136,5 +110,5 @@ export function foldStatements(
       [cursor ?? null, limits ?? null],
     );
   }
-  return { reset, statements };
+  return { reset, kept: JSON.stringify(keep), statements };
 }

@@ -1,6 +1,7 @@
 // How the server turns one incoming change into the next version of an entity. Pure functions,
 // shared by the server (which decides) and tests (which check the rules).
 import type { Entity } from "../core/index.js";
+import type { WrittenChangeOf } from "../internal/sync-delta.js";
 import { type ConflictRecord, isRecord } from "../protocol/messages.js";
 import type { ConflictStrategy, VectorClock } from "../protocol/types.js";
 import { dominates, mergeVectors } from "../protocol/vector-clock.js";
@@ -16,19 +17,9 @@ export interface CurrentVersion {
 }
 
 /** A change as the server received it, after authentication. */
-export interface IncomingChange {
-  messageId: string;
+export interface IncomingChange extends WrittenChangeOf<VectorClock, ConflictStrategy> {
   /** The authenticated writer. */
   userId: string;
-  timestamp: number;
-  operation: "upsert" | "delete";
-  entityType: string;
-  entityId: string;
-  entity?: Entity;
-  /** The version the writer edited (see ARCHITECTURE.md). */
-  vector: VectorClock;
-  strategy: ConflictStrategy;
-  changedFields?: string[];
 }
 
 /**

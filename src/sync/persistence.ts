@@ -1,22 +1,15 @@
-import { entityKey } from "../core/entity-key.js";
 import type { Entity } from "../core/index.js";
-import type { SyncDeltaOf } from "../internal/sync-delta.js";
+import {
+  emptyFold,
+  foldDelta,
+  type SyncDeltaOf,
+  type WrittenChangeOf,
+} from "../internal/sync-delta.js";
 import type { ServerLimits } from "../protocol/messages.js";
 import type { ConflictStrategy, VectorClock } from "./types.js";
 
 /** A local change waiting for the server's acknowledgement. */
-export interface OutboxEntry {
-  messageId: string;
-  timestamp: number;
-  operation: "upsert" | "delete";
-  entityType: string;
-  entityId: string;
-  entity?: Entity;
-  /** The version the change was made on (see ARCHITECTURE.md). */
-  vector: VectorClock;
-  strategy: ConflictStrategy;
-  changedFields?: string[];
-}
+export interface OutboxEntry extends WrittenChangeOf<VectorClock, ConflictStrategy> {}
 
 /** The server's version of one entity, as this client last applied it. */
 export interface ConfirmedVersion {
@@ -110,57 +103,32 @@ export function memoryPersistence(): SyncPersistence & {
   readonly state: MemorySyncState | undefined;
 } {
   let loaded = false;
-  let cursor = 0;
-  let limits: ServerLimits | undefined;
-  const versions = new Map<string, ConfirmedVersion>();
-  const outbox = new Map<string, OutboxEntry>();
+  // The whole state, as the deltas fold into it.
+  const state = emptyFold<ConfirmedVersion, OutboxEntry, ServerLimits>();
+  const held = () => {
+    const { versions, adds, cursor = 0, limits } = state;
+    const confirmed: ConfirmedVersion[] = [];
+    for (const v of versions.values()) if ("version" in v) confirmed.push({ ...v.version });
+    return { cursor, confirmed, outbox: [...adds.values()], ...(limits ? { limits } : {}) };
+  };
   return {
     get state() {
-      if (!loaded) return undefined;
-      return {
-        cursor,
-        confirmed: [...versions.values()],
-        outbox: [...outbox.values()],
-        ...(limits ? { limits } : {}),
-      };
+      return loaded ? held() : undefined;
     },
     async load() {
       if (!loaded) return undefined;
       // Entities are frozen values: sharing them is a faithful copy.
-      return {
-        cursor,
-        versions: [...versions.values()].map((v) => ({ ...v })),
-        outbox: [...outbox.values()],
-        ...(limits ? { limits } : {}),
-      };
+      const { confirmed, ...rest } = held();
+      return { ...rest, versions: confirmed };
     },
     record(delta) {
       loaded = true;
-      switch (delta.kind) {
-        case "version": {
-          const v = delta.version;
-          versions.set(entityKey(v.entityType, v.entityId), { ...v });
-          break;
-        }
-        case "forget-version":
-          versions.delete(entityKey(delta.entityType, delta.entityId));
-          break;
-        case "reset-versions":
-          versions.clear();
-          break;
-        case "outbox-add":
-          outbox.set(delta.entry.messageId, delta.entry);
-          break;
-        case "outbox-remove":
-          outbox.delete(delta.messageId);
-          break;
-        case "cursor":
-          cursor = delta.cursor;
-          break;
-        case "limits":
-          limits = delta.limits;
-          break;
-      }
+      // A copy of the version, as recorded (the engine's may change later).
+      foldDelta(
+        state,
+        delta.kind === "version" ? { ...delta, version: { ...delta.version } } : delta,
+        true,
+      );
     },
     async flush() {},
   };
