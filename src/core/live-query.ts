@@ -295,17 +295,18 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
       this.#build();
       return;
     }
-    const index = this.#index!;
     const predicate = this.#predicate;
-    const key = this.#key;
     const wantsPositions = this.#changeListeners.size > 0;
-    const end = this.#offset + this.#limit;
-    const cap = wantsPositions ? Infinity : end;
     let oldIndex = -1;
     let newIndex = -1;
     try {
       const wasIn = previous !== undefined && predicate(previous);
       const isIn = next !== undefined && predicate(next);
+      // Most writes neither enter nor leave a given query: nothing else to read or do.
+      if (!wasIn && !isIn) return;
+      const index = this.#index!;
+      const key = this.#key;
+      const cap = wantsPositions ? Infinity : this.#offset + this.#limit;
       // The keys are read before the index changes, so a throw leaves it as it was.
       if (wasIn && isIn) {
         // An update that stays in the result.
@@ -313,15 +314,15 @@ export class LiveQuery<T extends Row> extends LiveSignal<T[]> implements LiveQue
         oldIndex = index.movedFrom;
       } else if (wasIn) {
         oldIndex = index.remove(key(previous), previous.id, cap);
-      } else if (isIn) {
-        newIndex = index.insert(key(next), next, cap);
+      } else {
+        newIndex = index.insert(key(next!), next!, cap);
       }
     } catch (error) {
       this.#stale = true;
       throw error;
     }
     if (oldIndex === -1 && newIndex === -1) return;
-    if ((oldIndex === -1) !== (newIndex === -1)) this.#size.value = index.size;
+    if ((oldIndex === -1) !== (newIndex === -1)) this.#size.value = this.#index!.size;
     if (changesShown(oldIndex, newIndex, this.#offset, this.#limit)) {
       // With no offset, one row that entered, left, moved or was replaced (by a new object)
       // within the rows shown changes them; a batch of several may cancel out.

@@ -1,4 +1,4 @@
-import { compareKeys } from "./compare.js";
+import { compareIds, compareKeys } from "./compare.js";
 
 /** Entries per chunk after a bulk load or a split. */
 const DEFAULT_CHUNK_SIZE = 128;
@@ -68,9 +68,7 @@ export class SortedIndex<T extends { id: string }> {
 
   /** Compares (key, id) pairs in this index's order. */
   compare(keyA: unknown, idA: string, keyB: unknown, idB: string): number {
-    const order = this.#compareKeys(keyA, keyB);
-    if (order !== 0) return order;
-    return idA < idB ? -1 : idA > idB ? 1 : 0;
+    return this.#compareKeys(keyA, keyB) || compareIds(idA, idB);
   }
 
   /** Compares two keys in this index's direction (0 on a tie, which the ids then break). */
@@ -97,10 +95,7 @@ export class SortedIndex<T extends { id: string }> {
    * miss each) cost more than the search itself.
    */
   #compareAt(chunk: Chunk<T>, i: number, key: unknown, id: string): number {
-    const order = this.#compareKeys(chunk.keys[i], key);
-    if (order !== 0) return order;
-    const other = chunk.rows[i]!.id;
-    return other < id ? -1 : other > id ? 1 : 0;
+    return this.#compareKeys(chunk.keys[i], key) || compareIds(chunk.rows[i]!.id, id);
   }
 
   /**
@@ -306,8 +301,7 @@ export class SortedIndex<T extends { id: string }> {
       let order = this.#compareKeys(lastKeys[mid], key);
       if (order === 0) {
         const rows = this.#chunks[mid]!.rows;
-        const other = rows[rows.length - 1]!.id;
-        order = other < id ? -1 : other > id ? 1 : 0;
+        order = compareIds(rows[rows.length - 1]!.id, id);
       }
       if (order < 0) lo = mid + 1;
       else hi = mid;
@@ -315,12 +309,18 @@ export class SortedIndex<T extends { id: string }> {
     return lo;
   }
 
+  /** The first position in `chunk` not below (key, id). */
   #lowerBound(chunk: Chunk<T>, key: unknown, id: string): number {
+    const { keys, rows } = chunk;
     let lo = 0;
-    let hi = chunk.rows.length;
+    let hi = rows.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.#compareAt(chunk, mid, key, id) < 0) lo = mid + 1;
+      // #compareAt inline, and one id comparison on a tie where it makes two: a call and a
+      // comparison fewer per probe (an index move alone 0.83x of before once compiled; the
+      // short warm-up figure stayed within the noise).
+      const order = this.#compareKeys(keys[mid], key);
+      if (order === 0 ? rows[mid]!.id < id : order < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
