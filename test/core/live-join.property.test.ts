@@ -2,13 +2,13 @@ import { effect } from "@preact/signals-core";
 import fc from "fast-check";
 import { describe, it } from "vitest";
 import { compareKeys, KalphiteStore } from "../../src/core/index.js";
+import { batchOf } from "./support/batches.js";
 import {
   applyThreadWrite,
   describeRows,
   samePairs,
   type ThreadPair,
   type ThreadWrite,
-  threadBatch,
   threadWrite,
 } from "./support/thread-writes.js";
 import { type ThreadComment, ThreadEntity, type ThreadReview } from "./support/threads.js";
@@ -34,7 +34,7 @@ const write = threadWrite({
 });
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 12, arbitrary: write },
-  { weight: 2, arbitrary: threadBatch(write, 5) },
+  { weight: 2, arbitrary: batchOf(write, 5) },
   { weight: 1, arbitrary: fc.constant({ kind: "toggle" as const }) },
   {
     weight: 1,

@@ -2,6 +2,7 @@ import { effect } from "@preact/signals-core";
 import fc from "fast-check";
 import { describe, it } from "vitest";
 import { compareKeys, KalphiteStore, type StoreChange } from "../../src/core/index.js";
+import { batchOf } from "./support/batches.js";
 import {
   applyThreadWrite,
   describeRows,
@@ -9,7 +10,6 @@ import {
   type ThreadPair,
   type ThreadStore,
   type ThreadWrite,
-  threadBatch,
   threadWrite,
 } from "./support/thread-writes.js";
 import {
@@ -37,7 +37,7 @@ const write = threadWrite({
 });
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 6, arbitrary: write },
-  { weight: 1, arbitrary: threadBatch(write, 4) },
+  { weight: 1, arbitrary: batchOf(write, 4) },
 );
 
 /**

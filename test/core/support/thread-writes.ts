@@ -60,17 +60,6 @@ export function threadWrite(options: ThreadWriteOptions): fc.Arbitrary<ThreadWri
   );
 }
 
-/** A batch of up to `maxLength` writes. */
-export function threadBatch(
-  write: fc.Arbitrary<ThreadWrite>,
-  maxLength: number,
-): fc.Arbitrary<{ kind: "batch"; writes: ThreadWrite[] }> {
-  return fc.record({
-    kind: fc.constant("batch" as const),
-    writes: fc.array(write, { maxLength }),
-  });
-}
-
 /** What a naive model holds: the entities last written, by id. */
 export interface ThreadModel {
   comments: Map<string, ThreadComment>;
