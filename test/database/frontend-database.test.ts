@@ -7,7 +7,7 @@ import {
   KalphiteValidationError,
 } from "../../src/index.js";
 import { comment, Entity, review } from "../fixtures/schema.js";
-import { sharedMemoryDatabase } from "./helpers.js";
+import { backupBlob, sharedMemoryDatabase } from "./helpers.js";
 
 const db = sharedMemoryDatabase();
 
@@ -326,45 +326,15 @@ describe("backup and restore", () => {
       /not a Kalphite backup/,
     ],
     ["binary noise", new Blob([new Uint8Array([0, 159, 146, 150, 255])]), /not a Kalphite backup/],
-    [
-      "a malformed row",
-      new Blob([
-        JSON.stringify({
-          format: "kalphite-backup",
-          formatVersion: 1,
-          schemaVersion: 0,
-          meta: {},
-          entities: [{ type: 1 }],
-        }),
-      ]),
-      /row 0 is malformed/,
-    ],
+    ["a malformed row", backupBlob({ entities: [{ type: 1 }] }), /row 0 is malformed/],
     [
       "an entity the schema rejects",
-      new Blob([
-        JSON.stringify({
-          format: "kalphite-backup",
-          formatVersion: 1,
-          schemaVersion: 0,
-          meta: {},
-          entities: [{ type: "comment", id: "x", entity: { id: "x", type: "comment" } }],
-        }),
-      ]),
+      backupBlob({
+        entities: [{ type: "comment", id: "x", entity: { id: "x", type: "comment" } }],
+      }),
       /no longer passes the schema/,
     ],
-    [
-      "a newer schema version",
-      new Blob([
-        JSON.stringify({
-          format: "kalphite-backup",
-          formatVersion: 1,
-          schemaVersion: 9,
-          meta: {},
-          entities: [],
-        }),
-      ]),
-      /newer than this database/,
-    ],
+    ["a newer schema version", backupBlob({ schemaVersion: 9 }), /newer than this database/],
   ];
   for (const [name, blob, message] of bad) {
     it(`refuses ${name} with a clear error and leaves the data intact`, async () => {
