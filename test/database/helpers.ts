@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import { FrontendDatabase } from "../../src/database/index.js";
+import { KalphiteStore } from "../../src/core/index.js";
+import { FrontendDatabase, persist } from "../../src/database/index.js";
 import { Entity } from "../fixtures/schema.js";
 
 /** A Blob of an empty backup: restoring it empties a database (cheaper than opening a new one). */
@@ -52,4 +53,23 @@ export function tempDirs() {
       for (const dir of made) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A new in-memory database (with `maxStorageMB` when given) that a store is persisted to, with
+ * the flush engine paused, and its sync state of room "room", loaded: for a test that plays the
+ * flush engine's part. Closed by `cleanups` after the test.
+ */
+export async function pausedFlushDatabase(
+  cleanups: (() => Promise<unknown> | unknown)[],
+  options: { maxStorageMB?: number } = {},
+) {
+  const db = new FrontendDatabase({ dbName: "memory://", schema: Entity, ...options });
+  cleanups.push(() => db.close());
+  const persistence = await persist(KalphiteStore(Entity), db);
+  cleanups.push(() => persistence.stop().catch(() => {}));
+  persistence.engine.pauseFlush();
+  const state = db.syncState("room");
+  await state.load();
+  return { db, state };
 }

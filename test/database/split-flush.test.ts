@@ -13,6 +13,7 @@ import { comment, Entity, outboxUpsert } from "../fixtures/schema.js";
 import { cleanupAfterEach, devServer, waitUntil } from "../server/helpers.js";
 import { devClient } from "../support/dev-client.js";
 import { persistedClient } from "../support/persisted-client.js";
+import { pausedFlushDatabase } from "./helpers.js";
 
 const cleanups = cleanupAfterEach();
 
@@ -160,15 +161,8 @@ describe("a flush split by maxBatchSize", { timeout: 120_000 }, () => {
   });
 
   it("a shown version taken ahead of its entity row is stored with its entity (the row does not hold it yet)", async () => {
-    const store = KalphiteStore(Entity);
-    const db = new FrontendDatabase({ dbName: "memory://", schema: Entity });
-    cleanups.push(() => db.close());
-    const persistence = await persist(store, db);
-    cleanups.push(() => persistence.stop().catch(() => {}));
     // This test plays the flush engine's part.
-    persistence.engine.pauseFlush();
-    const state = db.syncState("room");
-    await state.load();
+    const { db, state } = await pausedFlushDatabase(cleanups);
     const x = comment("x", { body: "the server's" });
     const y = comment("y", { body: "mine" });
     // A remote version of x, then a local write of y; y's row is flushed first.

@@ -9,6 +9,7 @@ import { comment, Entity, outboxUpsert } from "../fixtures/schema.js";
 import { cleanupAfterEach, devServer, tempDir, waitUntil } from "../server/helpers.js";
 import { devClient } from "../support/dev-client.js";
 import { persistedClient } from "../support/persisted-client.js";
+import { pausedFlushDatabase } from "./helpers.js";
 
 const cleanups = cleanupAfterEach();
 
@@ -286,15 +287,8 @@ describe("sync state in the database", { timeout: 120_000 }, () => {
   });
 
   it("a batch that failed leaves no delta it marked to commit later without its entity row", async () => {
-    const store = KalphiteStore(Entity);
-    const db = new FrontendDatabase({ dbName: "memory://", schema: Entity, maxStorageMB: 0.05 });
-    cleanups.push(() => db.close());
-    const persistence = await persist(store, db);
-    cleanups.push(() => persistence.stop().catch(() => {}));
     // This test plays the flush engine's part, batch by batch.
-    persistence.engine.pauseFlush();
-    const state = db.syncState("room");
-    await state.load();
+    const { db, state } = await pausedFlushDatabase(cleanups, { maxStorageMB: 0.05 });
     const y = comment("y", { body: "small" });
     const x = comment("x", { body: "x".repeat(80_000) }); // past maxStorageMB: its batch fails
     // As a replica records them: a local write of y, then a remote version of x and the cursor.
