@@ -59,6 +59,7 @@ describe.each(variants)("FrontendDatabase contract: %s", (_name, variant) => {
     await expect(
       db.upsert("comment", "c1", { id: "c1", type: "comment" } as never),
     ).rejects.toThrow(KalphiteValidationError);
+    await expect(db.upsert("review", "c1", comment("c1"))).rejects.toThrow(/review/);
     expect(await db.getByType("comment")).toEqual([]);
   });
 
@@ -87,12 +88,17 @@ describe.each(variants)("FrontendDatabase contract: %s", (_name, variant) => {
         timestamp: 2,
       },
     ]);
-    expect((await db.getByType("comment")).map((c: any) => [c.id, c.data.body])).toEqual([
-      ["c1", "last"],
-    ]);
+    expect(await db.getByType("comment")).toEqual([comment("c1", { body: "last" }, 2)]);
     const refused = await db
       .applyChanges([
         { operation: "delete", entityType: "comment", entityId: "c1", timestamp: 3 },
+        {
+          operation: "upsert",
+          entityType: "comment",
+          entityId: "c3",
+          entity: comment("c3"),
+          timestamp: 3,
+        },
         {
           operation: "upsert",
           entityType: "comment",
@@ -121,6 +127,7 @@ describe.each(variants)("FrontendDatabase contract: %s", (_name, variant) => {
     await db.upsert("review", "r1", review("r1"));
     await db.setMeta("sync:cursor", 7);
     const blob = await db.backup();
+    expect(blob).toBeInstanceOf(Blob);
     const fresh = open("memory://");
     try {
       await fresh.restore(blob);

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { describe, it } from "vitest";
 import { type AggregateHelpers, compareKeys, KalphiteStore } from "../../src/core/index.js";
 import { type Comment, comment, Entity } from "../fixtures/schema.js";
+import { batchOf } from "./support/batches.js";
 
 /**
  * Aggregates against a naive recompute after every step of random writes: grouped and whole,
@@ -32,13 +33,7 @@ const write: fc.Arbitrary<Write> = fc.oneof(
 );
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 10, arbitrary: write },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      kind: fc.constant("batch" as const),
-      writes: fc.array(write, { maxLength: 5 }),
-    }),
-  },
+  { weight: 2, arbitrary: batchOf(write, 5) },
   { weight: 1, arbitrary: fc.constant({ kind: "toggle" as const }) },
 );
 

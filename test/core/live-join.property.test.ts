@@ -2,13 +2,16 @@ import { effect } from "@preact/signals-core";
 import fc from "fast-check";
 import { describe, it } from "vitest";
 import { compareKeys, KalphiteStore } from "../../src/core/index.js";
+import { batchOf } from "./support/batches.js";
 import {
-  type ThreadComment,
-  ThreadEntity,
-  type ThreadReview,
-  threadComment,
-  threadReview,
-} from "./support/threads.js";
+  applyThreadWrite,
+  describeRows,
+  samePairs,
+  type ThreadPair,
+  type ThreadWrite,
+  threadWrite,
+} from "./support/thread-writes.js";
+import { type ThreadComment, ThreadEntity, type ThreadReview } from "./support/threads.js";
 
 /**
  * Joins against a naive nested-loop join after every step of random writes to both sides:
@@ -16,63 +19,22 @@ import {
  * aggregated, reversed, and subscribed in several ways.
  */
 
-type Write =
-  | { kind: "comment"; id: string; review: string | undefined; line: number; open: boolean }
-  | { kind: "review"; id: string; approved: boolean; title: string }
-  | { kind: "deleteComment"; id: string }
-  | { kind: "deleteReview"; id: string };
 type Step =
-  | Write
-  | { kind: "batch"; writes: Write[] }
+  | ThreadWrite
+  | { kind: "batch"; writes: ThreadWrite[] }
   | { kind: "toggle" }
   | { kind: "move"; offset: number };
 
-const commentIds = Array.from({ length: 14 }, (_, i) => `c${i}`);
-const reviewIds = ["r0", "r1", "r2", "r3"];
-const write: fc.Arbitrary<Write> = fc.oneof(
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      kind: fc.constant("comment" as const),
-      id: fc.constantFrom(...commentIds),
-      review: fc.option(fc.constantFrom(...reviewIds, "r9"), { nil: undefined }),
-      line: fc.integer({ min: 0, max: 6 }),
-      open: fc.boolean(),
-    }),
-  },
-  {
-    weight: 3,
-    arbitrary: fc.record({
-      kind: fc.constant("review" as const),
-      id: fc.constantFrom(...reviewIds),
-      approved: fc.boolean(),
-      title: fc.constantFrom("x", "y"),
-    }),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      kind: fc.constant("deleteComment" as const),
-      id: fc.constantFrom(...commentIds),
-    }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant("deleteReview" as const),
-      id: fc.constantFrom(...reviewIds),
-    }),
-  },
-);
+const write = threadWrite({
+  commentIds: Array.from({ length: 14 }, (_, i) => `c${i}`),
+  reviewIds: ["r0", "r1", "r2", "r3"],
+  danglingReviewIds: ["r9"],
+  maxLine: 6,
+  deleteCommentWeight: 2,
+});
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 12, arbitrary: write },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      kind: fc.constant("batch" as const),
-      writes: fc.array(write, { maxLength: 5 }),
-    }),
-  },
+  { weight: 2, arbitrary: batchOf(write, 5) },
   { weight: 1, arbitrary: fc.constant({ kind: "toggle" as const }) },
   {
     weight: 1,
@@ -83,15 +45,9 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   },
 );
 
-interface Pair {
-  id: string;
-  comment: ThreadComment;
-  review: ThreadReview | undefined;
-}
-
 const byKeyThenId =
-  (key: (p: Pair) => unknown, sign = 1) =>
-  (a: Pair, b: Pair) =>
+  (key: (p: ThreadPair) => unknown, sign = 1) =>
+  (a: ThreadPair, b: ThreadPair) =>
     sign * compareKeys(key(a), key(b)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** The naive join: every comment against every review. */
@@ -103,8 +59,8 @@ function naiveJoin(
     comment?: (c: ThreadComment) => boolean;
     review?: (r: ThreadReview) => boolean;
   },
-): Pair[] {
-  const out: Pair[] = [];
+): ThreadPair[] {
+  const out: ThreadPair[] = [];
   for (const c of comments.values()) {
     if (options.comment && !options.comment(c)) continue;
     let matched = false;
@@ -118,21 +74,6 @@ function naiveJoin(
     if (!matched && options.left) out.push({ id: `${c.id}\u0000`, comment: c, review: undefined });
   }
   return out.sort(byKeyThenId(() => 0));
-}
-
-const describePairs = (rows: readonly { id: string }[]) =>
-  rows.map((r) => r.id.replace("\u0000", "-")).join(",");
-
-function samePairs(actual: readonly Pair[], expected: readonly Pair[]): boolean {
-  return (
-    actual.length === expected.length &&
-    actual.every(
-      (row, i) =>
-        row.id === expected[i]!.id &&
-        row.comment === expected[i]!.comment &&
-        row.review === expected[i]!.review,
-    )
-  );
 }
 
 function scenario(steps: Step[]): void {
@@ -162,55 +103,26 @@ function scenario(steps: Step[]): void {
     .groupBy("review.id")
     .aggregate(({ count, max }) => ({ n: count(), line: max("comment.data.lineNumber") }));
 
-  let seenInner: readonly Pair[] = [];
-  let seenLeft: readonly Pair[] = [];
-  let seenWindow: readonly Pair[] = [];
+  let seenInner: readonly ThreadPair[] = [];
+  let seenLeft: readonly ThreadPair[] = [];
+  let seenWindow: readonly ThreadPair[] = [];
   const stops = [
     inner.subscribe((rows) => {
-      seenInner = rows as Pair[];
+      seenInner = rows as ThreadPair[];
     }),
     effect(() => {
-      seenLeft = left.value as Pair[];
+      seenLeft = left.value as ThreadPair[];
     }),
     windowed.subscribe((rows) => {
-      seenWindow = rows as Pair[];
+      seenWindow = rows as ThreadPair[];
     }),
     perReview.subscribe(() => {}),
   ];
   let stopReversed: (() => void) | undefined;
 
-  const run = (w: Write) => {
-    switch (w.kind) {
-      case "comment": {
-        const data = {
-          lineNumber: w.line,
-          status: w.open ? ("open" as const) : ("resolved" as const),
-          ...(w.review ? { reviewId: w.review } : {}),
-        };
-        comments.set(
-          w.id,
-          store.comment.upsert(w.id, threadComment(w.id, data, w.line * 7 + w.id.length)),
-        );
-        break;
-      }
-      case "review":
-        reviews.set(
-          w.id,
-          store.review.upsert(
-            w.id,
-            threadReview(w.id, { state: w.approved ? "approved" : "open", title: w.title }),
-          ),
-        );
-        break;
-      case "deleteComment":
-        store.comment.delete(w.id);
-        comments.delete(w.id);
-        break;
-      case "deleteReview":
-        store.review.delete(w.id);
-        reviews.delete(w.id);
-    }
-  };
+  const model = { comments, reviews };
+  const run = (w: ThreadWrite) =>
+    applyThreadWrite(store, w, model, (c) => c.line * 7 + c.id.length);
 
   steps.forEach((s, n) => {
     if (s.kind === "batch") store.batch(() => s.writes.forEach(run));
@@ -224,10 +136,10 @@ function scenario(steps: Step[]): void {
       windowed.moveTo(s.offset);
     } else run(s);
     const label = `step ${n} ${JSON.stringify(s)}`;
-    const expect = (name: string, actual: readonly Pair[], expected: Pair[]) => {
+    const expect = (name: string, actual: readonly ThreadPair[], expected: ThreadPair[]) => {
       if (!samePairs(actual, expected)) {
         throw new Error(
-          `${label}: ${name} is [${describePairs(actual)}], expected [${describePairs(expected)}]`,
+          `${label}: ${name} is [${describeRows(actual)}], expected [${describeRows(expected)}]`,
         );
       }
     };
@@ -235,10 +147,10 @@ function scenario(steps: Step[]): void {
     const expectedInner = [...innerAll]
       .sort(byKeyThenId((p) => p.comment.data.lineNumber))
       .slice(0, 4);
-    expect("inner", inner.value as Pair[], expectedInner);
+    expect("inner", inner.value as ThreadPair[], expectedInner);
     expect("inner (subscriber)", seenInner, expectedInner);
     const expectedLeft = naiveJoin(comments, reviews, { left: true });
-    expect("left", left.value as Pair[], expectedLeft);
+    expect("left", left.value as ThreadPair[], expectedLeft);
     expect("left (effect)", seenLeft, expectedLeft);
     const expectedFiltered = naiveJoin(comments, reviews, {
       left: true,
@@ -247,7 +159,7 @@ function scenario(steps: Step[]): void {
     })
       .filter((p) => p.review?.data.title !== "y")
       .sort(byKeyThenId((p) => p.comment.data.lineNumber, -1));
-    expect("filtered", filtered.value as Pair[], expectedFiltered);
+    expect("filtered", filtered.value as ThreadPair[], expectedFiltered);
     const expectedWindow = expectedFiltered.slice(windowOffset, windowOffset + 3);
     expect("window", seenWindow, expectedWindow);
     if (windowed.total !== expectedFiltered.length)

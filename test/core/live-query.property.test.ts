@@ -9,6 +9,7 @@ import {
   type LiveWindow,
 } from "../../src/core/index.js";
 import { type Comment, comment, Entity } from "../fixtures/schema.js";
+import { batchOf } from "./support/batches.js";
 
 /**
  * The incremental-maintenance oracle: random writes against live queries in every mode of
@@ -268,13 +269,7 @@ const writeArb: fc.Arbitrary<Write> = fc.oneof(
 );
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 12, arbitrary: writeArb },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      kind: fc.constant("batch" as const),
-      writes: fc.array(writeArb, { maxLength: 6 }),
-    }),
-  },
+  { weight: 2, arbitrary: batchOf(writeArb, 6) },
   {
     weight: 1,
     arbitrary: fc.record({

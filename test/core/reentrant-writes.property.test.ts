@@ -2,6 +2,16 @@ import { effect } from "@preact/signals-core";
 import fc from "fast-check";
 import { describe, it } from "vitest";
 import { compareKeys, KalphiteStore, type StoreChange } from "../../src/core/index.js";
+import { batchOf } from "./support/batches.js";
+import {
+  applyThreadWrite,
+  describeRows,
+  samePairs,
+  type ThreadPair,
+  type ThreadStore,
+  type ThreadWrite,
+  threadWrite,
+} from "./support/thread-writes.js";
 import {
   type ThreadComment,
   ThreadEntity,
@@ -17,68 +27,24 @@ import {
  * change of each entity is what the store holds.
  */
 
-type Write =
-  | { kind: "comment"; id: string; review: string | undefined; line: number; open: boolean }
-  | { kind: "review"; id: string; approved: boolean; title: string }
-  | { kind: "deleteComment"; id: string }
-  | { kind: "deleteReview"; id: string };
-type Step = Write | { kind: "batch"; writes: Write[] };
+type Step = ThreadWrite | { kind: "batch"; writes: ThreadWrite[] };
 
-const commentIds = ["c0", "c1", "c2", "c3", "c4", "c5"];
-const reviewIds = ["r0", "r1", "r2"];
-const write: fc.Arbitrary<Write> = fc.oneof(
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      kind: fc.constant("comment" as const),
-      id: fc.constantFrom(...commentIds),
-      review: fc.option(fc.constantFrom(...reviewIds), { nil: undefined }),
-      line: fc.integer({ min: 0, max: 12 }),
-      open: fc.boolean(),
-    }),
-  },
-  {
-    weight: 3,
-    arbitrary: fc.record({
-      kind: fc.constant("review" as const),
-      id: fc.constantFrom(...reviewIds),
-      approved: fc.boolean(),
-      title: fc.constantFrom("x", "y"),
-    }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant("deleteComment" as const),
-      id: fc.constantFrom(...commentIds),
-    }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant("deleteReview" as const),
-      id: fc.constantFrom(...reviewIds),
-    }),
-  },
-);
+const write = threadWrite({
+  commentIds: ["c0", "c1", "c2", "c3", "c4", "c5"],
+  reviewIds: ["r0", "r1", "r2"],
+  maxLine: 12,
+  deleteCommentWeight: 1,
+});
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 6, arbitrary: write },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant("batch" as const),
-      writes: fc.array(write, { maxLength: 4 }),
-    }),
-  },
+  { weight: 1, arbitrary: batchOf(write, 4) },
 );
-
-type Store = KalphiteStore<ThreadComment | ThreadReview>;
 
 /**
  * Listeners that write, each bounded (it writes only what changes a value, toward a fixed
  * point): a normalizer, and writes across the join in both directions.
  */
-function installReactions(store: Store): (() => void)[] {
+function installReactions(store: ThreadStore): (() => void)[] {
   const joined = store.comment.live.join(store.review, { on: "data.reviewId" });
   return [
     // A comment on a line past 6 moves 7 lines up.
@@ -132,17 +98,11 @@ function installReactions(store: Store): (() => void)[] {
   ];
 }
 
-interface Pair {
-  id: string;
-  comment: ThreadComment;
-  review: ThreadReview | undefined;
-}
-
 const byLineThenId = (a: { id: string; line: number }, b: { id: string; line: number }) =>
   compareKeys(a.line, b.line) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-function naiveJoin(store: Store, left: boolean): Pair[] {
-  const out: Pair[] = [];
+function naiveJoin(store: ThreadStore, left: boolean): ThreadPair[] {
+  const out: ThreadPair[] = [];
   for (const c of store.comment) {
     const r = c.data.reviewId === undefined ? undefined : store.review.findById(c.data.reviewId);
     if (r) out.push({ id: `${c.id}\u0000${r.id}`, comment: c, review: r });
@@ -151,11 +111,8 @@ function naiveJoin(store: Store, left: boolean): Pair[] {
   return out;
 }
 
-const describeRows = (rows: readonly { id: string }[]) =>
-  rows.map((r) => r.id.replace("\u0000", "-")).join(",");
-
 function scenario(reactionsFirst: boolean, steps: Step[]): void {
-  const store: Store = KalphiteStore(ThreadEntity, {
+  const store: ThreadStore = KalphiteStore(ThreadEntity, {
     onError: (error) => {
       throw error;
     },
@@ -177,12 +134,12 @@ function scenario(reactionsFirst: boolean, steps: Step[]): void {
     .join(store.review, { on: "data.reviewId" })
     .groupBy("review.id")
     .aggregate(({ count, sum }) => ({ n: count(), lines: sum("comment.data.lineNumber") }));
-  let seenLeft: readonly Pair[] = [];
+  let seenLeft: readonly ThreadPair[] = [];
   const subscribeViews = () => [
     byLine.subscribe(() => {}),
     inner.subscribe(() => {}),
     effect(() => {
-      seenLeft = left.value as Pair[];
+      seenLeft = left.value as ThreadPair[];
     }),
     reversed.subscribe(() => {}),
     byStatus.subscribe(() => {}),
@@ -192,31 +149,7 @@ function scenario(reactionsFirst: boolean, steps: Step[]): void {
     ? [...installReactions(store), ...subscribeViews()]
     : [...subscribeViews(), ...installReactions(store)];
 
-  const run = (w: Write) => {
-    switch (w.kind) {
-      case "comment":
-        store.comment.upsert(
-          w.id,
-          threadComment(w.id, {
-            lineNumber: w.line,
-            status: w.open ? "open" : "resolved",
-            ...(w.review ? { reviewId: w.review } : {}),
-          }),
-        );
-        break;
-      case "review":
-        store.review.upsert(
-          w.id,
-          threadReview(w.id, { state: w.approved ? "approved" : "open", title: w.title }),
-        );
-        break;
-      case "deleteComment":
-        store.comment.delete(w.id);
-        break;
-      case "deleteReview":
-        store.review.delete(w.id);
-    }
-  };
+  const run = (w: ThreadWrite) => applyThreadWrite(store, w);
 
   steps.forEach((s, n) => {
     if (s.kind === "batch") store.batch(() => s.writes.forEach(run));
@@ -235,19 +168,11 @@ function scenario(reactionsFirst: boolean, steps: Step[]): void {
       .map((p) => ({ id: p.id, line: p.comment.data.lineNumber, p }))
       .sort(byLineThenId)
       .map((x) => x.p);
-    const sameAs = (actual: readonly Pair[], expected: readonly Pair[]) =>
-      actual.length === expected.length &&
-      actual.every(
-        (row, i) =>
-          row.id === expected[i]!.id &&
-          row.comment === expected[i]!.comment &&
-          row.review === expected[i]!.review,
-      );
-    if (!sameAs(inner.value as Pair[], expectedInner))
+    if (!samePairs(inner.value as ThreadPair[], expectedInner))
       fail(`inner [${describeRows(inner.value)}] != [${describeRows(expectedInner)}]`);
-    const byId = (a: Pair, b: Pair) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    const byId = (a: ThreadPair, b: ThreadPair) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
     const expectedLeft = naiveJoin(store, true).sort(byId);
-    if (!sameAs(seenLeft, expectedLeft))
+    if (!samePairs(seenLeft, expectedLeft))
       fail(`left [${describeRows(seenLeft)}] != [${describeRows(expectedLeft)}]`);
     const expectedReversed = naiveJoin(store, false)
       .map((p) => `${p.review!.id}\u0000${p.comment.id}`)

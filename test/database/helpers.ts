@@ -7,14 +7,20 @@ import { Entity } from "../fixtures/schema.js";
 
 /** A Blob of an empty backup: restoring it empties a database (cheaper than opening a new one). */
 export function emptyBackup(schemaVersion = 0): Blob {
+  return backupBlob({ schemaVersion });
+}
+
+/** A backup Blob (format version 1) of an empty database at version 0, but for `fields`. */
+export function backupBlob(fields: { schemaVersion?: number; entities?: unknown[] } = {}): Blob {
   return new Blob([
     JSON.stringify({
       format: "kalphite-backup",
       formatVersion: 1,
-      schemaVersion,
+      schemaVersion: 0,
       createdAt: 0,
       meta: {},
       entities: [],
+      ...fields,
     }),
   ]);
 }

@@ -22,7 +22,8 @@ export function seededStore() {
 export type TestStore = ReturnType<typeof seededStore>;
 
 /**
- * Counts committed renders per name. A component calls `useCommitCounter(counts, name)`; the
+ * Counts committed renders per name. A component calls `useCommitCounter(counts, name)` (or the
+ * `useCommitCounter(name)` that `setupReactTests` gives); the
  * layout effect without deps runs once per commit of that component (twice on a StrictMode
  * mount, which is why tests reset the counts after mounting).
  *
@@ -93,7 +94,12 @@ export class ConsoleErrors {
  * and `console.error` is watched; after it the rendered trees are unmounted and the console
  * restored.
  */
-export function setupReactTests(): { counts: RenderCounts; consoleErrors: ConsoleErrors } {
+export function setupReactTests(): {
+  counts: RenderCounts;
+  consoleErrors: ConsoleErrors;
+  /** `useCommitCounter(counts, name)` on these counts, for the file's components to call. */
+  useCommitCounter: (name: string) => void;
+} {
   const counts = new RenderCounts();
   const consoleErrors = new ConsoleErrors();
   beforeEach(() => {
@@ -104,7 +110,7 @@ export function setupReactTests(): { counts: RenderCounts; consoleErrors: Consol
     cleanup();
     consoleErrors.stop();
   });
-  return { counts, consoleErrors };
+  return { counts, consoleErrors, useCommitCounter: (name) => useCommitCounter(counts, name) };
 }
 
 export interface StrictRender {

@@ -17,15 +17,14 @@ import {
   setupReactTests,
   type TestStore,
   textOf,
-  useCommitCounter,
 } from "./harness.js";
 
-const { counts, consoleErrors } = setupReactTests();
+const { counts, consoleErrors, useCommitCounter } = setupReactTests();
 
 /** Whole-store subscriber on the context's store. */
 function Summary() {
   const store = useKalphiteStore<TestStore>();
-  useCommitCounter(counts, "summary");
+  useCommitCounter("summary");
   return (
     <p data-testid="summary">
       {store.comment.length} comments, {store.review.length} reviews
@@ -36,7 +35,7 @@ function Summary() {
 /** Whole-store subscriber on an explicit store. */
 function ExplicitSummary({ store }: { store: TestStore }) {
   const same = useKalphiteStore(store);
-  useCommitCounter(counts, "explicit");
+  useCommitCounter("explicit");
   return <p data-testid="explicit">{same.comment.length}</p>;
 }
 
@@ -44,7 +43,7 @@ function ExplicitSummary({ store }: { store: TestStore }) {
 function ContextOnly() {
   const store = useKalphiteContext<TestStore>();
   const first = useEntity(store.comment, "c1");
-  useCommitCounter(counts, "context");
+  useCommitCounter("context");
   return <p data-testid="context">{first?.data.body}</p>;
 }
 

@@ -4,13 +4,13 @@ import { describe, expect, it } from "vitest";
 import type { LiveValue } from "../../src/index.js";
 import { useSignalValue } from "../../src/react/index.js";
 import { comment } from "../fixtures/schema.js";
-import { renderStrict, seededStore, setupReactTests, textOf, useCommitCounter } from "./harness.js";
+import { renderStrict, seededStore, setupReactTests, textOf } from "./harness.js";
 
-const { counts, consoleErrors } = setupReactTests();
+const { counts, consoleErrors, useCommitCounter } = setupReactTests();
 
 function OpenOnLine({ line }: { line: LiveValue<{ readonly open: number } | undefined> }) {
   const value = useSignalValue(line);
-  useCommitCounter(counts, "badge");
+  useCommitCounter("badge");
   return <span data-testid="badge">{value?.open ?? 0}</span>;
 }
 

@@ -4,16 +4,9 @@ import { memo } from "react";
 import { describe, expect, it } from "vitest";
 import { useLiveGroups } from "../../src/react/index.js";
 import { type Comment, comment } from "../fixtures/schema.js";
-import {
-  renderStrict,
-  seededStore,
-  setupReactTests,
-  type TestStore,
-  textOf,
-  useCommitCounter,
-} from "./harness.js";
+import { renderStrict, seededStore, setupReactTests, type TestStore, textOf } from "./harness.js";
 
-const { counts, consoleErrors } = setupReactTests();
+const { counts, consoleErrors, useCommitCounter } = setupReactTests();
 
 /** The comments by status, newest line first; each column memoized on its rows. */
 function Board({ store }: { store: TestStore | null }) {
@@ -21,7 +14,7 @@ function Board({ store }: { store: TestStore | null }) {
     () => store?.comment.live.orderBy("data.lineNumber", "desc").groupBy("data.status"),
     [store],
   );
-  useCommitCounter(counts, "board");
+  useCommitCounter("board");
   return (
     <>
       <Column name="open" rows={groups.open} />
@@ -37,7 +30,7 @@ const Column = memo(function Column({
   name: string;
   rows?: readonly Comment[] | undefined;
 }) {
-  useCommitCounter(counts, name);
+  useCommitCounter(name);
   return <p data-testid={name}>{(rows ?? []).map((c) => c.id).join(",")}</p>;
 });
 

@@ -5,16 +5,9 @@ import { describe, expect, it, vi } from "vitest";
 import type { LiveQuery } from "../../src/index.js";
 import { useLiveQuery, useValue } from "../../src/react/index.js";
 import { type Comment, comment, review } from "../fixtures/schema.js";
-import {
-  renderStrict,
-  seededStore,
-  setupReactTests,
-  type TestStore,
-  textOf,
-  useCommitCounter,
-} from "./harness.js";
+import { renderStrict, seededStore, setupReactTests, type TestStore, textOf } from "./harness.js";
 
-const { counts, consoleErrors } = setupReactTests();
+const { counts, consoleErrors, useCommitCounter } = setupReactTests();
 
 /** The first two open comments by line number, through a factory. */
 function FirstOpen({ store, predicate }: { store: TestStore; predicate?: () => void }) {
@@ -27,13 +20,13 @@ function FirstOpen({ store, predicate }: { store: TestStore; predicate?: () => v
       .orderBy("data.lineNumber")
       .limit(2),
   );
-  useCommitCounter(counts, "list");
+  useCommitCounter("list");
   return <List rows={rows} />;
 }
 
 function Shared({ query, name }: { query: LiveQuery<Comment>; name: string }) {
   const rows = useLiveQuery(query);
-  useCommitCounter(counts, name);
+  useCommitCounter(name);
   return <List rows={rows} testId={name} />;
 }
 
@@ -42,14 +35,14 @@ function OnLine({ store, line }: { store: TestStore; line: number | undefined })
     () => (line === undefined ? null : store.comment.live.where((c) => c.data.lineNumber === line)),
     [line],
   );
-  useCommitCounter(counts, "line");
+  useCommitCounter("line");
   return <List rows={rows} />;
 }
 
 /** Reads a live query through useValue without deps: a new function on every render. */
 function ThroughValue({ query, label }: { query: LiveQuery<Comment>; label: string }) {
   const rows = useValue(() => query.value);
-  useCommitCounter(counts, "through");
+  useCommitCounter("through");
   return (
     <p data-testid="through">
       {label}: {rows.length}
@@ -60,7 +53,7 @@ function ThroughValue({ query, label }: { query: LiveQuery<Comment>; label: stri
 /** Builds its query through `factory` (no deps); `label` is a prop the query does not use. */
 function Built({ factory, label }: { factory: () => LiveQuery<Comment>; label: string }) {
   const rows = useLiveQuery(factory);
-  useCommitCounter(counts, "built");
+  useCommitCounter("built");
   return (
     <p data-testid="built">
       {label}: {rows.map((c) => c.id).join(",")}
@@ -69,7 +62,7 @@ function Built({ factory, label }: { factory: () => LiveQuery<Comment>; label: s
 }
 
 function Plain() {
-  useCommitCounter(counts, "plain");
+  useCommitCounter("plain");
   return null;
 }
 

@@ -4,9 +4,9 @@ import { describe, expect, it, vi } from "vitest";
 import { KalphiteStore } from "../../src/index.js";
 import { type LiveWindowState, useLiveWindow } from "../../src/react/index.js";
 import { type Comment, comment, Entity } from "../fixtures/schema.js";
-import { renderStrict, setupReactTests, textOf, useCommitCounter } from "./harness.js";
+import { renderStrict, setupReactTests, textOf } from "./harness.js";
 
-const { counts, consoleErrors } = setupReactTests();
+const { counts, consoleErrors, useCommitCounter } = setupReactTests();
 const name = (i: number) => `c${String(i).padStart(4, "0")}`;
 
 /** 1,000 comments on lines 0..999. */
@@ -42,7 +42,7 @@ function Visible({
     { count, offset: 10 },
   );
   handle.current = state;
-  useCommitCounter(counts, "list");
+  useCommitCounter("list");
   return (
     <p data-testid="list">
       {state.offset}/{state.total}: {state.rows.map((c) => c.id).join(",")}

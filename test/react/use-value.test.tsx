@@ -13,32 +13,31 @@ import {
   setupReactTests,
   type TestStore,
   textOf,
-  useCommitCounter,
 } from "./harness.js";
 
-const { counts, consoleErrors } = setupReactTests();
+const { counts, consoleErrors, useCommitCounter } = setupReactTests();
 
 function ValueComment({ store, id }: { store: TestStore; id: string }) {
   const found = useValue(() => store.comment.findById(id), [id]);
-  useCommitCounter(counts, id);
+  useCommitCounter(id);
   return <p data-testid={id}>{found?.data.body ?? "(none)"}</p>;
 }
 
 function EntityComment({ store, id }: { store: TestStore; id: string | undefined }) {
   const found = useEntity(store.comment, id);
-  useCommitCounter(counts, `entity:${id}`);
+  useCommitCounter(`entity:${id}`);
   return <p data-testid="entity">{found?.data.body ?? "(none)"}</p>;
 }
 
 function OpenCount({ store }: { store: TestStore }) {
   const open = useValue(() => store.comment.where((c) => c.data.status === "open").length, []);
-  useCommitCounter(counts, "count");
+  useCommitCounter("count");
   return <p data-testid="count">{open}</p>;
 }
 
 function Resolved({ store }: { store: TestStore }) {
   const rows = useValue(() => store.comment.where((c) => c.data.status === "resolved"), []);
-  useCommitCounter(counts, "resolved");
+  useCommitCounter("resolved");
   return <p data-testid="resolved">{rows.map((c) => c.id).join(",")}</p>;
 }
 
@@ -48,7 +47,7 @@ function BodyWithoutDeps({ store, id, runs }: { store: TestStore; id: string; ru
     runs();
     return store.comment.findById(id)?.data.body;
   });
-  useCommitCounter(counts, "body");
+  useCommitCounter("body");
   return <p data-testid="body">{body}</p>;
 }
 
@@ -57,7 +56,7 @@ function Tracked({ store, runs }: { store: TestStore; runs: () => void }) {
     runs();
     return store.comment.findById("c1");
   }, []);
-  useCommitCounter(counts, "tracked");
+  useCommitCounter("tracked");
   return <p>{found?.data.body}</p>;
 }
 
@@ -72,7 +71,7 @@ function Fragile({ store }: { store: TestStore }) {
 
 function AllReviews({ store }: { store: TestStore }) {
   const reviews = useCollection(store.review);
-  useCommitCounter(counts, "reviews");
+  useCommitCounter("reviews");
   return <p data-testid="reviews">{reviews.map((r) => r.data.title).join(",")}</p>;
 }
 
@@ -80,7 +79,7 @@ const count = signal(0);
 
 function Counter() {
   const value = useSignalValue(count);
-  useCommitCounter(counts, "counter");
+  useCommitCounter("counter");
   return <p data-testid="counter">{value}</p>;
 }
 
@@ -288,7 +287,7 @@ describe("useValue", () => {
     function Whole() {
       const comments = useValue(() => store.comment, []);
       seen = comments;
-      useCommitCounter(counts, "whole");
+      useCommitCounter("whole");
       return <p data-testid="whole">{comments.length}</p>;
     }
     renderStrict(<Whole />);

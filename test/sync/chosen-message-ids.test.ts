@@ -1,28 +1,17 @@
 // A local write made with chosen message ids (the leader tab's, for a follower's changes) goes
 // into the outbox under them, also while the saved state loads; a write made meanwhile by a
 // listener gets an id of its own.
-import { afterEach, expect, it } from "vitest";
-import { KalphiteStore } from "../../src/core/index.js";
+import { expect, it } from "vitest";
 import { applyWithMessageIds } from "../../src/sync/chosen-message-ids.js";
-import { memoryPersistence, NetworkSyncEngine } from "../../src/sync/index.js";
-import { comment, Entity } from "../fixtures/schema.js";
-import { WS } from "../server/helpers.js";
+import { memoryPersistence } from "../../src/sync/index.js";
+import { comment } from "../fixtures/schema.js";
+import { cleanupAfterEach } from "../server/helpers.js";
+import { devClient } from "../support/dev-client.js";
 
-const engines: NetworkSyncEngine[] = [];
-afterEach(async () => {
-  for (const engine of engines.splice(0)) await engine.destroy();
-});
+const cleanups = cleanupAfterEach();
 
 it("the outbox holds each change under its chosen id, and a listener's write under a new one", async () => {
-  const store = KalphiteStore(Entity);
-  const engine = new NetworkSyncEngine({
-    wsUrl: "ws://127.0.0.1:9",
-    roomId: "r",
-    userId: "ann",
-    store,
-    WebSocket: WS,
-  });
-  engines.push(engine);
+  const { store, engine } = devClient(cleanups, { roomId: "r" });
   await engine.whenLoaded();
   // A listener that writes the same entity again, within the write.
   store.onChange((change) => {
@@ -61,13 +50,8 @@ it("a change with a chosen id made while the saved state loads goes into the out
     release = resolve;
   });
   const inner = memoryPersistence();
-  const store = KalphiteStore(Entity);
-  const engine = new NetworkSyncEngine({
-    wsUrl: "ws://127.0.0.1:9",
+  const { store, engine } = devClient(cleanups, {
     roomId: "r",
-    userId: "ann",
-    store,
-    WebSocket: WS,
     persistence: {
       load: async () => {
         await held;
@@ -77,7 +61,6 @@ it("a change with a chosen id made while the saved state loads goes into the out
       flush: () => inner.flush(),
     },
   });
-  engines.push(engine);
   const c1 = comment("c1");
   applyWithMessageIds(
     store,

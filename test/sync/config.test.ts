@@ -126,17 +126,8 @@ async function concurrentEdits(
   beforeReconnect: (engine: NetworkSyncEngine) => void = () => {},
 ) {
   const server = await devServer(cleanups);
-  const open = (userId: string) => {
-    const store = KalphiteStore(Entity);
-    const engine = devClient(cleanups, {
-      url: server.url,
-      roomId: "r",
-      userId,
-      store,
-      conflictResolution,
-    }).engine;
-    return { store, engine };
-  };
+  const open = (userId: string) =>
+    devClient(cleanups, { url: server.url, roomId: "r", userId, conflictResolution });
   const ann = open("ann");
   const bob = open("bob");
   await ann.engine.connect();

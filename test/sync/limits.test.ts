@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { KalphiteLimitError, KalphiteStore } from "../../src/core/index.js";
 import { DEFAULT_LIMITS } from "../../src/protocol/index.js";
 import { memoryPersistence, type RefusedChange, type SyncStatus } from "../../src/sync/index.js";
-import { comment, Entity } from "../fixtures/schema.js";
+import { comment, Entity, logUpsert } from "../fixtures/schema.js";
 import { cleanupAfterEach, devServer, tempDir, waitUntil } from "../server/helpers.js";
 import { devClient } from "../support/dev-client.js";
 import { persistedClient } from "../support/persisted-client.js";
@@ -113,19 +113,7 @@ describe("a change refused for good", { timeout: 60_000 }, () => {
           "welcome",
           welcome(message, {
             head: 1,
-            entries: [
-              {
-                seq: 1,
-                messageId: "m1",
-                userId: "bob",
-                timestamp: 1,
-                operation: "upsert",
-                entityType: "comment",
-                entityId: "c1",
-                entity: comment("c1", { body: "the server's" }),
-                vector: { bob: 1 },
-              },
-            ],
+            entries: [logUpsert(1, comment("c1", { body: "the server's" }))],
           }),
         );
       }

@@ -1,10 +1,10 @@
 // A client with a large outbox sends it at a pace the server accepts, and treats the server's
 // `rate-limited` refusals as flow control (slow down, resend), not as errors for the user.
 import { describe, expect, it } from "vitest";
-import { KalphiteStore, type KalphiteSyncError } from "../../src/core/index.js";
+import type { KalphiteSyncError } from "../../src/core/index.js";
 import type { RateLimit } from "../../src/server/index.js";
 import type { ConnectionStatus } from "../../src/sync/index.js";
-import { comment, Entity } from "../fixtures/schema.js";
+import { comment } from "../fixtures/schema.js";
 import { cleanupAfterEach, devServer, waitUntil } from "../server/helpers.js";
 import { devClient } from "../support/dev-client.js";
 
@@ -14,13 +14,7 @@ const cleanups = cleanupAfterEach();
 async function offlineBurst(count: number, rateLimit?: RateLimit) {
   const server = await devServer(cleanups, { ...(rateLimit ? { rateLimit } : {}) });
   const open = (userId: string) => {
-    const store = KalphiteStore(Entity);
-    const engine = devClient(cleanups, {
-      url: server.url,
-      roomId: "r",
-      userId,
-      store,
-    }).engine;
+    const { store, engine } = devClient(cleanups, { url: server.url, roomId: "r", userId });
     const errors: KalphiteSyncError[] = [];
     const statuses: ConnectionStatus[] = [];
     const throttled: number[] = [];

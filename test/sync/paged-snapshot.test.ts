@@ -1,9 +1,9 @@
 // A first join in pages: the client asks for each next page, shows nothing until the last one is
 // in, then applies the snapshot at once and the entries after it, with progress on `snapshot`.
 import { describe, expect, it } from "vitest";
-import type { LogEntry, SnapshotEntity } from "../../src/protocol/index.js";
+import type { SnapshotEntity } from "../../src/protocol/index.js";
 import type { SnapshotProgress } from "../../src/sync/index.js";
-import { comment } from "../fixtures/schema.js";
+import { comment, logUpsert } from "../fixtures/schema.js";
 import { cleanupAfterEach, waitUntil } from "../server/helpers.js";
 import { type DevClient, devClient } from "../support/dev-client.js";
 import { scriptedServer, welcome } from "./support/scripted-server.js";
@@ -50,17 +50,7 @@ describe("a snapshot in pages", { timeout: 30_000 }, () => {
   it("is shown only once its last page is in, then the entries after its head", async () => {
     // The room: 30 entities at seq 1..30 (the snapshot, head 30), then one more change at 31.
     const pages = snapshotPages();
-    const after: LogEntry = {
-      seq: 31,
-      messageId: "m31",
-      userId: "bob",
-      timestamp: 31,
-      operation: "upsert",
-      entityType: "comment",
-      entityId: "c1",
-      entity: comment("c1", { body: "after the snapshot" }),
-      vector: { bob: 2 },
-    };
+    const after = logUpsert(31, comment("c1", { body: "after the snapshot" }), { bob: 2 });
     const server = await scriptedServer((message, connection) => {
       if (message.type === "hello") connection.send("welcome", pagedWelcome(message, pages));
       if (message.type === "fetch" && message.payload.snapshotFrom === "p1")
@@ -106,17 +96,8 @@ describe("a snapshot in pages", { timeout: 30_000 }, () => {
     // still coming. A fetch from the old cursor would be answered with a new first page, and a
     // page of that second chain, taken for a whole room, deleted the rest of it.
     const pages = snapshotPages((i) => `c${String(i).padStart(3, "0")}`);
-    const entry = (seq: number): LogEntry => ({
-      seq,
-      messageId: `m${seq}`,
-      userId: "bob",
-      timestamp: seq,
-      operation: "upsert",
-      entityType: "comment",
-      entityId: "c030",
-      entity: comment("c030", { body: `v${seq}` }),
-      vector: { bob: seq - 29 },
-    });
+    const entry = (seq: number) =>
+      logUpsert(seq, comment("c030", { body: `v${seq}` }), { bob: seq - 29 });
     const server = await scriptedServer((message, connection) => {
       if (message.type === "hello") {
         connection.send("welcome", pagedWelcome(message, pages));

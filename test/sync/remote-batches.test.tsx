@@ -15,7 +15,7 @@ import { MemoryFlushEngine } from "../../src/flush/index.js";
 import type { LogEntry } from "../../src/protocol/index.js";
 import { useValue } from "../../src/react/index.js";
 import type { WebSocketConstructor, WebSocketLike } from "../../src/sync/index.js";
-import { comment, Entity } from "../fixtures/schema.js";
+import { comment, Entity, logUpsert } from "../fixtures/schema.js";
 import { devClient } from "../support/dev-client.js";
 
 // test/server/helpers.ts reads files at load, which happy-dom's URL does not allow: kept local.
@@ -54,17 +54,7 @@ async function burstServer(frames: number, perFrame: number): Promise<string> {
         const entries: LogEntry[] = [];
         for (let i = 0; i < perFrame; i++) {
           const seq = f * perFrame + i + 1;
-          entries.push({
-            seq,
-            messageId: `m${seq}`,
-            userId: "bob",
-            timestamp: seq,
-            operation: "upsert",
-            entityType: "comment",
-            entityId: `c${seq}`,
-            entity: comment(`c${seq}`, { lineNumber: seq }),
-            vector: { bob: 1 },
-          });
+          entries.push(logUpsert(seq, comment(`c${seq}`, { lineNumber: seq })));
         }
         socket.send(envelope("catch-up", { head, entries }));
       }

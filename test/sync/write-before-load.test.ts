@@ -20,10 +20,8 @@ const StrictEntity = type({
   data: { body: "string", lineNumber: "number", status: "'open'|'resolved'" },
 }).narrow((e) => e.data.body !== "forbidden");
 
-/** A client of `db` (a reload is a new store, persist() and engine on the same database). */
-async function openClient(url: string, db: FrontendDatabase<Entity>) {
-  const store = KalphiteStore(Entity);
-  const persistence = await persist(store, db, { debounceMs: 0 });
+/** An engine syncing `store` as ann with the server at `url`, its state kept in `db`. */
+function engineOf(url: string, store: KalphiteStore<Entity>, db: FrontendDatabase<Entity>) {
   const engine = new NetworkSyncEngine({
     wsUrl: url,
     roomId: "room",
@@ -33,6 +31,14 @@ async function openClient(url: string, db: FrontendDatabase<Entity>) {
     WebSocket: WS,
   });
   engine.on("error", () => {});
+  return engine;
+}
+
+/** A client of `db` (a reload is a new store, persist() and engine on the same database). */
+async function openClient(url: string, db: FrontendDatabase<Entity>) {
+  const store = KalphiteStore(Entity);
+  const persistence = await persist(store, db, { debounceMs: 0 });
+  const engine = engineOf(url, store, db);
   const close = async () => {
     await engine.destroy();
     await persistence.stop();
@@ -96,15 +102,7 @@ describe("an engine that loaded before persist() linked the database", { timeout
 
     // The engine loads first (its shown version read from the row), persist() links after.
     const store = KalphiteStore(Entity);
-    const engine = new NetworkSyncEngine({
-      wsUrl: server.url,
-      roomId: "room",
-      userId: "ann",
-      store,
-      database: db,
-      WebSocket: WS,
-    });
-    engine.on("error", () => {});
+    const engine = engineOf(server.url, store, db);
     await engine.whenLoaded();
     const persistence = await persist(store, db, { debounceMs: 0 });
     expect(store.comment.findById("c1")?.data.body).toBe("the server's");

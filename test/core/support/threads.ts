@@ -1,17 +1,12 @@
 import { type } from "arktype";
+import { commentData } from "../../fixtures/schema.js";
 
 /** Comments that belong to reviews (`data.reviewId`), for joins and per-author aggregates. */
 export const ThreadEntity = type({
   id: "string",
   type: "'comment'",
   updatedAt: "number",
-  data: {
-    body: "string",
-    lineNumber: "number",
-    status: "'open'|'resolved'",
-    author: "string",
-    "reviewId?": "string",
-  },
+  data: { ...commentData, author: "string", "reviewId?": "string" },
 }).or({
   id: "string",
   type: "'review'",
