@@ -330,6 +330,13 @@ export class Replica {
       for (const { entityType, entityId } of list) {
         const version = this.#confirmed.get(entityType, entityId);
         if (version) this.#recordVersion(version, list === changed ? version : undefined);
+        // Gone from the room: its version is forgotten with its row's deletion, so a crash
+        // between the two never reloads the row without the version that explains it.
+        else
+          this.#record(
+            { kind: "forget-version", entityType, entityId },
+            list === changed ? { entityType, entityId } : undefined,
+          );
       }
     }
   }
