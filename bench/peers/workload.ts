@@ -1,20 +1,12 @@
 // The workload every system runs: seeded comment-shaped entities, ten queries, a stream of updates,
 // and the naive oracle each adapter is checked against before it is timed.
 import type { Comment } from "../../test/fixtures/schema.js";
+import { seededRandom } from "../../test/sync/sim/random.js";
 
 export type { Comment };
 
-/** A seeded PRNG (mulberry32): the same data in every process. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (mulberry32, the simulation's own): the same data in every process. */
+export const random = seededRandom;
 
 /** Line numbers are uniform in [0, LINES); query i keeps lineNumber < (i + 1) * 100. */
 export const LINES = 2000;
