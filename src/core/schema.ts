@@ -59,8 +59,7 @@ function standardOf<E>(schema: StandardSchemaV1<unknown, E>): StandardSchemaV1.P
  * already validated (see `ValidatedBy`) is returned as it is.
  *
  * `owned` says that nothing else holds `value` (a row just parsed from the database): the result
- * is then frozen in place instead of copied, which reads a large room noticeably faster, and the
- * strings of the row are not checked again for PostgreSQL, which stored them.
+ * is then frozen in place instead of copied, which reads a large room noticeably faster.
  *
  * Throws `KalphiteValidationError` when the schema is async, fails the value, or the result is not
  * an entity of `expectedType` with id `expectedId`.
@@ -131,9 +130,7 @@ export function validateEntity<E extends Entity>(
   // nested objects (a loose or `any` field, a passthrough), and those are just as shared.
   // The copy is frozen: an entity read from the store and changed in place would bypass
   // validation, live queries, persistence and sync; now it throws instead.
-  // Only the row's own object skips the string checks: a schema that built another one (a
-  // transform) may have put strings in it that no database stored.
-  const stored = copy(entity, true, schema, owned, owned && (entity as unknown) === value);
+  const stored = copy(entity, true, schema, owned);
   if ((stored as unknown) === UNSTORABLE) {
     throw new KalphiteValidationError(
       `Invalid ${expectedType}${expectedId === undefined ? "" : ` "${expectedId}"`}: ${unstorablePath(entity)} is a string PostgreSQL cannot store (U+0000, or a lone UTF-16 surrogate), so it could never be persisted or synced.`,
@@ -202,16 +199,9 @@ export function cloneJsonLike<T>(value: T): T {
  * `cloneJsonLike`, with every plain object and array of the copy frozen when `freeze`, and the
  * top-level object marked as validated by `validatedBy` (see `ValidatedBy`) before it is frozen.
  * `owned` (with `freeze`): nothing else holds `value`, so each plain object and array is checked
- * and frozen where it is instead of copied. `stored`: every string in `value` came from a
- * PostgreSQL row, so none needs the `storable` check (about a tenth of reading a room).
+ * and frozen where it is instead of copied.
  */
-function copy<T>(
-  value: T,
-  freeze: boolean,
-  validatedBy?: object,
-  owned = false,
-  stored = false,
-): T {
+function copy<T>(value: T, freeze: boolean, validatedBy?: object, owned = false): T {
   if (value === null || typeof value !== "object") return value;
   // Frozen already (a schema's own output, say): it cannot be frozen in place, so it is copied.
   if (owned && Object.isFrozen(value)) owned = false;
@@ -219,8 +209,8 @@ function copy<T>(
     const out: unknown[] = owned ? value : [];
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
-      if (freeze && !stored && typeof item === "string" && !storable(item)) return UNSTORABLE as T;
-      const copied = copy(item, freeze, undefined, owned, stored);
+      if (freeze && typeof item === "string" && !storable(item)) return UNSTORABLE as T;
+      const copied = copy(item, freeze, undefined, owned);
       if ((copied as unknown) === UNSTORABLE) return UNSTORABLE as T;
       if (!owned) out.push(copied);
     }
@@ -247,12 +237,12 @@ function copy<T>(
   for (const key in value as Record<string, unknown>) {
     let field = (value as Record<string, unknown>)[key];
     if (typeof field === "string") {
-      if (!stored && !storable(field)) return UNSTORABLE as T;
+      if (!storable(field)) return UNSTORABLE as T;
     } else if (field !== null && typeof field === "object") {
-      field = copy(field, true, undefined, owned, stored);
+      field = copy(field, true, undefined, owned);
       if (field === UNSTORABLE) return UNSTORABLE as T;
     }
-    if (!stored && !storable(key)) return UNSTORABLE as T;
+    if (!storable(key)) return UNSTORABLE as T;
     if (owned) continue;
     // An own "__proto__" (from JSON.parse) stays data: assigning it would set the prototype.
     if (key === "__proto__") Object.defineProperty(out, key, { value: field, enumerable: true });

@@ -222,7 +222,7 @@ class Store<E extends Entity> implements StoreApi<E>, CollectionWriter {
       // Already validated (a database read, a server's change): the change itself, no copy.
       return entity === change.entity ? change : { ...change, entity };
     });
-    if (origin === "local" && this.#writeChecks.size > 0) {
+    if (this.#writeChecks.size > 0) {
       this.#checkWrites(
         validated.flatMap((change) => (change.entity ? [change.entity as Entity] : [])),
         origin,
