@@ -36,7 +36,7 @@ import type {
 } from "./types.js";
 
 /**
- * Entities on PGlite: one table keyed by (type, id) holding each entity as `jsonb`, a metadata
+ * Entities on PGlite: one table keyed by (type, id) holding each entity as `json`, a metadata
  * table (schema version, sync cursors, anything set with `setMeta`) and a migrations table.
  * Every write is validated against the schema, every read too. An `idb://` database is open in
  * one tab at a time (see the `lock` option).

@@ -1,6 +1,7 @@
 import type { PGlite } from "@electric-sql/pglite";
 import { KalphitePersistenceError, KalphiteUsageError } from "../core/index.js";
 import { durableTransaction } from "./durable-transaction.js";
+import { withJsonbEntities } from "./json-columns.js";
 import { migrationDatabase } from "./migration-database.js";
 import { META, MIGRATIONS, queryError, RECOUNT_SIZES } from "./sql.js";
 import type { Migration } from "./types.js";
@@ -58,19 +59,22 @@ export async function migrate(
       `Cannot migrate to version ${target}: the highest migration given is ${known}.`,
     );
   }
+  if (version === target) return false;
   try {
-    while (version !== target) {
-      const up = version < target;
-      const step = up ? version + 1 : version;
-      const migration = byVersion.get(step);
-      if (!migration) {
-        throw new KalphitePersistenceError(
-          `The database is at schema version ${version} and migration ${step} is missing: pass every migration from 1 to ${Math.max(version, target)} in \`migrations\`.`,
-        );
+    await withJsonbEntities(pg, async () => {
+      while (version !== target) {
+        const up = version < target;
+        const step = up ? version + 1 : version;
+        const migration = byVersion.get(step);
+        if (!migration) {
+          throw new KalphitePersistenceError(
+            `The database is at schema version ${version} and migration ${step} is missing: pass every migration from 1 to ${Math.max(version, target)} in \`migrations\`.`,
+          );
+        }
+        await runStep(pg, migration, up, version);
+        version = up ? step : step - 1;
       }
-      await runStep(pg, migration, up, version);
-      version = up ? step : step - 1;
-    }
+    });
   } catch (error) {
     // The steps before the failing one stay committed, so their sizes still need fixing; the
     // step's error is the one to report.

@@ -3,8 +3,9 @@
 import { PGlite } from "@electric-sql/pglite";
 import { KalphiteUsageError } from "../core/index.js";
 import { lockDataDir } from "./dir-lock.js";
+import { storeAsJson } from "./json-columns.js";
 import { currentVersion, migrate } from "./migrations.js";
-import { CREATE_TABLES, queryError, SESSION_SETTINGS } from "./sql.js";
+import { CREATE_TABLES, queryError, RECOUNT_SIZES, SESSION_SETTINGS } from "./sql.js";
 import type { StorageBudget } from "./storage-budget.js";
 import { acquireTabLock, type TabLock, type TabLockMode } from "./tab-lock.js";
 import type { Migration } from "./types.js";
@@ -73,6 +74,8 @@ async function openLocked({ dbName, migrations, closed, budget }: OpenOptions): 
   try {
     await pg.exec(SESSION_SETTINGS);
     await pg.exec(CREATE_TABLES);
+    // A database written before stores its entities as jsonb: converted once (json-columns.ts).
+    if (await storeAsJson(pg)) await pg.exec(RECOUNT_SIZES);
     const version = await currentVersion(pg);
     if (migrations) {
       const known = migrations.at(-1)?.version ?? 0;

@@ -1,6 +1,6 @@
 import { KalphiteError, KalphitePersistenceError } from "../core/index.js";
 
-/** Entities, keyed by (type, id); `size` is the JSON text's length, for `maxStorageMB`. */
+/** Entities, keyed by (type, id), as `json`; `size` is the JSON text's length, for `maxStorageMB`. */
 export const ENTITIES = "kalphite_entities";
 /** Key/value metadata: schema version, sync cursors, the sync outbox. */
 export const META = "kalphite_meta";
@@ -37,7 +37,7 @@ export const CREATE_TABLES = `
 create table if not exists ${ENTITIES} (
   type text not null,
   id text not null,
-  entity jsonb not null,
+  entity json not null,
   size integer not null,
   primary key (type, id)
 ) with (fillfactor = 80);
@@ -54,9 +54,9 @@ create table if not exists ${SYNC_VERSIONS} (
   room text not null,
   type text not null,
   id text not null,
-  vector jsonb not null,
+  vector json not null,
   seq bigint not null,
-  entity jsonb,
+  entity json,
   shown boolean not null,
   size integer not null default 0,
   primary key (room, type, id)
@@ -77,11 +77,14 @@ create table if not exists ${SYNC_ROOMS} (
 alter table ${SYNC_VERSIONS} add column if not exists size integer not null default 0;
 alter table ${SYNC_OUTBOX} add column if not exists size integer not null default 0;`;
 
-/** Upserts the JSON array of `{t, i, e}` in parameter `param`. */
+/**
+ * Upserts the JSON array of `{t, i, e}` in parameter `param`. Read as `json`, each entity is the
+ * parameter's text as written, stored as it is (see json-columns.ts).
+ */
 const upsertRows = (param: string) => `
 insert into ${ENTITIES} (type, id, entity, size)
 select r->>'t', r->>'i', r->'e', octet_length((r->'e')::text)
-from jsonb_array_elements(${param}::jsonb) r
+from json_array_elements(${param}::json) r
 on conflict (type, id) do update set entity = excluded.entity, size = excluded.size`;
 
 /** Upserts `$1`, a JSON array of `{t, i, e}`; returns the bytes written. */

@@ -193,7 +193,7 @@ export class SyncStateTable implements SyncPersistence {
       // from them here. With one, only the entities that differ from the rows are read.
       const entities = link
         ? `json_agg(v.entity) filter (where not v.shown)`
-        : `json_agg(case when v.shown then e.entity else v.entity end)`;
+        : `json_agg(case when v.shown then e.entity::json else v.entity::json end)`;
       // One aggregate per column (as the entities are read, see aggregateRows): PGlite then
       // hands over a few long strings instead of a row per version. The aggregates of one query
       // see the rows in the same order, so the columns line up without sorting each.

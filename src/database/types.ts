@@ -50,7 +50,8 @@ export interface FrontendDatabaseOptions extends DatabaseOptions, TabLockOptions
 
 /**
  * One schema change. `up` moves the stored data from `version - 1` to `version`, `down` back;
- * each runs in its own transaction together with the version bump.
+ * each runs in its own transaction together with the version bump. Migrations see the entity
+ * column (`kalphite_entities.entity`) as `jsonb`, whatever it is stored as between them.
  *
  * @example
  * const addPriority: Migration = {

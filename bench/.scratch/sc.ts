@@ -1,0 +1,27 @@
+import { KalphiteStore } from "../../src/index.js";
+import { ThreadEntity } from "../../test/core/support/threads.js";
+import { commentId, LINES, makeThreads, type ThreadComment, TIE_BELOW } from "../peers/operators/workload.js";
+import { random } from "../peers/workload.js";
+const N = 100_000;
+const { comments, reviews } = makeThreads(N);
+const store = KalphiteStore(ThreadEntity);
+store.review.upsertMany(reviews);
+store.comment.upsertMany(comments);
+const rng = random(12);
+const current = new Map(comments.map((c) => [c.id, c]));
+const COUNT = Number(process.argv[2] ?? 1200);
+const stream = Array.from({ length: COUNT }, (_, k) => {
+  const c = current.get(commentId(Math.floor(rng() * N)))!;
+  const next: ThreadComment = { ...c, updatedAt: c.updatedAt + 1_000_000 + k, data: { ...c.data, lineNumber: Math.floor(rng() * LINES), status: rng() < 0.5 ? "open" : "resolved" } };
+  current.set(c.id, next);
+  return next;
+});
+let count = 0;
+const qs = TIE_BELOW.map((below) => store.comment.live.where((c) => c.data.status === "open" && c.data.lineNumber < below).orderBy("data.lineNumber"));
+const stops = qs.map((q) => q.subscribeChanges(() => { count++; }));
+globalThis.gc?.();
+const mode = process.argv[3] ?? "";
+const t = process.cpuUsage();
+for (const c of stream) store.comment.upsert(c.id, c);
+const u = process.cpuUsage(t);
+console.log(`${COUNT} updates: ${((u.user + u.system) / COUNT).toFixed(2)} µs each, ${count} changes`);
