@@ -117,8 +117,15 @@ export function mergeFields(
   if (!isRecord(a) || !isRecord(b)) return incomingAt >= currentAt ? incoming : current;
   const data: Record<string, unknown> = { ...a };
   for (const field of changedFields ?? Object.keys(b)) {
-    if (Object.hasOwn(b, field)) data[field] = b[field];
-    else delete data[field];
+    // Defined, not assigned: a "__proto__" key is data, not the object's prototype.
+    if (Object.hasOwn(b, field)) {
+      Object.defineProperty(data, field, {
+        value: b[field],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else delete data[field];
   }
   const top = incomingAt >= currentAt ? incoming : current;
   return { ...top, data, updatedAt: Math.max(currentAt, incomingAt) } as Entity;
