@@ -87,9 +87,41 @@ export interface StoreApi<E extends Entity> {
   entities(): E[];
 }
 
-/** A store: its methods plus one typed collection per entity type of the schema. */
+/**
+ * Type names that `store.<name>` does not reach (the store's own members, names tools probe, and
+ * names starting with `_`, `$` or `@`): their collection is `store.collection(name)`.
+ */
+type NotCollectionName =
+  | keyof StoreApi<any>
+  | "upsert"
+  | "upsertMany"
+  | "delete"
+  | "deleteMany"
+  | "then"
+  | "catch"
+  | "finally"
+  | "toJSON"
+  | "valueOf"
+  | "toString"
+  | "toLocaleString"
+  | "constructor"
+  | "inspect"
+  | "nodeType"
+  | "tagName"
+  | "asymmetricMatch"
+  | "hasOwnProperty"
+  | "isPrototypeOf"
+  | "propertyIsEnumerable"
+  | `${"_" | "$" | "@"}${string}`;
+
+/**
+ * A store: its methods plus one typed collection per entity type of the schema, as
+ * `store.<type>` (or `store.collection(type)`, the only way to a name in `NotCollectionName`).
+ */
 export type KalphiteStore<E extends Entity = Entity> = StoreApi<E> & {
-  readonly [K in E["type"]]: TypedCollection<EntityOfType<E, K>>;
+  readonly [K in E["type"] as K extends NotCollectionName ? never : K]: TypedCollection<
+    EntityOfType<E, K>
+  >;
 };
 
 /** Property names that tools probe on objects; they are never collection names. */

@@ -4,7 +4,7 @@ import type { Entity } from "../core/index.js";
 import type { WrittenChangeOf } from "../internal/sync-delta.js";
 import { type ConflictRecord, isRecord } from "../protocol/messages.js";
 import type { ConflictStrategy, VectorClock } from "../protocol/types.js";
-import { dominates, mergeVectors } from "../protocol/vector-clock.js";
+import { dominates, entryOf, mergeVectors, setEntry } from "../protocol/vector-clock.js";
 
 /** The server's current version of an entity (entity null = deleted). */
 export interface CurrentVersion {
@@ -117,8 +117,15 @@ export function mergeFields(
   if (!isRecord(a) || !isRecord(b)) return incomingAt >= currentAt ? incoming : current;
   const data: Record<string, unknown> = { ...a };
   for (const field of changedFields ?? Object.keys(b)) {
-    if (Object.hasOwn(b, field)) data[field] = b[field];
-    else delete data[field];
+    // Defined, not assigned: a "__proto__" key is data, not the object's prototype.
+    if (Object.hasOwn(b, field)) {
+      Object.defineProperty(data, field, {
+        value: b[field],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else delete data[field];
   }
   const top = incomingAt >= currentAt ? incoming : current;
   return { ...top, data, updatedAt: Math.max(currentAt, incomingAt) } as Entity;
@@ -148,19 +155,19 @@ export function decideChange(
   const currentVector = current?.vector ?? {};
   for (const user in incoming.vector) {
     if (user === incoming.userId) continue;
-    if ((incoming.vector[user] ?? 0) > (currentVector[user] ?? 0)) {
+    if (entryOf(incoming.vector, user) > entryOf(currentVector, user)) {
       return {
         accept: false,
         code: "forged-vector",
-        message: `The change's vector claims ${incoming.vector[user]} edits by "${user}" to ${incoming.entityType} "${incoming.entityId}", but the server has ${currentVector[user] ?? 0}. Send the vector of the version you edited, as the server sent it${current === undefined ? " (if you did, the entity was deleted and its tombstone forgotten since: the server's compaction keeps tombstones for tombstoneTtl)" : ""}.`,
+        message: `The change's vector claims ${incoming.vector[user]} edits by "${user}" to ${incoming.entityType} "${incoming.entityId}", but the server has ${entryOf(currentVector, user)}. Send the vector of the version you edited, as the server sent it${current === undefined ? " (if you did, the entity was deleted and its tombstone forgotten since: the server's compaction keeps tombstones for tombstoneTtl)" : ""}.`,
       };
     }
   }
   const vector = mergeVectors(currentVector, incoming.vector);
-  vector[incoming.userId] =
-    Math.max(currentVector[incoming.userId] ?? 0, incoming.vector[incoming.userId] ?? 0) + 1;
+  const seen = entryOf(incoming.vector, incoming.userId);
+  setEntry(vector, incoming.userId, Math.max(entryOf(currentVector, incoming.userId), seen) + 1);
   const attempted = incoming.entity ?? null;
-  if (current === undefined && (incoming.vector[incoming.userId] ?? 0) > 0) {
+  if (current === undefined && seen > 0) {
     // The writer edited a version the server no longer has (deleted, and the tombstone
     // forgotten after tombstoneTtl): stored, but as a conflict, so the writer is told.
     return {

@@ -187,10 +187,20 @@ export async function createSyncServer(options: SyncServerOptions = {}): Promise
     });
   });
   if (!options.server) {
-    await new Promise<void>((resolve, reject) => {
-      wss.once("listening", resolve);
-      wss.once("error", reject);
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        wss.once("listening", resolve);
+        wss.once("error", reject);
+      });
+    } catch (cause) {
+      // Nothing listens: close what was opened (the hub's timers, the storage and its lock).
+      await hub.close();
+      if (ownsStorage) await storage.close();
+      throw new KalphiteSyncError(
+        `The sync server could not listen on ${options.host ?? "127.0.0.1"}:${options.port ?? 8787}: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
   }
   const address = (options.server ? options.server.address() : wss.address()) as AddressInfo | null;
   const port = address?.port ?? 0;

@@ -1,5 +1,5 @@
 import { computed, type ReadonlySignal, signal } from "@preact/signals-core";
-import { KalphiteSyncError } from "../core/index.js";
+import { KalphiteSyncError, KalphiteUsageError } from "../core/index.js";
 import { addWriteCheck } from "../core/store.js";
 import {
   type ClientMessage,
@@ -58,6 +58,8 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   readonly #socket: Connection;
   /** Counts disconnect() calls: a connect() waiting for the load gives way to a later one. */
   #disconnects = 0;
+  /** Set by `destroy()`: the engine no longer listens to the store, so it must not connect again. */
+  #destroyed = false;
   #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   readonly #pacer: Pacer;
   readonly #sender: Sender;
@@ -202,6 +204,11 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
    * @example await engine.connect();
    */
   async connect(): Promise<void> {
+    if (this.#destroyed) {
+      throw new KalphiteUsageError(
+        "connect() was called after destroy(): create a new NetworkSyncEngine to sync again.",
+      );
+    }
     const disconnects = this.#disconnects;
     await this.#loaded;
     if (this.#loadError) throw this.#loadError;
@@ -235,11 +242,13 @@ export class NetworkSyncEngine extends Emitter<SyncEvents> {
   }
 
   /**
-   * Disconnects and detaches from the store for good: later writes are not synced.
+   * Disconnects and detaches from the store for good: later writes are not synced, and a later
+   * `connect()` rejects with a `KalphiteUsageError`.
    *
    * @example await engine.destroy();
    */
   async destroy(): Promise<void> {
+    this.#destroyed = true;
     this.#unsubscribe();
     await this.disconnect();
     this.removeAllListeners();

@@ -56,11 +56,23 @@ function changedFields(
 ): Record<string, unknown> {
   const merged = { ...current };
   for (const field of new Set([...Object.keys(previous), ...Object.keys(next)])) {
-    if (deepEqual(previous[field], next[field])) continue;
-    if (field in next) merged[field] = next[field];
-    else delete merged[field];
+    if (deepEqual(ownField(previous, field), ownField(next, field))) continue;
+    // Own fields only, set as own properties: a field named "toString", "constructor" or
+    // "__proto__" (a dictionary's key) is data, not Object.prototype's member.
+    if (Object.hasOwn(next, field)) {
+      Object.defineProperty(merged, field, {
+        value: next[field],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else delete merged[field];
   }
   return merged;
+}
+
+function ownField(record: Record<string, unknown>, field: string): unknown {
+  return Object.hasOwn(record, field) ? record[field] : undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
