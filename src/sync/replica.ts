@@ -176,7 +176,9 @@ export class Replica {
     // The server adds one to the writer's entry per applied change, so a change made on top of
     // this client's own pending changes predicts that, and is not mistaken for a concurrent edit.
     const pendingForKey = this.#pendingByEntity.get(key)?.length ?? 0;
-    const vector: VectorClock = { ...base, [me]: (base[me] ?? 0) + pendingForKey };
+    // Own entries only: a user id such as "constructor" must not read Object.prototype's.
+    const own = Object.hasOwn(base, me) ? base[me]! : 0;
+    const vector: VectorClock = { ...base, [me]: own + pendingForKey };
     if (vector[me] === 0) delete vector[me];
     const entry: OutboxEntry = {
       messageId,

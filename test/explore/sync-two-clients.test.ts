@@ -147,3 +147,28 @@ describe("operational-transform between two clients", { timeout: 60_000 }, () =>
     });
   });
 });
+
+describe("user ids named like Object.prototype members", { timeout: 60_000 }, () => {
+  it("sync each writer's changes, whose vectors count their own entries", async () => {
+    const server = await devServer(cleanups, { schema: Entity });
+    const names = ["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"];
+    const options = { url: server.url, roomId: "room", reconnectDelay: 20, maxReconnectDelay: 100 };
+    const clients = names.map((userId) => devClient(cleanups, { ...options, userId }));
+    const errors: unknown[] = [];
+    for (const c of clients) c.engine.on("error", (error) => errors.push(error));
+    await Promise.all(clients.map((c) => c.engine.connect()));
+    clients[0]!.store.comment.upsert("c", comment("c", { body: "base" }, 1));
+    await waitUntil(
+      () => clients.every((c) => c.store.comment.has("c")),
+      sources(clients),
+      "all have c",
+    );
+    await waitUntil(converged(clients), sources(clients), "converged 1");
+    clients.forEach((c, i) => {
+      c.store.comment.upsert("c", comment("c", { body: `by ${names[i]}` }, 10 + i));
+    });
+    await waitUntil(converged(clients), sources(clients), "converged 2");
+    expect(errors).toEqual([]);
+    expect(clients[0]!.store.comment.findById("c")?.data.body).toBe("by valueOf");
+  });
+});
