@@ -1,6 +1,7 @@
 // How the server turns one incoming change into the next version of an entity. Pure functions,
 // shared by the server (which decides) and tests (which check the rules).
 import type { Entity } from "../core/index.js";
+import { copyOwnField } from "../internal/own-field.js";
 import type { WrittenChangeOf } from "../internal/sync-delta.js";
 import { type ConflictRecord, isRecord } from "../protocol/messages.js";
 import type { ConflictStrategy, VectorClock } from "../protocol/types.js";
@@ -117,15 +118,7 @@ export function mergeFields(
   if (!isRecord(a) || !isRecord(b)) return incomingAt >= currentAt ? incoming : current;
   const data: Record<string, unknown> = { ...a };
   for (const field of changedFields ?? Object.keys(b)) {
-    // Defined, not assigned: a "__proto__" key is data, not the object's prototype.
-    if (Object.hasOwn(b, field)) {
-      Object.defineProperty(data, field, {
-        value: b[field],
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else delete data[field];
+    copyOwnField(data, b, field);
   }
   const top = incomingAt >= currentAt ? incoming : current;
   return { ...top, data, updatedAt: Math.max(currentAt, incomingAt) } as Entity;

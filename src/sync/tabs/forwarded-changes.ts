@@ -4,6 +4,7 @@
 // merged it had the edit arrived first: only what the follower changed is written.
 import { entityKey } from "../../core/entity-key.js";
 import type { ChangeInput, Entity, StoreApi } from "../../core/index.js";
+import { copyOwnField } from "../../internal/own-field.js";
 import { deepEqual } from "../deep-equal.js";
 import type { ForwardedChange } from "./messages.js";
 
@@ -57,16 +58,7 @@ function changedFields(
   const merged = { ...current };
   for (const field of new Set([...Object.keys(previous), ...Object.keys(next)])) {
     if (deepEqual(ownField(previous, field), ownField(next, field))) continue;
-    // Own fields only, set as own properties: a field named "toString", "constructor" or
-    // "__proto__" (a dictionary's key) is data, not Object.prototype's member.
-    if (Object.hasOwn(next, field)) {
-      Object.defineProperty(merged, field, {
-        value: next[field],
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else delete merged[field];
+    copyOwnField(merged, next, field);
   }
   return merged;
 }
