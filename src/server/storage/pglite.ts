@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { PGlite as PGliteInstance } from "@electric-sql/pglite";
 import { KalphitePersistenceError } from "../../core/index.js";
 import { lockDataDir } from "../../database/dir-lock.js";
+import { keepPlannerStatistics } from "./planner-statistics.js";
 import { type SqlQuery, type SqlStorageOptions, sqlStorage } from "./sql.js";
 import type { SyncStorage } from "./storage.js";
 
@@ -60,7 +61,7 @@ export async function pgliteStorage(options: PgliteStorageOptions = {}): Promise
     }
   };
   try {
-    return await sqlStorage(
+    const storage = await sqlStorage(
       {
         query,
         transaction: (fn) =>
@@ -82,6 +83,25 @@ export async function pgliteStorage(options: PgliteStorageOptions = {}): Promise
       },
       options,
     );
+    // Unquoted names, as the tables were created: PostgreSQL folds them to lower case.
+    const prefix = (options.tablePrefix ?? "kalphite_").toLowerCase();
+    const statistics = await keepPlannerStatistics(
+      db,
+      ["log", "entities", "compacted"].map((table) => `${prefix}${table}`),
+    );
+    return {
+      ...storage,
+      async commit(roomId, changes, decide, commitOptions) {
+        const outcomes = await storage.commit(roomId, changes, decide, commitOptions);
+        // Each change writes at most a log row and an entity row.
+        statistics.wrote(changes.length);
+        return outcomes;
+      },
+      async close() {
+        await statistics.settle();
+        await storage.close();
+      },
+    };
   } catch (error) {
     // Setting up the tables failed: nothing keeps the database, so nothing keeps the directory.
     await close();
