@@ -222,6 +222,52 @@ describe.each(variants)("SyncStorage contract: %s", (_name, variant) => {
     expect(outcomes[1]?.entry?.vector).toEqual({ ann: 2 });
   });
 
+  it("reads entries and versions back exactly as it committed them (times, deletes, conflicts)", async () => {
+    const room = uniqueName("room");
+    const precise = {
+      ...upsert("m1", "ann", "c1", 'tab\there, ünïcode, "quoted"'),
+      entity: {
+        ...comment("c1", { body: "x" }, 1733212345678.123),
+        data: { nested: [null, { a: 0.1 + 0.2 }] },
+      },
+    } as IncomingChange;
+    const outcomes = [
+      ...(await storage.commit(room, [precise, upsert("m2", "bob", "c2", "b")], decide)),
+      // Concurrent with m2 (bob's version unseen): a conflict the log records.
+      ...(await storage.commit(room, [upsert("m3", "cy", "c2", "c")], decide)),
+      ...(await storage.commit(
+        room,
+        [
+          {
+            messageId: "m4",
+            userId: "ann",
+            timestamp: 2.5,
+            operation: "delete",
+            entityType: "comment",
+            entityId: "c1",
+            vector: { ann: 1 },
+            strategy: "last-write-wins",
+          },
+        ],
+        decide,
+      )),
+    ];
+    const entries = outcomes.map((outcome) => outcome.entry);
+    expect(entries.some((entry) => entry?.conflict !== undefined)).toBe(true);
+    expect(entries.some((entry) => entry?.entity === undefined)).toBe(true);
+    expect(await storage.entriesAfter(room, 0)).toStrictEqual(entries);
+    expect(await storage.entriesAfter(room, 2)).toStrictEqual(entries.slice(2));
+    const { versions } = await storage.snapshot(room);
+    expect(await storage.snapshotPage(room, { limit: 10 })).toStrictEqual(versions);
+    expect(await storage.snapshotPage(room, { after: ["comment", "c1"], limit: 10 })).toStrictEqual(
+      versions.slice(1),
+    );
+    expect(versions.map((version) => [version.entityId, version.entity === null])).toEqual([
+      ["c1", true],
+      ["c2", false],
+    ]);
+  });
+
   // Only for the durable kinds (registered only there, not skipped elsewhere).
   if (kind.durable)
     it("keeps what it committed across a close and a reopen, and goes on from there", async () => {

@@ -5,11 +5,9 @@ import type { LogEntry, SnapshotEntity } from "../../protocol/messages.js";
 import { commitBatch } from "./commit-batch.js";
 import {
   type EntriesPage,
-  type LogRow,
   readStatements,
   type SqlRows,
   storedRoom,
-  toEntry,
   type VersionRow,
   writeStatement,
 } from "./sql-commit.js";
@@ -62,6 +60,28 @@ export interface SqlStorageOptions {
    */
   tablePrefix?: string;
 }
+
+/**
+ * The rows of `rowsSql` as ONE JSON array text of `json` (an expression over its columns),
+ * ordered by `order`. The database builds each entry's or version's JSON, so the driver hands
+ * over one string instead of decoding a row of eight cells per entity: PGlite's decoding was
+ * about 60% of the server's time for a join of a big room.
+ */
+const asJsonPage = (json: string, rowsSql: string, order: string) =>
+  `SELECT coalesce(json_agg(${json} ORDER BY ${order})::text, '[]') AS page FROM (${rowsSql}) r`;
+
+/** A version row as its SnapshotEntity. */
+const VERSION_JSON = `json_build_object('entityType', r.entity_type, 'entityId', r.entity_id,
+  'entity', r.entity, 'vector', r.vector, 'seq', r.seq)`;
+
+/** A log row as its LogEntry (see toEntry): `entity` and `conflict` only when set. */
+const ENTRY_JSON = `(jsonb_build_object('seq', r.seq, 'messageId', r.message_id, 'userId', r.user_id,
+  'timestamp', r.ts, 'operation', r.operation, 'entityType', r.entity_type,
+  'entityId', r.entity_id, 'vector', r.vector)
+  || CASE WHEN r.entity IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('entity', r.entity) END
+  || CASE WHEN r.conflict IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('conflict', r.conflict) END)`;
+
+const parsePage = <T>(rows: { page: string }[]): T[] => JSON.parse(rows[0]?.page ?? "[]") as T[];
 
 function toVersion(row: VersionRow): SnapshotEntity {
   return {
@@ -163,11 +183,15 @@ export async function sqlStorage(
       return outcomes;
     },
     async entriesAfter(roomId, after, limit = CATCH_UP_LIMIT) {
-      const result = await driver.query<LogRow>(
-        `SELECT * FROM ${p}log WHERE room_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+      const result = await driver.query<{ page: string }>(
+        asJsonPage(
+          ENTRY_JSON,
+          `SELECT * FROM ${p}log WHERE room_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+          "r.seq",
+        ),
         [roomId, after, limit],
       );
-      return result.rows.map(toEntry);
+      return parsePage<LogEntry>(result.rows);
     },
     async snapshot(roomId) {
       return driver.transaction(async (query) => {
@@ -185,17 +209,26 @@ export async function sqlStorage(
     },
     async snapshotPage(roomId, { after, limit }) {
       // Keyset pagination on the primary key's order: each page is an index range scan.
+      const order = "r.entity_type, r.entity_id";
       const rows = after
-        ? await driver.query<VersionRow>(
-            `SELECT * FROM ${p}entities WHERE room_id = $1 AND (entity_type, entity_id) > ($2, $3)
-             ORDER BY entity_type, entity_id LIMIT $4`,
+        ? await driver.query<{ page: string }>(
+            asJsonPage(
+              VERSION_JSON,
+              `SELECT * FROM ${p}entities WHERE room_id = $1 AND (entity_type, entity_id) > ($2, $3)
+               ORDER BY entity_type, entity_id LIMIT $4`,
+              order,
+            ),
             [roomId, after[0], after[1], limit],
           )
-        : await driver.query<VersionRow>(
-            `SELECT * FROM ${p}entities WHERE room_id = $1 ORDER BY entity_type, entity_id LIMIT $2`,
+        : await driver.query<{ page: string }>(
+            asJsonPage(
+              VERSION_JSON,
+              `SELECT * FROM ${p}entities WHERE room_id = $1 ORDER BY entity_type, entity_id LIMIT $2`,
+              order,
+            ),
             [roomId, limit],
           );
-      return rows.rows.map(toVersion);
+      return parsePage<SnapshotEntity>(rows.rows);
     },
     async entityCount(roomId) {
       const result = await driver.query<{ n: string | number }>(
