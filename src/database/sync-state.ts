@@ -326,8 +326,10 @@ export class SyncStateTable implements SyncPersistence {
    *
    * A delta taken ahead of its entity row must reload as before or after its change:
    * - a shown version stores its entity (the row does not hold it yet);
-   * - a snapshot's reset takes every version after it along (each then before or after), or
-   *   those not taken would be gone with their rows still showing them;
+   * - a snapshot's reset keeps the version rows of the entities whose deltas stay queued (their
+   *   rows are not in yet): each reloads as before until its row and its new version commit
+   *   together. (Taking them along instead stored every entity of a big snapshot a second time,
+   *   in its version, for good: 16 MB more to reload in a room of 100,000);
    * - a forgotten version stays queued, and the version row as it is, until its row goes (a
    *   reset before it keeps that version row), unless a version taken after it replaces it.
    */
@@ -342,15 +344,17 @@ export class SyncStateTable implements SyncPersistence {
     const last = through?.at(-1);
     const at = last === undefined ? -1 : queue.indexOf(last, count);
     if (at >= 0) count = at + 1;
-    let reset = -1;
-    for (let i = 0; i < count; i++) if (queue[i]!.delta.kind === "reset-versions") reset = i;
-    if (reset >= 0) {
-      // The snapshot's versions follow its reset.
-      let end = reset + 1;
-      while (end < queue.length && /^(version|forget-version)$/.test(queue[end]!.delta.kind)) end++;
-      count = Math.max(count, end);
-    }
     if (count === 0) return [];
+    // The entities of the versions left queued after a reset taken now: it keeps their rows.
+    const later: [string, string][] = [];
+    if (queue.slice(0, count).some((pending) => pending.delta.kind === "reset-versions"))
+      for (let i = count; i < queue.length; i++) {
+        const delta = queue[i]!.delta;
+        if (delta.kind === "reset-versions") break;
+        if (delta.kind === "version")
+          later.push([delta.version.entityType, delta.version.entityId]);
+        else if (delta.kind === "forget-version") later.push([delta.entityType, delta.entityId]);
+      }
     // From the last: whether a version taken later replaces the row (every row, after a reset).
     const replaced = new Set<string>();
     let all = false;
@@ -364,6 +368,7 @@ export class SyncStateTable implements SyncPersistence {
           const d = h.delta as Extract<SyncDelta, { kind: "forget-version" }>;
           return [d.entityType, d.entityId] as [string, string];
         });
+        for (const row of later) keep.push(row);
         if (keep.length > 0) pending.keep = keep;
         else delete pending.keep;
         all = true;

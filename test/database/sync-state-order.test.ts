@@ -62,7 +62,7 @@ async function synced() {
 }
 
 describe("sync deltas queued ahead of their entity rows", { timeout: 60_000 }, () => {
-  it("a snapshot's reset committed with the first of its rows brings every version of the snapshot along (those ahead of their rows with their entities)", async () => {
+  it("a snapshot's reset committed with the first of its rows keeps the versions of the rows not in yet: each entity reloads as before, then after with its row", async () => {
     const { db, state } = await synced();
     // A snapshot changes a, b and c (u is unchanged, x is not in it): as a replica records it.
     const next = ["a", "b", "c", "u"].map((id) =>
@@ -79,18 +79,22 @@ describe("sync deltas queued ahead of their entity rows", { timeout: 60_000 }, (
     await db.applyChanges([upsert(a)]);
     const after = await reload(db);
     expect(after.rows).toEqual({ a: "a@2", b: "b@1", c: "c@1", u: "u@1", x: "x@1" });
-    // b and c: the snapshot's versions with their entities (a reload shows them); u left to its
-    // row, which holds it. x's row is the replica's to pair with a delta (it records none).
-    expect(after.versions).toEqual({ a: "row", b: "b@2", c: "c@2", u: "row" });
-    // The rest commits: the rows catch up, nothing changes in the versions but the cursor.
+    // b, c and u: their versions before the snapshot, left to their rows (which still hold
+    // them), their new versions still queued; no entity is stored twice. x's row is the
+    // replica's to pair with a delta (it records none). The cursor waits for the rest.
+    expect(after.versions).toEqual({ a: "row", b: "row", c: "row", u: "row" });
+    expect(after.loaded?.versions.find((v) => v.entityId === "b")?.seq).toBe(1);
+    expect(after.loaded?.cursor).toBe(0);
+    // The rest commits: the rows and their versions together, then u's version and the cursor.
     await db.applyChanges([upsert(b), upsert(c), remove("x")]);
     await state.flush();
     const done = await reload(db);
-    expect(done.versions).toEqual({ a: "row", b: "b@2", c: "c@2", u: "row" });
+    expect(done.versions).toEqual({ a: "row", b: "row", c: "row", u: "row" });
+    expect(done.loaded?.versions.map((v) => v.seq)).toEqual([2, 2, 2, 2]);
     expect(done.loaded?.cursor).toBe(2);
   });
 
-  it("a reset taken ahead of its first row (by a batch of a later entity) still brings the whole snapshot", async () => {
+  it("a reset taken ahead of its first row (by a batch of a later entity) keeps the versions still queued", async () => {
     const { db, state } = await synced();
     const [a, b, c] = ["a", "b", "c"].map((id) => comment(id, { body: `${id}@2` })) as Comment[];
     state.record({ kind: "reset-versions" }, key("b"));
@@ -100,7 +104,12 @@ describe("sync deltas queued ahead of their entity rows", { timeout: 60_000 }, (
     await db.applyChanges([upsert(a!)]);
     const after = await reload(db);
     expect(after.rows).toMatchObject({ a: "a@2", b: "b@1", c: "c@1" });
-    expect(after.versions).toEqual({ a: "row", b: "b@2", c: "c@2" });
+    // b, taken ahead of its row, with its entity; c as it was until its row commits.
+    expect(after.versions).toEqual({ a: "row", b: "b@2", c: "row" });
+    await db.applyChanges([upsert(b!), upsert(c!)]);
+    await state.flush();
+    // b's version went ahead with its entity (stored twice until b changes again); c with its row.
+    expect((await reload(db)).versions).toEqual({ a: "row", b: "b@2", c: "row" });
   });
 
   it("a version forgotten ahead of its row stays until the row goes: the reload shows the entity before, then after", async () => {
