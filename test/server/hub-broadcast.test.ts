@@ -39,7 +39,7 @@ function counted(inner: SyncStorage): Counted {
     },
     snapshot: (room) => inner.snapshot(room),
     snapshotPage: (room, options) => inner.snapshotPage(room, options),
-    entityCount: (room) => inner.entityCount(room),
+    entityCount: (room, atMost) => inner.entityCount(room, atMost),
     horizon: (room) => inner.horizon(room),
     compact: (room, options) => inner.compact(room, options),
     head: (room) => inner.head(room),

@@ -40,8 +40,9 @@ const encodeCursor = (version: SnapshotEntity) =>
 /**
  * The answer to a join or a fetch. From a cursor the log covers: the entries after it, as many as
  * fit in `maxFrameBytes` (`head` says whether more follow). From cursor 0, a cursor the log no
- * longer covers (compacted) or one ahead of the room: the first page of the room's latest versions,
- * with `snapshotNext` while more follow. With `snapshotFrom`: the next page of that snapshot.
+ * longer covers (compacted) or one ahead of the room, and at a join (`joining`) from a cursor
+ * further behind than the room has entities: the first page of the room's latest versions, with
+ * `snapshotNext` while more follow. With `snapshotFrom`: the next page of that snapshot.
  *
  * @example const payload = await readCatchUp(storage, "room", { after: 0 }, 256 * 1024);
  */
@@ -50,6 +51,7 @@ export async function readCatchUp(
   roomId: string,
   from: FetchMessage["payload"],
   maxFrameBytes: number,
+  joining = false,
 ): Promise<CatchUpMessage["payload"]> {
   const budget = Math.max(1, maxFrameBytes - FRAME_OVERHEAD);
   if (from.snapshotFrom !== undefined) {
@@ -65,7 +67,12 @@ export async function readCatchUp(
   }
   const head = await storage.head(roomId);
   const horizon = await storage.horizon(roomId);
-  if (from.after === 0 || from.after > head || from.after < horizon) {
+  if (
+    from.after === 0 ||
+    from.after > head ||
+    from.after < horizon ||
+    (joining && (await furtherBehindThanRoom(storage, roomId, head - from.after)))
+  ) {
     // The head first: versions read after it are at least that new, never older.
     const [page, total] = await Promise.all([
       snapshotPage(storage, roomId, head, undefined, budget),
@@ -76,6 +83,22 @@ export async function readCatchUp(
   const entries = await storage.entriesAfter(roomId, from.after, READ_ROWS);
   const first: LogEntry[] = pagesOf(entries, budget)[0]?.items ?? [];
   return { head: Math.max(head, first.at(-1)?.seq ?? 0), entries: first };
+}
+
+/**
+ * Whether a reader `behind` entries behind catches up with less by the room's latest versions
+ * than by replaying every entry since: when fewer entities than entries remain, as for a laptop
+ * back after a month in a busy room (years of edits of the same entities). Asked once per join
+ * (a paged catch-up's fetches go on by entries), counting at most `behind` rows, so it costs no
+ * more than the replay it may save. A reader up to one read behind replays.
+ */
+async function furtherBehindThanRoom(
+  storage: SyncStorage,
+  roomId: string,
+  behind: number,
+): Promise<boolean> {
+  if (behind <= READ_ROWS) return false;
+  return (await storage.entityCount(roomId, behind)) < behind;
 }
 
 /** One page of a snapshot taken at `head`, starting after `after`. */

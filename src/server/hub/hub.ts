@@ -298,7 +298,7 @@ export class SyncHub {
     room.connections.add(connection);
     connection.room = room;
     connection.joining = false;
-    const payload = await this.#catchUp(roomId, { after: cursor });
+    const payload = await this.#catchUp(roomId, { after: cursor }, true);
     connection.send({
       type: "welcome",
       payload: { roomId, userId: admission.identity.userId, limits: this.limits, ...payload },
@@ -324,8 +324,12 @@ export class SyncHub {
     });
   }
 
-  #catchUp(roomId: string, from: FetchMessage["payload"]): Promise<CatchUpMessage["payload"]> {
-    return readCatchUp(this.#options.storage, roomId, from, this.#maxFrameBytes);
+  #catchUp(
+    roomId: string,
+    from: FetchMessage["payload"],
+    joining = false,
+  ): Promise<CatchUpMessage["payload"]> {
+    return readCatchUp(this.#options.storage, roomId, from, this.#maxFrameBytes, joining);
   }
 
   #change(connection: Connection, message: ChangeMessage, bytes: number): void {

@@ -142,8 +142,8 @@ export function memoryStorage(): SyncStorage {
         .slice(low, low + limit)
         .map(({ key }) => copy(toVersion(r.latest.get(key) as LogEntry)));
     },
-    async entityCount(roomId) {
-      return room(roomId).latest.size;
+    async entityCount(roomId, atMost = Number.POSITIVE_INFINITY) {
+      return Math.min(room(roomId).latest.size, atMost);
     },
     async head(roomId) {
       return room(roomId).head;

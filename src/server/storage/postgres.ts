@@ -177,7 +177,7 @@ export async function postgresStorage(options: PostgresStorageOptions): Promise<
       return storage.snapshot(roomId);
     },
     snapshotPage: (roomId, options) => storage.snapshotPage(roomId, options),
-    entityCount: (roomId) => storage.entityCount(roomId),
+    entityCount: (roomId, atMost) => storage.entityCount(roomId, atMost),
     horizon: (roomId) => storage.horizon(roomId),
     compact: (roomId, options) => storage.compact(roomId, options),
     head(roomId) {

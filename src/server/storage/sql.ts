@@ -230,11 +230,17 @@ export async function sqlStorage(
           );
       return parsePage<SnapshotEntity>(rows.rows);
     },
-    async entityCount(roomId) {
-      const result = await driver.query<{ n: string | number }>(
-        `SELECT count(*) AS n FROM ${p}entities WHERE room_id = $1`,
-        [roomId],
-      );
+    async entityCount(roomId, atMost) {
+      const result =
+        atMost === undefined
+          ? await driver.query<{ n: string | number }>(
+              `SELECT count(*) AS n FROM ${p}entities WHERE room_id = $1`,
+              [roomId],
+            )
+          : await driver.query<{ n: string | number }>(
+              `SELECT count(*) AS n FROM (SELECT 1 FROM ${p}entities WHERE room_id = $1 LIMIT $2) r`,
+              [roomId, Math.max(0, Math.floor(atMost))],
+            );
       return Number(result.rows[0]?.n ?? 0);
     },
     async horizon(roomId) {

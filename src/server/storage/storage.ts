@@ -58,8 +58,11 @@ export interface SyncStorage {
     roomId: string,
     options: { after?: [entityType: string, entityId: string] | undefined; limit: number },
   ): Promise<SnapshotEntity[]>;
-  /** How many entities (tombstones included) the room holds. */
-  entityCount(roomId: string): Promise<number>;
+  /**
+   * How many entities (tombstones included) the room holds; with `atMost`, counting stops there
+   * (the work is bounded by it, however large the room).
+   */
+  entityCount(roomId: string, atMost?: number): Promise<number>;
   /**
    * The lowest cursor the log still covers: entries after it are all there. 0 until the room is
    * compacted; a client whose cursor is below it catches up by snapshot.
