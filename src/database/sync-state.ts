@@ -105,10 +105,10 @@ interface Pending {
   n: number;
 }
 
-/** The bytes of the versions `$2` (rows `[type, id, ...]`) replaces in room `$1`. */
+/** The bytes of the versions `$2` (rows `{t, i, ...}`) replaces in room `$1`. */
 const SIZE_OF_VERSIONS = `select coalesce(sum(v.size), 0)::float8 as bytes
-  from ${SYNC_VERSIONS} v join jsonb_array_elements($2::jsonb) r
-  on v.room = $1 and v.type = r->>0 and v.id = r->>1`;
+  from ${SYNC_VERSIONS} v join json_to_recordset($2::json) r(t text, i text)
+  on v.room = $1 and v.type = r.t and v.id = r.i`;
 
 /** The meta key of the first release's whole-state value. */
 export const legacyKey = (roomId: string) => `kalphite.sync.${roomId}`;

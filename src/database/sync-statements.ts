@@ -60,7 +60,14 @@ export function foldStatements(
     const { entityType, entityId, vector, seq, entity } = v.version;
     // The entity is stored only when the entity row does not hold it.
     const shown = v.shown && keepRows && entity !== null;
-    sets.push([entityType, entityId, vector, seq, shown ? null : entity, shown]);
+    sets.push({
+      t: entityType,
+      i: entityId,
+      v: vector,
+      s: seq,
+      e: shown ? null : entity,
+      h: shown,
+    });
   }
   if (forgets.length > 0) {
     add(
@@ -72,10 +79,13 @@ export function foldStatements(
   }
   if (sets.length > 0) {
     add(
+      // Each element parsed once into its columns (see upsertRows in sql.ts); its size is what
+      // its values take as JSON text, plus the keys'.
       (p) => `insert into ${SYNC_VERSIONS} (room, type, id, vector, seq, entity, shown, size)
-       select $1, r->>0, r->>1, r->2, (r->>3)::bigint, nullif(r->4, 'null'::jsonb), (r->>5)::boolean,
-         octet_length(r::text)
-       from jsonb_array_elements(${p}::jsonb) r
+       select $1, r.t, r.i, r.v, r.s, r.e, r.h,
+         octet_length(r.t) + octet_length(r.i) + octet_length(r.v::text)
+           + coalesce(octet_length(r.e::text), 4) + 32
+       from json_to_recordset(${p}::json) r(t text, i text, v json, s bigint, e json, h boolean)
        on conflict (room, type, id) do update set vector = excluded.vector, seq = excluded.seq,
          entity = excluded.entity, shown = excluded.shown, size = excluded.size`,
       sets,
