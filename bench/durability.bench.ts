@@ -32,21 +32,30 @@ process.on("exit", () => {
   rmSync(temp, { recursive: true, force: true });
 });
 
-/** Seeds a room with `count` entities (one entry each) in the server's storage. */
-async function seed(dataDir: string, rooms: Record<string, number>): Promise<void> {
+/**
+ * Seeds each room in the server's storage: `entities` entities (one entry each), then `edits`
+ * edits of those entities in turn (a room with a long history).
+ */
+async function seed(
+  dataDir: string,
+  rooms: Record<string, { entities: number; edits?: number }>,
+): Promise<void> {
   const storage = await pgliteStorage({ dataDir });
-  for (const [roomId, count] of Object.entries(rooms)) {
-    for (let start = 0; start < count; start += 5_000) {
+  for (const [roomId, { entities, edits = 0 }] of Object.entries(rooms)) {
+    const total = entities + edits;
+    for (let start = 0; start < total; start += 5_000) {
       const changes = [];
-      for (let i = start; i < Math.min(count, start + 5_000); i++) {
+      for (let i = start; i < Math.min(total, start + 5_000); i++) {
+        const id = `c${i % entities}`;
+        const body = i < entities ? `comment ${i}` : `edit ${i - entities}`;
         changes.push({
           messageId: `seed-${i}`,
           userId: "seeder",
           timestamp: i,
           operation: "upsert" as const,
           entityType: "comment",
-          entityId: `c${i}`,
-          entity: comment(`c${i}`, { body: `comment ${i}`, lineNumber: i }, i),
+          entityId: id,
+          entity: comment(id, { body, lineNumber: i % entities }, i),
           vector: {},
           strategy: "last-write-wins" as const,
         });
@@ -55,32 +64,6 @@ async function seed(dataDir: string, rooms: Record<string, number>): Promise<voi
         decideChange(current, change, (e: unknown) => e as never),
       );
     }
-  }
-  await storage.close();
-}
-
-/** `edits` edits of a seeded room's first `entities` entities, in turn, after its seeding. */
-async function seedEdits(dataDir: string, roomId: string, entities: number, edits: number) {
-  const storage = await pgliteStorage({ dataDir });
-  for (let start = 0; start < edits; start += 5_000) {
-    const changes = [];
-    for (let i = start; i < Math.min(edits, start + 5_000); i++) {
-      const id = `c${i % entities}`;
-      changes.push({
-        messageId: `edit-${i}`,
-        userId: "seeder",
-        timestamp: 1e6 + i,
-        operation: "upsert" as const,
-        entityType: "comment",
-        entityId: id,
-        entity: comment(id, { body: `edit ${i}`, lineNumber: i % entities }, 1e6 + i),
-        vector: {},
-        strategy: "last-write-wins" as const,
-      });
-    }
-    await storage.commit(roomId, changes, (change, current) =>
-      decideChange(current, change, (e: unknown) => e as never),
-    );
   }
   await storage.close();
 }
@@ -398,8 +381,12 @@ if (reloadOnly) {
 
 const serverDir = join(temp, "server");
 console.log("seeding the server: rooms of 1,000, 100,000 and a 10,000-change catch-up");
-await seed(serverDir, { r1k: 1_000, r100k: 100_000, catchup: 10_000, behind: 1_000 });
-await seedEdits(serverDir, "behind", 1_000, 50_000);
+await seed(serverDir, {
+  r1k: { entities: 1_000 },
+  r100k: { entities: 100_000 },
+  catchup: { entities: 10_000 },
+  behind: { entities: 1_000, edits: 50_000 },
+});
 const url = await startServer(serverDir);
 
 const rows: string[] = [];
