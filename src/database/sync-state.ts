@@ -10,7 +10,12 @@ import type { SyncDeltaOf } from "../internal/sync-delta.js";
 import { durableTransaction } from "./durable-transaction.js";
 import { ENTITIES, META, queryError, SYNC_OUTBOX, SYNC_ROOMS, SYNC_VERSIONS } from "./sql.js";
 import type { StorageBudget } from "./storage-budget.js";
-import { foldStatements, RESET_VERSIONS, type SyncStatement } from "./sync-statements.js";
+import {
+  foldStatements,
+  RESET_VERSIONS,
+  SIZE_OF_VERSIONS,
+  type SyncStatement,
+} from "./sync-statements.js";
 
 export type { SyncStatement } from "./sync-statements.js";
 
@@ -104,11 +109,6 @@ interface Pending {
   /** Its place in the order recorded. */
   n: number;
 }
-
-/** The bytes of the versions `$2` (rows `{t, i, ...}`) replaces in room `$1`. */
-const SIZE_OF_VERSIONS = `select coalesce(sum(v.size), 0)::float8 as bytes
-  from ${SYNC_VERSIONS} v join json_to_recordset($2::json) r(t text, i text)
-  on v.room = $1 and v.type = r.t and v.id = r.i`;
 
 /** The meta key of the first release's whole-state value. */
 export const legacyKey = (roomId: string) => `kalphite.sync.${roomId}`;
@@ -326,10 +326,9 @@ export class SyncStateTable implements SyncPersistence {
    *
    * A delta taken ahead of its entity row must reload as before or after its change:
    * - a shown version stores its entity (the row does not hold it yet);
-   * - a snapshot's reset keeps the version rows of the entities whose deltas stay queued (their
-   *   rows are not in yet): each reloads as before until its row and its new version commit
-   *   together. (Taking them along instead stored every entity of a big snapshot a second time,
-   *   in its version, for good: 16 MB more to reload in a room of 100,000);
+   * - a snapshot's reset keeps the version rows of the entities whose deltas stay queued: each
+   *   reloads as before until its row and new version commit together (taking them along stored
+   *   a big snapshot's entities twice, in their versions: 16 MB more in a room of 100,000);
    * - a forgotten version stays queued, and the version row as it is, until its row goes (a
    *   reset before it keeps that version row), unless a version taken after it replaces it.
    */
@@ -345,9 +344,11 @@ export class SyncStateTable implements SyncPersistence {
     const at = last === undefined ? -1 : queue.indexOf(last, count);
     if (at >= 0) count = at + 1;
     if (count === 0) return [];
-    // The entities of the versions left queued after a reset taken now: it keeps their rows.
+    // The entities of the versions left queued after a reset taken now (it keeps their rows).
     const later: [string, string][] = [];
-    if (queue.slice(0, count).some((pending) => pending.delta.kind === "reset-versions"))
+    let reset = false;
+    for (let i = 0; i < count && !reset; i++) reset = queue[i]!.delta.kind === "reset-versions";
+    if (reset)
       for (let i = count; i < queue.length; i++) {
         const delta = queue[i]!.delta;
         if (delta.kind === "reset-versions") break;

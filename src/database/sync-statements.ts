@@ -19,6 +19,11 @@ export interface SyncStatement {
 export const RESET_VERSIONS = `delete from ${SYNC_VERSIONS} v where v.room = $1 and not exists (
     select 1 from jsonb_array_elements($2::jsonb) k where v.type = k->>0 and v.id = k->>1)`;
 
+/** The bytes of the versions `$2` (rows `{t, i, ...}`) replaces in room `$1`. */
+export const SIZE_OF_VERSIONS = `select coalesce(sum(v.size), 0)::float8 as bytes
+  from ${SYNC_VERSIONS} v join json_to_recordset($2::json) r(t text, i text)
+  on v.room = $1 and v.type = r.t and v.id = r.i`;
+
 type ConfirmedVersion = Extract<SyncDelta, { kind: "version" }>["version"];
 type OutboxEntry = Extract<SyncDelta, { kind: "outbox-add" }>["entry"];
 type ServerLimits = Extract<SyncDelta, { kind: "limits" }>["limits"];
