@@ -29,18 +29,6 @@ export interface LogRow {
   conflict: unknown;
 }
 
-/** A latest-version row as the SQL storages hold it. */
-export interface VersionRow {
-  entity_type: string;
-  entity_id: string;
-  entity: unknown;
-  vector: Record<string, number>;
-  seq: string | number;
-  ts: number;
-  user_id: string;
-  message_id: string;
-}
-
 /**
  * A string as an SQL literal, for statement texts sent without parameters (several statements
  * in one round trip take none). An escape string (`E'...'`) with `\` and `'` doubled means the

@@ -8,7 +8,6 @@ import {
   readStatements,
   type SqlRows,
   storedRoom,
-  type VersionRow,
   writeStatement,
 } from "./sql-commit.js";
 import { migrate } from "./sql-schema.js";
@@ -82,16 +81,6 @@ const ENTRY_JSON = `(jsonb_build_object('seq', r.seq, 'messageId', r.message_id,
   || CASE WHEN r.conflict IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('conflict', r.conflict) END)`;
 
 const parsePage = <T>(rows: { page: string }[]): T[] => JSON.parse(rows[0]?.page ?? "[]") as T[];
-
-function toVersion(row: VersionRow): SnapshotEntity {
-  return {
-    entityType: row.entity_type,
-    entityId: row.entity_id,
-    entity: (row.entity ?? null) as SnapshotEntity["entity"],
-    vector: row.vector,
-    seq: Number(row.seq),
-  };
-}
 
 /**
  * A SyncStorage on any SQL driver (PostgreSQL dialect). Creates its tables on first use.
@@ -200,10 +189,15 @@ export async function sqlStorage(
           `SELECT head FROM ${p}rooms WHERE room_id = $1`,
           [roomId],
         );
-        const rows = await query<VersionRow>(`SELECT * FROM ${p}entities WHERE room_id = $1`, [
-          roomId,
-        ]);
-        const versions = rows.rows.map(toVersion);
+        const rows = await query<{ page: string }>(
+          asJsonPage(
+            VERSION_JSON,
+            `SELECT * FROM ${p}entities WHERE room_id = $1`,
+            "r.entity_type, r.entity_id",
+          ),
+          [roomId],
+        );
+        const versions = parsePage<SnapshotEntity>(rows.rows);
         return { head: Number(head.rows[0]?.head ?? 0), versions };
       });
     },
