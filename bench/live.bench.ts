@@ -194,7 +194,7 @@ const NOTES = `What was changed for this workload, and what it bought (same mach
 
 How it is measured: a young-generation GC with 100,000 entities in the heap takes 5-20 ms, and process CPU time also counts V8's background compiler, busiest during a short warm-up; 1,000 updates timed as one span therefore jumped 2-4× between identical runs. Each figure is now the median of small batches, after a full GC, with the sides interleaved.
 
-Where the time goes after a short warm-up: the code of a write (validation, the frozen copy, the index moves) still runs in V8's baseline tiers for the first few thousand updates, slower than compiled; the plain-signals baseline runs less code (no copy, one Map lookup instead of two) and warms sooner.`;
+Where the time goes after a short warm-up: the code of a write (validation, the frozen copy, the index moves) still runs in V8's baseline tiers for the first few thousand updates, slower than compiled; the plain-signals baseline runs less code (no copy, one Map lookup instead of two) and warms sooner. A trace of V8's tiering (\`--trace-opt\`, 2026-12-04) shows the index's \`insert\`, \`remove\` and the query's \`_apply\` compiled only after the 1,000 timed updates of the short phase, so that figure is the speed of baseline code. It also varies more between processes than within one: ten processes of the same code gave 11.8–18.4 µs after 200 updates (median 14.2; 10.3 after 6,200), and neither inlining the numeric key comparison into the binary searches nor chunks of 32 or 64 rows instead of 128, nor shifting rows by hand instead of \`splice\`, moved the short or the steady figure beyond that spread: no change was kept.`;
 
 const store = kalphiteStore();
 const plain = plainSignals();
